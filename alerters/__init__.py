@@ -1,0 +1,1 @@
+"""Alerter plugins, one module per INI type (see simplemon.registry)."""

@@ -1,0 +1,1 @@
+"""Result-logger plugins, one module per INI type (see simplemon.registry)."""

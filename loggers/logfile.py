@@ -1,0 +1,114 @@
+"""The ``logfile`` logger: one line per checked monitor per round, in a plain text file.
+
+Lines say what actually happened: a failure still within tolerance is logged as
+"failing", a skipped check as "skipped", never as "ok".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from simplemon.common import LoggerCommon
+from simplemon.errors import DeliveryError
+from simplemon.logger import ResultLogger
+from simplemon.model import MonitorSnapshot, Snapshot, Status
+from simplemon.options import opt
+from simplemon.timefmt import format_time
+
+
+@dataclass(frozen=True)
+class LogfileOptions:
+    """Options of the logfile logger."""
+
+    filename: Path = opt(help="file to append to (relative to monitor.ini's folder)")
+    only_failures: bool = opt(
+        False, help="log only monitors that are failing or failed"
+    )
+    buffered: bool = opt(
+        True, help="flush once per round (yes) or after every line (no)"
+    )
+
+
+class LogfileLogger(ResultLogger[LogfileOptions]):
+    """Append one line per checked monitor to a text file; reopened on SIGHUP."""
+
+    type_name = "logfile"
+    Options = LogfileOptions
+
+    def __init__(
+        self, name: str, options: LogfileOptions, common: LoggerCommon | None = None
+    ) -> None:
+        super().__init__(name, options, common)
+        self._handle: TextIO | None = None
+        self.dateformat = self.common.dateformat
+        self.tz = self.common.tz
+
+    def _open(self) -> TextIO:
+        if self._handle is None:
+            try:
+                self._handle = self.options.filename.open("a", encoding="utf-8")
+            except OSError as e:
+                raise DeliveryError(f"cannot open {self.options.filename}: {e}") from e
+            stamp = format_time(datetime.now(UTC), self.dateformat, self.tz)
+            self._handle.write(f"{stamp} simplemon starting\n")
+        return self._handle
+
+    def write(self, snapshot: Snapshot) -> None:
+        """Append a line for every monitor checked (or skipped) in this round."""
+        handle = self._open()
+        stamp = format_time(snapshot.taken_at, self.dateformat, self.tz)
+        try:
+            for monitor in snapshot.monitors:
+                if not monitor.ran:
+                    continue
+                if self.options.only_failures and monitor.state.status not in (
+                    Status.FAILING,
+                    Status.FAILED,
+                ):
+                    continue
+                handle.write(f"{stamp} {self.line(monitor)}\n")
+                if not self.options.buffered:
+                    handle.flush()
+            handle.flush()
+        except OSError as e:
+            raise DeliveryError(f"cannot write {self.options.filename}: {e}") from e
+
+    def line(self, monitor: MonitorSnapshot) -> str:
+        """Return the text logged for one monitor (without the timestamp)."""
+        state = monitor.state
+        took = (
+            f"({state.last_duration:0.3f}s)" if state.last_duration is not None else ""
+        )
+        if state.status is Status.OK:
+            return f"{monitor.name}: ok {took}"
+        if state.status is Status.FAILING:
+            return (
+                f"{monitor.name}: failing, {state.failures} of {monitor.tolerance} "
+                f"tolerated ({state.last_message}) {took}"
+            )
+        if state.status is Status.FAILED:
+            since = format_time(state.first_failure_at, self.dateformat, self.tz)
+            return (
+                f"{monitor.name}: failed since {since}; VFC={state.virtual_fail_count} "
+                f"({state.last_message}) {took}"
+            )
+        return f"{monitor.name}: {state.status.value} ({state.last_message})"
+
+    def reopen(self) -> None:
+        """Close the file so the next write reopens it (after logrotate moved it)."""
+        self.close()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            finally:
+                self._handle = None
+
+    def describe(self) -> str:
+        """Summarise where lines go."""
+        return f"writing a log file to {self.options.filename}"

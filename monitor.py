@@ -1,0 +1,5 @@
+"""Entry point: ``python monitor.py`` runs simplemon with the INI files beside it."""
+
+from simplemon.cli import main
+
+raise SystemExit(main())

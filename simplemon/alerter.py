@@ -1,0 +1,49 @@
+"""The Alerter contract: deliver one event; never decide whether to alert."""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar, Generic, TypeVar
+
+from simplemon.common import AlerterCommon
+from simplemon.model import AlertEvent, EventKind
+
+OptionsT = TypeVar("OptionsT")
+
+
+class Alerter(abc.ABC, Generic[OptionsT]):
+    """Base class for alerter plugins.
+
+    Routing (limits, repeats, groups, hours, snoozing) is decided in the core; a
+    plugin only turns an AlertEvent into a message::
+
+        class PagerAlerter(Alerter[PagerOptions]):
+            '''Page someone.'''
+            type_name = "pager"
+            Options = PagerOptions
+
+            def send(self, event: AlertEvent) -> None:
+                ...  # raise DeliveryError(..., permanent=True) for bad credentials
+    """
+
+    type_name: ClassVar[str]
+    Options: ClassVar[type]
+
+    def __init__(
+        self, name: str, options: OptionsT, common: AlerterCommon | None = None
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.common = common or AlerterCommon(type=self.type_name)
+
+    @abc.abstractmethod
+    def send(self, event: AlertEvent) -> None:
+        """Deliver exactly one event, or raise DeliveryError."""
+
+    def handles(self, kind: EventKind) -> bool:
+        """Return whether this plugin has anything to send for events of ``kind``."""
+        return True
+
+    def describe(self) -> str:
+        """Return a one-line human summary of where alerts go."""
+        return f"{self.type_name} alerter"

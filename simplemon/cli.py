@@ -1,0 +1,272 @@
+"""Command line: parse arguments, set up logging, load the config and run the loop.
+
+Exit codes: 0 OK, 1 a check failed (with --one-shot) or a runtime failure, 2 the
+configuration is invalid. A configuration problem never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import ClassVar
+
+from simplemon import __version__, registry
+from simplemon.config import Config, load_config
+from simplemon.errors import ConfigErrors
+from simplemon.scheduler import RoundReport, Scheduler
+
+log = logging.getLogger("simplemon")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser (SimpleMonitor 1.15's options)."""
+    p = argparse.ArgumentParser(
+        prog="monitor.py", description="Check services and alert when they fail."
+    )
+    p.add_argument("--version", action="version", version=f"simplemon {__version__}")
+    p.add_argument("-f", "--config", default="monitor.ini", help="main config file")
+    p.add_argument(
+        "-t",
+        "--test",
+        action="store_true",
+        help="validate the configuration and exit (0 valid, 2 invalid)",
+    )
+    p.add_argument(
+        "-1",
+        "--one-shot",
+        action="store_true",
+        help="run one round and exit (1 if any check failed)",
+    )
+    p.add_argument(
+        "--loops", type=int, default=None, help="stop after this many rounds"
+    )
+    p.add_argument(
+        "-j",
+        "--threads",
+        type=int,
+        default=32,
+        help="most checks running at once (default 32)",
+    )
+    p.add_argument("-p", "--pidfile", default=None, help="write the process id here")
+    p.add_argument(
+        "-N",
+        "--no-network",
+        action="store_true",
+        help="accepted for compatibility; simplemon listens on no port",
+    )
+    p.add_argument(
+        "--dump-known-resources",
+        action="store_true",
+        help="list monitor, logger and alerter types and exit",
+    )
+    out = p.add_argument_group("output controls")
+    out.add_argument(
+        "-v", "--verbose", action="store_true", help="log rounds and changes"
+    )
+    out.add_argument("-q", "--quiet", action="store_true", help="log errors only")
+    out.add_argument("-d", "--debug", action="store_true", help="log everything")
+    out.add_argument(
+        "-l",
+        "--log-level",
+        default=None,
+        choices=["debug", "info", "warning", "error", "critical"],
+    )
+    out.add_argument(
+        "-C",
+        "--no-colour",
+        "--no-color",
+        action="store_true",
+        help="no colours in log output",
+    )
+    out.add_argument(
+        "--no-timestamps",
+        action="store_true",
+        help="no timestamps in log output (e.g. under systemd)",
+    )
+    out.add_argument(
+        "-H", "--no-heartbeat", action="store_true", help="no per-round summary line"
+    )
+    return p
+
+
+class _Colour(logging.Formatter):
+    COLOURS: ClassVar[dict[str, str]] = {
+        "WARNING": "33",
+        "ERROR": "31",
+        "CRITICAL": "1;31",
+        "DEBUG": "2",
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        colour = self.COLOURS.get(record.levelname)
+        return f"\033[{colour}m{text}\033[0m" if colour else text
+
+
+def setup_logging(args: argparse.Namespace) -> None:
+    """Configure the root logger from the output options."""
+    level = logging.INFO
+    if args.quiet:
+        level = logging.ERROR
+    if args.debug:
+        level = logging.DEBUG
+    if args.log_level:
+        level = getattr(logging, args.log_level.upper())
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not args.no_timestamps:
+        fmt = "%(asctime)s " + fmt
+    colour = not args.no_colour and sys.stderr.isatty()
+    handler = logging.StreamHandler()
+    handler.setFormatter((_Colour if colour else logging.Formatter)(fmt))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def dump_known_resources() -> None:
+    """Print every plugin type with its one-line description."""
+    for kind in ("monitor", "logger", "alerter"):
+        print(f"{kind}s:")
+        for name, cls in registry.known(kind):
+            doc = (cls.__doc__ or "").strip().splitlines()
+            print(f"  {name:10} {doc[0] if doc else ''}")
+
+
+def load(path: str) -> Config | None:
+    """Load the config, printing every error (no traceback) on failure."""
+    try:
+        config = load_config(Path(path))
+    except ConfigErrors as e:
+        for error in e.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(
+            f"{len(e.errors)} configuration error(s); nothing was started",
+            file=sys.stderr,
+        )
+        return None
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    setup_logging(args)
+    if args.dump_known_resources:
+        dump_known_resources()
+        return 0
+    config = load(args.config)
+    if config is None:
+        return 2
+    if args.test:
+        print(
+            f"configuration OK: {len(config.monitors)} monitors, "
+            f"{len(config.loggers)} loggers, {len(config.alerters)} alerters"
+        )
+        return 0
+    scheduler = Scheduler(
+        config, hostname=socket.gethostname(), max_workers=max(1, args.threads)
+    )
+    if args.one_shot:
+        report = scheduler.run_once()
+        scheduler.close_loggers()
+        return 1 if report.failed else 0
+    return Daemon(args, scheduler).run()
+
+
+class Daemon:
+    """The long-running mode: signals, pid file, reloads, heartbeat."""
+
+    def __init__(self, args: argparse.Namespace, scheduler: Scheduler) -> None:
+        self.args = args
+        self.scheduler = scheduler
+        self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self.pidfile = (
+            Path(args.pidfile) if args.pidfile else scheduler.config.main.pidfile
+        )
+        self.hup_mtime = self._hup_mtime()
+
+    def run(self) -> int:
+        """Loop until a signal or ``--loops``; return 0 on a clean stop."""
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        self._write_pidfile()
+        try:
+            self.scheduler.run_forever(
+                self.stop,
+                loops=self.args.loops,
+                between_rounds=self._between_rounds,
+                on_round=self._heartbeat,
+            )
+        finally:
+            self.scheduler.close_loggers()
+            if self.pidfile is not None:
+                self.pidfile.unlink(missing_ok=True)
+        log.info("stopped")
+        return 0
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        log.info("received signal %d, stopping after this round", signum)
+        self.stop.set()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        self.reload_requested.set()
+
+    def _hup_mtime(self) -> float | None:
+        hup = self.scheduler.config.main.hup_file
+        try:
+            return hup.stat().st_mtime if hup is not None else None
+        except OSError:
+            return None
+
+    def _between_rounds(self) -> None:
+        mtime = self._hup_mtime()
+        if mtime != self.hup_mtime:
+            self.hup_mtime = mtime
+            if mtime is not None:
+                self.reload_requested.set()
+        if self.reload_requested.is_set():
+            self.reload_requested.clear()
+            self.reload()
+
+    def reload(self) -> None:
+        """Reload the configuration; on errors keep running the old one."""
+        log.info("reloading configuration from %s", self.args.config)
+        config = load(self.args.config)
+        if config is None:
+            log.error("configuration reload failed; still running the previous one")
+            self.scheduler.reopen_loggers()
+            return
+        self.scheduler.reload(config)
+        self.scheduler.reopen_loggers()
+        log.info("configuration reloaded: %d monitors", len(config.monitors))
+
+    def _heartbeat(self, report: RoundReport) -> None:
+        if self.args.no_heartbeat:
+            return
+        log.info(
+            "round %d: %d checked, %d failing, %d skipped (%.2fs)",
+            report.number,
+            len(report.ran),
+            len(report.failed),
+            len(report.skipped),
+            report.duration,
+        )
+
+    def _write_pidfile(self) -> None:
+        if self.pidfile is not None:
+            try:
+                self.pidfile.write_text(f"{os.getpid()}\n", encoding="ascii")
+            except OSError as e:
+                log.error("cannot write pid file %s: %s", self.pidfile, e)

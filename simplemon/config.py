@@ -1,0 +1,512 @@
+"""Read monitor.ini and monitors.ini into an immutable, fully validated Config.
+
+Every problem in every file is collected and raised together as ConfigErrors; nothing
+here does network I/O, so ``--test`` can load a config with no side effects.
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simplemon import registry
+from simplemon.common import (
+    IGNORED_MAIN_KEYS,
+    IGNORED_MONITOR_KEYS,
+    AlerterCommon,
+    LoggerCommon,
+    MainOptions,
+    MonitorCommon,
+    ReportingOptions,
+)
+from simplemon.errors import ConfigError, ConfigErrors
+from simplemon.options import ParseContext, build_options, option_keys
+
+log = logging.getLogger(__name__)
+
+_ENV = re.compile(r"%env:([A-Za-z0-9_]+)%")
+_NAME = re.compile(r"^[^\s,]+$")
+COMMON: dict[registry.Kind, type[Any]] = {
+    "monitor": MonitorCommon,
+    "alerter": AlerterCommon,
+    "logger": LoggerCommon,
+}
+
+
+@dataclass(frozen=True)
+class RawValue:
+    """One option's text and the file it came from (for errors and relative paths)."""
+
+    text: str
+    file: Path
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    """A configured monitor, alerter or logger: its common options and its plugin."""
+
+    name: str
+    type_name: str
+    common: Any
+    plugin: Any
+    file: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration; replaced as a unit on reload."""
+
+    main_file: Path
+    main: MainOptions
+    monitors: tuple[PluginConfig, ...]
+    alerters: tuple[PluginConfig, ...]
+    loggers: tuple[PluginConfig, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def monitor(self, name: str) -> PluginConfig:
+        """Return the named monitor's configuration."""
+        for m in self.monitors:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+
+class _Loader:
+    """Collects errors while reading; one instance per load."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.errors: list[ConfigError] = []
+        self.warnings: list[str] = []
+
+    # --- reading -------------------------------------------------------------------
+
+    def read(self, path: Path) -> dict[str, dict[str, RawValue]]:
+        parser = configparser.ConfigParser(interpolation=None, strict=True)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            self.errors.append(
+                ConfigError(f"cannot read file: {e.strerror}", file=str(path))
+            )
+            return {}
+        except UnicodeDecodeError:
+            self.errors.append(ConfigError("file is not UTF-8 text", file=str(path)))
+            return {}
+        try:
+            parser.read_string(text, source=str(path))
+        except configparser.Error as e:
+            message = " ".join(str(e).split())
+            self.errors.append(
+                ConfigError(f"not a valid INI file: {message}", file=str(path))
+            )
+            return {}
+        sections: dict[str, dict[str, RawValue]] = {}
+        for name in parser.sections():
+            real = self.substitute(name, str(path), name, None)
+            sections[real] = {
+                k: RawValue(v, path) for k, v in parser.items(name, raw=True)
+            }
+        return sections
+
+    def substitute(self, text: str, file: str, section: str, key: str | None) -> str:
+        def env(m: re.Match[str]) -> str:
+            var = m.group(1)
+            if var not in self.environ:
+                what = f"'{key}'" if key else "the section name"
+                self.errors.append(
+                    ConfigError(
+                        f"environment variable {var} (used by {what}) is not set",
+                        file=file,
+                        section=section,
+                    )
+                )
+                return m.group(0)
+            return self.environ[var]
+
+        return _ENV.sub(env, text)
+
+    # --- building ------------------------------------------------------------------
+
+    def build(
+        self,
+        cls: type[Any],
+        name: str,
+        items: Mapping[str, RawValue],
+        *,
+        type_name: str,
+        kind: str,
+    ) -> Any:
+        texts: dict[str, str] = {}
+        contexts: dict[str, ParseContext] = {}
+        for key, raw in items.items():
+            texts[key] = self.substitute(raw.text, str(raw.file), name, key)
+            contexts[key] = ParseContext(raw.file.parent)
+        files = {str(raw.file) for raw in items.values()}
+        file = files.pop() if len(files) == 1 else None
+        obj, errors = build_options(
+            cls,
+            texts,
+            contexts,
+            file=file,
+            section=name,
+            type_name=type_name,
+            kind=kind,
+        )
+        for e in errors:
+            if e.key is not None and e.key in items:
+                e.file = str(items[e.key].file)
+            elif e.file is None and items:
+                e.file = str(next(iter(items.values())).file)
+        self.errors.extend(errors)
+        return obj
+
+    def unknown_keys(
+        self,
+        items: Mapping[str, RawValue],
+        accepted: set[str],
+        ignored: Iterable[str],
+        section: str,
+        what: str,
+    ) -> None:
+        for key, raw in items.items():
+            if key in accepted:
+                continue
+            if key in ignored:
+                self.warnings.append(
+                    f"{raw.file}: [{section}] option '{key}' has no effect here "
+                    "and is ignored"
+                )
+                continue
+            hint = difflib.get_close_matches(key, sorted(accepted), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            self.errors.append(
+                ConfigError(
+                    f"unknown option '{key}' for {what}{suggestion}",
+                    file=str(raw.file),
+                    section=section,
+                )
+            )
+
+    def plugin(
+        self, kind: registry.Kind, name: str, items: Mapping[str, RawValue], file: str
+    ) -> PluginConfig | None:
+        if not _NAME.match(name):
+            self.errors.append(
+                ConfigError(
+                    "section names must not be empty or contain spaces or commas",
+                    file=file,
+                    section=name,
+                )
+            )
+            return None
+        type_raw = items.get("type")
+        if type_raw is None:
+            self.errors.append(
+                ConfigError(
+                    f"missing required option 'type' for a {kind}",
+                    file=file,
+                    section=name,
+                )
+            )
+            return None
+        type_name = self.substitute(type_raw.text, file, name, "type").strip()
+        try:
+            cls = registry.load(kind, type_name)
+        except ConfigError as e:
+            self.errors.append(
+                ConfigError(
+                    e.message,
+                    file=str(type_raw.file),
+                    section=name,
+                    key="type",
+                    value=type_name,
+                )
+            )
+            return None
+        common_cls = COMMON[kind]
+        common_keys = option_keys(common_cls)
+        plugin_keys = option_keys(cls.Options)
+        ignored = IGNORED_MONITOR_KEYS if kind == "monitor" else frozenset()
+        self.unknown_keys(
+            items, common_keys | plugin_keys, ignored, name, f"type '{type_name}'"
+        )
+        common = self.build(
+            common_cls,
+            name,
+            {k: v for k, v in items.items() if k in common_keys},
+            type_name=type_name,
+            kind=kind,
+        )
+        options = self.build(
+            cls.Options,
+            name,
+            {k: v for k, v in items.items() if k in plugin_keys},
+            type_name=type_name,
+            kind=kind,
+        )
+        if common is None or options is None:
+            return None
+        instance = (
+            cls(name, options) if kind == "monitor" else cls(name, options, common)
+        )
+        return PluginConfig(name, type_name, common, instance, file)
+
+
+def load_config(
+    main_file: Path | str,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Load and validate the whole configuration.
+
+    Raises:
+        ConfigErrors: listing every problem found, in every file.
+    """
+    loader = _Loader(os.environ if environ is None else environ)
+    main_path = Path(main_file)
+    sections = loader.read(main_path)
+    if loader.errors:
+        raise ConfigErrors(loader.errors)
+    main = _load_main(loader, main_path, sections)
+    reporting = _load_reporting(loader, main_path, sections)
+    monitors: tuple[PluginConfig, ...] = ()
+    if main is not None:
+        monitors = _load_monitors(loader, main)
+    alerters = loggers = ()
+    if reporting is not None:
+        alerters = _load_plugins(
+            loader, "alerter", reporting.alerters, sections, main_path
+        )
+        loggers = _load_plugins(
+            loader, "logger", reporting.loggers, sections, main_path
+        )
+    _check_references(loader, monitors, alerters, loggers, main_path)
+    if loader.errors or main is None:
+        raise ConfigErrors(loader.errors)
+    return Config(main_path, main, monitors, alerters, loggers, tuple(loader.warnings))
+
+
+def _load_main(
+    loader: _Loader, path: Path, sections: dict[str, dict[str, RawValue]]
+) -> MainOptions | None:
+    items = sections.get("monitor")
+    if items is None:
+        loader.errors.append(
+            ConfigError("missing the [monitor] section", file=str(path))
+        )
+        return None
+    loader.unknown_keys(
+        items, option_keys(MainOptions), IGNORED_MAIN_KEYS, "monitor", "[monitor]"
+    )
+    known = option_keys(MainOptions)
+    main: MainOptions | None = loader.build(
+        MainOptions,
+        "monitor",
+        {k: v for k, v in items.items() if k in known},
+        type_name="monitor",
+        kind="section",
+    )
+    return main
+
+
+def _load_reporting(
+    loader: _Loader, path: Path, sections: dict[str, dict[str, RawValue]]
+) -> ReportingOptions | None:
+    items = sections.get("reporting", {})
+    known = option_keys(ReportingOptions)
+    loader.unknown_keys(items, known, (), "reporting", "[reporting]")
+    reporting: ReportingOptions | None = loader.build(
+        ReportingOptions,
+        "reporting",
+        {k: v for k, v in items.items() if k in known},
+        type_name="reporting",
+        kind="section",
+    )
+    return reporting
+
+
+def _read_monitor_files(
+    loader: _Loader, main: MainOptions
+) -> dict[str, dict[str, RawValue]]:
+    merged = loader.read(main.monitors)
+    if main.monitors_dir is not None:
+        if not main.monitors_dir.is_dir():
+            loader.errors.append(
+                ConfigError(
+                    f"monitors_dir {str(main.monitors_dir)!r} is not a folder",
+                    section="monitor",
+                )
+            )
+        else:
+            for extra in sorted(main.monitors_dir.glob("*.ini")):
+                for name, items in loader.read(extra).items():
+                    merged.setdefault(name, {}).update(items)
+    return merged
+
+
+def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ...]:
+    sections = _read_monitor_files(loader, main)
+    defaults = sections.pop("defaults", {})
+    _check_defaults(loader, defaults)
+    result = []
+    for name, items in sections.items():
+        type_raw = items.get("type")
+        accepted: set[str] = option_keys(MonitorCommon)
+        if type_raw is not None and type_raw.text.strip() in registry.MONITORS:
+            cls = registry.load("monitor", type_raw.text.strip())
+            accepted = accepted | option_keys(cls.Options)
+        merged = {k: v for k, v in defaults.items() if k in accepted} | items
+        file = str(next(iter(items.values())).file) if items else str(main.monitors)
+        monitor = loader.plugin("monitor", name, merged, file)
+        if monitor is not None:
+            result.append(monitor)
+    return tuple(result)
+
+
+def _check_defaults(loader: _Loader, defaults: Mapping[str, RawValue]) -> None:
+    accepted = option_keys(MonitorCommon) | IGNORED_MONITOR_KEYS
+    for _, cls in registry.known("monitor"):
+        accepted |= option_keys(cls.Options)
+    accepted.discard("type")
+    for key, raw in defaults.items():
+        if key not in accepted:
+            hint = difflib.get_close_matches(key, sorted(accepted), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            loader.errors.append(
+                ConfigError(
+                    f"option '{key}' is not accepted by any monitor type{suggestion}",
+                    file=str(raw.file),
+                    section="defaults",
+                )
+            )
+
+
+def _load_plugins(
+    loader: _Loader,
+    kind: registry.Kind,
+    names: tuple[str, ...],
+    sections: dict[str, dict[str, RawValue]],
+    path: Path,
+) -> tuple[PluginConfig, ...]:
+    result = []
+    for name in names:
+        items = sections.get(name)
+        if items is None:
+            loader.errors.append(
+                ConfigError(
+                    f"{kind}s lists {name!r}, but there is no [{name}] section",
+                    file=str(path),
+                    section="reporting",
+                )
+            )
+            continue
+        plugin = loader.plugin(kind, name, items, str(path))
+        if plugin is not None:
+            result.append(plugin)
+    return tuple(result)
+
+
+def _check_references(
+    loader: _Loader,
+    monitors: tuple[PluginConfig, ...],
+    alerters: tuple[PluginConfig, ...],
+    loggers: tuple[PluginConfig, ...],
+    main_path: Path,
+) -> None:
+    names = {m.name for m in monitors}
+    graph: dict[str, tuple[str, ...]] = {}
+    for m in monitors:
+        graph[m.name] = m.common.depend
+        for dep in m.common.depend:
+            if dep not in names:
+                loader.errors.append(
+                    ConfigError(
+                        f"depends on {dep!r}, but there is no monitor of that name",
+                        file=m.file,
+                        section=m.name,
+                        key="depend",
+                    )
+                )
+            elif dep == m.name:
+                loader.errors.append(
+                    ConfigError(
+                        "a monitor cannot depend on itself",
+                        file=m.file,
+                        section=m.name,
+                        key="depend",
+                    )
+                )
+    cycle = find_cycle(
+        {k: tuple(d for d in v if d in names and d != k) for k, v in graph.items()}
+    )
+    if cycle:
+        file = monitors[0].file if monitors else str(main_path)
+        loader.errors.append(
+            ConfigError("dependency cycle: " + " -> ".join(cycle), file=file)
+        )
+    for plugin in (*alerters, *loggers):
+        for dep in getattr(plugin.common, "depend", ()):
+            if dep not in names:
+                loader.errors.append(
+                    ConfigError(
+                        f"depends on {dep!r}, but there is no monitor of that name",
+                        file=plugin.file,
+                        section=plugin.name,
+                        key="depend",
+                    )
+                )
+
+
+def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Return one dependency cycle as a path (first node repeated at the end), or []."""
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(graph, white)
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        colour[node] = grey
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if colour.get(nxt) == grey:
+                return [*stack[stack.index(nxt) :], nxt]
+            if colour.get(nxt) == white:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        colour[node] = black
+        return []
+
+    for node in graph:
+        if colour[node] == white:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+def dependency_order(config: Config) -> list[str]:
+    """Return monitor names so that every monitor comes after its dependencies."""
+    done: set[str] = set()
+    order: list[str] = []
+    deps = {m.name: m.common.depend for m in config.monitors}
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        done.add(name)
+        for dep in deps.get(name, ()):
+            visit(dep)
+        order.append(name)
+
+    for m in config.monitors:
+        visit(m.name)
+    return order

@@ -1,0 +1,73 @@
+"""The few exception types simplemon uses; a deep hierarchy would only hide intent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ConfigError(Exception):
+    """One problem in the user's configuration, located by file, section and key.
+
+    ``str()`` gives the one-line form users see, e.g.
+    ``monitors.ini: [web] timeout = 'ten': expected a duration in seconds, e.g. 10``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        section: str | None = None,
+        key: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.section = section
+        self.key = key
+        self.value = value
+
+    def located(
+        self, *, file: str | None = None, section: str | None = None
+    ) -> ConfigError:
+        """Return a copy with missing location parts filled in."""
+        return ConfigError(
+            self.message,
+            file=self.file or file,
+            section=self.section or section,
+            key=self.key,
+            value=self.value,
+        )
+
+    def __str__(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(f"{self.file}:")
+        if self.section is not None:
+            parts.append(f"[{self.section}]")
+        if self.key is not None:
+            shown = f" = {self.value!r}" if self.value is not None else ""
+            parts.append(f"{self.key}{shown}:")
+        parts.append(self.message)
+        return " ".join(parts)
+
+
+class ConfigErrors(Exception):
+    """Every configuration problem found in one load, reported together."""
+
+    def __init__(self, errors: Iterable[ConfigError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class DeliveryError(Exception):
+    """An alerter or result logger could not deliver.
+
+    ``permanent`` means retrying cannot help (bad credentials, rejected recipient);
+    otherwise the failure is transient and the caller may retry.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

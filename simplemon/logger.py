@@ -1,0 +1,52 @@
+"""The ResultLogger contract: record each round's snapshot somewhere."""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar, Generic, TypeVar
+
+from simplemon.common import LoggerCommon
+from simplemon.model import Snapshot
+
+OptionsT = TypeVar("OptionsT")
+
+
+class ResultLogger(abc.ABC, Generic[OptionsT]):
+    """Base class for result-logger plugins ("logger" in the INI files).
+
+    ``write`` receives one immutable snapshot of every monitor per round::
+
+        class CsvLogger(ResultLogger[CsvOptions]):
+            '''Append results to a CSV file.'''
+            type_name = "csv"
+            Options = CsvOptions
+
+            def write(self, snapshot: Snapshot) -> None:
+                ...
+
+    Failures raise DeliveryError; the core logs them and carries on.
+    """
+
+    type_name: ClassVar[str]
+    Options: ClassVar[type]
+
+    def __init__(
+        self, name: str, options: OptionsT, common: LoggerCommon | None = None
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.common = common or LoggerCommon(type=self.type_name)
+
+    @abc.abstractmethod
+    def write(self, snapshot: Snapshot) -> None:
+        """Record one round; may do I/O."""
+
+    def reopen(self) -> None:
+        """Reopen files after log rotation (called on SIGHUP)."""
+
+    def close(self) -> None:
+        """Flush and release resources at shutdown."""
+
+    def describe(self) -> str:
+        """Return a one-line human summary of where results go."""
+        return f"{self.type_name} logger"

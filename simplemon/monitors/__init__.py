@@ -1,0 +1,1 @@
+"""Monitor plugins, one module per INI type (see simplemon.registry)."""

@@ -1,0 +1,352 @@
+"""Declare plugin options once, as typed dataclass fields, and parse INI text into them.
+
+Plugins never see raw strings: the annotated type of each field picks a parser here,
+and every parse failure becomes a ConfigError naming file, section, key and value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from simplemon.errors import ConfigError
+
+T = TypeVar("T")
+Parser = Callable[[str, "ParseContext"], Any]
+
+_TRUE = {"1", "yes", "true", "on"}
+_FALSE = {"0", "no", "false", "off"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a parser may need beyond the text: where relative paths are anchored."""
+
+    base_dir: Path = Path()
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """Metadata attached to one option field by :func:`opt`."""
+
+    help: str
+    key: str | None = None
+    aliases: tuple[str, ...] = ()
+    parser: Parser | None = None
+    min: Any = None
+    max: Any = None
+    example: str | None = None
+
+
+def opt(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    key: str | None = None,
+    aliases: tuple[str, ...] = (),
+    parser: Parser | None = None,
+    min: Any = None,
+    max: Any = None,
+    example: str | None = None,
+) -> Any:
+    """Declare an option field; no default means the option is required."""
+    spec = OptionSpec(help, key, aliases, parser, min, max, example)
+    return dataclasses.field(default=default, metadata={"option": spec})
+
+
+@dataclass(frozen=True)
+class OptionField:
+    """One declared option as the loader and the docs generator see it."""
+
+    name: str
+    key: str
+    type: Any
+    spec: OptionSpec
+    default: Any
+
+    @property
+    def required(self) -> bool:
+        """Whether the option has no default."""
+        return self.default is dataclasses.MISSING
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The INI key and its accepted aliases."""
+        return (self.key, *self.spec.aliases)
+
+
+def option_fields(cls: type[Any]) -> list[OptionField]:
+    """List the declared options of an Options dataclass, in declaration order."""
+    hints = typing.get_type_hints(cls)
+    result = []
+    for f in dataclasses.fields(cls):
+        spec = f.metadata.get("option")
+        if spec is None:
+            continue
+        result.append(
+            OptionField(f.name, spec.key or f.name, hints[f.name], spec, f.default)
+        )
+    return result
+
+
+def option_keys(cls: type[Any]) -> set[str]:
+    """Return every INI key (and alias) an Options dataclass accepts."""
+    return {k for f in option_fields(cls) for k in f.keys}
+
+
+# --- value parsers: each raises ValueError("expected …, e.g. …") -------------------
+
+
+def parse_bool(text: str, ctx: ParseContext | None = None) -> bool:
+    """Parse configparser's booleans only; anything else is an error, not False."""
+    low = text.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError("expected a boolean: yes/no, true/false, on/off or 1/0")
+
+
+def parse_duration(text: str, unit: str = "s") -> timedelta:
+    """Parse ``10``, ``1.5``, ``30s``, ``5m``, ``1h``; a bare number is in ``unit``."""
+    m = _DURATION.match(text)
+    if not m:
+        plural = {"s": "seconds", "m": "minutes"}[unit]
+        raise ValueError(f"expected a duration in {plural}, e.g. 10 (or 30s, 5m, 1h)")
+    seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or unit).lower()]
+    return timedelta(seconds=seconds)
+
+
+def minutes(text: str, ctx: ParseContext) -> timedelta:
+    """Parse a duration whose bare numbers are minutes (SimpleMonitor's ``remind``)."""
+    return parse_duration(text, unit="m")
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    """Split a comma list, trimming items and refusing empty ones."""
+    items = tuple(item.strip() for item in text.split(","))
+    if not text.strip():
+        return ()
+    if any(not item for item in items):
+        raise ValueError(
+            "expected a comma-separated list with no empty items, e.g. a, b"
+        )
+    return items
+
+
+def url(text: str, ctx: ParseContext) -> str:
+    """Accept an http(s) URL with a host."""
+    value = text.strip()
+    if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
+        raise ValueError("expected an http:// or https:// URL, e.g. http://127.0.0.1/")
+    return value
+
+
+def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
+    """Parse a JSON object of string values (HTTP headers)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'expected a JSON object, e.g. {{"X-A": "b"}} ({e})') from e
+    if not isinstance(value, dict):
+        raise ValueError('expected a JSON object, e.g. {"X-A": "b"}')
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _check_range(value: Any, spec: OptionSpec) -> None:
+    if spec.min is not None and value < spec.min:
+        raise ValueError(f"expected at least {_show(spec.min)}")
+    if spec.max is not None and value > spec.max:
+        raise ValueError(f"expected at most {_show(spec.max)}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():g}s"
+    return str(value)
+
+
+def _parse_str(text: str) -> str:
+    if not text.strip():
+        raise ValueError("expected a non-empty value")
+    return text.strip()
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError("expected a whole number, e.g. 10") from None
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ValueError("expected a number, e.g. 1.5") from None
+
+
+def _parse_regex(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as e:
+        raise ValueError(f"expected a regular expression ({e})") from None
+
+
+_SCALARS: dict[Any, Callable[[str], Any]] = {
+    str: _parse_str,
+    bool: parse_bool,
+    int: _parse_int,
+    float: _parse_float,
+    timedelta: parse_duration,
+}
+
+
+def _parse_scalar(tp: Any, text: str, ctx: ParseContext) -> Any:
+    parser = _SCALARS.get(tp)
+    if parser is not None:
+        return parser(text)
+    if tp is Path:
+        return ctx.base_dir / Path(_parse_str(text)).expanduser()
+    if typing.get_origin(tp) is re.Pattern:
+        return _parse_regex(text)
+    raise TypeError(f"no parser for option type {tp!r}")
+
+
+def parse_value(field: OptionField, text: str, ctx: ParseContext) -> Any:
+    """Parse one option's text according to its declared type and limits."""
+    tp = field.type
+    if field.spec.parser is not None:
+        value = field.spec.parser(text, ctx)
+        _check_range(value, field.spec)
+        return value
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        tp = inner[0]
+        origin = typing.get_origin(tp)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        low = text.strip().lower()
+        for choice in choices:
+            if str(choice).lower() == low:
+                return choice
+        raise ValueError("expected one of " + ", ".join(str(c) for c in choices))
+    if origin is tuple:
+        (item_type, _) = typing.get_args(tp)
+        items = parse_list(text)
+        value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
+        for item in value:
+            _check_range(item, field.spec)
+        return value
+    value = _parse_scalar(tp, text, ctx)
+    _check_range(value, field.spec)
+    return value
+
+
+def build_options(
+    cls: type[T],
+    items: Mapping[str, str],
+    ctx: ParseContext | Mapping[str, ParseContext],
+    *,
+    file: str | None,
+    section: str,
+    type_name: str,
+    kind: str = "monitor",
+) -> tuple[T | None, list[ConfigError]]:
+    """Build ``cls`` from INI ``items`` (keys already known to belong to it).
+
+    ``ctx`` may be one context or one per key (each key's file anchors its paths).
+    Returns the instance, or ``None`` and every error found; never raises ConfigError.
+    """
+    errors: list[ConfigError] = []
+    values: dict[str, Any] = {}
+    for field in option_fields(cls):
+        present = [k for k in field.keys if k in items]
+        if not present:
+            if field.required:
+                errors.append(
+                    ConfigError(
+                        f"missing required option '{field.key}' for {kind} type "
+                        f"'{type_name}'",
+                        file=file,
+                        section=section,
+                    )
+                )
+            continue
+        key = present[0]
+        try:
+            key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
+            values[field.name] = parse_value(field, items[key], key_ctx)
+        except ValueError as e:
+            errors.append(
+                ConfigError(
+                    str(e), file=file, section=section, key=key, value=items[key]
+                )
+            )
+    if errors:
+        return None, errors
+    try:
+        return cls(**values), []
+    except ValueError as e:
+        return None, [ConfigError(str(e), file=file, section=section)]
+
+
+def option_table(cls: type[Any]) -> str:
+    """Render the options of ``cls`` as a Markdown table (the docs are generated)."""
+    lines = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for f in option_fields(cls):
+        default = "*required*" if f.required else _doc_default(f.default)
+        names = " / ".join(f"`{k}`" for k in f.keys)
+        lines.append(f"| {names} | {_doc_type(f)} | {default} | {f.spec.help} |")
+    return "\n".join(lines) + "\n"
+
+
+def _doc_default(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():g}s"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) or "(empty)"
+    return f"`{value}`"
+
+
+def _doc_type(field: OptionField) -> str:  # noqa: PLR0911
+    tp = field.type
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if field.spec.parser is minutes:
+        return "duration (minutes)"
+    if field.spec.parser is not None:
+        return field.spec.parser.__name__.replace("_", " ")
+    names = {
+        str: "text",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        timedelta: "duration (seconds)",
+        Path: "path",
+    }
+    if tp in names:
+        return names[tp]
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " \\| ".join(str(c) for c in typing.get_args(tp))
+    if origin is tuple:
+        return "list of " + names.get(typing.get_args(tp)[0], "values")
+    if origin is re.Pattern:
+        return "regular expression"
+    return str(tp)

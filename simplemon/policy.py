@@ -1,0 +1,102 @@
+"""Pure state transitions for one monitor: tolerance, skips, disabling.
+
+No I/O and no clock reads: callers pass ``now``. Every rule about what a result means
+for a monitor's status lives here, so it can be tested exhaustively with tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from simplemon.model import CheckResult, MonitorState, Status
+
+
+def apply_result(
+    state: MonitorState, result: CheckResult, tolerance: int, now: datetime
+) -> MonitorState:
+    """Return the state after one check result.
+
+    A failure first counts against ``tolerance`` (status FAILING); once consecutive
+    failures exceed it the monitor is FAILED and the virtual fail count starts at 1.
+    A success clears the streak.
+    """
+    checks = state.checks + 1
+    if result.ok:
+        new = replace(
+            state,
+            status=Status.OK,
+            failures=0,
+            virtual_fail_count=0,
+            first_failure_at=None,
+            failed_at=None,
+            checks=checks,
+            successes=state.successes + 1,
+        )
+    else:
+        failures = state.failures + 1
+        failed = failures > tolerance
+        new = replace(
+            state,
+            status=Status.FAILED if failed else Status.FAILING,
+            failures=failures,
+            virtual_fail_count=max(0, failures - tolerance),
+            first_failure_at=state.first_failure_at or now,
+            failed_at=state.failed_at or (now if failed else None),
+            checks=checks,
+        )
+    return _touch(
+        state,
+        replace(
+            new,
+            last_message=result.message,
+            last_duration=result.duration,
+            last_checked_at=now,
+        ),
+        now,
+    )
+
+
+def apply_skip(state: MonitorState, reason: str, now: datetime) -> MonitorState:
+    """Return the state of a monitor not run because a dependency is down.
+
+    The failure streak is left exactly as it was: a skip is neither a success nor a
+    failure (SimpleMonitor resets it, which loses the outage's start time).
+    """
+    return _touch(
+        state, replace(state, status=Status.SKIPPED, last_message=reason), now
+    )
+
+
+def apply_disabled(state: MonitorState, reason: str, now: datetime) -> MonitorState:
+    """Return the state of a monitor that is configured not to run here."""
+    return _touch(
+        state,
+        replace(
+            state,
+            status=Status.DISABLED,
+            failures=0,
+            virtual_fail_count=0,
+            first_failure_at=None,
+            failed_at=None,
+            last_message=reason,
+        ),
+        now,
+    )
+
+
+def _touch(old: MonitorState, new: MonitorState, now: datetime) -> MonitorState:
+    if new.status != old.status:
+        return replace(new, last_change_at=now)
+    return new
+
+
+def blocking_dependency(
+    depend: tuple[str, ...], statuses: dict[str, Status]
+) -> str | None:
+    """Return the first dependency whose status means dependents must be skipped."""
+    for dep in depend:
+        status = statuses.get(dep)
+        if status is not None and status.is_failure:
+            return dep
+    return None

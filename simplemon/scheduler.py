@@ -1,0 +1,407 @@
+"""The loop: run due monitors on a bounded pool in dependency order, apply policy.
+
+Each round's snapshot goes to loggers and observers.
+
+No network, SQL or template code here; time comes from injected callables so tests can
+drive whole rounds with a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from simplemon import policy
+from simplemon.config import Config, PluginConfig, dependency_order
+from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
+from simplemon.pool import WorkerPool
+
+log = logging.getLogger(__name__)
+
+#: Seconds a check may overrun its own timeout before the scheduler gives up on it.
+DEADLINE_MARGIN = 2.0
+_EPSILON = 1e-6
+
+
+def utc_now() -> datetime:
+    """Return the current wall-clock time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class RoundObserver(Protocol):
+    """Something told about every finished round (alerting, the state store)."""
+
+    def after_round(
+        self, snapshot: Snapshot, previous: Mapping[str, MonitorState]
+    ) -> None:
+        """React to a finished round; ``previous`` is each monitor's state before it."""
+
+
+class Executor(Protocol):
+    """What the scheduler needs from a pool: submit work, get a Future."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Queue ``fn(*args)``."""
+
+
+@dataclass
+class RoundReport:
+    """What one round did, for the CLI's exit code and heartbeat line."""
+
+    number: int
+    ran: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+
+class Scheduler:
+    """Run rounds of checks for one Config; owns every monitor's runtime state."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        hostname: str = "",
+        executor: Executor | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = utc_now,
+        max_workers: int = 32,
+        observers: Iterable[RoundObserver] = (),
+        states: Mapping[str, MonitorState] | None = None,
+    ) -> None:
+        self.config = config
+        self.hostname = hostname
+        self.executor: Executor = executor or WorkerPool(max_workers)
+        self.clock = clock
+        self.now = now
+        self.observers = list(observers)
+        self.states: dict[str, MonitorState] = {}
+        self.round_number = 0
+        self._last_tick: dict[str, float] = {}
+        self._hung: dict[str, Future[Any]] = {}
+        self._details: dict[str, Mapping[str, Any]] = {}
+        self._order: list[str] = []
+        self._install(config, states or {})
+
+    # --- configuration -------------------------------------------------------------
+
+    def _install(self, config: Config, states: Mapping[str, MonitorState]) -> None:
+        self.config = config
+        self._by_name = {m.name: m for m in config.monitors}
+        self._order = dependency_order(config)
+        self._dependents: dict[str, list[str]] = {m.name: [] for m in config.monitors}
+        for m in config.monitors:
+            for dep in m.common.depend:
+                self._dependents[dep].append(m.name)
+        self.states = {
+            m.name: states.get(m.name, MonitorState()) for m in config.monitors
+        }
+
+    def reload(self, config: Config) -> None:
+        """Swap in a new Config; monitors whose type is unchanged keep their state."""
+        old = self._by_name
+        kept = {
+            name: state
+            for name, state in self.states.items()
+            if name in old
+            and any(
+                m.name == name and m.type_name == old[name].type_name
+                for m in config.monitors
+            )
+        }
+        for name in list(self._last_tick):
+            if name not in kept:
+                del self._last_tick[name]
+        old_loggers = self.config.loggers
+        self._install(config, kept)
+        self.close_loggers(old_loggers)
+
+    # --- rounds --------------------------------------------------------------------
+
+    def is_due(self, name: str, tick: float) -> bool:
+        """Return whether ``name`` should run in the round scheduled at ``tick``."""
+        last = self._last_tick.get(name)
+        if last is None:
+            return True
+        state = self.states[name]
+        interval = self.config.main.interval.total_seconds()
+        period = interval
+        if not state.status.is_failure:
+            period = max(interval, self._by_name[name].common.gap.total_seconds())
+        return tick - last >= period - _EPSILON
+
+    def run_once(self, tick: float | None = None) -> RoundReport:
+        """Run one round of every due monitor; a failing plugin never makes it raise."""
+        started = self.clock()
+        tick = started if tick is None else tick
+        self.round_number += 1
+        report = RoundReport(self.round_number)
+        previous = dict(self.states)
+        ran: set[str] = set()
+        due = [n for n in self._order if self.is_due(n, tick)]
+        for name in due:
+            self._last_tick[name] = tick
+        self._run_round(due, ran, report)
+        report.duration = self.clock() - started
+        snapshot = self.snapshot(ran)
+        self._write_loggers(snapshot)
+        for observer in self.observers:
+            try:
+                observer.after_round(snapshot, previous)
+            except Exception:
+                log.exception("round observer %r failed", observer)
+        return report
+
+    def _run_round(self, due: list[str], ran: set[str], report: RoundReport) -> None:
+        """Run ``due`` monitors, each as soon as its due dependencies have settled."""
+        due_set = set(due)
+        waiting = {
+            n: {d for d in self._by_name[n].common.depend if d in due_set} for n in due
+        }
+        ready = [n for n in due if not waiting[n]]
+        running: dict[Future[Any], tuple[str, float]] = {}
+        while ready or running:
+            while ready:
+                name = ready.pop(0)
+                ran.add(name)
+                future = self._start(name)
+                if future is None:
+                    self._release([name], waiting, ready, report)
+                else:
+                    limit = self.clock() + self._by_name[name].plugin.timeout_seconds()
+                    running[future] = (name, limit + DEADLINE_MARGIN)
+            if running:
+                self._release(self._collect(running), waiting, ready, report)
+
+    def _collect(self, running: dict[Future[Any], tuple[str, float]]) -> list[str]:
+        """Wait for the next result or deadline; return the monitors that settled."""
+        deadline = min(limit for _, limit in running.values())
+        done, _ = wait(
+            list(running),
+            timeout=max(0.0, deadline - self.clock()),
+            return_when=FIRST_COMPLETED,
+        )
+        finished = [self._record(running.pop(f)[0], f.result()) for f in done]
+        now = self.clock()
+        for future, (name, limit) in list(running.items()):
+            if now >= limit:
+                del running[future]
+                self._hung[name] = future
+                timeout = self._by_name[name].plugin.timeout_seconds()
+                message = f"check did not finish within {timeout:g}s"
+                finished.append(
+                    self._record(name, CheckResult(False, message, timeout))
+                )
+        return finished
+
+    def _release(
+        self,
+        names: list[str],
+        waiting: dict[str, set[str]],
+        ready: list[str],
+        report: RoundReport,
+    ) -> None:
+        """Account for settled monitors and queue dependents that no longer wait."""
+        for name in names:
+            self._account(name, report)
+            for child in self._dependents.get(name, ()):
+                pending = waiting.get(child)
+                if pending is not None and name in pending:
+                    pending.discard(name)
+                    if not pending:
+                        ready.append(child)
+
+    def _start(self, name: str) -> Future[Any] | None:
+        """Submit ``name``'s check, or settle it at once and return None.
+
+        Settled at once: disabled here, a dependency is down, or its previous check
+        is still stuck past its deadline (it is never run twice at the same time).
+        """
+        monitor = self._by_name[name]
+        now = self.now()
+        common = monitor.common
+        if not common.enabled or (common.runon and common.runon != self.hostname):
+            reason = (
+                "disabled" if not common.enabled else f"runs only on {common.runon}"
+            )
+            self.states[name] = policy.apply_disabled(self.states[name], reason, now)
+            return None
+        statuses = {d: self.states[d].status for d in common.depend}
+        blocker = policy.blocking_dependency(common.depend, statuses)
+        if blocker is not None:
+            reason = (
+                f"skipped: depends on {blocker}, which is {statuses[blocker].value}"
+            )
+            self.states[name] = policy.apply_skip(self.states[name], reason, now)
+            return None
+        hung = self._hung.get(name)
+        if hung is not None and not hung.done():
+            self._record(name, CheckResult(False, "previous check is still running"))
+            return None
+        self._hung.pop(name, None)
+        return self.executor.submit(_guarded_check, monitor)
+
+    def _record(self, name: str, result: CheckResult) -> str:
+        tolerance = self._by_name[name].common.tolerance
+        self.states[name] = policy.apply_result(
+            self.states[name], result, tolerance, self.now()
+        )
+        self._details[name] = result.details
+        return name
+
+    def _account(self, name: str, report: RoundReport) -> None:
+        state = self.states[name]
+        report.ran.append(name)
+        if state.status is Status.SKIPPED:
+            report.skipped.append(name)
+        elif state.status in (Status.FAILING, Status.FAILED):
+            report.failed.append(name)
+        level = logging.INFO if state.status is Status.OK else logging.WARNING
+        if state.status is Status.OK:
+            level = logging.DEBUG
+        log.log(
+            level, "monitor %s: %s: %s", name, state.status.value, state.last_message
+        )
+
+    # --- output --------------------------------------------------------------------
+
+    def snapshot(self, ran: Iterable[str] = ()) -> Snapshot:
+        """Return every monitor's state as an immutable Snapshot."""
+        ran_set = set(ran)
+        monitors = tuple(
+            MonitorSnapshot(
+                name=m.name,
+                type_name=m.type_name,
+                description=m.plugin.describe(),
+                state=self.states[m.name],
+                ran=m.name in ran_set,
+                group=m.common.group,
+                failure_doc=m.common.failure_doc,
+                urgent=m.common.urgent,
+                tolerance=m.common.tolerance,
+                details=self._details.get(m.name, {}),
+            )
+            for m in self.config.monitors
+        )
+        return Snapshot(
+            taken_at=self.now(),
+            round_number=self.round_number,
+            hostname=self.hostname,
+            interval=self.config.main.interval.total_seconds(),
+            monitors=monitors,
+        )
+
+    def _write_loggers(self, snapshot: Snapshot) -> None:
+        for logger in self.config.loggers:
+            common = logger.common
+            if not common.enabled:
+                continue
+            down = [d for d in common.depend if self.states[d].status.is_failure]
+            if down:
+                log.info("logger %s: not writing, %s is down", logger.name, down[0])
+                continue
+            mine = snapshot
+            if "_all" not in common.groups:
+                mine = replace(
+                    snapshot,
+                    monitors=tuple(
+                        m for m in snapshot.monitors if m.group in common.groups
+                    ),
+                )
+            try:
+                logger.plugin.write(mine)
+            except Exception as e:
+                log.error("logger %s failed: %s", logger.name, e)
+                log.debug("logger %s traceback", logger.name, exc_info=True)
+
+    def close_loggers(self, loggers: Iterable[PluginConfig] | None = None) -> None:
+        """Close result loggers (all of the current config's by default)."""
+        for logger in self.config.loggers if loggers is None else loggers:
+            try:
+                logger.plugin.close()
+            except Exception as e:
+                log.error("logger %s failed to close: %s", logger.name, e)
+
+    def reopen_loggers(self) -> None:
+        """Ask every result logger to reopen its files (log rotation)."""
+        for logger in self.config.loggers:
+            try:
+                logger.plugin.reopen()
+            except Exception as e:
+                log.error("logger %s failed to reopen: %s", logger.name, e)
+
+    # --- the daemon loop -----------------------------------------------------------
+
+    def run_forever(
+        self,
+        stop: threading.Event,
+        *,
+        loops: int | None = None,
+        between_rounds: Callable[[], None] | None = None,
+        on_round: Callable[[RoundReport], None] | None = None,
+    ) -> int:
+        """Run rounds every ``interval`` until ``stop`` is set or ``loops`` rounds ran.
+
+        Round k starts at start + k * interval, so the period never drifts by the
+        time the work took; a round that overruns makes the next start at once and
+        the missed ticks are skipped (and logged). Returns the number of rounds run.
+        """
+        interval = self.config.main.interval.total_seconds()
+        next_tick = self.clock()
+        count = 0
+        while not stop.is_set() and (loops is None or count < loops):
+            report = self.run_once(tick=next_tick)
+            count += 1
+            if on_round is not None:
+                on_round(report)
+            interval = self.config.main.interval.total_seconds()
+            next_tick += interval
+            now = self.clock()
+            if now > next_tick:
+                missed = int((now - next_tick) // interval) + 1
+                log.warning(
+                    "round %d overran the %gs interval; skipping %d tick(s)",
+                    report.number,
+                    interval,
+                    missed - 1,
+                )
+                next_tick += (missed - 1) * interval
+                next_tick = max(next_tick, now)
+            if loops is not None and count >= loops:
+                break
+            while not stop.is_set():
+                remaining = next_tick - self.clock()
+                if remaining <= 0:
+                    break
+                stop.wait(min(remaining, 1.0))
+                if between_rounds is not None:
+                    between_rounds()
+        return count
+
+
+def _guarded_check(monitor: PluginConfig) -> CheckResult:
+    """Run one check; an unexpected exception becomes a failed result, logged once."""
+    started = time.monotonic()
+    try:
+        result = monitor.plugin.check()
+    except Exception as e:
+        log.exception("monitor %s: internal error in check", monitor.name)
+        return CheckResult(
+            False,
+            f"internal error: {type(e).__name__}: {e}",
+            time.monotonic() - started,
+        )
+    if not isinstance(result, CheckResult):
+        return CheckResult(
+            False,
+            "internal error: check returned no result",
+            time.monotonic() - started,
+        )
+    return replace(result, message=" ".join(result.message.split()))

@@ -1,0 +1,40 @@
+"""Render times for humans and files the same way everywhere."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from simplemon.options import ParseContext
+
+
+def timezone(text: str, ctx: ParseContext) -> str:
+    """Accept an IANA time zone name such as UTC or Europe/London."""
+    name = text.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "expected a time zone name, e.g. UTC or Europe/London"
+        ) from None
+    return name
+
+
+def format_time(
+    moment: datetime | None, dateformat: str = "iso8601", tz: str = "UTC"
+) -> str:
+    """Format ``moment`` as a Unix timestamp or ISO 8601 in ``tz``; '-' for None."""
+    if moment is None:
+        return "-"
+    if dateformat == "timestamp":
+        return str(int(moment.timestamp()))
+    return moment.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+
+
+def format_duration(seconds: float) -> str:
+    """Format a downtime as SimpleMonitor does: ``1+02:03:04`` (days+h:m:s)."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    mins, secs = divmod(rest, 60)
+    return f"{days}+{hours:02d}:{mins:02d}:{secs:02d}"
