@@ -7,6 +7,7 @@ and every parse failure becomes a ConfigError naming file, section, key and valu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import shlex
@@ -86,8 +87,12 @@ class OptionField:
         return (self.key, *self.spec.aliases)
 
 
-def option_fields(cls: type[Any]) -> list[OptionField]:
-    """List the declared options of an Options dataclass, in declaration order."""
+@functools.cache
+def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
+    """List the declared options of an Options dataclass, in declaration order.
+
+    Cached: resolving annotations is slow, and 10,000 monitors share a few classes.
+    """
     hints = typing.get_type_hints(cls)
     result = []
     for f in dataclasses.fields(cls):
@@ -100,9 +105,10 @@ def option_fields(cls: type[Any]) -> list[OptionField]:
     return result
 
 
-def option_keys(cls: type[Any]) -> set[str]:
+@functools.cache
+def option_keys(cls: type[Any]) -> frozenset[str]:
     """Return every INI key (and alias) an Options dataclass accepts."""
-    return {k for f in option_fields(cls) for k in f.keys}
+    return frozenset(k for f in option_fields(cls) for k in f.keys)
 
 
 # --- value parsers: each raises ValueError("expected …, e.g. …") -------------------
