@@ -88,7 +88,7 @@ class OptionField:
 
 
 @functools.cache
-def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
+def option_fields(cls: Any) -> tuple[OptionField, ...]:
     """List the declared options of an Options dataclass, in declaration order.
 
     Cached: resolving annotations is slow, and 10,000 monitors share a few classes.
@@ -102,11 +102,11 @@ def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
         result.append(
             OptionField(f.name, spec.key or f.name, hints[f.name], spec, f.default)
         )
-    return result
+    return tuple(result)
 
 
 @functools.cache
-def option_keys(cls: type[Any]) -> frozenset[str]:
+def option_keys(cls: Any) -> frozenset[str]:
     """Return every INI key (and alias) an Options dataclass accepts."""
     return frozenset(k for f in option_fields(cls) for k in f.keys)
 
