@@ -87,12 +87,16 @@ class OptionField:
         return (self.key, *self.spec.aliases)
 
 
-@functools.cache
-def option_fields(cls: Any) -> tuple[OptionField, ...]:
+def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
     """List the declared options of an Options dataclass, in declaration order.
 
     Cached: resolving annotations is slow, and 10,000 monitors share a few classes.
     """
+    return _option_fields(cls)
+
+
+@functools.cache
+def _option_fields(cls: Any) -> tuple[OptionField, ...]:
     hints = typing.get_type_hints(cls)
     result = []
     for f in dataclasses.fields(cls):
@@ -105,9 +109,13 @@ def option_fields(cls: Any) -> tuple[OptionField, ...]:
     return tuple(result)
 
 
-@functools.cache
-def option_keys(cls: Any) -> frozenset[str]:
+def option_keys(cls: type[Any]) -> frozenset[str]:
     """Return every INI key (and alias) an Options dataclass accepts."""
+    return _option_keys(cls)
+
+
+@functools.cache
+def _option_keys(cls: Any) -> frozenset[str]:
     return frozenset(k for f in option_fields(cls) for k in f.keys)
 
 
