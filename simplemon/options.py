@@ -92,7 +92,8 @@ def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
 
     Cached: resolving annotations is slow, and 10,000 monitors share a few classes.
     """
-    return _option_fields(cls)
+    key: Any = cls  # mypy does not see type objects as Hashable
+    return _option_fields(key)
 
 
 @functools.cache
@@ -111,7 +112,8 @@ def _option_fields(cls: Any) -> tuple[OptionField, ...]:
 
 def option_keys(cls: type[Any]) -> frozenset[str]:
     """Return every INI key (and alias) an Options dataclass accepts."""
-    return _option_keys(cls)
+    key: Any = cls
+    return _option_keys(key)
 
 
 @functools.cache
