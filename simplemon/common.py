@@ -12,7 +12,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 
-from simplemon.options import ParseContext, minutes, opt
+from simplemon.options import ParseContext, command, minutes, opt
 from simplemon.timefmt import timezone
 
 #: Options SimpleMonitor defines that have no effect here; accepted with a warning.
@@ -84,10 +84,14 @@ class MonitorCommon:
         None, parser=minutes, help="minutes between reminders while failed"
     )
     recover_command: str | None = opt(
-        None, help="command run (no shell, with a timeout) when the monitor fails"
+        None,
+        parser=command,
+        help="command run (no shell, with a timeout) when the monitor fails",
     )
     recovered_command: str | None = opt(
-        None, help="command run (no shell, with a timeout) when the monitor recovers"
+        None,
+        parser=command,
+        help="command run (no shell, with a timeout) when the monitor recovers",
     )
 
 
