@@ -19,7 +19,11 @@ MONITORS: dict[str, str] = {
     "fail": "simplemon.monitors.fail:FailMonitor",
 }
 
-ALERTERS: dict[str, str] = {}
+ALERTERS: dict[str, str] = {
+    "email": "alerters.email:EmailAlerter",
+    "syslog": "alerters.syslog:SyslogAlerter",
+    "execute": "alerters.execute:ExecuteAlerter",
+}
 
 LOGGERS: dict[str, str] = {
     "logfile": "loggers.logfile:LogfileLogger",
