@@ -19,6 +19,7 @@ from types import FrameType
 from typing import ClassVar
 
 from simplemon import __version__, registry
+from simplemon.commands import CommandRunner
 from simplemon.config import Config, load_config
 from simplemon.dispatch import Dispatcher
 from simplemon.errors import ConfigErrors
@@ -189,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         observers=[notifier],
         states=notifier.states,
     )
+    scheduler.observers.append(CommandRunner(lambda: scheduler.config))
     if args.one_shot:
         report = scheduler.run_once()
         scheduler.close_loggers()

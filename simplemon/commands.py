@@ -89,4 +89,6 @@ def _due(
 
 
 def _spawn_thread(fn: Callable[[], object]) -> None:
-    threading.Thread(target=fn, name="command", daemon=True).start()
+    # Not a daemon: a command started just before exit still completes (it is
+    # bounded by its own timeout), instead of being cut off mid-run.
+    threading.Thread(target=fn, name="command", daemon=False).start()

@@ -1,6 +1,7 @@
 import os
 import shutil
 import signal
+import sys
 import textwrap
 from pathlib import Path
 
@@ -234,3 +235,29 @@ def test_logfile_heartbeat_logs_monitors_not_due_this_round(tmp_path):
     assert plain.count(" slow: ok") == 1
     assert beat.count(" slow: ok") == 2
     assert plain.count(" fast: ok") == beat.count(" fast: ok") == 2
+
+
+def test_recover_and_recovered_commands_run_without_a_shell(tmp_path):
+    script = tmp_path / "note.py"
+    script.write_text(
+        "import sys, pathlib\n"
+        "p = pathlib.Path(sys.argv[1])\n"
+        "p.write_text(p.read_text() + repr(sys.argv[2:]) + '\\n' if p.exists() "
+        "else repr(sys.argv[2:]) + '\\n')\n"
+    )
+    out = tmp_path / "commands.txt"
+    py = sys.executable
+    main = config(
+        tmp_path,
+        f"""
+        [flappy]
+        type = fail
+        interval = 2
+        recover_command = {py} {script} {out} 'try fix; $(reboot)'
+        recovered_command = {py} {script} {out} recovered
+        """,
+    )
+    result = run_monitor("--loops", "3", "-f", str(main), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert wait_for(lambda: out.exists() and len(out.read_text().splitlines()) == 2)
+    assert out.read_text().splitlines() == ["['try fix; $(reboot)']", "['recovered']"]
