@@ -1,6 +1,6 @@
 import sys
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from simplemon.commands import CommandRunner, run_command
 from simplemon.common import MonitorCommon
