@@ -9,6 +9,7 @@ from typing import Any
 import icmplib
 import pytest
 
+from simplemon.config import load_config
 from simplemon.monitors.ping import (
     INTERVAL,
     HostMonitor,
@@ -225,3 +226,26 @@ def test_timeout_and_count_reach_icmplib() -> None:
         "timeout": 0.25,
         "privileged": False,
     }
+
+
+def test_host_section_from_simplemonitor_loads(write_ini) -> None:
+    main = write_ini("monitor.ini", "[monitor]\ninterval = 30\n")
+    write_ini(
+        "monitors.ini",
+        """
+        [nas]
+        type = host
+        host = 127.0.0.1
+        ping_ttl = 2
+        count = 2
+        [lo6]
+        type = ping
+        host = ::1
+        privileged = no
+        """,
+    )
+    nas, lo6 = load_config(main, environ={}).monitors
+    assert isinstance(nas.plugin, HostMonitor)
+    assert nas.plugin.options.ping_ttl == timedelta(seconds=2)
+    assert isinstance(lo6.plugin, PingMonitor)
+    assert lo6.plugin.options.privileged == "no"
