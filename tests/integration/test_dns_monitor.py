@@ -150,3 +150,16 @@ def test_refused_is_reported() -> None:
         result = check(server, "www.example.test")
     assert not result.ok
     assert result.message.startswith("REFUSED from 127.0.0.1")
+
+
+def test_server_on_ipv6_loopback() -> None:
+    try:
+        server = DnsServer(ZONE, host="::1").start()
+    except OSError as e:
+        pytest.skip(f"IPv6 loopback ::1 unavailable: {e}")
+    try:
+        result = check(server, "www.example.test", desired=("192.0.2.10", "192.0.2.11"))
+    finally:
+        server.stop()
+    assert result.ok, result.message
+    assert result.details["server"] == f"::1 port {server.port}"
