@@ -20,10 +20,18 @@ from typing import ClassVar
 
 from simplemon import __version__, registry
 from simplemon.config import Config, load_config
+from simplemon.dispatch import Dispatcher
 from simplemon.errors import ConfigErrors
-from simplemon.scheduler import RoundReport, Scheduler
+from simplemon.notifier import Notifier
+from simplemon.scheduler import RoundReport, Scheduler, utc_now
+from simplemon.state_store import KEEP_FINISHED, StateStore
 
 log = logging.getLogger("simplemon")
+
+#: Seconds --one-shot waits for queued alerts to be delivered before exiting.
+ONE_SHOT_DRAIN_SECONDS = 15.0
+#: Seconds a stopping process waits for alerts being delivered right now.
+STOP_DRAIN_SECONDS = 5.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,22 +181,66 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(config.loggers)} loggers, {len(config.alerters)} alerters"
         )
         return 0
+    store, notifier = start_alerting(config)
     scheduler = Scheduler(
-        config, hostname=socket.gethostname(), max_workers=max(1, args.threads)
+        config,
+        hostname=socket.gethostname(),
+        max_workers=max(1, args.threads),
+        observers=[notifier],
+        states=notifier.states,
     )
     if args.one_shot:
         report = scheduler.run_once()
         scheduler.close_loggers()
+        if not notifier.dispatcher.drain(ONE_SHOT_DRAIN_SECONDS):
+            log.warning("alerts still queued; they will be sent by the next run")
+        stop_alerting(store, notifier)
         return 1 if report.failed else 0
-    return Daemon(args, scheduler).run()
+    return Daemon(args, scheduler, notifier, store).run()
+
+
+def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
+    """Open the state file, restore states and records, start delivery workers."""
+    path = config.main.state_file
+    if not path.is_absolute():
+        path = config.main_file.parent / path
+    store = StateStore(path)
+    store.prune(utc_now() - KEEP_FINISHED)
+    dispatcher = Dispatcher(store, config.alerters)
+    notifier = Notifier(
+        store,
+        dispatcher,
+        config,
+        states=store.load_states(),
+        records=store.load_records(),
+    )
+    dispatcher.start()
+    return store, notifier
+
+
+def stop_alerting(store: StateStore, notifier: Notifier) -> None:
+    """Let in-flight deliveries finish briefly, then close the state file.
+
+    Anything not delivered stays pending in the outbox for the next start.
+    """
+    notifier.dispatcher.stop(STOP_DRAIN_SECONDS)
+    store.close()
 
 
 class Daemon:
     """The long-running mode: signals, pid file, reloads, heartbeat."""
 
-    def __init__(self, args: argparse.Namespace, scheduler: Scheduler) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        scheduler: Scheduler,
+        notifier: Notifier,
+        store: StateStore,
+    ) -> None:
         self.args = args
         self.scheduler = scheduler
+        self.notifier = notifier
+        self.store = store
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
         self.pidfile = (
@@ -211,6 +263,7 @@ class Daemon:
             )
         finally:
             self.scheduler.close_loggers()
+            stop_alerting(self.store, self.notifier)
             if self.pidfile is not None:
                 self.pidfile.unlink(missing_ok=True)
         log.info("stopped")
@@ -249,6 +302,7 @@ class Daemon:
             self.scheduler.reopen_loggers()
             return
         self.scheduler.reload(config)
+        self.notifier.reload(config)  # alerters and monitor options for alerting
         self.scheduler.reopen_loggers()
         log.info("configuration reloaded: %d monitors", len(config.monitors))
 

@@ -6,12 +6,13 @@ a section's keys between the two.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 
-from simplemon.options import command, minutes, opt
+from simplemon.options import ParseContext, command, minutes, opt
 from simplemon.timefmt import timezone
 
 #: Options SimpleMonitor defines that have no effect here; accepted with a warning.
@@ -117,6 +118,14 @@ class LoggerCommon:
     )
 
 
+def clock_time(text: str, ctx: ParseContext) -> time:
+    """Parse a time of day written ``HH:MM`` (24-hour clock)."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text)
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError("expected a time of day as HH:MM, e.g. 22:00")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
 @dataclass(frozen=True)
 class AlerterCommon:
     """Options every alerter accepts (routing is decided in the core from these)."""
@@ -126,3 +135,74 @@ class AlerterCommon:
     groups: tuple[str, ...] = opt(
         ("default",), help="monitor groups to alert for; `_all` alerts for every group"
     )
+    limit: int = opt(
+        1,
+        min=1,
+        help="alert when a monitor's virtual fail count reaches this (escalation)",
+    )
+    repeat: bool = opt(
+        False, help="alert again at every multiple of `limit` while still failing"
+    )
+    urgent: bool = opt(
+        False, help="an urgent alerter ignores monitors configured with urgent=0"
+    )
+    times_type: Literal["always", "only", "not"] = opt(
+        "always",
+        help="`only`: alert only between time_lower and time_upper; `not`: never "
+        "between them; `always`: any time (`days` still applies)",
+    )
+    time_lower: time | None = opt(
+        None, parser=clock_time, help="start of the window, HH:MM (times_tz)"
+    )
+    time_upper: time | None = opt(
+        None,
+        parser=clock_time,
+        help="end of the window, HH:MM; earlier than time_lower wraps midnight",
+    )
+    days: tuple[int, ...] = opt(
+        (0, 1, 2, 3, 4, 5, 6),
+        min=0,
+        max=6,
+        help="days on which to alert, 0 = Monday … 6 = Sunday",
+    )
+    times_tz: str | None = opt(
+        None,
+        parser=timezone,
+        help="time zone of time_lower/time_upper/days (default: the machine's)",
+    )
+    tz: str = opt("UTC", parser=timezone, help="time zone for times in messages")
+    delay: bool = opt(
+        False,
+        help="hold a failure that happens out of hours and send a catch-up when the "
+        "window opens, if the monitor is still failing",
+    )
+    ooh_recovery: bool = opt(
+        False,
+        help="send recoveries out of hours at once (otherwise they wait for hours)",
+    )
+    only_failures: bool = opt(False, help="never send recoveries")
+    dry_run: bool = opt(
+        False, help="decide and log alerts as usual but deliver nothing"
+    )
+    allow_reminders: bool = opt(
+        False, help="send reminders at the monitor's `remind` interval while failed"
+    )
+    depend: tuple[str, ...] = opt(
+        (),
+        help="monitors this alerter needs; while one is failing, messages wait in "
+        "the outbox and go out when it recovers",
+    )
+    retry_for: timedelta = opt(
+        timedelta(days=1),
+        min=timedelta(seconds=1),
+        help="keep retrying a transiently failing delivery this long, then give up",
+    )
+
+    def __post_init__(self) -> None:
+        if self.times_type != "always":
+            if self.time_lower is None or self.time_upper is None:
+                raise ValueError(
+                    f"times_type = {self.times_type} needs time_lower and time_upper"
+                )
+            if self.time_lower == self.time_upper:
+                raise ValueError("time_lower and time_upper must differ")

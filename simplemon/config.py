@@ -176,7 +176,7 @@ class _Loader:
     def unknown_keys(
         self,
         items: Mapping[str, RawValue],
-        accepted: set[str],
+        accepted: frozenset[str] | set[str],
         ignored: Iterable[str],
         section: str,
         what: str,
@@ -369,7 +369,7 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
     result = []
     for name, items in sections.items():
         type_raw = items.get("type")
-        accepted: set[str] = option_keys(MonitorCommon)
+        accepted: frozenset[str] = option_keys(MonitorCommon)
         if type_raw is not None and type_raw.text.strip() in registry.MONITORS:
             cls = registry.load("monitor", type_raw.text.strip())
             accepted = accepted | option_keys(cls.Options)
@@ -382,7 +382,7 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
 
 
 def _check_defaults(loader: _Loader, defaults: Mapping[str, RawValue]) -> None:
-    accepted = option_keys(MonitorCommon) | IGNORED_MONITOR_KEYS
+    accepted = set(option_keys(MonitorCommon) | IGNORED_MONITOR_KEYS)
     for _, cls in registry.known("monitor"):
         accepted |= option_keys(cls.Options)
     accepted.discard("type")

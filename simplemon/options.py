@@ -7,6 +7,7 @@ and every parse failure becomes a ConfigError naming file, section, key and valu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import shlex
@@ -86,8 +87,17 @@ class OptionField:
         return (self.key, *self.spec.aliases)
 
 
-def option_fields(cls: type[Any]) -> list[OptionField]:
-    """List the declared options of an Options dataclass, in declaration order."""
+def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
+    """List the declared options of an Options dataclass, in declaration order.
+
+    Cached: resolving annotations is slow, and 10,000 monitors share a few classes.
+    """
+    key: Any = cls  # mypy does not see type objects as Hashable
+    return _option_fields(key)
+
+
+@functools.cache
+def _option_fields(cls: Any) -> tuple[OptionField, ...]:
     hints = typing.get_type_hints(cls)
     result = []
     for f in dataclasses.fields(cls):
@@ -97,12 +107,18 @@ def option_fields(cls: type[Any]) -> list[OptionField]:
         result.append(
             OptionField(f.name, spec.key or f.name, hints[f.name], spec, f.default)
         )
-    return result
+    return tuple(result)
 
 
-def option_keys(cls: type[Any]) -> set[str]:
+def option_keys(cls: type[Any]) -> frozenset[str]:
     """Return every INI key (and alias) an Options dataclass accepts."""
-    return {k for f in option_fields(cls) for k in f.keys}
+    key: Any = cls
+    return _option_keys(key)
+
+
+@functools.cache
+def _option_keys(cls: Any) -> frozenset[str]:
+    return frozenset(k for f in option_fields(cls) for k in f.keys)
 
 
 # --- value parsers: each raises ValueError("expected …, e.g. …") -------------------

@@ -22,7 +22,11 @@ MONITORS: dict[str, str] = {
     "host": "simplemon.monitors.ping:HostMonitor",
 }
 
-ALERTERS: dict[str, str] = {}
+ALERTERS: dict[str, str] = {
+    "email": "alerters.email:EmailAlerter",
+    "syslog": "alerters.syslog:SyslogAlerter",
+    "execute": "alerters.execute:ExecuteAlerter",
+}
 
 LOGGERS: dict[str, str] = {
     "logfile": "loggers.logfile:LogfileLogger",

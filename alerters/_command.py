@@ -1,0 +1,234 @@
+"""Parse and render the execute alerter's command templates; pure, no process is run.
+
+Safety rule: placeholder values only ever become whole argv items or environment
+values. In a ``sh -c`` script a placeholder is rewritten at load time into a quoted
+reference to its SIMPLEMON_* environment variable, so the shell expands the text as
+data and never parses it as code.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import shlex
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from alerters._message import PLACEHOLDERS, environment_name
+
+#: POSIX-family shells whose ``-c`` script is rewritten.
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh"})
+#: Programs that run an argument as code in a language we do not rewrite.
+_CODE_FLAGS = {
+    "fish": {"-c", "--command"},
+    "csh": {"-c"},
+    "tcsh": {"-c"},
+    "perl": {"-e", "-E"},
+    "ruby": {"-e"},
+    "node": {"-e", "--eval", "-p", "--print"},
+    "php": {"-r"},
+    "pwsh": {"-c", "-command", "-Command"},
+}
+_PYTHON = re.compile(r"^python[0-9.]*$")
+# Words after which the next word is run as a command (or a script) by the shell.
+_RUNS_NEXT = frozenset(
+    {"eval", "exec", "command", "builtin", "source", ".", "-c", "env", "sudo",
+     "nohup", "xargs", "time", "then", "do", "else", "elif", "if", "while", "until",
+     "!", "&&", "||"}
+)  # fmt: skip
+_SEPARATORS = ";&|(){}`\n"
+
+
+class _Quote(enum.Enum):
+    NONE = enum.auto()
+    SINGLE = enum.auto()  # '...'
+    DOUBLE = enum.auto()  # "..."
+    ANSI = enum.auto()  # bash $'...'
+
+
+_REFERENCE = {
+    _Quote.NONE: '"${{{0}}}"',
+    _Quote.DOUBLE: "${{{0}}}",
+    _Quote.SINGLE: "'\"${{{0}}}\"'",  # close, expand in double quotes, reopen
+    _Quote.ANSI: "'\"${{{0}}}\"$'",
+}
+
+
+@dataclass(frozen=True)
+class CommandTemplate:
+    """A command line split once at load time; ``literal`` items are final."""
+
+    source: str
+    items: tuple[str, ...]
+    literal: tuple[bool, ...]
+
+    @property
+    def shell_script(self) -> str | None:
+        """Return the rewritten ``-c`` script, if this runs a shell script."""
+        for item, is_literal in zip(self.items, self.literal, strict=True):
+            if is_literal:
+                return item
+        return None
+
+    def render(self, values: Mapping[str, str]) -> list[str]:
+        """Return argv with every placeholder replaced by its value (one item each)."""
+        return [
+            item if is_literal else item.format_map(values)
+            for item, is_literal in zip(self.items, self.literal, strict=True)
+        ]
+
+
+def parse_command(text: str) -> CommandTemplate:
+    """Split and check a command template.
+
+    Raises:
+        ValueError: unbalanced quotes, an unknown or formatted placeholder, a
+            placeholder choosing the program, or one inside code we cannot rewrite.
+    """
+    try:
+        argv = shlex.split(text)
+    except ValueError as e:
+        raise ValueError(
+            f"expected a command line, e.g. /usr/bin/logger {{name}} ({e})"
+        ) from None
+    if not argv:
+        raise ValueError("expected a command line, e.g. /usr/bin/logger {name}")
+    used = [_placeholders(item) for item in argv]
+    if used[0]:
+        raise ValueError("the program to run cannot come from a placeholder")
+    _refuse_foreign_code(argv, used)
+    for index in range(1, len(argv)):
+        starts = argv[index].startswith("{") and used[index]
+        if starts and _program(argv[index - 1]) in _RUNS_NEXT:
+            raise ValueError(
+                f"{argv[index - 1]} would run {argv[index]!r} as a command; "
+                "placeholders can only be arguments"
+            )
+    items, literal = list(argv), [False] * len(argv)
+    script = _shell_script_index(argv)
+    if script is not None:
+        items[script] = _rewrite_script(argv[script])
+        literal[script] = True
+    return CommandTemplate(text, tuple(items), tuple(literal))
+
+
+def _placeholders(item: str) -> list[str]:
+    try:
+        parsed = list(string.Formatter().parse(item))
+    except ValueError as e:
+        raise ValueError(
+            f"bad placeholder in {item!r}: {e} (write {{{{ for a brace)"
+        ) from None
+    names = []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS:
+            known = " ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise ValueError(f"unknown placeholder {{{name}}}; expected one of {known}")
+        if spec or conversion:
+            raise ValueError(f"expected a plain placeholder such as {{{name}}}")
+        names.append(name)
+    return names
+
+
+def _program(item: str) -> str:
+    return os.path.basename(item)
+
+
+def _refuse_foreign_code(argv: list[str], used: list[list[str]]) -> None:
+    for index, item in enumerate(argv):
+        program = _program(item)
+        if program == "ssh" and any(used[index + 1 :]):
+            raise ValueError(
+                "ssh runs its arguments in a remote shell: placeholders there would "
+                "execute; use the SIMPLEMON_* environment in a script instead"
+            )
+        flags = {"-c"} if _PYTHON.match(program) else _CODE_FLAGS.get(program, set())
+        for offset, word in enumerate(argv[index + 1 : -1], start=index + 1):
+            if word in flags and used[offset + 1]:
+                raise ValueError(
+                    f"{program} {word} runs its argument as code: placeholders there "
+                    "would execute; pass them as arguments or read SIMPLEMON_* "
+                    "environment variables"
+                )
+
+
+def _shell_script_index(argv: list[str]) -> int | None:
+    """Return the index of the script run by ``sh -c`` (or bash, dash…), if any."""
+    for index, item in enumerate(argv):
+        if _program(item) not in SHELLS:
+            continue
+        has_c = False
+        position = index + 1
+        while position < len(argv):
+            word = argv[position]
+            if word == "--":
+                position += 1
+                break
+            if len(word) < 2 or word[0] not in "-+":
+                break
+            has_c = has_c or (word[0] == "-" and "c" in word[1:])
+            # -o/+o take the option name as the next word.
+            position += 2 if word in ("-o", "+o") else 1
+        if has_c and position < len(argv):
+            return position
+        return None
+    return None
+
+
+def _rewrite_script(script: str) -> str:
+    """Replace each placeholder by a reference to its environment variable."""
+    out: list[str] = []
+    quote, escaped, previous = _Quote.NONE, False, ""
+    for literal, name, _, _ in string.Formatter().parse(script):
+        out.append(literal)
+        quote, escaped, previous = _advance(quote, escaped, previous, literal)
+        if name is None:
+            continue
+        if escaped:
+            raise ValueError(f"{{{name}}} cannot follow a backslash in a shell script")
+        unquoted = quote in (_Quote.NONE, _Quote.DOUBLE)
+        if unquoted and _in_command_position("".join(out)):
+            raise ValueError(
+                f"{{{name}}} would be run as a command by the shell; use it as an "
+                "argument only"
+            )
+        out.append(_REFERENCE[quote].format(environment_name(name)))
+        previous = ""
+    return "".join(out)
+
+
+def _advance(
+    quote: _Quote, escaped: bool, previous: str, text: str
+) -> tuple[_Quote, bool, str]:
+    """Track shell quoting through ``text``; only affects how values are quoted."""
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote is not _Quote.SINGLE:
+            escaped = True
+        elif quote is _Quote.NONE and char == "'":
+            quote = _Quote.ANSI if previous == "$" else _Quote.SINGLE
+        elif quote is _Quote.NONE and char == '"':
+            quote = _Quote.DOUBLE
+        elif (quote is _Quote.DOUBLE and char == '"') or (
+            quote in (_Quote.SINGLE, _Quote.ANSI) and char == "'"
+        ):
+            quote = _Quote.NONE
+        previous = char
+    return quote, escaped, previous
+
+
+def _in_command_position(before: str) -> bool:
+    """Whether a word starting right after ``before`` would be run as a command."""
+    stripped = before.rstrip(" \t")
+    if not stripped or stripped[-1] in _SEPARATORS or stripped.endswith("$("):
+        return True
+    words = stripped.split()
+    # Assignments (VAR=x) before a command keep the command position.
+    while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$", words[-1]):
+        words.pop()
+    return not words or words[-1] in _RUNS_NEXT or words[-1][-1] in _SEPARATORS

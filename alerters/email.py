@@ -1,0 +1,251 @@
+"""The ``email`` alerter: one MIME message per event over SMTP with verified TLS.
+
+It delivers or raises DeliveryError; it never falls back to plaintext, never sends
+credentials unencrypted and never waits on the network longer than ``timeout``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Literal
+
+from alerters._message import body, one_line, subject
+from simplemon.alerter import Alerter
+from simplemon.errors import DeliveryError
+from simplemon.model import AlertEvent
+from simplemon.options import ParseContext, opt
+
+_MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def address(text: str, ctx: ParseContext) -> str:
+    """Accept one mail address, optionally with a display name."""
+    value = text.strip()
+    _, addr = email.utils.parseaddr(value)
+    if one_line(value) != value or "@" not in addr or " " in addr:
+        raise ValueError("expected a mail address, e.g. monitor@example.com")
+    return value
+
+
+def address_list(text: str, ctx: ParseContext) -> tuple[str, ...]:
+    """Accept mail addresses separated by ``;`` (SimpleMonitor's separator)."""
+    items = [item.strip() for item in text.split(";")]
+    if not any(items):
+        return ()
+    try:
+        return tuple(address(item, ctx) for item in items if item)
+    except ValueError:
+        raise ValueError(
+            "expected mail addresses separated by ';', e.g. a@example.com;b@example.com"
+        ) from None
+
+
+@dataclass(frozen=True)
+class EmailOptions:
+    """Options of the email alerter."""
+
+    host: str = opt(help="SMTP server name or address")
+    to: tuple[str, ...] = opt(parser=address_list, help="recipients, separated by `;`")
+    sender: str = opt(key="from", parser=address, help="the From address")
+    cc: tuple[str, ...] = opt(
+        (), parser=address_list, help="copy recipients, separated by `;`"
+    )
+    port: int | None = opt(
+        None, min=1, max=65535, help="SMTP port; default 465 for ssl=yes, else 25"
+    )
+    ssl: Literal["starttls", "yes", "no"] = opt(
+        "starttls",
+        help="starttls: upgrade with STARTTLS (required, never skipped); "
+        "yes: implicit TLS (SMTPS); no: plaintext, only without username",
+    )
+    username: str | None = opt(None, help="login name for SMTP AUTH (needs TLS)")
+    password: str | None = opt(None, help="password for SMTP AUTH")
+    timeout: timedelta = opt(
+        timedelta(seconds=20),
+        min=timedelta(seconds=1),
+        help="limit for connecting and for each SMTP exchange",
+    )
+    ca_file: Path | None = opt(
+        None, help="PEM file of CAs to trust instead of the system's"
+    )
+
+    def __post_init__(self) -> None:
+        """Refuse credentials that would travel in clear, or half a login."""
+        if not self.to:
+            raise ValueError("to needs at least one address")
+        if self.username is not None and self.ssl == "no":
+            raise ValueError(
+                "username needs ssl = starttls or yes (AUTH only over TLS)"
+            )
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password must be given together")
+
+
+class EmailAlerter(Alerter[EmailOptions]):
+    """Send alert mails over SMTP, with STARTTLS or implicit TLS, verifying certs."""
+
+    type_name = "email"
+    Options = EmailOptions
+
+    def build(self, event: AlertEvent) -> EmailMessage:
+        """Return the MIME message for ``event``; no I/O."""
+        opts = self.options
+        message = EmailMessage()
+        message["From"] = opts.sender
+        message["To"] = ", ".join(opts.to)
+        if opts.cc:
+            message["Cc"] = ", ".join(opts.cc)
+        message["Subject"] = subject(event)
+        message["Date"] = email.utils.format_datetime(event.created_at)
+        message["Message-ID"] = self._message_id(event)
+        message.set_content(body(event, tz=self._tz()))
+        return message
+
+    def recipients(self) -> list[str]:
+        """Return the envelope recipients: bare addresses of To and Cc."""
+        return [
+            email.utils.parseaddr(a)[1] for a in (*self.options.to, *self.options.cc)
+        ]
+
+    def send(self, event: AlertEvent) -> None:
+        """Deliver one mail; raise DeliveryError (permanent for auth/recipient/TLS)."""
+        message = self.build(event)
+        try:
+            self._deliver(message)
+        except DeliveryError:
+            raise
+        except ssl.SSLCertVerificationError as e:
+            raise DeliveryError(
+                f"{self._where()}: TLS certificate not trusted ({e.verify_message}); "
+                "set ca_file to the CA that signed the server's certificate",
+                permanent=True,
+            ) from e
+        except smtplib.SMTPNotSupportedError as e:
+            raise DeliveryError(
+                f"{self._where()}: {one_line(str(e))}", permanent=True
+            ) from e
+        except smtplib.SMTPResponseException as e:
+            raise _response_error(self._where(), e) from e
+        except smtplib.SMTPRecipientsRefused as e:
+            refused = _refused_text(e.recipients)
+            permanent = all(code >= 500 for code, _ in e.recipients.values())
+            raise DeliveryError(
+                f"{self._where()}: all recipients refused: {refused}",
+                permanent=permanent,
+            ) from e
+        except (smtplib.SMTPException, OSError) as e:
+            # Connection refused, timeouts, resets, name lookups, TLS handshakes.
+            text = one_line(str(e)) or type(e).__name__
+            raise DeliveryError(f"{self._where()}: {text}") from e
+
+    def _deliver(self, message: EmailMessage) -> None:
+        opts = self.options
+        timeout = opts.timeout.total_seconds()
+        context = ssl.create_default_context(
+            cafile=str(opts.ca_file) if opts.ca_file else None
+        )
+        # local_hostname is given so smtplib never calls getfqdn() (a DNS lookup).
+        helo = socket.gethostname() or "localhost"
+        smtp: smtplib.SMTP
+        if opts.ssl == "yes":
+            smtp = smtplib.SMTP_SSL(
+                opts.host, self._port(), helo, timeout=timeout, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(opts.host, self._port(), helo, timeout=timeout)
+        try:
+            smtp.ehlo()
+            if opts.ssl == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise DeliveryError(
+                        f"{self._where()}: server does not offer STARTTLS; refusing "
+                        "to send in plaintext (ssl = yes for implicit TLS?)",
+                        permanent=True,
+                    )
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if opts.username is not None and opts.password is not None:
+                smtp.login(opts.username, opts.password)
+            refused = smtp.send_message(
+                message, from_addr=self._envelope_from(), to_addrs=self.recipients()
+            )
+        except BaseException:
+            smtp.close()
+            raise
+        _quit_quietly(smtp)
+        if refused:
+            # Others got the mail: retrying would duplicate it, so do not retry.
+            raise DeliveryError(
+                f"{self._where()}: some recipients refused: {_refused_text(refused)}",
+                permanent=True,
+            )
+
+    def _message_id(self, event: AlertEvent) -> str:
+        domain = self._envelope_from().rpartition("@")[2] or "simplemon.invalid"
+        domain = _MESSAGE_ID_UNSAFE.sub("", domain) or "simplemon.invalid"
+        if event.event_id:
+            # Stable across resends, so a retried delivery is recognisably the same.
+            local = _MESSAGE_ID_UNSAFE.sub("_", event.event_id)
+            return f"<simplemon.{local}@{domain}>"
+        return email.utils.make_msgid("simplemon", domain=domain)
+
+    def _envelope_from(self) -> str:
+        return email.utils.parseaddr(self.options.sender)[1]
+
+    def _port(self) -> int:
+        if self.options.port is not None:
+            return self.options.port
+        return 465 if self.options.ssl == "yes" else 25
+
+    def _tz(self) -> str:
+        # The core may give alerters a time zone; messages use UTC until it does.
+        tz = getattr(self.common, "tz", None)
+        return tz if isinstance(tz, str) else "UTC"
+
+    def _where(self) -> str:
+        return f"alerter {self.name}: SMTP {self.options.host}:{self._port()}"
+
+    def describe(self) -> str:
+        """Summarise where mails go and how."""
+        opts = self.options
+        to = ";".join(opts.to)
+        return f"mailing {to} via {opts.host}:{self._port()} (ssl={opts.ssl})"
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    # The message was accepted: a failing QUIT must not turn it into a retry.
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def _response_error(where: str, e: smtplib.SMTPResponseException) -> DeliveryError:
+    reply = e.smtp_error
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    code = e.smtp_code
+    if isinstance(e, smtplib.SMTPAuthenticationError):
+        what = "authentication refused"
+    elif isinstance(e, smtplib.SMTPSenderRefused):
+        what = "sender refused"
+    else:
+        what = "server said"
+    return DeliveryError(
+        f"{where}: {what}: {code} {one_line(text)}", permanent=500 <= code < 600
+    )
+
+
+def _refused_text(refused: dict[str, tuple[int, bytes]]) -> str:
+    parts = [
+        f"{addr} ({code} {one_line(reply.decode('utf-8', 'replace'))})"
+        for addr, (code, reply) in refused.items()
+    ]
+    return one_line("; ".join(parts))

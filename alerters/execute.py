@@ -1,0 +1,171 @@
+"""The ``execute`` alerter: run a configured command per event, never through a shell.
+
+Commands are split and checked at load time (alerters._command); values reach the
+program only as whole argv items and SIMPLEMON_* environment variables, and every run
+is bounded by ``timeout`` (the whole process group is killed when it expires).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from alerters._command import CommandTemplate, parse_command
+from alerters._message import environment_name, one_line, substitutions
+from simplemon.alerter import Alerter
+from simplemon.errors import DeliveryError
+from simplemon.model import AlertEvent, EventKind
+from simplemon.options import ParseContext, opt
+
+#: catchup_command may name this instead of a command, as in SimpleMonitor.
+SAME_AS_FAIL = "fail_command"
+_STDERR_SHOWN = 300
+
+
+def command(text: str, ctx: ParseContext) -> CommandTemplate:
+    """Accept a command line with known placeholders, checked for safety at load."""
+    if text.strip() == SAME_AS_FAIL:
+        return CommandTemplate(SAME_AS_FAIL, (), ())
+    return parse_command(text)
+
+
+@dataclass(frozen=True)
+class ExecuteOptions:
+    """Options of the execute alerter."""
+
+    fail_command: CommandTemplate | None = opt(
+        None, parser=command, help="run on failures and reminders"
+    )
+    success_command: CommandTemplate | None = opt(
+        None, parser=command, help="run on recoveries"
+    )
+    catchup_command: CommandTemplate | None = opt(
+        None,
+        parser=command,
+        help="run for failures held outside the alerter's hours; "
+        "`fail_command` reuses fail_command",
+    )
+    timeout: timedelta = opt(
+        timedelta(seconds=30),
+        min=timedelta(seconds=1),
+        help="longest a command may run before it is killed",
+    )
+
+    def __post_init__(self) -> None:
+        """Require at least one command and a fail_command to reuse."""
+        if not (self.fail_command or self.success_command or self.catchup_command):
+            raise ValueError(
+                "execute needs fail_command, success_command or catchup_command"
+            )
+        if self.fail_command and self.fail_command.source == SAME_AS_FAIL:
+            raise ValueError("fail_command cannot be `fail_command`")
+        reuse = self.catchup_command and self.catchup_command.source == SAME_AS_FAIL
+        if reuse and self.fail_command is None:
+            raise ValueError("catchup_command = fail_command needs a fail_command")
+
+
+class ExecuteAlerter(Alerter[ExecuteOptions]):
+    """Run a command on failure, recovery or catch-up, with the details as arguments."""
+
+    type_name = "execute"
+    Options = ExecuteOptions
+
+    def template(self, kind: EventKind) -> CommandTemplate | None:
+        """Return the command configured for events of ``kind``, if any."""
+        opts = self.options
+        if kind is EventKind.RECOVERY:
+            return opts.success_command
+        if kind is EventKind.CATCHUP:
+            if opts.catchup_command and opts.catchup_command.source == SAME_AS_FAIL:
+                return opts.fail_command
+            return opts.catchup_command
+        return opts.fail_command
+
+    def handles(self, kind: EventKind) -> bool:
+        """Return whether a command is configured for ``kind``."""
+        return self.template(kind) is not None
+
+    def build(self, event: AlertEvent) -> tuple[list[str], dict[str, str]]:
+        """Return the argv and the environment for ``event``; no I/O."""
+        template = self.template(event.kind)
+        if template is None:
+            raise DeliveryError(
+                f"alerter {self.name}: no command for {event.kind.value} events",
+                permanent=True,
+            )
+        values = substitutions(event, tz=self._tz())
+        return template.render(values), self.environment(event, values)
+
+    def environment(
+        self, event: AlertEvent, values: Mapping[str, str]
+    ) -> dict[str, str]:
+        """Return this process's environment plus the SIMPLEMON_* variables."""
+        env = dict(os.environ)
+        env.update({environment_name(k): v for k, v in values.items()})
+        env["SIMPLEMON_EVENT"] = event.kind.value
+        env["SIMPLEMON_EVENT_ID"] = event.event_id
+        return env
+
+    def send(self, event: AlertEvent) -> None:
+        """Run the command once; raise DeliveryError if it cannot start, fails or hangs.
+
+        A missing or non-executable program is permanent; a non-zero exit status or
+        a timeout is transient.
+        """
+        argv, env = self.build(event)
+        timeout = self.options.timeout.total_seconds()
+        try:
+            process = subprocess.Popen(  # noqa: S603 - argv list, no shell
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as e:
+            # Missing or non-executable program: retrying will not help.
+            raise DeliveryError(
+                f"alerter {self.name}: cannot run {argv[0]}: {e.strerror or e}",
+                permanent=True,
+            ) from e
+        with process:
+            try:
+                _, stderr = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(process)
+                raise DeliveryError(
+                    f"alerter {self.name}: {argv[0]} still running after "
+                    f"{timeout:g}s; killed"
+                ) from None
+        if process.returncode != 0:
+            tail = one_line(stderr.decode("utf-8", "replace"))[-_STDERR_SHOWN:]
+            raise DeliveryError(
+                f"alerter {self.name}: {argv[0]} exited with {process.returncode}"
+                + (f": {tail}" if tail else "")
+            )
+
+    def _tz(self) -> str:
+        tz = getattr(self.common, "tz", None)
+        return tz if isinstance(tz, str) else "UTC"
+
+    def describe(self) -> str:
+        """Summarise which events run a command."""
+        kinds = [k.value for k in EventKind if self.handles(k)]
+        return "running commands on " + ", ".join(kinds)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    # The command may have started children (sh -c does) that hold the pipe open;
+    # killing only the child would leave communicate() waiting for them.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    try:
+        process.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()

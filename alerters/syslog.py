@@ -1,0 +1,142 @@
+"""The ``syslog`` alerter: one line per failure or recovery to a syslog socket.
+
+Built on logging.handlers.SysLogHandler so the address can be any local socket or a
+UDP host:port; it never configures Python logging and never blocks beyond ``timeout``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from logging.handlers import SysLogHandler
+from socket import socket as Socket
+
+from alerters._message import single_line
+from simplemon.alerter import Alerter
+from simplemon.errors import DeliveryError
+from simplemon.model import AlertEvent, EventKind
+from simplemon.options import ParseContext, opt
+
+_IDENT = re.compile(r"^[A-Za-z0-9._/-]{1,32}$")
+_HOST_PORT = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\s\[\]]+))(?::(?P<port>\d+))?$"
+)
+
+
+def syslog_address(text: str, ctx: ParseContext) -> str | tuple[str, int]:
+    """Accept an absolute socket path or ``host:port`` (UDP; port 514 by default)."""
+    value = text.strip()
+    if value.startswith("/"):
+        return value
+    m = _HOST_PORT.match(value)
+    port = int(m.group("port") or 514) if m else 0
+    if m is None or not 1 <= port <= 65535:
+        raise ValueError(
+            "expected a socket path or host:port, e.g. /dev/log or 127.0.0.1:514"
+        )
+    return (m.group("v6") or m.group("host"), port)
+
+
+def syslog_facility(text: str, ctx: ParseContext) -> str:
+    """Accept a syslog facility name such as user, daemon or local0."""
+    value = text.strip().lower()
+    if value not in SysLogHandler.facility_names:
+        raise ValueError("expected a syslog facility, e.g. user, daemon or local0")
+    return value
+
+
+@dataclass(frozen=True)
+class SyslogOptions:
+    """Options of the syslog alerter."""
+
+    address: str | tuple[str, int] = opt(
+        "/dev/log",
+        parser=syslog_address,
+        help="local socket path, or host:port to send UDP datagrams",
+    )
+    facility: str = opt(
+        "user", parser=syslog_facility, help="syslog facility (user, daemon, local0…)"
+    )
+    ident: str = opt("simplemon", help="tag put before every message")
+    timeout: timedelta = opt(
+        timedelta(seconds=5),
+        min=timedelta(seconds=0.1),
+        help="longest wait for a busy syslog socket",
+    )
+
+    def __post_init__(self) -> None:
+        """Keep the tag to what syslog parsers accept."""
+        if not _IDENT.match(self.ident):
+            raise ValueError("ident must be 1-32 letters, digits or . _ / -")
+
+
+class _RaisingSysLogHandler(SysLogHandler):
+    """A SysLogHandler whose emit() raises instead of printing to stderr."""
+
+    socket: Socket | None  # set by SysLogHandler; missing from typeshed
+
+    priority_map = {**SysLogHandler.priority_map, "NOTICE": "notice"}  # noqa: RUF012
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Re-raise the exception being handled (called by emit)."""
+        exc = sys.exception()
+        if exc is not None:
+            raise exc
+
+
+class SyslogAlerter(Alerter[SyslogOptions]):
+    """Write one syslog line per failure and per recovery (warning / notice)."""
+
+    type_name = "syslog"
+    Options = SyslogOptions
+
+    def send(self, event: AlertEvent) -> None:
+        """Send one datagram; raise DeliveryError if the socket refuses it."""
+        text = single_line(event, tz=self._tz())
+        level = "NOTICE" if event.kind is EventKind.RECOVERY else "WARNING"
+        record = logging.makeLogRecord({"msg": text, "levelname": level})
+        try:
+            handler = self._open()
+        except OSError as e:
+            raise DeliveryError(
+                f"alerter {self.name}: cannot open syslog {self._where()}: {e}"
+            ) from e
+        try:
+            if handler.socket is None:
+                # SysLogHandler swallows a failed unix connect (like openlog()).
+                raise DeliveryError(
+                    f"alerter {self.name}: nothing listening at syslog socket "
+                    f"{self._where()}"
+                )
+            handler.emit(record)
+        except OSError as e:
+            raise DeliveryError(
+                f"alerter {self.name}: cannot write to syslog {self._where()}: {e}"
+            ) from e
+        finally:
+            handler.close()
+
+    def _open(self) -> _RaisingSysLogHandler:
+        handler = _RaisingSysLogHandler(
+            address=self.options.address,
+            facility=SysLogHandler.facility_names[self.options.facility],
+        )
+        handler.ident = f"{self.options.ident}: "
+        if handler.socket is not None:
+            handler.socket.settimeout(self.options.timeout.total_seconds())
+        return handler
+
+    def _tz(self) -> str:
+        tz = getattr(self.common, "tz", None)
+        return tz if isinstance(tz, str) else "UTC"
+
+    def _where(self) -> str:
+        address = self.options.address
+        return address if isinstance(address, str) else f"{address[0]}:{address[1]}"
+
+    def describe(self) -> str:
+        """Summarise where lines go."""
+        return f"writing to syslog at {self._where()} ({self.options.facility})"

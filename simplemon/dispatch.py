@@ -1,0 +1,250 @@
+"""Deliver queued AlertEvents off the check path: one worker thread per alerter.
+
+A hung mail server therefore delays neither checks nor other alerters. Events come
+from a durable outbox (passed in; this module does no SQL) and are marked delivered
+only after ``send`` returned. Transient DeliveryErrors are retried with backoff until
+the alerter's ``retry_for`` expires; permanent ones are logged loudly and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from simplemon.errors import DeliveryError
+from simplemon.model import AlertEvent
+
+log = logging.getLogger(__name__)
+
+#: Outbox row outcomes (the store keeps the same words).
+DELIVERED, FAILED, EXPIRED = "delivered", "failed", "expired"
+#: Seconds an idle worker sleeps before looking at the outbox again.
+POLL_SECONDS = 1.0
+
+
+def utc_now() -> datetime:
+    """Return the current wall-clock time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One queued event and its delivery bookkeeping."""
+
+    row_id: int
+    event: AlertEvent
+    attempts: int
+    next_attempt_at: datetime
+
+
+class Outbox(Protocol):
+    """What delivery needs from the durable store."""
+
+    def pending(self, alerter: str, limit: int = 50) -> list[OutboxItem]:
+        """Return the alerter's undelivered events, oldest first."""
+
+    def finish(self, row_id: int, status: str, now: datetime, error: str = "") -> None:
+        """Mark an event delivered, failed or expired."""
+
+    def retry_later(self, row_id: int, when: datetime, error: str) -> None:
+        """Record a transient failure and when to try again."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before retry n: ``initial * 2**(n-1)``, at most ``maximum``."""
+
+    initial: timedelta = timedelta(seconds=2)
+    maximum: timedelta = timedelta(minutes=5)
+
+    def delay(self, attempts: int) -> timedelta:
+        """Return the wait after ``attempts`` failed attempts (1 or more)."""
+        exponent: int = min(max(0, attempts - 1), 30)
+        delay: timedelta = self.initial * (2**exponent)
+        return min(delay, self.maximum)
+
+
+class Dispatcher:
+    """Own the delivery workers; the scheduler thread only calls wake/configure.
+
+    ``alerters`` are PluginConfig-like objects with ``name``, ``common``
+    (AlerterCommon) and ``plugin`` (an Alerter).
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        alerters: Iterable[Any],
+        *,
+        now: Callable[[], datetime] = utc_now,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.now = now
+        self.backoff = backoff or Backoff()
+        self._alerters: dict[str, Any] = {}
+        self._failing: frozenset[str] = frozenset()
+        self._workers: dict[str, _Worker] = {}
+        self._stop = threading.Event()
+        self._started = False
+        self.configure(alerters)
+
+    def configure(self, alerters: Iterable[Any]) -> None:
+        """Use these alerters from now on (after a reload); start new workers."""
+        self._alerters = {a.name: a for a in alerters}
+        if self._started:
+            self._spawn()
+
+    def set_failing(self, monitors: Iterable[str]) -> None:
+        """Tell which monitors are down, for alerters' ``depend``."""
+        self._failing = frozenset(monitors)
+
+    def start(self) -> None:
+        """Start one worker thread per alerter."""
+        self._started = True
+        self._spawn()
+
+    def _spawn(self) -> None:
+        for name in self._alerters:
+            if name not in self._workers:
+                worker = _Worker(self, name)
+                self._workers[name] = worker
+                worker.start()
+
+    def wake(self) -> None:
+        """Make every worker look at the outbox now (new events were committed)."""
+        for worker in self._workers.values():
+            worker.wakeup.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask workers to stop and wait up to ``timeout`` seconds in all.
+
+        A worker stuck inside ``send`` is abandoned (it is a daemon thread); its
+        event stays pending in the outbox and is delivered after the next start.
+        """
+        self._stop.set()
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for worker in self._workers.values():
+            worker.join(max(0.0, deadline - time.monotonic()))
+
+    def is_blocked(self, alerter: str) -> str | None:
+        """Return the failing monitor the alerter depends on, if any."""
+        config = self._alerters.get(alerter)
+        if config is None:
+            return None
+        return next((d for d in config.common.depend if d in self._failing), None)
+
+    def has_deliverable(self) -> bool:
+        """Return whether any configured, unblocked alerter has events pending."""
+        return any(
+            self.outbox.pending(name, limit=1)
+            for name in self._alerters
+            if self.is_blocked(name) is None
+        )
+
+    def drain(self, timeout: float, poll: float = 0.05) -> bool:
+        """Wait until nothing deliverable is pending or ``timeout``; True if drained."""
+        deadline = time.monotonic() + timeout
+        while self.has_deliverable():
+            if time.monotonic() >= deadline:
+                return False
+            self.wake()
+            self._stop.wait(poll)
+        return True
+
+    def deliver_due(self, alerter: str) -> float:
+        """Deliver the alerter's due events in order; return seconds until next due.
+
+        Order is kept per alerter: after a transient failure nothing behind the
+        failed event is sent, so a recovery never overtakes its failure.
+        """
+        config = self._alerters.get(alerter)
+        if config is None or self.is_blocked(alerter) is not None:
+            return POLL_SECONDS
+        for item in self.outbox.pending(alerter):
+            if self._stop.is_set():
+                return POLL_SECONDS
+            wait = (item.next_attempt_at - self.now()).total_seconds()
+            if wait > 0:
+                return wait
+            if not self.attempt(config, item):
+                return self.backoff.delay(item.attempts + 1).total_seconds()
+        return POLL_SECONDS
+
+    def attempt(self, config: Any, item: OutboxItem) -> bool:
+        """Try one event once; return False if it must be retried later."""
+        event, name = item.event, config.name
+        what = f"{event.kind.value} for monitor {event.monitor}"
+        if config.common.dry_run:
+            log.info("alerter %s: dry run, not sending %s", name, what)
+            self.outbox.finish(item.row_id, DELIVERED, self.now(), "dry run")
+            return True
+        try:
+            config.plugin.send(event)
+        except DeliveryError as e:
+            return self._failed(config, item, str(e), permanent=e.permanent)
+        except Exception as e:
+            log.exception("alerter %s: internal error sending %s", name, what)
+            return self._failed(config, item, f"{type(e).__name__}: {e}", False)
+        log.info("alerter %s: sent %s", name, what)
+        self.outbox.finish(item.row_id, DELIVERED, self.now())
+        return True
+
+    def _failed(
+        self, config: Any, item: OutboxItem, error: str, permanent: bool
+    ) -> bool:
+        event, name, now = item.event, config.name, self.now()
+        what = f"{event.kind.value} for monitor {event.monitor}"
+        if permanent:
+            log.error("alerter %s: GAVE UP on %s (permanent): %s", name, what, error)
+            self.outbox.finish(item.row_id, FAILED, now, error)
+            return True
+        if now - event.created_at >= config.common.retry_for:
+            log.error(
+                "alerter %s: GAVE UP on %s after %d attempts over %s: %s",
+                name,
+                what,
+                item.attempts + 1,
+                config.common.retry_for,
+                error,
+            )
+            self.outbox.finish(item.row_id, EXPIRED, now, error)
+            return True
+        when = now + self.backoff.delay(item.attempts + 1)
+        log.warning(
+            "alerter %s: could not send %s (attempt %d), retrying at %s: %s",
+            name,
+            what,
+            item.attempts + 1,
+            when.isoformat(timespec="seconds"),
+            error,
+        )
+        self.outbox.retry_later(item.row_id, when, error)
+        return False
+
+
+class _Worker(threading.Thread):
+    """Deliver one alerter's events until the dispatcher stops."""
+
+    def __init__(self, dispatcher: Dispatcher, alerter: str) -> None:
+        super().__init__(name=f"alerter-{alerter}", daemon=True)
+        self.dispatcher = dispatcher
+        self.alerter = alerter
+        self.wakeup = threading.Event()
+
+    def run(self) -> None:
+        stop = self.dispatcher._stop
+        while not stop.is_set():
+            self.wakeup.clear()
+            try:
+                wait = self.dispatcher.deliver_due(self.alerter)
+            except Exception:
+                log.exception("alerter %s: delivery worker error", self.alerter)
+                wait = POLL_SECONDS
+            self.wakeup.wait(min(max(wait, 0.01), POLL_SECONDS))

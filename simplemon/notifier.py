@@ -1,0 +1,182 @@
+"""The round observer that turns each round into alerts, durably.
+
+After every round it asks :mod:`simplemon.alerting` what each alerter must be told,
+commits the changed monitor states, notification records and new events to the state
+store in ONE transaction, and only then wakes the delivery workers. No SQL here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from simplemon.alerting import (
+    Decision,
+    MonitorView,
+    NotificationRecord,
+    decide,
+    decide_removed,
+)
+from simplemon.config import Config
+from simplemon.dispatch import Dispatcher
+from simplemon.model import AlertEvent, MonitorSnapshot, MonitorState, Snapshot
+
+log = logging.getLogger(__name__)
+_EMPTY = NotificationRecord()
+
+
+class RoundStore(Protocol):
+    """What the notifier needs from the state store."""
+
+    def save_round(
+        self,
+        states: Mapping[str, MonitorState],
+        records: Mapping[tuple[str, str], NotificationRecord],
+        events: Iterable[AlertEvent],
+        *,
+        removed: Iterable[str] = (),
+    ) -> None:
+        """Commit one round atomically."""
+
+
+class Notifier:
+    """Decide and enqueue alerts after every round (a scheduler RoundObserver)."""
+
+    def __init__(
+        self,
+        store: RoundStore,
+        dispatcher: Dispatcher,
+        config: Config,
+        *,
+        states: Mapping[str, MonitorState],
+        records: Mapping[tuple[str, str], NotificationRecord],
+    ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self._saved = dict(states)
+        self._records = dict(records)
+        self.reload(config)
+        # Until the first round, alerter ``depend`` sees the states from before the
+        # restart: an uplink that was down stays down until checked again.
+        self.dispatcher.set_failing(n for n, s in states.items() if s.status.is_failure)
+
+    @property
+    def states(self) -> dict[str, MonitorState]:
+        """Return the monitor states last committed (loaded ones at start)."""
+        return dict(self._saved)
+
+    def reload(self, config: Config) -> None:
+        """Use a new configuration (after SIGHUP) from the next round on."""
+        self.config = config
+        self._monitors = {m.name: m.common for m in config.monitors}
+        self.dispatcher.configure(config.alerters)
+
+    def after_round(
+        self, snapshot: Snapshot, previous: Mapping[str, MonitorState]
+    ) -> None:
+        """Decide, persist and enqueue this round's alerts, then wake delivery."""
+        records: dict[tuple[str, str], NotificationRecord] = {}
+        events: list[AlertEvent] = []
+        for monitor in snapshot.monitors:
+            view = self._view(monitor, previous.get(monitor.name, MonitorState()))
+            for alerter in self.config.alerters:
+                key = (monitor.name, alerter.name)
+                record = self._records.get(key, _EMPTY)
+                decision = decide(
+                    view,
+                    alerter.name,
+                    alerter.common,
+                    record,
+                    snapshot.taken_at,
+                    snapshot.hostname,
+                )
+                self._collect(key, record, decision, alerter, records, events)
+        removed = self._removed(snapshot, records, events)
+        states = {
+            m.name: m.state
+            for m in snapshot.monitors
+            if self._saved.get(m.name) != m.state
+        }
+        self.store.save_round(states, records, events, removed=removed)
+        self._saved.update(states)
+        for name in removed:
+            self._saved.pop(name, None)
+        for key, record in records.items():
+            if record == _EMPTY:
+                self._records.pop(key, None)
+            else:
+                self._records[key] = record
+        for event in events:
+            log.info(
+                "alerter %s: queued %s for monitor %s (event %s)",
+                event.alerter,
+                event.kind.value,
+                event.monitor,
+                event.event_id,
+            )
+        self.dispatcher.set_failing(
+            m.name for m in snapshot.monitors if m.state.status.is_failure
+        )
+        self.dispatcher.wake()
+
+    def _view(self, monitor: MonitorSnapshot, previous: MonitorState) -> MonitorView:
+        common = self._monitors.get(monitor.name)
+        return MonitorView(
+            name=monitor.name,
+            previous=previous,
+            current=monitor.state,
+            group=monitor.group,
+            urgent=monitor.urgent,
+            notify=common.notify if common is not None else True,
+            remind=common.remind if common is not None else None,
+            description=monitor.description,
+            failure_doc=monitor.failure_doc,
+        )
+
+    @staticmethod
+    def _collect(
+        key: tuple[str, str],
+        record: NotificationRecord,
+        decision: Decision,
+        alerter: Any,
+        records: dict[tuple[str, str], NotificationRecord],
+        events: list[AlertEvent],
+    ) -> None:
+        if decision.record != record:
+            records[key] = decision.record
+        # A plugin with nothing to say for a kind (e.g. execute without a
+        # success_command) gets no outbox row; the record still moves on.
+        events.extend(e for e in decision.events if alerter.plugin.handles(e.kind))
+
+    def _removed(
+        self,
+        snapshot: Snapshot,
+        records: dict[tuple[str, str], NotificationRecord],
+        events: list[AlertEvent],
+    ) -> set[str]:
+        """Send final notices for monitors gone from the config; forget them."""
+        present = {m.name for m in snapshot.monitors}
+        alerters = {a.name: a for a in self.config.alerters}
+        removed = {n for n in self._saved if n not in present}
+        for (monitor, alerter_name), record in list(self._records.items()):
+            alerter = alerters.get(alerter_name)
+            if monitor in present and alerter is not None:
+                continue
+            records[(monitor, alerter_name)] = _EMPTY
+            if monitor in present or alerter is None:
+                continue  # the alerter itself was removed: nobody to tell
+            removed.add(monitor)
+            view = MonitorView(monitor, MonitorState(), MonitorState())
+            decision = decide_removed(
+                view,
+                alerter_name,
+                alerter.common,
+                record,
+                snapshot.taken_at,
+                snapshot.hostname,
+            )
+            events.extend(e for e in decision.events if alerter.plugin.handles(e.kind))
+        if removed:
+            log.warning("monitors removed from the configuration: %s", sorted(removed))
+        return removed

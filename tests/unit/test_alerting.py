@@ -1,0 +1,431 @@
+# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
+"""Table tests of the pure alerting decisions on an injected clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from simplemon import policy
+from simplemon.alerting import (
+    REMOVED_INFO,
+    MonitorView,
+    NotificationRecord,
+    decide,
+    decide_removed,
+    has_crossed,
+    is_in_hours,
+)
+from simplemon.common import AlerterCommon
+from simplemon.model import CheckResult, EventKind, MonitorState, Status
+
+MONDAY_NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # 2026-01-05 is a Monday
+OK = CheckResult(True, "fine")
+BAD = CheckResult(False, "connection refused")
+F, R, C, M = "failure", "recovery", "catchup", "reminder"
+
+
+def common(**kwargs) -> AlerterCommon:
+    return AlerterCommon(type="email", **kwargs)
+
+
+def run(
+    steps: str,
+    alerters: dict[str, AlerterCommon],
+    *,
+    tolerance: int = 0,
+    start: datetime = MONDAY_NOON,
+    every: timedelta = timedelta(minutes=1),
+    **monitor: object,
+) -> list[tuple[int, str, str]]:
+    """Drive rounds ('x' fail, 'o' ok, 's' skipped, '.' not run); return events."""
+    state = MonitorState()
+    records = {name: NotificationRecord() for name in alerters}
+    now = start
+    sent: list[tuple[int, str, str]] = []
+    for i, step in enumerate(steps):
+        previous = state
+        if step == "x":
+            state = policy.apply_result(state, BAD, tolerance, now)
+        elif step == "o":
+            state = policy.apply_result(state, OK, tolerance, now)
+        elif step == "s":
+            state = policy.apply_skip(state, "skipped", now)
+        view = MonitorView("web", previous, state, **monitor)  # type: ignore[arg-type]
+        for name, options in alerters.items():
+            decision = decide(view, name, options, records[name], now, "host1")
+            records[name] = decision.record
+            sent.extend((i, name, e.kind.value) for e in decision.events)
+        now += every
+    return sent
+
+
+# --- escalation, repeat, tolerance ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("steps", "tolerance", "expected"),
+    [
+        # one alerter at limit=1, one at limit=3: escalation
+        ("xxxxxo", 0, [(0, "a1", F), (2, "a3", F), (5, "a1", R), (5, "a3", R)]),
+        # a short outage reaches only the first level; the recovery goes only there
+        ("xxo", 0, [(0, "a1", F), (2, "a1", R)]),
+        # tolerance delays the virtual fail count
+        ("xxxxo", 2, [(2, "a1", F), (4, "a1", R)]),
+        # within tolerance: nothing at all
+        ("xxoxxo", 2, []),
+        # skips neither fail nor recover; the recovery after them is still sent
+        ("xsssxo", 0, [(0, "a1", F), (5, "a1", R)]),
+        # a skipped child that never failed produces nothing
+        ("ssso", 0, []),
+        # 'not run' rounds (gap) never re-trigger
+        ("x...o", 0, [(0, "a1", F), (4, "a1", R)]),
+        # a second outage is announced again
+        ("xoxo", 0, [(0, "a1", F), (1, "a1", R), (2, "a1", F), (3, "a1", R)]),
+    ],
+)
+def test_escalation_by_limit_table(steps, tolerance, expected):
+    alerters = {"a1": common(limit=1), "a3": common(limit=3)}
+    assert run(steps, alerters, tolerance=tolerance) == expected
+
+
+@pytest.mark.parametrize(
+    ("limit", "steps", "rounds"),
+    [
+        (1, "xxxx", [0, 1, 2, 3]),
+        (2, "xxxxxxx", [1, 3, 5]),
+        (3, "xxxxxxx", [2, 5]),
+    ],
+)
+def test_repeat_alerts_at_every_multiple_of_limit(limit, steps, rounds):
+    events = run(steps, {"a": common(limit=limit, repeat=True)})
+    assert [i for i, _, kind in events if kind == F] == rounds
+
+
+def test_without_repeat_only_one_failure_is_sent():
+    assert run("x" * 10, {"a": common(limit=2)}) == [(1, "a", F)]
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "limit", "repeat", "expected"),
+    [
+        (0, 1, 1, False, True),
+        (1, 2, 1, False, False),
+        (1, 2, 1, True, True),
+        (2, 3, 3, False, True),
+        (3, 4, 3, True, False),
+        (5, 6, 3, True, True),
+        (0, 5, 3, False, True),  # a jump past the limit still counts once
+        (3, 3, 3, True, False),  # no new failure: nothing
+        (4, 0, 1, True, False),
+    ],
+)
+def test_has_crossed_table(previous, current, limit, repeat, expected):
+    assert has_crossed(previous, current, limit, repeat) is expected
+
+
+# --- routing: urgent, groups, notify, enabled ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alerter", "monitor", "alerted"),
+    [
+        ({"urgent": True}, {"urgent": False}, False),
+        ({"urgent": True}, {"urgent": True}, True),
+        ({"urgent": False}, {"urgent": False}, True),
+        ({"groups": ("db",)}, {"group": "default"}, False),
+        ({"groups": ("db",)}, {"group": "db"}, True),
+        ({"groups": ("db", "web")}, {"group": "web"}, True),
+        ({"groups": ("_all",)}, {"group": "anything"}, True),
+        ({}, {"notify": False}, False),
+        ({"enabled": False}, {}, False),
+    ],
+)
+def test_routing_table(alerter, monitor, alerted):
+    events = run("xo", {"a": common(**alerter)}, **monitor)
+    assert events == ([(0, "a", F), (1, "a", R)] if alerted else [])
+
+
+# --- reminders ---
+
+
+def test_reminders_every_remind_interval_while_failed():
+    events = run(
+        "x" * 12 + "o",
+        {"a": common(allow_reminders=True)},
+        remind=timedelta(minutes=5),
+    )
+    assert events == [(0, "a", F), (5, "a", M), (10, "a", M), (12, "a", R)]
+
+
+def test_no_reminders_unless_the_alerter_allows_them():
+    events = run("x" * 12, {"a": common()}, remind=timedelta(minutes=5))
+    assert events == [(0, "a", F)]
+
+
+def test_no_reminders_for_an_alerter_that_never_alerted():
+    events = run(
+        "x" * 12,
+        {"a": common(limit=20, allow_reminders=True)},
+        remind=timedelta(minutes=5),
+    )
+    assert events == []
+
+
+# --- time windows ---
+
+
+def at(hh: int, mm: int = 0, day: int = 0) -> datetime:
+    return datetime(2026, 1, 5 + day, hh, mm, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("times_type", "lower", "upper", "moment", "expected"),
+    [
+        ("always", None, None, at(3), True),
+        ("only", time(9), time(17), at(9), True),
+        ("only", time(9), time(17), at(16, 59), True),
+        ("only", time(9), time(17), at(17), False),
+        ("only", time(9), time(17), at(8, 59), False),
+        ("not", time(9), time(17), at(12), False),
+        ("not", time(9), time(17), at(20), True),
+        # windows that wrap midnight (SimpleMonitor's never match)
+        ("only", time(22), time(6), at(23, 30), True),
+        ("only", time(22), time(6), at(0), True),
+        ("only", time(22), time(6), at(5, 59), True),
+        ("only", time(22), time(6), at(6), False),
+        ("only", time(22), time(6), at(12), False),
+        ("only", time(22), time(6), at(21, 59), False),
+        ("not", time(22), time(6), at(2), False),
+        ("not", time(22), time(6), at(12), True),
+    ],
+)
+def test_is_in_hours_table(times_type, lower, upper, moment, expected):
+    options = common(
+        times_type=times_type, time_lower=lower, time_upper=upper, times_tz="UTC"
+    )
+    assert is_in_hours(options, moment) is expected
+
+
+@pytest.mark.parametrize(
+    ("days", "moment", "expected"),
+    [
+        ((0,), at(12, day=0), True),  # Monday
+        ((0,), at(12, day=1), False),  # Tuesday
+        ((5, 6), at(12, day=5), True),  # Saturday
+        ((0, 1, 2, 3, 4), at(12, day=6), False),  # Sunday
+    ],
+)
+def test_days_table(days, moment, expected):
+    assert is_in_hours(common(days=days, times_tz="UTC"), moment) is expected
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (at(15), True),  # 10:00 in New York
+        (at(13), False),  # 08:00 in New York
+        (at(22, 30), False),  # 17:30 in New York
+    ],
+)
+def test_times_tz_reads_the_window_in_that_zone(moment, expected):
+    options = common(
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="America/New_York",
+    )
+    assert is_in_hours(options, moment) is expected
+
+
+def test_days_are_read_in_times_tz():
+    # Monday 23:00 UTC is Tuesday 08:00 in Tokyo
+    options = common(days=(1,), times_tz="Asia/Tokyo")
+    assert is_in_hours(options, at(23, day=0))
+
+
+def office(**kwargs) -> AlerterCommon:
+    return common(
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="UTC",
+        **kwargs,
+    )
+
+
+HOURLY = timedelta(hours=1)
+
+
+def test_out_of_hours_failure_without_delay_is_dropped():
+    # fails from 18:00 to 08:00 next day, recovers at 09:00 (still never announced)
+    events = run("x" * 15 + "o", {"a": office()}, start=at(18), every=HOURLY)
+    assert events == []
+
+
+def test_delay_holds_failure_and_sends_catchup_when_window_opens():
+    # 07:00 fail ... at 09:00 the window opens: catch-up; recovery at 11:00
+    events = run("xxxxo", {"a": office(delay=True)}, start=at(7), every=HOURLY)
+    assert events == [(2, "a", C), (4, "a", R)]
+
+
+def test_delay_drops_held_failure_that_recovered_out_of_hours():
+    events = run("xxoooo", {"a": office(delay=True)}, start=at(5), every=HOURLY)
+    assert events == []
+
+
+def test_midnight_window_alerts_at_night_only():
+    night = common(
+        times_type="only", time_lower=time(22), time_upper=time(6), times_tz="UTC"
+    )
+    # fails at 23:00 → sent at once; a second outage at noon is not sent
+    assert run("xo", {"a": night}, start=at(23), every=HOURLY) == [
+        (0, "a", F),
+        (1, "a", R),
+    ]
+    assert run("xo", {"a": night}, start=at(12), every=HOURLY) == []
+
+
+def test_recovery_out_of_hours_waits_for_the_window():
+    # announced at 16:00, recovers at 18:00: the recovery is sent at 09:00 next day
+    events = run("xxo" + "o" * 16, {"a": office()}, start=at(16), every=HOURLY)
+    assert events == [(0, "a", F), (17, "a", R)]
+
+
+def test_ooh_recovery_sends_recovery_out_of_hours_at_once():
+    events = run("xxo", {"a": office(ooh_recovery=True)}, start=at(16), every=HOURLY)
+    assert events == [(0, "a", F), (2, "a", R)]
+
+
+def test_held_recovery_is_dropped_if_the_monitor_fails_again():
+    # recovers at 18:00, fails again at 20:00 and is still failed in the morning
+    events = run("xxoox" + "x" * 14, {"a": office()}, start=at(16), every=HOURLY)
+    assert events == [(0, "a", F)]
+
+
+def test_only_failures_never_sends_recoveries():
+    assert run("xxo", {"a": common(only_failures=True)}) == [(0, "a", F)]
+
+
+def test_dry_run_changes_no_decision():
+    # dry_run is applied at delivery: the decisions (and records) are identical
+    steps = "xxxoxo"
+    assert run(steps, {"a": common(dry_run=True)}) == run(steps, {"a": common()})
+
+
+# --- events, restarts, removal -------------------------------------------------------
+
+
+def failed_state(vfc: int, since: datetime) -> MonitorState:
+    return MonitorState(
+        status=Status.FAILED,
+        failures=vfc,
+        virtual_fail_count=vfc,
+        first_failure_at=since,
+        failed_at=since,
+        last_message="down",
+    )
+
+
+def test_failure_event_carries_times_counts_and_stable_id():
+    state = policy.apply_result(MonitorState(), BAD, 0, MONDAY_NOON)
+    view = MonitorView(
+        "web", MonitorState(), state, description="GET /", failure_doc="d"
+    )
+    decision = decide(view, "mail", common(), NotificationRecord(), MONDAY_NOON, "h1")
+    (event,) = decision.events
+    assert event.kind is EventKind.FAILURE
+    assert (event.monitor, event.alerter, event.hostname) == ("web", "mail", "h1")
+    assert event.failed_at == MONDAY_NOON
+    assert event.virtual_fail_count == 1
+    assert (event.info, event.description, event.failure_doc) == (
+        "connection refused",
+        "GET /",
+        "d",
+    )
+    again = decide(view, "mail", common(), NotificationRecord(), MONDAY_NOON, "h1")
+    assert again.events[0].event_id == event.event_id
+    other = decide(view, "sms", common(), NotificationRecord(), MONDAY_NOON, "h1")
+    assert other.events[0].event_id != event.event_id
+    assert decision.record.is_announced
+
+
+def test_restart_while_down_sends_no_second_failure():
+    since = MONDAY_NOON - timedelta(hours=1)
+    loaded = failed_state(3, since)
+    record = NotificationRecord(announced_at=since, failed_at=since)
+    now = MONDAY_NOON
+    current = policy.apply_result(loaded, BAD, 0, now)
+    view = MonitorView("web", loaded, current)
+    decision = decide(view, "mail", common(), record, now)
+    assert decision.events == ()
+    assert current.first_failure_at == since  # the outage's start continues
+
+
+def test_recovered_while_process_was_down_gets_recovery_with_full_downtime():
+    since = MONDAY_NOON - timedelta(hours=2)
+    loaded = failed_state(5, since)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=5
+    )
+    current = policy.apply_result(loaded, OK, 0, MONDAY_NOON)
+    decision = decide(
+        MonitorView("web", loaded, current), "m", common(), record, MONDAY_NOON
+    )
+    (event,) = decision.events
+    assert event.kind is EventKind.RECOVERY
+    assert event.downtime_seconds == 7200
+    assert event.last_virtual_fail_count == 5
+    assert decision.record == NotificationRecord()
+
+
+def test_disabling_an_alerted_monitor_sends_a_final_recovery():
+    since = MONDAY_NOON - timedelta(minutes=5)
+    loaded = failed_state(2, since)
+    record = NotificationRecord(announced_at=since, failed_at=since)
+    current = policy.apply_disabled(loaded, "disabled", MONDAY_NOON)
+    decision = decide(
+        MonitorView("web", loaded, current), "m", common(), record, MONDAY_NOON
+    )
+    assert [e.kind for e in decision.events] == [EventKind.RECOVERY]
+    assert decision.events[0].info == "disabled"
+
+
+@pytest.mark.parametrize(
+    ("record", "options", "sent"),
+    [
+        (NotificationRecord(announced_at=MONDAY_NOON), common(), True),
+        (NotificationRecord(), common(), False),
+        (NotificationRecord(held_since=MONDAY_NOON), common(), False),
+        (
+            NotificationRecord(announced_at=MONDAY_NOON),
+            common(only_failures=True),
+            False,
+        ),
+    ],
+)
+def test_removed_monitor_gets_final_notice_only_if_announced(record, options, sent):
+    view = MonitorView("gone", MonitorState(), MonitorState())
+    decision = decide_removed(view, "m", options, record, MONDAY_NOON)
+    assert decision.record == NotificationRecord()
+    assert [e.info for e in decision.events] == ([REMOVED_INFO] if sent else [])
+
+
+def test_child_skipped_after_alert_still_recovers_when_it_runs_ok():
+    # parent down → child skipped for a while; the child's outage was announced
+    events = run("xxsssso", {"a": common()})
+    assert events == [(0, "a", F), (6, "a", R)]
+
+
+def test_catchup_record_survives_into_window_even_without_new_check():
+    # a held failure is sent even if the monitor is not re-run in the round
+    since = at(7)
+    held = NotificationRecord(held_since=since)
+    state = failed_state(4, since)
+    view = MonitorView("web", state, state)
+    decision = decide(view, "a", office(delay=True), held, at(9, 1))
+    assert [e.kind for e in decision.events] == [EventKind.CATCHUP]
+    assert decision.events[0].failed_at == since
+    assert replace(decision.record, announced_at=None).held_since is None

@@ -1,0 +1,226 @@
+# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
+"""Delivery: order, retries with backoff, permanent errors, expiry, dry_run, depend."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from simplemon.common import AlerterCommon
+from simplemon.dispatch import Backoff, Dispatcher
+from simplemon.errors import DeliveryError
+from simplemon.model import AlertEvent, EventKind
+from simplemon.state_store import StateStore
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+class RecordingAlerter:
+    """Fails with the scripted errors first, then records what it sends."""
+
+    def __init__(self, errors=(), block: threading.Event | None = None) -> None:
+        self.errors = list(errors)
+        self.sent: list[AlertEvent] = []
+        self.attempts = 0
+        self.block = block
+
+    def send(self, event: AlertEvent) -> None:
+        self.attempts += 1
+        if self.block is not None:
+            self.block.wait(10)
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append(event)
+
+    def handles(self, kind: EventKind) -> bool:
+        return True
+
+
+@dataclass
+class Configured:
+    name: str
+    plugin: RecordingAlerter
+    common: AlerterCommon = field(default_factory=lambda: AlerterCommon(type="x"))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def event(n: int, alerter: str = "mail", created: datetime = T0) -> AlertEvent:
+    return AlertEvent(
+        kind=EventKind.FAILURE,
+        monitor=f"m{n}",
+        alerter=alerter,
+        created_at=created,
+        hostname="h",
+        failed_at=T0,
+        virtual_fail_count=1,
+        last_virtual_fail_count=0,
+        info="",
+        description="",
+        event_id=f"e{n}{alerter}",
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = StateStore(tmp_path / "state.db")
+    yield s
+    s.close()
+
+
+def statuses(store):
+    return [(r[0], r[3]) for r in store.outbox_status()]
+
+
+def test_delivers_in_order_and_marks_delivered(store):
+    alerter = Configured("mail", RecordingAlerter())
+    store.save_round({}, {}, [event(1), event(2)])
+    d = Dispatcher(store, [alerter], now=Clock())
+    d.deliver_due("mail")
+    assert [e.event_id for e in alerter.plugin.sent] == ["e1mail", "e2mail"]
+    assert statuses(store) == [("e1mail", "delivered"), ("e2mail", "delivered")]
+
+
+def test_transient_error_retries_with_backoff_and_keeps_order(store):
+    plugin = RecordingAlerter([DeliveryError("refused"), DeliveryError("refused")])
+    clock = Clock()
+    store.save_round({}, {}, [event(1), event(2)])
+    d = Dispatcher(store, [Configured("mail", plugin)], now=clock, backoff=Backoff())
+    assert d.deliver_due("mail") == pytest.approx(2.0)
+    assert plugin.sent == []  # nothing overtakes the failed head
+    assert d.deliver_due("mail") == pytest.approx(2.0)  # not due yet: no attempt
+    assert plugin.attempts == 1
+    clock.now += timedelta(seconds=2)
+    assert d.deliver_due("mail") == pytest.approx(4.0)  # second failure: doubled
+    clock.now += timedelta(seconds=4)
+    d.deliver_due("mail")
+    assert [e.event_id for e in plugin.sent] == ["e1mail", "e2mail"]
+    assert plugin.attempts == 4
+
+
+def test_backoff_doubles_up_to_maximum():
+    b = Backoff(timedelta(seconds=2), timedelta(seconds=30))
+    assert [b.delay(n).total_seconds() for n in (1, 2, 3, 4, 5, 99)] == [
+        2,
+        4,
+        8,
+        16,
+        30,
+        30,
+    ]
+
+
+def test_permanent_error_is_not_retried_and_next_event_goes_out(store, caplog):
+    plugin = RecordingAlerter([DeliveryError("535 auth refused", permanent=True)])
+    store.save_round({}, {}, [event(1), event(2)])
+    Dispatcher(store, [Configured("mail", plugin)], now=Clock()).deliver_due("mail")
+    assert plugin.attempts == 2
+    assert statuses(store) == [("e1mail", "failed"), ("e2mail", "delivered")]
+    assert "GAVE UP" in caplog.text
+    assert "535 auth refused" in caplog.text
+
+
+def test_transient_errors_give_up_after_retry_for(store, caplog):
+    plugin = RecordingAlerter([DeliveryError("down")] * 10)
+    common = AlerterCommon(type="x", retry_for=timedelta(minutes=1))
+    clock = Clock()
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [Configured("mail", plugin, common)], now=clock)
+    d.deliver_due("mail")
+    clock.now += timedelta(minutes=2)
+    d.deliver_due("mail")
+    assert statuses(store) == [("e1mail", "expired")]
+    assert "GAVE UP" in caplog.text
+
+
+def test_unexpected_exception_is_retried_not_lost(store):
+    plugin = RecordingAlerter([RuntimeError("bug")])
+    clock = Clock()
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [Configured("mail", plugin)], now=clock)
+    d.deliver_due("mail")
+    clock.now += timedelta(seconds=5)
+    d.deliver_due("mail")
+    assert statuses(store) == [("e1mail", "delivered")]
+
+
+def test_dry_run_sends_nothing_but_logs(store, caplog):
+    caplog.set_level(logging.INFO)
+    plugin = RecordingAlerter()
+    common = AlerterCommon(type="x", dry_run=True)
+    store.save_round({}, {}, [event(1)])
+    Dispatcher(store, [Configured("mail", plugin, common)], now=Clock()).deliver_due(
+        "mail"
+    )
+    assert plugin.attempts == 0
+    assert statuses(store) == [("e1mail", "delivered")]
+    assert "dry run" in caplog.text
+
+
+def test_depend_holds_messages_until_the_monitor_recovers(store):
+    plugin = RecordingAlerter()
+    common = AlerterCommon(type="x", depend=("uplink",))
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [Configured("mail", plugin, common)], now=Clock())
+    d.set_failing({"uplink"})
+    d.deliver_due("mail")
+    assert plugin.attempts == 0
+    assert not d.has_deliverable()  # held messages don't keep --one-shot waiting
+    d.set_failing(set())
+    d.deliver_due("mail")
+    assert len(plugin.sent) == 1
+
+
+def test_hung_alerter_does_not_delay_another(store):
+    release = threading.Event()
+    hung = Configured("mail", RecordingAlerter(block=release))
+    fast = Configured("sms", RecordingAlerter())
+    store.save_round({}, {}, [event(1, "mail"), event(1, "sms")])
+    d = Dispatcher(store, [hung, fast])
+    d.start()
+    try:
+        d.wake()
+        for _ in range(200):
+            if fast.plugin.sent:
+                break
+            threading.Event().wait(0.02)
+        assert len(fast.plugin.sent) == 1
+        assert hung.plugin.sent == []
+    finally:
+        release.set()
+        d.stop(5)
+    assert statuses(store) == [("e1mail", "delivered"), ("e1sms", "delivered")]
+
+
+def test_drain_waits_for_delivery_then_returns_true(store):
+    plugin = RecordingAlerter()
+    store.save_round({}, {}, [event(1), event(2)])
+    d = Dispatcher(store, [Configured("mail", plugin)])
+    d.start()
+    try:
+        assert d.drain(5)
+    finally:
+        d.stop(5)
+    assert len(plugin.sent) == 2
+
+
+def test_drain_gives_up_after_timeout(store):
+    plugin = RecordingAlerter([DeliveryError("down")] * 5)
+    store.save_round({}, {}, [event(1, created=datetime.now(UTC))])
+    d = Dispatcher(store, [Configured("mail", plugin)])
+    d.start()
+    try:
+        assert not d.drain(0.3)
+    finally:
+        d.stop(5)
+    assert statuses(store) == [("e1mail", "pending")]

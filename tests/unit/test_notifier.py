@@ -1,0 +1,168 @@
+# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
+"""The round observer with a real Scheduler and a real state file (no delivery)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from simplemon.alerting import REMOVED_INFO
+from simplemon.common import AlerterCommon, MainOptions, MonitorCommon
+from simplemon.config import Config, PluginConfig
+from simplemon.dispatch import Dispatcher
+from simplemon.model import AlertEvent, EventKind
+from simplemon.monitors.fail import FailMonitor, FailOptions
+from simplemon.monitors.null import NullMonitor, NullOptions
+from simplemon.notifier import Notifier
+from simplemon.scheduler import Scheduler
+from simplemon.state_store import StateStore
+
+
+class Handles:
+    def __init__(self, kinds=tuple(EventKind)) -> None:
+        self.kinds = kinds
+
+    def handles(self, kind: EventKind) -> bool:
+        return kind in self.kinds
+
+    def send(self, event: AlertEvent) -> None:
+        raise AssertionError("not started: nothing is delivered in these tests")
+
+
+def monitor(name: str, failing: bool, **common) -> PluginConfig:
+    plugin = (
+        FailMonitor(name, FailOptions(interval=1000))
+        if failing
+        else NullMonitor(name, NullOptions())
+    )
+    kind = "fail" if failing else "null"
+    return PluginConfig(name, kind, MonitorCommon(type=kind, **common), plugin, "m.ini")
+
+
+def config(*monitors: PluginConfig, alerter=None) -> Config:
+    alerter = alerter or PluginConfig(
+        "mail", "email", AlerterCommon(type="email"), Handles(), "monitor.ini"
+    )
+    return Config(
+        Path("monitor.ini"),
+        MainOptions(interval=timedelta(seconds=1)),
+        monitors,
+        (alerter,),
+        (),
+    )
+
+
+def build(store: StateStore, cfg: Config, clock) -> tuple[Scheduler, Notifier]:
+    notifier = Notifier(
+        store,
+        Dispatcher(store, cfg.alerters),
+        cfg,
+        states=store.load_states(),
+        records=store.load_records(),
+    )
+    scheduler = Scheduler(
+        cfg,
+        hostname="h",
+        now=clock.now,
+        clock=clock.monotonic,
+        observers=[notifier],
+        states=notifier.states,
+    )
+    return scheduler, notifier
+
+
+def queued(store: StateStore, monitor: str = "web") -> list[tuple[str, str]]:
+    return [
+        (item.event.kind.value, item.event.info)
+        for item in store.pending("mail")
+        if item.event.monitor == monitor
+    ]
+
+
+def test_failure_is_queued_once_across_a_restart(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    cfg = config(monitor("web", failing=True))
+    scheduler, _ = build(store, cfg, clock)
+    scheduler.run_once()
+    clock.advance(1)
+    scheduler.run_once()
+    assert queued(store) == [("failure", "This monitor always fails.")]
+    # a new process on the same file
+    scheduler, _ = build(store, cfg, clock)
+    assert scheduler.states["web"].virtual_fail_count == 2
+    clock.advance(1)
+    scheduler.run_once()
+    assert scheduler.states["web"].virtual_fail_count == 3
+    assert len(queued(store)) == 1
+    store.close()
+
+
+def test_reload_removing_an_alerted_monitor_sends_a_final_notice(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, notifier = build(
+        store, config(monitor("web", True), monitor("db", False)), clock
+    )
+    scheduler.run_once()
+    new = config(monitor("db", False))
+    scheduler.reload(new)
+    notifier.reload(new)
+    clock.advance(1)
+    scheduler.run_once()
+    assert queued(store) == [
+        ("failure", "This monitor always fails."),
+        ("recovery", REMOVED_INFO),
+    ]
+    assert set(store.load_states()) == {"db"}
+    assert store.load_records() == {}
+    clock.advance(1)
+    scheduler.run_once()
+    assert len(queued(store)) == 2
+    store.close()
+
+
+def test_monitor_removed_while_process_was_stopped_gets_final_notice(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, _ = build(store, config(monitor("web", True)), clock)
+    scheduler.run_once()
+    scheduler, _ = build(store, config(monitor("db", False)), clock)
+    scheduler.run_once()
+    assert [k for k, _ in queued(store)] == ["failure", "recovery"]
+    store.close()
+
+
+def test_notify_off_and_unhandled_kinds_queue_nothing(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    quiet = monitor("web", True, notify=False)
+    only_failures_plugin = PluginConfig(
+        "mail",
+        "execute",
+        AlerterCommon(type="execute"),
+        Handles((EventKind.RECOVERY,)),
+        "monitor.ini",
+    )
+    scheduler, _ = build(
+        store, config(quiet, monitor("api", True), alerter=only_failures_plugin), clock
+    )
+    scheduler.run_once()
+    assert store.pending("mail") == []
+    # the record still says the failure was handled, so the recovery is owed
+    assert ("api", "mail") in store.load_records()
+    assert ("web", "mail") not in store.load_records()
+    store.close()
+
+
+def test_alerter_depend_sees_the_states_from_before_a_restart(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, _ = build(store, config(monitor("uplink", True)), clock)
+    scheduler.run_once()
+    held = PluginConfig(
+        "mail",
+        "email",
+        AlerterCommon(type="email", depend=("uplink",)),
+        Handles(),
+        "monitor.ini",
+    )
+    cfg = config(monitor("uplink", True), alerter=held)
+    _, notifier = build(store, cfg, clock)
+    assert notifier.dispatcher.is_blocked("mail") == "uplink"
+    store.close()
