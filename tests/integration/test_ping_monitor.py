@@ -1,0 +1,163 @@
+"""The ping and host monitors sending real ICMP echo to loopback (and a namespace)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from simplemon.monitors.ping import (
+    HostMonitor,
+    HostOptions,
+    PingMonitor,
+    PingOptions,
+    Privileged,
+    permission_message,
+)
+from tests.peers.netns import Namespace, unavailable_reason
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parent.parent.parent
+IS_ROOT = os.geteuid() == 0
+
+
+def ping(
+    host: str, privileged: Privileged = "auto", timeout: float = 1.0
+) -> PingMonitor:
+    options = PingOptions(
+        host=host, count=2, timeout=timedelta(seconds=timeout), privileged=privileged
+    )
+    return PingMonitor("p", options)
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def unprivileged_icmp_allowed() -> bool:
+    """Whether this process's groups fall inside net.ipv4.ping_group_range."""
+    try:
+        text = Path("/proc/sys/net/ipv4/ping_group_range").read_text()
+    except OSError:
+        return False
+    low, high = (int(n) for n in text.split())
+    return any(low <= gid <= high for gid in {os.getegid(), *os.getgroups()})
+
+
+@pytest.fixture
+def namespace() -> Iterator[Namespace]:
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        with Namespace() as ns:
+            yield ns
+    except subprocess.CalledProcessError as e:
+        pytest.skip(f"cannot create a network namespace here: {e.stderr.strip()}")
+
+
+def test_ping_loopback_ipv4_records_rtt() -> None:
+    result = ping("127.0.0.1").check()
+    if not result.ok and "not permitted" in result.message:
+        pytest.skip(result.message)
+    assert result.ok, result.message
+    assert result.details["packets_received"] == 2
+    rtts = [result.details[k] for k in ("rtt_min_ms", "rtt_avg_ms", "rtt_max_ms")]
+    assert 0 < rtts[0] <= rtts[1] <= rtts[2]
+    assert result.duration == pytest.approx(rtts[1] / 1000)
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="IPv6 loopback ::1 unavailable")
+def test_ping_loopback_ipv6() -> None:
+    result = ping("::1").check()
+    if not result.ok and "not permitted" in result.message:
+        pytest.skip(result.message)
+    assert result.ok, result.message
+    assert result.details["address"] == "::1"
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="privileged (raw socket) ping needs root")
+def test_privileged_ping_as_root() -> None:
+    result = ping("127.0.0.1", "yes").check()
+    assert result.ok, result.message
+    assert result.details["privileged"] is True
+
+
+@pytest.mark.skipif(
+    not unprivileged_icmp_allowed(),
+    reason="unprivileged ICMP not permitted: this process's groups are outside "
+    "net.ipv4.ping_group_range (see the namespace test for that path)",
+)
+def test_unprivileged_ping() -> None:
+    result = ping("127.0.0.1", "no").check()
+    assert result.ok, result.message
+    assert result.details["privileged"] is False
+
+
+@pytest.mark.skipif(
+    unprivileged_icmp_allowed(), reason="unprivileged ICMP is permitted here"
+)
+def test_unprivileged_ping_refused_by_kernel_explains_the_fix() -> None:
+    result = ping("127.0.0.1", "no").check()
+    assert not result.ok
+    assert result.message == permission_message("no")
+
+
+def test_host_type_pings_loopback() -> None:
+    monitor = HostMonitor(
+        "h", HostOptions(host="127.0.0.1", ping_ttl=timedelta(seconds=1))
+    )
+    result = monitor.check()
+    if not result.ok and "not permitted" in result.message:
+        pytest.skip(result.message)
+    assert result.ok, result.message
+
+
+def test_unanswered_ping_fails_after_the_timeout(namespace: Namespace) -> None:
+    monitor = PingMonitor(
+        "p",
+        PingOptions(
+            host=namespace.silent_address, count=1, timeout=timedelta(seconds=0.5)
+        ),
+    )
+    result = monitor.check()
+    assert not result.ok
+    assert result.message.startswith(f"no reply from {namespace.silent_address}")
+    assert result.duration >= 0.4  # it really waited for the reply
+
+
+def test_unprivileged_ping_inside_a_namespace_that_allows_it(
+    namespace: Namespace,
+) -> None:
+    # ping_group_range is per namespace: allow every group there only.
+    namespace.run(["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"])
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.path.insert(0, {repo!r})
+        from datetime import timedelta
+        from simplemon.monitors.ping import PingMonitor, PingOptions
+        options = PingOptions(host="127.0.0.1", timeout=timedelta(seconds=1),
+                              privileged="no")
+        result = PingMonitor("p", options).check()
+        print(result.ok, result.details.get("privileged"), result.message)
+        """
+    ).format(repo=str(REPO))
+    done = namespace.run([sys.executable, "-c", script], timeout=20)
+    if "sysctl" in done.stderr:
+        pytest.skip(f"cannot set ping_group_range in the namespace: {done.stderr}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("True False 127.0.0.1: 1/1 replies"), done.stdout

@@ -1,0 +1,127 @@
+"""Throw-away Linux network namespaces for tests that need a non-loopback target.
+
+For tests only; needs root and the ``ip`` command (callers skip otherwise). Traffic to
+the addresses this module hands out goes into a veth pair whose far end sits in a
+namespace the test created, so no packet ever leaves this machine::
+
+    from tests.peers.netns import Namespace, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with Namespace() as ns:
+        ns.silent_address     # an IPv4 address nobody answers: ARP goes unanswered
+        ns.run(["python", "-c", "..."])   # run a command inside the namespace
+
+The namespace (and with it both veth ends and their route) is deleted on exit.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Sequence
+from types import TracebackType
+
+TIMEOUT = 10  # seconds for every ``ip`` command
+# TEST-NET-1 (RFC 5737): documentation addresses, never used on real networks.
+_TEST_NET = ipaddress.ip_network("192.0.2.0/24")
+
+
+def unavailable_reason() -> str | None:
+    """Return why namespaces cannot be made here, or None when they can."""
+    if os.geteuid() != 0:
+        return "creating a network namespace needs root"
+    if shutil.which("ip") is None:
+        return "the 'ip' command (iproute2) is not installed"
+    return None
+
+
+def ip(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ip ARGS`` with a timeout; raise CalledProcessError on failure."""
+    return subprocess.run(
+        ["ip", *args], check=True, capture_output=True, text=True, timeout=TIMEOUT
+    )
+
+
+class Namespace:
+    """A namespace joined to this one by a veth pair on a private /30."""
+
+    def __init__(self) -> None:
+        tag = secrets.token_hex(3)
+        self.name = f"smtest-{tag}"
+        self.host_link = f"smh{tag}"  # interface names are at most 15 characters
+        self.peer_link = f"smp{tag}"
+        # A /30 chosen at random inside TEST-NET-1, so parallel tests rarely clash.
+        block = secrets.randbelow(64) * 4
+        self.host_address = str(_TEST_NET[block + 1])
+        self.silent_address = str(_TEST_NET[block + 2])
+
+    def __enter__(self) -> Namespace:
+        ip("netns", "add", self.name)
+        try:
+            self._wire()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _wire(self) -> None:
+        ip("-n", self.name, "link", "set", "lo", "up")
+        ip(
+            "link",
+            "add",
+            self.host_link,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            self.peer_link,
+        )
+        ip("link", "set", self.peer_link, "netns", self.name)
+        ip("addr", "add", f"{self.host_address}/30", "dev", self.host_link)
+        ip("link", "set", self.host_link, "up")
+        # The far end is up but has no address: ARP for silent_address is never
+        # answered, so pings to it get no reply, and they never leave the veth pair.
+        ip("-n", self.name, "link", "set", self.peer_link, "up")
+        route = ip("route", "get", self.silent_address).stdout
+        if f"dev {self.host_link}" not in route:
+            raise RuntimeError(f"{self.silent_address} is not routed into the veth")
+
+    def run(
+        self, argv: Sequence[str], timeout: float = TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` inside the namespace and return its output (no check)."""
+        return subprocess.run(
+            ["ip", "netns", "exec", self.name, *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def close(self) -> None:
+        """Delete the namespace; the veth pair and its route go with it."""
+        subprocess.run(
+            ["ip", "netns", "del", self.name],
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        subprocess.run(
+            ["ip", "link", "del", self.host_link],
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
