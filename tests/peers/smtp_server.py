@@ -156,9 +156,11 @@ def _authenticator(users: dict[str, str]) -> Any:
     return check
 
 
-def _certificates(tmp_path: Path) -> tuple[trustme.LeafCert, Path, Path]:
+def _certificates(
+    tmp_path: Path, names: tuple[str, ...]
+) -> tuple[trustme.LeafCert, Path, Path]:
     ca, other = trustme.CA(), trustme.CA()
-    cert = ca.issue_cert("localhost", HOST)
+    cert = ca.issue_cert(*names)
     ca_file, other_file = tmp_path / "smtp-ca.pem", tmp_path / "other-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     other.cert_pem.write_to_path(str(other_file))
@@ -171,9 +173,13 @@ def smtp_server(
     *,
     tls: Literal["starttls", "implicit", "none"] = "starttls",
     users: dict[str, str] | None = None,
+    cert_names: tuple[str, ...] = ("localhost", HOST),
 ) -> Iterator[SmtpPeer]:
-    """Run an aiosmtpd server on 127.0.0.1 for the duration of the ``with`` block."""
-    cert, ca_file, other_file = _certificates(tmp_path)
+    """Run an aiosmtpd server on 127.0.0.1 for the duration of the ``with`` block.
+
+    ``cert_names`` are the names the server certificate is issued for.
+    """
+    cert, ca_file, other_file = _certificates(tmp_path, cert_names)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(context)
     peer = SmtpPeer(HOST, free_port(), ca_file, other_file)
