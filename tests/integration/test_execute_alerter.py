@@ -1,5 +1,6 @@
 import json
 import shlex
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -132,3 +133,31 @@ def test_hung_command_and_its_children_are_killed_at_the_timeout(tmp_path):
     assert time.monotonic() - started < 15  # generous; sleep 30 would exceed it
     assert not info.value.permanent
     assert "killed" in str(info.value)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("placeholder", "code"), [("{info}", 0), ("{infox}", 2)])
+def test_monitor_py_checks_placeholders_at_load_time(tmp_path, placeholder, code):
+    (tmp_path / "monitors.ini").write_text("[web]\ntype = null\n")
+    (tmp_path / "monitor.ini").write_text(
+        "[monitor]\ninterval = 10\n[reporting]\nalerters = run\n"
+        f'[run]\ntype = execute\nfail_command = /bin/sh -c "echo {placeholder}"\n'
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "monitor.py"),
+            "-f",
+            str(tmp_path / "monitor.ini"),
+            "-t",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    if code:
+        assert "unknown placeholder {infox}" in done.stderr
