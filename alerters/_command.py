@@ -36,9 +36,9 @@ _PYTHON = re.compile(r"^python[0-9.]*$")
 _RUNS_NEXT = frozenset(
     {"eval", "exec", "command", "builtin", "source", ".", "-c", "env", "sudo",
      "nohup", "xargs", "time", "then", "do", "else", "elif", "if", "while", "until",
-     "!", "&&", "||"}
+     "!", "&&", "||", "{"}
 )  # fmt: skip
-_SEPARATORS = ";&|(){}`\n"
+_SEPARATORS = ";&|()`\n"
 
 
 class _Quote(enum.Enum):
@@ -100,7 +100,8 @@ def parse_command(text: str) -> CommandTemplate:
         raise ValueError("the program to run cannot come from a placeholder")
     _refuse_foreign_code(argv, used)
     for index in range(1, len(argv)):
-        starts = argv[index].startswith("{") and used[index]
+        chunks = list(string.Formatter().parse(argv[index]))
+        starts = bool(chunks) and not chunks[0][0] and chunks[0][1] is not None
         if starts and _program(argv[index - 1]) in _RUNS_NEXT:
             raise ValueError(
                 f"{argv[index - 1]} would run {argv[index]!r} as a command; "

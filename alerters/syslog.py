@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from logging.handlers import SysLogHandler
@@ -73,18 +73,37 @@ class SyslogOptions:
             raise ValueError("ident must be 1-32 letters, digits or . _ / -")
 
 
-class _RaisingSysLogHandler(SysLogHandler):
-    """A SysLogHandler whose emit() raises instead of printing to stderr."""
+class _SysLogHandler(SysLogHandler):
+    """A SysLogHandler whose emit() has a timeout and raises instead of printing.
+
+    The stock emit() reconnects a failed unix socket without any timeout and sends
+    its errors to handleError(); a delivery must do neither.
+    """
 
     socket: Socket | None  # set by SysLogHandler; missing from typeshed
-
     priority_map = {**SysLogHandler.priority_map, "NOTICE": "notice"}  # noqa: RUF012
 
-    def handleError(self, record: logging.LogRecord) -> None:
-        """Re-raise the exception being handled (called by emit)."""
-        exc = sys.exception()
-        if exc is not None:
-            raise exc
+    def __init__(
+        self, address: str | tuple[str, int], facility: int, timeout: float
+    ) -> None:
+        super().__init__(address=address, facility=facility)
+        self.timeout = timeout
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Send ``record`` once, as ``<prio>ident message NUL``; raise OSError."""
+        if self.socket is None:
+            # SysLogHandler swallows a failed unix connect (like openlog()).
+            raise ConnectionRefusedError(f"nothing listening at {self.address}")
+        priority = self.encodePriority(
+            self.facility, self.mapPriority(record.levelname)
+        )
+        text = f"<{priority}>{self.ident}{self.format(record)}"
+        data = (text + ("\x00" if self.append_nul else "")).encode("utf-8")
+        self.socket.settimeout(self.timeout)
+        if self.unixsocket or self.socktype != socket.SOCK_DGRAM:
+            self.socket.sendall(data)
+        else:
+            self.socket.sendto(data, self.address)
 
 
 class SyslogAlerter(Alerter[SyslogOptions]):
@@ -105,12 +124,6 @@ class SyslogAlerter(Alerter[SyslogOptions]):
                 f"alerter {self.name}: cannot open syslog {self._where()}: {e}"
             ) from e
         try:
-            if handler.socket is None:
-                # SysLogHandler swallows a failed unix connect (like openlog()).
-                raise DeliveryError(
-                    f"alerter {self.name}: nothing listening at syslog socket "
-                    f"{self._where()}"
-                )
             handler.emit(record)
         except OSError as e:
             raise DeliveryError(
@@ -119,14 +132,13 @@ class SyslogAlerter(Alerter[SyslogOptions]):
         finally:
             handler.close()
 
-    def _open(self) -> _RaisingSysLogHandler:
-        handler = _RaisingSysLogHandler(
-            address=self.options.address,
-            facility=SysLogHandler.facility_names[self.options.facility],
+    def _open(self) -> _SysLogHandler:
+        handler = _SysLogHandler(
+            self.options.address,
+            SysLogHandler.facility_names[self.options.facility],
+            self.options.timeout.total_seconds(),
         )
         handler.ident = f"{self.options.ident}: "
-        if handler.socket is not None:
-            handler.socket.settimeout(self.options.timeout.total_seconds())
         return handler
 
     def _tz(self) -> str:

@@ -1,0 +1,191 @@
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+
+from alerters.email import EmailAlerter, EmailOptions
+from simplemon.errors import DeliveryError
+from simplemon.model import EventKind
+from tests.peers.alert_events import make_event
+from tests.peers.smtp_server import hanging_server, smtp_server
+
+pytestmark = pytest.mark.integration
+
+USERS = {"monitor": "s3cret"}
+
+
+def mailer(peer, **overrides) -> EmailAlerter:
+    values = {
+        "host": peer.host,
+        "port": peer.port,
+        "to": ("ops@example.com", "Second <two@example.com>"),
+        "cc": ("boss@example.com",),
+        "sender": "Simplemon <mon@example.com>",
+        "username": "monitor",
+        "password": "s3cret",
+        "ca_file": peer.ca_file,
+        "timeout": timedelta(seconds=5),
+    } | overrides
+    return EmailAlerter("mail", EmailOptions(**values))
+
+
+def test_mail_arrives_over_starttls_after_auth(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        mailer(peer).send(make_event())
+        received = peer.wait_for_message()
+    assert received.tls
+    assert received.login == "monitor"
+    assert received.mail_from == "mon@example.com"
+    assert received.rcpt_tos == (
+        "ops@example.com",
+        "two@example.com",
+        "boss@example.com",
+    )
+    message = received.message
+    assert message["Subject"] == "Monitor web on host1 failed"
+    assert message["To"] == "ops@example.com, Second <two@example.com>"
+    assert message["Cc"] == "boss@example.com"
+    assert message["Message-ID"] == "<simplemon.42-web-test@example.com>"
+    content = message.get_content()
+    assert "Down for:       1+03:04:05" in content
+    assert "Result:         HTTP 503 Service Unavailable" in content
+    assert "Documentation:  https://wiki.example/web" in content
+
+
+def test_recovery_mail_says_succeeded(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        mailer(peer).send(make_event(kind=EventKind.RECOVERY, info="HTTP 200 OK"))
+        message = peer.wait_for_message().message
+    assert message["Subject"] == "Monitor web on host1 succeeded"
+    assert "Was down for:   1+03:04:05" in message.get_content()
+
+
+def test_implicit_tls_delivers(tmp_path):
+    with smtp_server(tmp_path, tls="implicit", users=USERS) as peer:
+        mailer(peer, ssl="yes").send(make_event())
+        received = peer.wait_for_message()
+    assert received.tls
+    assert received.login == "monitor"
+
+
+def test_wrong_password_is_permanent(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        with pytest.raises(DeliveryError) as info:
+            mailer(peer, password="wrong").send(make_event())  # noqa: S106
+        assert not peer.messages
+    assert info.value.permanent
+    assert "authentication refused: 535" in str(info.value)
+
+
+def test_untrusted_certificate_fails_clearly_and_sends_nothing(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        with pytest.raises(DeliveryError) as info:
+            mailer(peer, ca_file=peer.other_ca_file).send(make_event())
+        assert not peer.messages
+    assert info.value.permanent
+    assert "certificate not trusted" in str(info.value)
+    assert "ca_file" in str(info.value)
+
+
+def test_system_cas_do_not_trust_a_private_server(tmp_path):
+    with (
+        smtp_server(tmp_path, users=USERS) as peer,
+        pytest.raises(DeliveryError, match="certificate not trusted"),
+    ):
+        mailer(peer, ca_file=None).send(make_event())
+
+
+def test_certificate_for_another_host_name_is_refused(tmp_path):
+    with smtp_server(tmp_path, users=USERS, cert_names=("mail.example.net",)) as peer:
+        with pytest.raises(DeliveryError) as info:
+            mailer(peer).send(make_event())
+        assert not peer.messages
+    assert info.value.permanent
+    assert "mismatch" in str(info.value)
+
+
+def test_server_without_starttls_is_refused_not_used_in_plaintext(tmp_path):
+    with smtp_server(tmp_path, tls="none") as peer:
+        with pytest.raises(DeliveryError) as info:
+            mailer(peer, username=None, password=None).send(make_event())
+        assert not peer.messages
+    assert info.value.permanent
+    assert "does not offer STARTTLS" in str(info.value)
+
+
+def test_plaintext_is_used_only_when_configured(tmp_path):
+    with smtp_server(tmp_path, tls="none") as peer:
+        mailer(peer, ssl="no", username=None, password=None).send(make_event())
+        assert not peer.wait_for_message().tls
+
+
+def test_refused_recipient_is_permanent(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        peer.refuse["nobody@example.com"] = "550 5.1.1 no such user"
+        alerter = mailer(peer, to=("nobody@example.com",), cc=())
+        with pytest.raises(DeliveryError) as info:
+            alerter.send(make_event())
+    assert info.value.permanent
+    assert "nobody@example.com (550 5.1.1 no such user)" in str(info.value)
+
+
+def test_deferred_recipient_is_transient(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        peer.refuse["later@example.com"] = "451 4.3.0 try again later"
+        alerter = mailer(peer, to=("later@example.com",), cc=())
+        with pytest.raises(DeliveryError) as info:
+            alerter.send(make_event())
+    assert not info.value.permanent
+
+
+def test_partly_refused_recipients_deliver_to_the_rest_without_retry(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        peer.refuse["boss@example.com"] = "550 5.1.1 no such user"
+        with pytest.raises(DeliveryError) as info:
+            mailer(peer).send(make_event())
+        assert peer.wait_for_message().rcpt_tos == (
+            "ops@example.com",
+            "two@example.com",
+        )
+    assert info.value.permanent
+    assert "some recipients refused" in str(info.value)
+
+
+def test_header_injection_in_monitor_name_reaches_no_extra_recipient(tmp_path):
+    event = make_event(monitor="web\r\nBcc: victim@example.com", info="x\r\nBcc: v@x")
+    with smtp_server(tmp_path, users=USERS) as peer:
+        mailer(peer, cc=()).send(event)
+        received = peer.wait_for_message()
+    assert received.rcpt_tos == ("ops@example.com", "two@example.com")
+    assert received.message["Bcc"] is None
+
+
+def test_connection_refused_is_transient():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    options = EmailOptions(
+        host="127.0.0.1", port=port, to=("a@example.com",), sender="m@example.com"
+    )
+    with pytest.raises(DeliveryError) as info:
+        EmailAlerter("mail", options).send(make_event())
+    assert not info.value.permanent
+
+
+def test_silent_server_fails_within_the_timeout():
+    with hanging_server() as (host, port):
+        options = EmailOptions(
+            host=host,
+            port=port,
+            to=("a@example.com",),
+            sender="m@example.com",
+            timeout=timedelta(seconds=1),
+        )
+        started = time.monotonic()
+        with pytest.raises(DeliveryError) as info:
+            EmailAlerter("mail", options).send(make_event())
+        elapsed = time.monotonic() - started
+    assert not info.value.permanent
+    assert "timed out" in str(info.value)
+    assert elapsed < 15  # generous: the bound is 1 s, the default would be 20 s

@@ -1,0 +1,163 @@
+import json
+import shlex
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerters.execute import ExecuteAlerter, ExecuteOptions, command
+from simplemon.errors import DeliveryError
+from simplemon.model import EventKind
+from simplemon.options import ParseContext
+from tests.peers.alert_events import make_event
+
+pytestmark = pytest.mark.integration
+
+RECORDER = """
+import json, os, sys
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    env = {k: v for k, v in os.environ.items() if k.startswith("SIMPLEMON_")}
+    json.dump({"argv": sys.argv[2:], "env": env}, f)
+"""
+HOSTILE = [
+    "$(touch {marker})",
+    "`touch {marker}`",
+    "; touch {marker}",
+    "' ; touch {marker} ; '",
+    '" ; touch {marker} ; "',
+    "\n touch {marker}",
+    "&& touch {marker} #",
+    "${{IFS}}touch${{IFS}}{marker}",
+]
+
+
+def execute(fail: str, **overrides) -> ExecuteAlerter:
+    ctx = ParseContext()
+    values: dict[str, Any] = {
+        "fail_command": command(fail, ctx),
+        "timeout": timedelta(seconds=10),
+    }
+    values |= {
+        k: command(v, ctx) if k.endswith("command") else v for k, v in overrides.items()
+    }
+    return ExecuteAlerter("run", ExecuteOptions(**values))
+
+
+def quote(path: Path | str) -> str:
+    return shlex.quote(str(path))
+
+
+@pytest.fixture
+def recorder(tmp_path):
+    script = tmp_path / "record.py"
+    script.write_text(RECORDER, encoding="utf-8")
+    out = tmp_path / "out.json"
+    return f"{quote(sys.executable)} {quote(script)} {quote(out)}", out
+
+
+def test_monitor_name_with_shell_syntax_arrives_as_one_argument(recorder):
+    prefix, out = recorder
+    event = make_event(monitor="x; rm -rf /", info="a b  'c'")
+    execute(f"{prefix} {{name}} --info={{info}} {{days}}").send(event)
+    seen = json.loads(out.read_text())
+    assert seen["argv"] == ["x; rm -rf /", "--info=a b  'c'", "1"]
+    assert seen["env"]["SIMPLEMON_NAME"] == "x; rm -rf /"
+    assert seen["env"]["SIMPLEMON_INFO"] == "a b  'c'"
+    assert seen["env"]["SIMPLEMON_EVENT"] == "failure"
+    assert seen["env"]["SIMPLEMON_FAILED_AT"] == "2026-01-05T12:00:00+00:00"
+
+
+def test_recovery_runs_the_success_command(recorder):
+    prefix, out = recorder
+    alerter = execute("/bin/false", success_command=f"{prefix} up {{name}}")
+    alerter.send(make_event(kind=EventKind.RECOVERY))
+    assert json.loads(out.read_text())["argv"] == ["up", "web"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+@pytest.mark.parametrize(
+    "script",
+    [
+        "echo {{info}} >> {log}",
+        'echo "Alert: {{info}}" >> {log}',
+        "echo 'Alert: {{info}}' >> {log}",
+    ],
+)
+def test_shell_command_never_runs_server_text(tmp_path, hostile, script):
+    marker, log = tmp_path / "MARKER", tmp_path / "alerts.log"
+    info = hostile.format(marker=marker)
+    inner = script.format(log=quote(log))
+    execute(f"/bin/sh -c {quote(inner)}").send(make_event(info=info))
+    assert not marker.exists()
+    assert info in log.read_text(encoding="utf-8")
+
+
+def test_hostile_info_is_written_literally_by_simplemonitors_pattern(tmp_path):
+    marker, log = tmp_path / "MARKER", tmp_path / "alerts.log"
+    info = f"503 $(touch {marker}) `touch {marker}`; touch {marker}"
+    alerter = execute(f'/bin/sh -c "echo {{info}} >> {log}"')
+    alerter.send(make_event(info=info))
+    assert not marker.exists()
+    assert log.read_text(encoding="utf-8") == info + "\n"
+
+
+def test_non_zero_exit_is_transient_and_quotes_stderr():
+    alerter = execute(
+        f"{quote(sys.executable)} -c 'import sys; sys.exit(\"no route to pager\")'"
+    )
+    with pytest.raises(DeliveryError) as info:
+        alerter.send(make_event())
+    assert not info.value.permanent
+    assert "exited with 1: no route to pager" in str(info.value)
+
+
+def test_missing_program_is_permanent(tmp_path):
+    with pytest.raises(DeliveryError) as info:
+        execute(f"{tmp_path / 'nope'} {{name}}").send(make_event())
+    assert info.value.permanent
+
+
+def test_hung_command_and_its_children_are_killed_at_the_timeout(tmp_path):
+    marker = tmp_path / "late"
+    alerter = execute(
+        f"/bin/sh -c 'sleep 30 & sleep 30; touch {marker}'",
+        timeout=timedelta(seconds=1),
+    )
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as info:
+        alerter.send(make_event())
+    assert time.monotonic() - started < 15  # generous; sleep 30 would exceed it
+    assert not info.value.permanent
+    assert "killed" in str(info.value)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("placeholder", "code"), [("{info}", 0), ("{infox}", 2)])
+def test_monitor_py_checks_placeholders_at_load_time(tmp_path, placeholder, code):
+    (tmp_path / "monitors.ini").write_text("[web]\ntype = null\n")
+    (tmp_path / "monitor.ini").write_text(
+        "[monitor]\ninterval = 10\n[reporting]\nalerters = run\n"
+        f'[run]\ntype = execute\nfail_command = /bin/sh -c "echo {placeholder}"\n'
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "monitor.py"),
+            "-f",
+            str(tmp_path / "monitor.ini"),
+            "-t",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    if code:
+        assert "unknown placeholder {infox}" in done.stderr

@@ -1,0 +1,180 @@
+from pathlib import Path
+
+import pytest
+
+from alerters._command import parse_command
+from alerters.execute import ExecuteAlerter, ExecuteOptions
+from simplemon.errors import DeliveryError
+from simplemon.model import EventKind
+from simplemon.options import ParseContext, build_options
+from tests.peers.alert_events import make_event
+
+
+def load(tmp_path: Path, **items: str):
+    return build_options(
+        ExecuteOptions,
+        items,
+        ParseContext(tmp_path),
+        file="monitor.ini",
+        section="run",
+        type_name="execute",
+        kind="alerter",
+    )
+
+
+def alerter(tmp_path: Path, **items: str) -> ExecuteAlerter:
+    options, errors = load(tmp_path, **items)
+    assert not errors, errors
+    return ExecuteAlerter("run", options)
+
+
+def test_each_placeholder_becomes_exactly_one_argument(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/notify --name {name} {info} x{days}d")
+    event = make_event(monitor="x; rm -rf /", info="a 'b' \"c\" $(d)")
+    argv, _ = a.build(event)
+    assert argv == ["/bin/notify", "--name", "x; rm -rf /", "a 'b' \"c\" $(d)", "x1d"]
+
+
+def test_every_value_is_exported_in_the_environment(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/true")
+    _, env = a.build(make_event(failure_doc=None))
+    assert env["SIMPLEMON_NAME"] == "web"
+    assert env["SIMPLEMON_HOSTNAME"] == "host1"
+    assert env["SIMPLEMON_INFO"] == "HTTP 503 Service Unavailable"
+    assert env["SIMPLEMON_HOURS"] == "3"
+    assert env["SIMPLEMON_FAILED_AT"] == "2026-01-05T12:00:00+00:00"
+    assert env["SIMPLEMON_FAILURE_DOC"] == ""
+    assert env["SIMPLEMON_EVENT"] == "failure"
+    assert env["SIMPLEMON_EVENT_ID"] == "42-web-test"
+
+
+def test_literal_braces_are_written_doubled(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/echo {{json}} {name}")
+    assert a.build(make_event())[0] == ["/bin/echo", "{json}", "web"]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("/bin/echo {bogus}", "unknown placeholder {bogus}"),
+        ("/bin/echo {}", "unknown placeholder {}"),
+        ("/bin/echo {0}", "unknown placeholder {0}"),
+        ("/bin/echo {info.__class__}", "unknown placeholder"),
+        ("/bin/echo {hours:02}", "expected a plain placeholder such as {hours}"),
+        ("/bin/echo {info!r}", "expected a plain placeholder such as {info}"),
+        ("/bin/echo {info", "bad placeholder"),
+        ('/bin/echo "unclosed', "No closing quotation"),
+        ("   ", "expected a command line"),
+        ("{info} --x", "the program to run cannot come from a placeholder"),
+        ("env {info}", "env would run '{info}' as a command"),
+        ("sudo {name}", "sudo would run '{name}' as a command"),
+    ],
+)
+def test_bad_commands_are_config_errors_at_load_time(tmp_path, command, message):
+    options, errors = load(tmp_path, fail_command=command)
+    assert options is None
+    assert message in str(errors[0])
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ('sh -c "{info}"', "would run"),
+        ('sh -c "eval {info}"', "would be run as a command by the shell"),
+        ('sh -c "true; {info}"', "would be run as a command by the shell"),
+        ('sh -c "x=1 {info} arg"', "would be run as a command by the shell"),
+        ("sh -c 'echo \"$({info})\"'", "would be run as a command by the shell"),
+        ("sh -c 'echo `{info}`'", "would be run as a command by the shell"),
+        ("sh -c 'bash -c {info}'", "would be run as a command by the shell"),
+        ('sh -c "{{ {info}; }}"', "would be run as a command by the shell"),
+        ('sh -c "case x in a) {info};; esac"', "would be run as a command by"),
+        ('sh -c "echo \\{info}"', "cannot follow a backslash"),
+        ('python3 -c "print({info})"', "python3 -c runs its argument as code"),
+        ("perl -e 'print q({info})'", "perl -e runs its argument as code"),
+        ("node -e {info}", "node -e runs its argument as code"),
+        ("fish -c 'echo {info}'", "fish -c runs its argument as code"),
+        ("ssh host echo {info}", "ssh runs its arguments in a remote shell"),
+    ],
+)
+def test_placeholders_that_would_execute_are_refused(tmp_path, command, message):
+    options, errors = load(tmp_path, fail_command=command)
+    assert options is None
+    assert message in str(errors[0])
+
+
+@pytest.mark.parametrize(
+    ("command", "script"),
+    [
+        ('/bin/sh -c "echo {info} >> a.log"', 'echo "${SIMPLEMON_INFO}" >> a.log'),
+        ("sh -c 'echo \"Alert: {info}\"'", 'echo "Alert: ${SIMPLEMON_INFO}"'),
+        ("sh -c \"echo 'Alert: {info}'\"", "echo 'Alert: '\"${SIMPLEMON_INFO}\"''"),
+        ("bash -c \"echo $'a\\\\t{name}'\"", "echo $'a\\t'\"${SIMPLEMON_NAME}\"$''"),
+        ("env bash -ec 'logger {name}'", 'logger "${SIMPLEMON_NAME}"'),
+        ("sh -o errexit -c 'echo {name}'", 'echo "${SIMPLEMON_NAME}"'),
+        ("dash -c 'echo {{}} {name}'", 'echo {} "${SIMPLEMON_NAME}"'),
+    ],
+)
+def test_shell_scripts_reference_environment_variables(command, script):
+    assert parse_command(command).shell_script == script
+
+
+def test_shell_script_arguments_after_the_script_stay_plain(tmp_path):
+    a = alerter(tmp_path, fail_command="sh -c 'echo \"$1\" {name}' sh {info}")
+    argv, _ = a.build(make_event(info="$(x)"))
+    assert argv == ["sh", "-c", 'echo "$1" "${SIMPLEMON_NAME}"', "sh", "$(x)"]
+
+
+def test_a_shell_without_dash_c_is_not_rewritten():
+    assert parse_command("sh /usr/local/bin/alert.sh {info}").shell_script is None
+
+
+@pytest.mark.parametrize(
+    ("items", "handled"),
+    [
+        (
+            {"fail_command": "/bin/a"},
+            {EventKind.FAILURE, EventKind.REMINDER},
+        ),
+        ({"success_command": "/bin/b"}, {EventKind.RECOVERY}),
+        (
+            {"fail_command": "/bin/a", "catchup_command": "fail_command"},
+            {EventKind.FAILURE, EventKind.REMINDER, EventKind.CATCHUP},
+        ),
+        ({"catchup_command": "/bin/c"}, {EventKind.CATCHUP}),
+    ],
+)
+def test_handles_only_kinds_with_a_command(tmp_path, items, handled):
+    a = alerter(tmp_path, **items)
+    assert {k for k in EventKind if a.handles(k)} == handled
+
+
+def test_catchup_may_reuse_the_fail_command(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/a {name}", catchup_command="fail_command")
+    assert a.build(make_event(kind=EventKind.CATCHUP))[0] == ["/bin/a", "web"]
+
+
+def test_recovery_runs_the_success_command(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/a", success_command="/bin/b {name}")
+    assert a.build(make_event(kind=EventKind.RECOVERY))[0] == ["/bin/b", "web"]
+
+
+def test_an_unhandled_kind_is_a_permanent_error(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/a")
+    with pytest.raises(DeliveryError) as info:
+        a.send(make_event(kind=EventKind.RECOVERY))
+    assert info.value.permanent
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ({}, "needs fail_command, success_command or catchup_command"),
+        ({"catchup_command": "fail_command"}, "needs a fail_command"),
+        ({"fail_command": "fail_command"}, "cannot be `fail_command`"),
+        ({"fail_command": "/bin/a", "timeout": "0"}, "expected at least 1s"),
+    ],
+)
+def test_bad_option_combinations_are_config_errors(tmp_path, items, message):
+    options, errors = load(tmp_path, **items)
+    assert options is None
+    assert message in str(errors[0])
