@@ -22,7 +22,7 @@ from simplemon.model import MonitorSnapshot, Snapshot, Status
 #: the state readable without colour.
 STATES: tuple[tuple[str, str, str], ...] = (
     ("failed", "FAILED", "✗"),
-    ("stale", "STALE", "⌛"),
+    ("stale", "STALE", "◷"),
     ("failing", "FAILING", "!"),
     ("skipped", "SKIPPED", "↷"),
     ("unknown", "WAITING", "…"),

@@ -36,11 +36,14 @@ def monitor(
         checks=10,
         successes=8,
     )
-    fields: dict[str, Any] = {"tolerance": 1, "description": f"checks {name}"}
+    fields: dict[str, Any] = {
+        "tolerance": 1,
+        "description": f"checks {name}",
+        "type_name": "null",
+    }
     fields.update(extra)
     return MonitorSnapshot(
         name=name,
-        type_name="null",
         state=state,
         ran=ran,
         **fields,
