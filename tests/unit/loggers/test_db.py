@@ -1,5 +1,6 @@
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from simplemon.model import Status
 from tests.peers.smdb import create_v1, create_with_simplemonitor, sm_params
 from tests.peers.snapshots import T0, later, monitor, snapshot
 
+REPO = Path(__file__).resolve().parents[3]
 SECRET = "hunter2"  # noqa: S105 - a fake credential that must never be stored
 
 
@@ -231,3 +233,39 @@ def test_repair_leaves_values_not_in_simplemonitor_shape_alone():
 )
 def test_redact_masks_credentials_only(text, expected):
     assert redact(text) == expected
+
+
+def test_reader_holding_a_transaction_does_not_block_writes(tmp_path):
+    path = tmp_path / "m.db"
+    logger = DbLogger("db", DbOptions(db_path=path))
+    logger.write(snapshot(monitor("web")))
+    reader = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM results").fetchone() == (1,)
+    for i in range(1, 4):  # the reader's open transaction must not block these
+        logger.write(snapshot(later(monitor("web"), 60 * i)))
+    assert reader.execute("SELECT count(*) FROM results").fetchone() == (1,)
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT count(*) FROM results").fetchone() == (4,)
+    reader.close()
+
+
+def test_docs_example_queries_run_against_a_logged_database(tmp_path):
+    import re
+    from datetime import UTC, datetime
+
+    path = tmp_path / "m.db"
+    logger = DbLogger("db", DbOptions(db_path=path))
+    now = datetime.now(UTC).replace(microsecond=0)
+    base = monitor("web", at=now - timedelta(minutes=10))
+    for i, status in enumerate([Status.OK, Status.FAILING, Status.FAILED, Status.OK]):
+        logger.write(snapshot(later(base, 60 * i, status=status), at=now))
+    logger.close()
+    doc = (REPO / "docs" / "loggers" / "db.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", doc, re.S)
+    conn = sqlite3.connect(path)
+    availability = conn.execute(queries[0]).fetchall()
+    outage = conn.execute(queries[1]).fetchall()
+    conn.close()
+    assert availability == [("50.000%", 4)]
+    assert outage[0][2] == 2  # minutes from the first failure to the recovery
