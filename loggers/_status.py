@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from loggers._history import SAMPLES, MonitorHistory, Sample
 from loggers._redact import redact
 from simplemon.model import MonitorSnapshot, Snapshot, Status
@@ -43,6 +45,18 @@ class Sparkline:
     points: str  # "x,y x,y …" for the response-time polyline
     failures: tuple[float, ...]  # x positions of failed checks
     summary: str  # text alternative
+
+    def svg(self) -> Markup:
+        """Return the SVG element; built from numbers and constants only."""
+        ticks = "".join(
+            f'<line x1="{x}" y1="15" x2="{x}" y2="22"/>' for x in self.failures
+        )
+        return Markup(  # noqa: S704 - numbers and fixed text only, nothing from users
+            f'<svg class="spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" '
+            f'viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" '
+            f'aria-label="{self.summary}"><title>{self.summary}</title>'
+            f'<polyline points="{self.points}"/>{ticks}</svg>'
+        )
 
 
 @dataclass(frozen=True)

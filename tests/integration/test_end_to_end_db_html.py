@@ -79,7 +79,7 @@ def test_monitor_writes_matching_database_page_and_json(tmp_path):
     results = conn.execute(
         "SELECT monitor_name, monitor_result, state FROM results ORDER BY result_id"
     ).fetchall()
-    by_name = {}
+    by_name: dict[str, list[tuple[int | None, str]]] = {}
     for name, result, state in results:
         by_name.setdefault(name, []).append((result, state))
     assert by_name["up"] == [(1, "ok")] * 3
