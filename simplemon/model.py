@@ -70,6 +70,8 @@ class MonitorSnapshot:
     urgent: bool = True
     tolerance: int = 0
     details: Mapping[str, Any] = field(default_factory=dict)
+    gap: float = 0.0  # least seconds between checks while OK (0: every round)
+    depend: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,10 @@ ALERTERS: dict[str, str] = {
 
 LOGGERS: dict[str, str] = {
     "logfile": "loggers.logfile:LogfileLogger",
+    "db": "loggers.db:DbLogger",
+    "dbstatus": "loggers.dbstatus:DbstatusLogger",
+    "html": "loggers.html:HtmlLogger",
+    "json": "loggers.json:JsonLogger",
 }
 
 TABLES: dict[Kind, dict[str, str]] = {

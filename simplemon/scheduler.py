@@ -294,6 +294,8 @@ class Scheduler:
                 urgent=m.common.urgent,
                 tolerance=m.common.tolerance,
                 details=self._details.get(m.name, {}),
+                gap=m.common.gap.total_seconds(),
+                depend=m.common.depend,
             )
             for m in self.config.monitors
         )

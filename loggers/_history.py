@@ -1,0 +1,169 @@
+"""Check history for the status page and JSON twin: availability and recent samples.
+
+Keeps hourly check/success counts and the last few samples per monitor in SQLite, so
+figures survive restarts. Each check is counted once, even when two loggers share the
+file: a monitor's ``last_counted`` time is read and advanced inside the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loggers._sqlite import connect, transaction
+from simplemon.errors import DeliveryError
+from simplemon.model import MonitorSnapshot, Snapshot, Status
+
+#: Availability windows shown, as (label, hours).
+WINDOWS: tuple[tuple[str, int], ...] = (("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30))
+#: Recent checks kept per monitor for the sparkline.
+SAMPLES = 30
+_LONGEST = max(hours for _, hours in WINDOWS)
+_CHECKED = (Status.OK, Status.FAILING, Status.FAILED)
+
+_COUNT = (
+    "INSERT INTO history_hourly (monitor_host, hour, monitor_name, checks, successes) "
+    "VALUES (?, ?, ?, 1, ?) ON CONFLICT DO UPDATE SET checks = checks + 1, "
+    "successes = successes + excluded.successes"
+)
+_RECENT = "INSERT OR REPLACE INTO history_recent VALUES (?, ?, ?, ?)"
+# One scan gives every window: the CASE picks which hours each sum counts. The
+# query is built from constants only; values are bound parameters.
+_SUMS = (
+    "SELECT monitor_name, "  # noqa: S608
+    + ", ".join(
+        f"SUM(CASE WHEN hour >= :h{i} THEN checks END), "
+        f"SUM(CASE WHEN hour >= :h{i} THEN successes END)"
+        for i in range(len(WINDOWS))
+    )
+    + " FROM history_hourly WHERE monitor_host = :host AND hour >= :low "
+    "AND hour < :high GROUP BY monitor_name"
+)
+
+Sample = tuple[int, bool, float | None]  # (unix time, ok, duration in ms)
+Counts = list[int]  # checks, successes per window, flattened
+
+
+@dataclass
+class MonitorHistory:
+    """What the page shows from history for one monitor."""
+
+    availability: dict[str, float | None] = field(default_factory=dict)
+    samples: list[Sample] = field(default_factory=list)
+
+
+def _add(total: Counts, part: Counts) -> Counts:
+    return [a + b for a, b in zip(total, part, strict=True)]
+
+
+class History:
+    """One history file; ``record`` a round, get each monitor's figures back."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._samples: dict[str, tuple[float, list[Sample]]] = {}
+        self._boundary: int | None = None  # first hour not in _completed
+        self._completed: dict[str, Counts] = {}
+
+    def record(self, snapshot: Snapshot) -> dict[str, MonitorHistory]:
+        """Count this round's checks and return every monitor's history figures.
+
+        Raises:
+            DeliveryError: if the history file cannot be read or written.
+        """
+        host = snapshot.hostname
+        hour = int(snapshot.taken_at.timestamp()) // 3600
+        try:
+            if self._conn is None:
+                self._conn = connect(self.path)
+            with transaction(self._conn) as conn:
+                self._load_samples(conn, host)
+                for monitor in snapshot.monitors:
+                    self._count(conn, host, monitor)
+                if self._boundary != hour:
+                    self._roll(conn, host, hour)
+                recent = self._sums(conn, host, hour, self._boundary or hour, hour + 1)
+        except sqlite3.Error as e:
+            # The transaction was rolled back: forget what we cached from it.
+            self._samples.clear()
+            self._boundary = None
+            raise DeliveryError(f"cannot update history {self.path}: {e}") from e
+        zero = [0] * (2 * len(WINDOWS))
+        return {
+            m.name: self._figures(
+                _add(self._completed.get(m.name, zero), recent.get(m.name, zero)),
+                self._samples.get(m.name, (0.0, []))[1],
+            )
+            for m in snapshot.monitors
+        }
+
+    def _load_samples(self, conn: sqlite3.Connection, host: str) -> None:
+        rows = conn.execute(
+            "SELECT monitor_name, last_counted, samples FROM history_recent "
+            "WHERE monitor_host = ?",
+            (host,),
+        )
+        for name, last_counted, text in rows:
+            cached = self._samples.get(name)
+            # Parse only what another writer changed since we last looked.
+            if cached is None or cached[0] != last_counted:
+                samples = [(int(t), bool(ok), ms) for t, ok, ms in json.loads(text)]
+                self._samples[name] = (last_counted, samples)
+
+    def _count(self, conn: sqlite3.Connection, host: str, m: MonitorSnapshot) -> None:
+        state = m.state
+        if state.status not in _CHECKED or state.last_checked_at is None:
+            return
+        when = state.last_checked_at.timestamp()
+        last_counted, samples = self._samples.get(m.name, (0.0, []))
+        if when <= last_counted:
+            return
+        ok = state.status is Status.OK
+        conn.execute(_COUNT, (host, int(when) // 3600, m.name, int(ok)))
+        ms = (
+            None if state.last_duration is None else round(state.last_duration * 1e3, 1)
+        )
+        samples = [*samples, (int(when), ok, ms)][-SAMPLES:]
+        conn.execute(
+            _RECENT,
+            (host, m.name, when, json.dumps([[t, int(o), d] for t, o, d in samples])),
+        )
+        self._samples[m.name] = (when, samples)
+
+    def _roll(self, conn: sqlite3.Connection, host: str, hour: int) -> None:
+        """Start a new hour: prune expired counts and re-sum the completed hours."""
+        conn.execute(
+            "DELETE FROM history_hourly WHERE monitor_host = ? AND hour < ?",
+            (host, hour - _LONGEST),
+        )
+        self._completed = self._sums(conn, host, hour, hour - _LONGEST, hour)
+        self._boundary = hour
+
+    @staticmethod
+    def _sums(
+        conn: sqlite3.Connection, host: str, hour: int, low: int, high: int
+    ) -> dict[str, Counts]:
+        params: dict[str, object] = {"host": host, "low": low, "high": high}
+        for i, (_, hours) in enumerate(WINDOWS):
+            params[f"h{i}"] = hour - hours + 1
+        return {
+            name: [v or 0 for v in values]
+            for name, *values in conn.execute(_SUMS, params)
+        }
+
+    @staticmethod
+    def _figures(counts: Counts, samples: list[Sample]) -> MonitorHistory:
+        availability: dict[str, float | None] = {}
+        for i, (label, _) in enumerate(WINDOWS):
+            checks, successes = counts[2 * i], counts[2 * i + 1]
+            availability[label] = successes / checks if checks else None
+        return MonitorHistory(availability, samples)
+
+    def close(self) -> None:
+        """Close the history file."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,265 @@
+"""The status view shared by the ``html`` and ``json`` loggers, and atomic file writes.
+
+Turns a snapshot plus history into display states and figures, so the page and its
+JSON twin always agree. No templates and no SQL here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from loggers._history import SAMPLES, MonitorHistory, Sample
+from loggers._redact import redact
+from simplemon.model import MonitorSnapshot, Snapshot, Status
+
+#: Display states, most urgent first: (key, label, symbol). Symbols and labels make
+#: the state readable without colour.
+STATES: tuple[tuple[str, str, str], ...] = (
+    ("failed", "FAILED", "✗"),
+    ("stale", "STALE", "◷"),
+    ("failing", "FAILING", "!"),
+    ("skipped", "SKIPPED", "↷"),
+    ("unknown", "WAITING", "…"),
+    ("ok", "OK", "✓"),
+    ("disabled", "DISABLED", "\u2013"),
+)
+_ORDER = {key: i for i, (key, _, _) in enumerate(STATES)}
+_LABEL = {key: (label, symbol) for key, label, symbol in STATES}
+_CHECKED = (Status.OK, Status.FAILING, Status.FAILED)
+SPARK_WIDTH, SPARK_HEIGHT = 96, 22
+NO_DATA = "\u2013"  # an en dash
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """An inline SVG sparkline: numbers only, so nothing in it needs escaping."""
+
+    points: str  # "x,y x,y …" for the response-time polyline
+    failures: tuple[float, ...]  # x positions of failed checks
+    summary: str  # text alternative
+
+    def svg(self) -> Markup:
+        """Return the SVG element; built from numbers and constants only."""
+        ticks = "".join(
+            f'<line x1="{x}" y1="15" x2="{x}" y2="22"/>' for x in self.failures
+        )
+        return Markup(  # noqa: S704 - numbers and fixed text only, nothing from users
+            f'<svg class="spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" '
+            f'viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" '
+            f'aria-label="{self.summary}"><title>{self.summary}</title>'
+            f'<polyline points="{self.points}"/>{ticks}</svg>'
+        )
+
+
+@dataclass(frozen=True)
+class MonitorView:
+    """One monitor as the page and JSON show it."""
+
+    name: str
+    type_name: str
+    description: str
+    state: str  # a key of STATES
+    label: str
+    symbol: str
+    detail: str  # e.g. "2 of 3 tolerated" or "last result: FAILED"
+    since: datetime | None
+    virtual_fail_count: int
+    failures: int
+    tolerance: int
+    message: str
+    checked_at: datetime | None
+    age_seconds: float | None
+    duration_ms: float | None
+    availability: dict[str, float | None]
+    samples: list[Sample]
+    sparkline: Sparkline | None
+    failure_doc: str | None
+    failure_link: str | None  # failure_doc when it is an http(s) URL
+    group: str
+    depend: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """The whole page: banner, counts and monitors (most urgent first)."""
+
+    generated_at: datetime
+    hostname: str
+    interval: float
+    refresh_seconds: int
+    stale_after_seconds: int
+    banner_state: str  # ok, failing, failed or stale
+    banner: str
+    counts: dict[str, int]
+    monitors: list[MonitorView] = field(default_factory=list)
+
+
+def display_state(snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[str, str]:
+    """Return (state key, detail text) for one monitor at the snapshot's time."""
+    state = monitor.state
+    if state.status in _CHECKED and state.last_checked_at is not None:
+        age = (snapshot.taken_at - state.last_checked_at).total_seconds()
+        if age > 2 * max(snapshot.interval, monitor.gap):
+            return "stale", f"last result: {state.status.value.upper()}"
+    if state.status is Status.FAILING:
+        return "failing", f"{state.failures} of {monitor.tolerance} tolerated"
+    return state.status.value, ""
+
+
+def sparkline(samples: list[Sample]) -> Sparkline | None:
+    """Scale recent samples into an SVG polyline; None when there are none."""
+    if not samples:
+        return None
+    step = SPARK_WIDTH / (SAMPLES - 1)
+    offset = SPARK_WIDTH - step * (len(samples) - 1)
+    timed = [ms for _, _, ms in samples if ms is not None]
+    top = max(timed, default=0.0) or 1.0
+    scale = (SPARK_HEIGHT - 4) / top
+    points = " ".join(
+        f"{offset + i * step:.1f},{SPARK_HEIGHT - 2 - ms * scale:.1f}"
+        for i, (_, _, ms) in enumerate(samples)
+        if ms is not None
+    )
+    fails = tuple(
+        round(offset + i * step, 1) for i, (_, ok, _) in enumerate(samples) if not ok
+    )
+    summary = f"last {len(samples)} checks, {len(fails)} failed"
+    if timed:
+        summary += f", {min(timed):g} to {max(timed):g} ms"
+    return Sparkline(points, fails, summary)
+
+
+def monitor_view(
+    snapshot: Snapshot, monitor: MonitorSnapshot, history: MonitorHistory
+) -> MonitorView:
+    """Build one monitor's view (pure)."""
+    state = monitor.state
+    key, detail = display_state(snapshot, monitor)
+    label, symbol = _LABEL[key]
+    checked = state.last_checked_at
+    doc = monitor.failure_doc
+    return MonitorView(
+        name=monitor.name,
+        type_name=monitor.type_name,
+        description=redact(monitor.description),
+        state=key,
+        label=label,
+        symbol=symbol,
+        detail=detail,
+        since=state.failed_at if key == "failed" else state.last_change_at,
+        virtual_fail_count=state.virtual_fail_count,
+        failures=state.failures,
+        tolerance=monitor.tolerance,
+        message=redact(state.last_message),
+        checked_at=checked,
+        age_seconds=None
+        if checked is None
+        else (snapshot.taken_at - checked).total_seconds(),
+        duration_ms=None
+        if state.last_duration is None
+        else round(state.last_duration * 1000, 1),
+        availability=history.availability,
+        samples=history.samples,
+        sparkline=sparkline(history.samples),
+        failure_doc=doc,
+        failure_link=doc
+        if doc and doc.lower().startswith(("http://", "https://"))
+        else None,
+        group=monitor.group,
+        depend=monitor.depend,
+    )
+
+
+def _banner(counts: dict[str, int], total: int) -> tuple[str, str]:
+    if counts["failed"]:
+        n = counts["failed"]
+        return "failed", f"{n} of {total} monitor{'s' * (total != 1)} FAILED"
+    if counts["stale"]:
+        return "stale", f"{counts['stale']} monitor(s) not checked recently (STALE)"
+    if counts["failing"]:
+        return "failing", f"All OK; {counts['failing']} failing within tolerance"
+    return "ok", f"All {total} monitor{'s' * (total != 1)} OK"
+
+
+def status_view(snapshot: Snapshot, histories: dict[str, MonitorHistory]) -> StatusView:
+    """Build the page's view of a round (pure)."""
+    empty = MonitorHistory()
+    monitors = sorted(
+        (
+            monitor_view(snapshot, m, histories.get(m.name, empty))
+            for m in snapshot.monitors
+        ),
+        key=lambda v: (_ORDER[v.state], v.name),
+    )
+    counts = {key: 0 for key, _, _ in STATES}
+    for view in monitors:
+        counts[view.state] += 1
+    banner_state, banner = _banner(counts, len(monitors))
+    return StatusView(
+        generated_at=snapshot.taken_at,
+        hostname=snapshot.hostname,
+        interval=snapshot.interval,
+        refresh_seconds=max(30, math.ceil(snapshot.interval)),
+        stale_after_seconds=math.ceil(2 * snapshot.interval),
+        banner_state=banner_state,
+        banner=banner,
+        counts=counts,
+        monitors=monitors,
+    )
+
+
+def format_percent(value: float | None) -> str:
+    """Show availability with two decimals, never rounding a failure up to 100%."""
+    if value is None:
+        return NO_DATA
+    return f"{math.floor(value * 10000) / 100:.2f}%"
+
+
+def format_age(seconds: float | None) -> str:
+    """Show an age compactly: 42s, 5m, 3h 10m, 2d 4h."""
+    if seconds is None:
+        return "never"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def format_moment(moment: datetime | None, tz: str) -> str:
+    """Show a time in ``tz`` as ``2026-01-05 12:00:00 UTC``; a dash for None."""
+    if moment is None:
+        return NO_DATA
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder and a rename.
+
+    Readers see the old file or the new one, never half of one. The file is 0644.
+
+    Raises:
+        OSError: if the folder cannot be written.
+    """
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,125 @@
+"""The ``db`` logger: one row per check result in SimpleMonitor's ``results`` table.
+
+Rows keep SimpleMonitor's columns (so existing queries work) with correct content, plus
+duration, state and virtual fail count. One transaction per round; old rows are pruned.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from loggers._redact import redact
+from loggers._sqlite import connect, transaction
+from simplemon.common import LoggerCommon
+from simplemon.errors import DeliveryError
+from simplemon.logger import ResultLogger
+from simplemon.model import MonitorSnapshot, Snapshot, Status
+from simplemon.options import opt
+
+_INSERT = (
+    "INSERT INTO results (monitor_host, monitor_name, monitor_type, monitor_params, "
+    "monitor_result, timestamp, monitor_info, duration_ms, state, virtual_fail_count) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class DbOptions:
+    """Options of the db logger."""
+
+    db_path: Path = opt(
+        help="SQLite file to append results to (created if missing)", aliases=("path",)
+    )
+    retention: timedelta = opt(
+        timedelta(days=90),
+        min=timedelta(0),
+        help="delete results older than this (e.g. 90d); 0 keeps everything",
+    )
+
+
+def check_result(status: Status) -> int | None:
+    """Return ``monitor_result``: 1 success, 0 failure, None (NULL) if not checked."""
+    if status is Status.OK:
+        return 1
+    if status in (Status.FAILING, Status.FAILED):
+        return 0
+    return None
+
+
+def epoch(snapshot: Snapshot, monitor: MonitorSnapshot) -> int:
+    """Return when ``monitor``'s latest result was taken, as Unix seconds."""
+    moment = monitor.state.last_checked_at if monitor.ran else None
+    return int((moment or snapshot.taken_at).timestamp())
+
+
+def duration_ms(monitor: MonitorSnapshot) -> float | None:
+    """Return the last check's duration in milliseconds, or None."""
+    seconds = monitor.state.last_duration
+    return None if seconds is None else round(seconds * 1000.0, 3)
+
+
+class DbLogger(ResultLogger[DbOptions]):
+    """Append every check result to a SQLite database (SimpleMonitor's schema)."""
+
+    type_name = "db"
+    Options = DbOptions
+
+    def __init__(
+        self, name: str, options: DbOptions, common: LoggerCommon | None = None
+    ) -> None:
+        super().__init__(name, options, common)
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.options.db_path)
+        return self._conn
+
+    def row(self, snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[object, ...]:
+        """Return the ``results`` row for one monitor (pure; nothing secret in it)."""
+        state = monitor.state
+        return (
+            snapshot.hostname,
+            monitor.name,
+            monitor.type_name,
+            redact(monitor.description),
+            check_result(state.status),
+            epoch(snapshot, monitor),
+            redact(state.last_message),
+            duration_ms(monitor),
+            state.status.value,
+            state.virtual_fail_count,
+        )
+
+    def write(self, snapshot: Snapshot) -> None:
+        """Insert this round's rows and prune old ones, in one transaction."""
+        rows = [
+            self.row(snapshot, m)
+            for m in snapshot.monitors
+            if m.ran or self.common.heartbeat
+        ]
+        conn = self._connection()
+        try:
+            with transaction(conn):
+                conn.executemany(_INSERT, rows)
+                if self.options.retention > timedelta(0):
+                    cutoff = snapshot.taken_at - self.options.retention
+                    conn.execute(
+                        "DELETE FROM results WHERE timestamp < ?",
+                        (int(cutoff.timestamp()),),
+                    )
+        except sqlite3.Error as e:
+            raise DeliveryError(f"cannot write {self.options.db_path}: {e}") from e
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def describe(self) -> str:
+        """Summarise where results go."""
+        return f"logging results to {self.options.db_path}"

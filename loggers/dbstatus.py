@@ -1,0 +1,94 @@
+"""The ``dbstatus`` logger: one row per monitor in the SQLite ``status`` table.
+
+Each round replaces every logged monitor's row with its current state, in one
+transaction; the table has a primary key on (host, monitor).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from loggers._redact import redact
+from loggers._sqlite import connect, transaction
+from loggers.db import check_result, duration_ms
+from simplemon.common import LoggerCommon
+from simplemon.errors import DeliveryError
+from simplemon.logger import ResultLogger
+from simplemon.model import MonitorSnapshot, Snapshot
+from simplemon.options import opt
+
+_UPSERT = (
+    "INSERT OR REPLACE INTO status (monitor_host, monitor_name, monitor_result, "
+    "monitor_info, monitor_type, state, virtual_fail_count, failures, duration_ms, "
+    "last_checked, since, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class DbstatusOptions:
+    """Options of the dbstatus logger."""
+
+    db_path: Path = opt(
+        help="SQLite file holding the status table (created if missing; may be the "
+        "same file as a db logger's)",
+        aliases=("path",),
+    )
+
+
+def _seconds(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+class DbstatusLogger(ResultLogger[DbstatusOptions]):
+    """Keep each monitor's current state in a SQLite table, one row per monitor."""
+
+    type_name = "dbstatus"
+    Options = DbstatusOptions
+
+    def __init__(
+        self, name: str, options: DbstatusOptions, common: LoggerCommon | None = None
+    ) -> None:
+        super().__init__(name, options, common)
+        self._conn: sqlite3.Connection | None = None
+
+    def row(self, snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[object, ...]:
+        """Return the ``status`` row for one monitor (pure; nothing secret in it)."""
+        state = monitor.state
+        return (
+            snapshot.hostname,
+            monitor.name,
+            check_result(state.status),
+            redact(state.last_message),
+            monitor.type_name,
+            state.status.value,
+            state.virtual_fail_count,
+            state.failures,
+            duration_ms(monitor),
+            _seconds(state.last_checked_at),
+            _seconds(state.last_change_at),
+            int(snapshot.taken_at.timestamp()),
+        )
+
+    def write(self, snapshot: Snapshot) -> None:
+        """Replace every monitor's status row, in one transaction."""
+        rows = [self.row(snapshot, m) for m in snapshot.monitors]
+        try:
+            if self._conn is None:
+                self._conn = connect(self.options.db_path)
+            with transaction(self._conn):
+                self._conn.executemany(_UPSERT, rows)
+        except sqlite3.Error as e:
+            raise DeliveryError(f"cannot write {self.options.db_path}: {e}") from e
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def describe(self) -> str:
+        """Summarise where the status goes."""
+        return f"keeping monitor status in {self.options.db_path}"

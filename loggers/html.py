@@ -1,0 +1,156 @@
+"""The ``html`` logger: a self-contained status page, regenerated once per round.
+
+Rendered by Jinja2 with autoescaping on (monitored servers control the result text),
+written atomically, no external resources and no JavaScript needed to read it.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+
+from loggers._history import WINDOWS, History
+from loggers._status import (
+    STATES,
+    StatusView,
+    format_age,
+    format_moment,
+    format_percent,
+    status_view,
+    write_atomic,
+)
+from simplemon import __version__
+from simplemon.common import LoggerCommon
+from simplemon.errors import DeliveryError
+from simplemon.logger import ResultLogger
+from simplemon.model import Snapshot
+from simplemon.options import opt
+
+TEMPLATE = "status.html.j2"
+HISTORY_NAME = ".simplemon-history.db"
+
+
+@dataclass(frozen=True)
+class HtmlOptions:
+    """Options of the html logger."""
+
+    folder: Path = opt(Path("html"), help="folder the page is written to (created)")
+    filename: str = opt("index.html", help="name of the page inside `folder`")
+    navbar_title: str = opt("simplemon", help="title shown at the top of the page")
+    visual_theme: Literal["auto", "light", "dark"] = opt(
+        "auto", help="colours: `auto` follows the browser's light/dark setting"
+    )
+    source_folder: Path | None = opt(
+        None, help=f"folder holding your own `{TEMPLATE}` Jinja2 template"
+    )
+    upload_command: str | None = opt(
+        None,
+        help="command run after each write (split like a shell, never run by one), "
+        "e.g. `rsync -a html/ web:/srv/status/`",
+    )
+    upload_timeout: timedelta = opt(
+        timedelta(seconds=60), min=timedelta(seconds=1), help="limit for upload_command"
+    )
+    history: Path | None = opt(
+        None,
+        help=f"SQLite file for availability and sparklines (default `{HISTORY_NAME}` "
+        "in `folder`; may be a db logger's file)",
+    )
+
+    def __post_init__(self) -> None:
+        if "/" in self.filename or self.filename in ("", ".", ".."):
+            raise ValueError("filename must be a plain file name, e.g. index.html")
+        if self.source_folder and not (self.source_folder / TEMPLATE).is_file():
+            raise ValueError(f"source_folder has no {TEMPLATE} in {self.source_folder}")
+        if self.upload_command is not None and not shlex.split(self.upload_command):
+            raise ValueError("upload_command is empty")
+
+
+def environment(source_folder: Path | None, tz: str) -> jinja2.Environment:
+    """Return the Jinja2 environment: autoescaping on, our filters installed."""
+    loader: jinja2.BaseLoader = (
+        jinja2.FileSystemLoader(source_folder)
+        if source_folder
+        else jinja2.PackageLoader("loggers", "templates")
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["percent"] = format_percent
+    env.filters["age"] = format_age
+    env.filters["moment"] = lambda moment: format_moment(moment, tz)
+    return env
+
+
+class HtmlLogger(ResultLogger[HtmlOptions]):
+    """Write a status page (HTML, no scripts or external files needed) every round."""
+
+    type_name = "html"
+    Options = HtmlOptions
+
+    def __init__(
+        self, name: str, options: HtmlOptions, common: LoggerCommon | None = None
+    ) -> None:
+        super().__init__(name, options, common)
+        self.history = History(options.history or options.folder / HISTORY_NAME)
+        self._env: jinja2.Environment | None = None
+
+    def render(self, view: StatusView) -> str:
+        """Return the page's HTML for ``view`` (reads only the template)."""
+        if self._env is None:
+            self._env = environment(self.options.source_folder, self.common.tz)
+        template = self._env.get_template(TEMPLATE)
+        return template.render(
+            view=view,
+            title=self.options.navbar_title,
+            theme=self.options.visual_theme,
+            windows=[label for label, _ in WINDOWS],
+            states=STATES,
+            version=__version__,
+        )
+
+    def write(self, snapshot: Snapshot) -> None:
+        """Update history, render and replace the page, then run upload_command."""
+        view = status_view(snapshot, self.history.record(snapshot))
+        page = self.render(view)
+        target = self.options.folder / self.options.filename
+        try:
+            self.options.folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, page)
+        except OSError as e:
+            raise DeliveryError(f"cannot write {target}: {e}") from e
+        if self.options.upload_command:
+            self._upload(self.options.upload_command)
+
+    def _upload(self, command: str) -> None:
+        argv = shlex.split(command)
+        timeout = self.options.upload_timeout.total_seconds()
+        try:
+            done = subprocess.run(  # noqa: S603 - argv from the admin's config, no shell
+                argv, capture_output=True, timeout=timeout, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise DeliveryError(f"upload_command {argv[0]} failed: {e}") from e
+        if done.returncode != 0:
+            tail = done.stderr.decode(errors="replace").strip()[-200:]
+            raise DeliveryError(
+                f"upload_command {argv[0]} exited {done.returncode}: {tail}"
+            )
+
+    def close(self) -> None:
+        """Close the history file."""
+        self.history.close()
+
+    def describe(self) -> str:
+        """Summarise where the page goes."""
+        return f"writing a status page to {self.options.folder / self.options.filename}"

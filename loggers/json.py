@@ -1,0 +1,116 @@
+"""The ``json`` logger: the status page's machine-readable twin, written atomically.
+
+Carries SimpleMonitor's fields (``status``, ``virtual_fail_count``, ``result``…) plus
+the same states and figures as the ``html`` page.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from loggers._history import History
+from loggers._status import MonitorView, StatusView, status_view, write_atomic
+from simplemon.common import LoggerCommon
+from simplemon.errors import DeliveryError
+from simplemon.logger import ResultLogger
+from simplemon.model import Snapshot
+from simplemon.options import opt
+
+HISTORY_NAME = ".simplemon-history.db"
+# SimpleMonitor's "status": Skipped, OK while no failure is beyond tolerance, else Fail.
+_LEGACY_STATUS = {"failed": "Fail", "skipped": "Skipped"}
+
+
+@dataclass(frozen=True)
+class JsonOptions:
+    """Options of the json logger."""
+
+    filename: Path = opt(help="JSON file to write (replaced atomically every round)")
+    history: Path | None = opt(
+        None,
+        help="SQLite file for availability and recent checks (default "
+        f"`{HISTORY_NAME}` next to `filename`; may be shared with an html logger)",
+    )
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds")
+
+
+def monitor_json(view: MonitorView) -> dict[str, Any]:
+    """Return one monitor's JSON object (pure)."""
+    legacy = _LEGACY_STATUS.get(view.state, "OK")
+    if view.state == "stale":
+        legacy = "Fail" if view.virtual_fail_count > 0 else "OK"
+    return {
+        "status": legacy,
+        "virtual_fail_count": view.virtual_fail_count,
+        "result": view.message,
+        "first_failure_time": _time(view.since) if view.state == "failed" else None,
+        "last_run_duration": view.duration_ms / 1000 if view.duration_ms else None,
+        "dependencies": list(view.depend),
+        "state": view.state,
+        "state_detail": view.detail,
+        "type": view.type_name,
+        "description": view.description,
+        "group": view.group,
+        "since": _time(view.since),
+        "failures": view.failures,
+        "tolerance": view.tolerance,
+        "last_checked": _time(view.checked_at),
+        "age_seconds": view.age_seconds,
+        "duration_ms": view.duration_ms,
+        "availability": view.availability,
+        "recent": [{"time": t, "ok": ok, "ms": ms} for t, ok, ms in view.samples],
+        "failure_doc": view.failure_doc,
+    }
+
+
+def document(view: StatusView) -> dict[str, Any]:
+    """Return the whole JSON document for a round (pure)."""
+    return {
+        "generated": _time(view.generated_at),
+        "hostname": view.hostname,
+        "interval": view.interval,
+        "stale_after_seconds": view.stale_after_seconds,
+        "overall": view.banner_state,
+        "summary": view.banner,
+        "counts": view.counts,
+        "monitors": {m.name: monitor_json(m) for m in view.monitors},
+    }
+
+
+class JsonLogger(ResultLogger[JsonOptions]):
+    """Write every monitor's state and availability to a JSON file each round."""
+
+    type_name = "json"
+    Options = JsonOptions
+
+    def __init__(
+        self, name: str, options: JsonOptions, common: LoggerCommon | None = None
+    ) -> None:
+        super().__init__(name, options, common)
+        default = options.filename.parent / HISTORY_NAME
+        self.history = History(options.history or default)
+
+    def write(self, snapshot: Snapshot) -> None:
+        """Update history and replace the JSON file."""
+        view = status_view(snapshot, self.history.record(snapshot))
+        text = json.dumps(document(view), indent=2, ensure_ascii=False)
+        try:
+            self.options.filename.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.options.filename, text + "\n")
+        except OSError as e:
+            raise DeliveryError(f"cannot write {self.options.filename}: {e}") from e
+
+    def close(self) -> None:
+        """Close the history file."""
+        self.history.close()
+
+    def describe(self) -> str:
+        """Summarise where the file goes."""
+        return f"writing monitor status as JSON to {self.options.filename}"

@@ -1,0 +1,82 @@
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from loggers.html import HtmlLogger, HtmlOptions
+from tests.peers.chromium import dump_dom, screenshot
+from tests.peers.demo import demo_round
+
+pytestmark = pytest.mark.integration
+
+
+def write_page(tmp_path, theme, at=None):
+    logger = HtmlLogger(
+        "html", HtmlOptions(folder=tmp_path / theme, visual_theme=theme)
+    )
+    snap = demo_round(at=at) if at else demo_round()
+    logger.write(snap)
+    logger.close()
+    return tmp_path / theme / "index.html"
+
+
+def test_chromium_renders_rows_and_runs_no_injected_script(tmp_path):
+    now = datetime.now(UTC).replace(microsecond=0)
+    page = write_page(tmp_path, "auto", at=now)
+    dom = dump_dom(page, tmp_path / "profile")
+    rows = re.findall(r'<tr class="row-(\w+)" data-monitor="([^"]*)"', dom)
+    assert [state for state, _ in rows] == [
+        "failed", "failed", "stale", "failing", "skipped", "unknown", "ok", "ok",
+        "disabled",
+    ]  # fmt: skip
+    # The injected <script> set no title and no <img> element was created from text.
+    assert re.search(r"<title>✗ simplemon: 2 of 9 monitors FAILED</title>", dom)
+    assert "<img" not in dom
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
+    # A freshly generated page does not show the stale-page warning.
+    assert 'id="page-stale" role="alert">' in dom
+    assert 'id="page-stale" role="alert" style="display: flex;"' not in dom
+    screenshot(page, tmp_path / "profile", tmp_path / "auto.png", "1200,900")
+    assert (tmp_path / "auto.png").stat().st_size > 10_000
+
+
+def test_chromium_flags_a_page_that_is_no_longer_regenerated(tmp_path):
+    page = write_page(tmp_path, "light")  # generated in 2026-01-05 12:00 UTC
+    dom = dump_dom(page, tmp_path / "profile")
+    if datetime.now(UTC) < datetime(2026, 1, 5, 12, 2, tzinfo=UTC):
+        pytest.skip("the machine's clock is before the demo page's time")
+    assert 'id="page-stale" role="alert" style="display: flex;"' in dom
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_chromium_renders_light_and_dark_themes(tmp_path, theme):
+    page = write_page(tmp_path, theme)
+    png = screenshot(page, tmp_path / "profile", tmp_path / f"{theme}.png", "420,800")
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG")
+    # Top-left pixel colour tells the themes apart: decode just enough of the PNG.
+    assert _corner_is_dark(png) is (theme == "dark")
+
+
+def _corner_is_dark(png):
+    import struct
+    import zlib
+
+    data = png.read_bytes()
+    pos, chunks = 8, []
+    width = 0
+    color_type = 2
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, _, _, color_type = struct.unpack(">IIBB", body[:10])
+        elif kind == b"IDAT":
+            chunks.append(body)
+        pos += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    channels = 4 if color_type == 6 else 3
+    first_row = raw[1 : 1 + width * channels]  # filter byte, then pixels
+    # With filter 0 or 1 (Sub), the first pixel's bytes are the raw values.
+    r, g, b = first_row[0], first_row[1], first_row[2]
+    return (r + g + b) / 3 < 128

@@ -1,0 +1,199 @@
+import re
+import stat
+import sys
+from datetime import timedelta
+
+import pytest
+
+from loggers._history import History
+from loggers._status import format_age, format_percent, status_view
+from loggers.html import HtmlLogger, HtmlOptions
+from simplemon.errors import DeliveryError
+from simplemon.model import Status
+from tests.peers.demo import HOSTILE, demo_round
+from tests.peers.snapshots import T0, later, monitor, snapshot
+
+
+def page_of(tmp_path, snap, **options):
+    logger = HtmlLogger("html", HtmlOptions(folder=tmp_path / "out", **options))
+    logger.write(snap)
+    logger.close()
+    return (tmp_path / "out" / "index.html").read_text()
+
+
+def test_html_page_escapes_hostile_names_and_results(tmp_path):
+    page = page_of(tmp_path, demo_round())
+    assert HOSTILE not in page
+    assert "&lt;script&gt;document.title=" in page
+    assert "onerror=&#34;alert" in page
+    assert page.count("<script>") == 1  # only the page's own stale-page check
+
+
+def test_html_lists_failed_monitors_first_with_text_labels(tmp_path):
+    page = page_of(tmp_path, demo_round())
+    states = re.findall(r'data-state="(\w+)"', page)
+    assert states == [
+        "failed",
+        "failed",
+        "stale",
+        "failing",
+        "skipped",
+        "unknown",
+        "ok",
+        "ok",
+        "disabled",
+    ]
+    for label in ("FAILED", "STALE", "FAILING", "SKIPPED", "WAITING", "OK", "DISABLED"):
+        assert f"{label}</span>" in page
+    assert "2 of 9 monitors FAILED" in page
+
+
+def test_html_page_has_refresh_and_no_external_resources(tmp_path):
+    page = page_of(tmp_path, demo_round(interval=10))
+    assert '<meta http-equiv="refresh" content="30">' in page
+    assert 'data-stale-after="20"' in page
+    assert not re.search(r'(src|href)="(https?:)?//(?!wiki\.example\.invalid)', page)
+    assert "<link" not in page
+
+
+def test_html_refresh_follows_long_intervals(tmp_path):
+    page = page_of(tmp_path, demo_round(interval=300))
+    assert '<meta http-equiv="refresh" content="300">' in page
+
+
+def test_html_failure_doc_links_only_http_urls(tmp_path):
+    snap = snapshot(
+        monitor("a", Status.FAILED, failure_doc="javascript:alert(1)"),
+        monitor("b", Status.FAILED, failure_doc="https://127.0.0.1/runbook"),
+    )
+    page = page_of(tmp_path, snap)
+    assert 'href="https://127.0.0.1/runbook"' in page
+    assert 'href="javascript' not in page
+    assert "javascript:alert(1)" in page  # shown as text
+
+
+def test_html_theme_option_sets_the_document_theme(tmp_path):
+    assert 'data-theme="dark"' in page_of(tmp_path, demo_round(), visual_theme="dark")
+    assert "prefers-color-scheme: dark" in page_of(tmp_path, demo_round())
+
+
+def test_html_page_is_written_atomically_with_mode_0644(tmp_path):
+    page_of(tmp_path, demo_round())
+    out = tmp_path / "out"
+    mode = stat.S_IMODE((out / "index.html").stat().st_mode)
+    assert mode == 0o644
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "index.html"
+    ]
+    assert not [p for p in out.iterdir() if p.name.startswith(".index.html")]
+
+
+def test_html_uses_a_template_from_source_folder(tmp_path):
+    src = tmp_path / "tpl"
+    src.mkdir()
+    (src / "status.html.j2").write_text("{{ view.banner }} {{ view.monitors[0].name }}")
+    assert page_of(tmp_path, demo_round(), source_folder=src).startswith(
+        "2 of 9 monitors FAILED api"
+    )
+
+
+def test_html_options_reject_missing_template_and_path_filenames(tmp_path):
+    with pytest.raises(ValueError, match=r"status\.html\.j2"):
+        HtmlOptions(source_folder=tmp_path)
+    with pytest.raises(ValueError, match="plain file name"):
+        HtmlOptions(filename="../x.html")
+
+
+def test_html_runs_upload_command_without_a_shell(tmp_path):
+    marker = tmp_path / "uploaded; echo"
+    command = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\")' '{marker}'"
+    page_of(tmp_path, demo_round(), upload_command=command)
+    assert marker.exists()
+
+
+def test_html_reports_failing_upload_command(tmp_path):
+    command = f"{sys.executable} -c 'import sys; sys.exit(3)'"
+    with pytest.raises(DeliveryError, match="exited 3"):
+        page_of(tmp_path, demo_round(), upload_command=command)
+
+
+def test_html_constructor_creates_no_files(tmp_path):
+    HtmlLogger("html", HtmlOptions(folder=tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_availability_counts_checks_and_survives_restarts(tmp_path):
+    path = tmp_path / "h.db"
+    web = monitor("web")
+    history = History(path)
+    for i in range(3):
+        history.record(snapshot(later(web, i * 60), at=T0 + timedelta(minutes=i)))
+    history.close()
+    failed = later(web, 180, status=Status.FAILING)
+    figures = History(path).record(snapshot(failed, at=T0 + timedelta(minutes=3)))
+    assert figures["web"].availability == {"24h": 0.75, "7d": 0.75, "30d": 0.75}
+    assert [ok for _, ok, _ in figures["web"].samples] == [True, True, True, False]
+
+
+def test_availability_windows_drop_old_hours(tmp_path):
+    history = History(tmp_path / "h.db")
+    web = monitor("web", Status.OK)
+    history.record(snapshot(web))
+    for days, status in ((2, Status.FAILED), (8.5, Status.FAILED), (9, Status.OK)):
+        history.record(
+            snapshot(
+                later(web, days * 86400, status=status),
+                at=T0 + timedelta(days=days),
+            )
+        )
+    figures = history.record(
+        snapshot(
+            later(web, 9 * 86400 + 1, status=Status.OK),
+            at=T0 + timedelta(days=9, seconds=1),
+        )
+    )
+    # 30 d: 5 checks, 2 failed; 7 d: the last 3 (1 failed); 24 h: the same 3.
+    assert figures["web"].availability == {"24h": 2 / 3, "7d": 2 / 3, "30d": 3 / 5}
+
+
+def test_history_shared_by_two_loggers_counts_each_check_once(tmp_path):
+    path = tmp_path / "h.db"
+    first, second = History(path), History(path)
+    snap = snapshot(monitor("web"), monitor("api", Status.FAILED))
+    first.record(snap)
+    figures = second.record(snap)
+    assert len(figures["web"].samples) == 1
+    assert figures["api"].availability["24h"] == 0.0
+    nxt = snapshot(later(monitor("web"), 60), at=T0 + timedelta(minutes=1))
+    assert len(first.record(nxt)["web"].samples) == 2
+
+
+def test_skipped_and_unchecked_monitors_do_not_count(tmp_path):
+    figures = History(tmp_path / "h.db").record(
+        snapshot(monitor("w", Status.SKIPPED), monitor("n", Status.UNKNOWN))
+    )
+    assert figures["w"].availability["24h"] is None
+    assert figures["n"].samples == []
+
+
+def test_monitor_is_stale_after_two_periods_without_a_check():
+    m = monitor("web", at=T0 - timedelta(minutes=3))
+    assert status_view(snapshot(m), {}).monitors[0].state == "stale"
+    slow = monitor("web", at=T0 - timedelta(minutes=3), gap=600)
+    assert status_view(snapshot(slow), {}).monitors[0].state == "ok"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, "\u2013"), (1.0, "100.00%"), (0.99999, "99.99%"), (0.5, "50.00%")],
+)
+def test_percent_never_rounds_up_to_100(value, text):
+    assert format_percent(value) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "never"), (5, "5s"), (125, "2m"), (3700, "1h 1m"), (90000, "1d 1h")],
+)
+def test_ages_are_compact(seconds, text):
+    assert format_age(seconds) == text

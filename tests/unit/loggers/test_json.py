@@ -1,0 +1,46 @@
+import json
+import re
+
+from loggers.html import HtmlLogger, HtmlOptions
+from loggers.json import JsonLogger, JsonOptions
+from tests.peers.demo import HOSTILE, demo_round
+
+
+def test_json_has_simplemonitor_fields_and_the_page_states(tmp_path):
+    path = tmp_path / "out" / "status.json"
+    JsonLogger("json", JsonOptions(filename=path)).write(demo_round())
+    doc = json.loads(path.read_text())
+    assert doc["overall"] == "failed"
+    assert doc["counts"]["failed"] == 2
+    api = doc["monitors"]["api"]
+    assert api["status"] == "Fail"
+    assert api["state"] == "failed"
+    assert api["virtual_fail_count"] == 1
+    assert api["result"] == "HTTP 503 Service Unavailable"
+    assert api["last_run_duration"] == 1.21
+    assert api["availability"] == {"24h": 0.0, "7d": 0.0, "30d": 0.0}
+    assert doc["monitors"]["queue"]["status"] == "OK"  # within tolerance, as SM
+    assert doc["monitors"]["api-worker"]["status"] == "Skipped"
+    assert doc["monitors"]["api-worker"]["dependencies"] == ["api"]
+    assert any(HOSTILE in name for name in doc["monitors"])  # data, not markup
+
+
+def test_json_and_html_agree_on_states_and_figures(tmp_path):
+    snap = demo_round()
+    JsonLogger("j", JsonOptions(filename=tmp_path / "s.json")).write(snap)
+    HtmlLogger("h", HtmlOptions(folder=tmp_path)).write(snap)
+    doc = json.loads((tmp_path / "s.json").read_text())
+    page = (tmp_path / "index.html").read_text()
+    page_states = re.findall(r'data-state="(\w+)"', page)
+    assert page_states == [m["state"] for m in doc["monitors"].values()]
+    assert doc["summary"] in page
+
+
+def test_json_file_is_replaced_atomically(tmp_path):
+    path = tmp_path / "s.json"
+    logger = JsonLogger("j", JsonOptions(filename=path))
+    logger.write(demo_round())
+    inode = path.stat().st_ino
+    logger.write(demo_round())
+    assert path.stat().st_ino != inode
+    assert not list(tmp_path.glob(".s.json.*"))  # no temp file left behind
