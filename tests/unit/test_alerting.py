@@ -1,4 +1,3 @@
-# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
 """Table tests of the pure alerting decisions on an injected clock."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
 """The alerting core stays free of SQL: only state_store may import sqlite3."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
 """Delivery: order, retries with backoff, permanent errors, expiry, dry_run, depend."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
 """The round observer with a real Scheduler and a real state file (no delivery)."""
 
 from __future__ import annotations

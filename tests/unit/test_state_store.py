@@ -1,4 +1,3 @@
-# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
 """The SQLite state file, on real files in tmp_path."""
 
 from __future__ import annotations
