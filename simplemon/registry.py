@@ -17,6 +17,8 @@ Kind = Literal["monitor", "alerter", "logger"]
 MONITORS: dict[str, str] = {
     "null": "simplemon.monitors.null:NullMonitor",
     "fail": "simplemon.monitors.fail:FailMonitor",
+    "http": "simplemon.monitors.http:HttpMonitor",
+    "tcp": "simplemon.monitors.tcp:TcpMonitor",
 }
 
 ALERTERS: dict[str, str] = {}
