@@ -1,20 +1,17 @@
 """The ``http`` monitor: fetch a URL and judge its status code and (capped) body.
 
-The timeout is one total deadline for the whole fetch, redirects included: a watchdog
-shuts the check's sockets down when it passes, since requests' timeout is per read.
+The timeout is one total deadline for the whole fetch, redirects included (see
+_http_transport for how). Every check opens fresh connections, so a dead server fails.
 Nothing secret (password, header values, URL credentials) reaches messages or logs.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import functools
 import json
 import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,13 +22,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
 from urllib3.util.ssl_match_hostname import CertificateError
 
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.monitors._http_transport import Watch, open_session, tls_context
 from simplemon.options import ParseContext, json_object, opt, url
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -68,7 +64,8 @@ class HttpOptions:
         help="total deadline for the whole fetch: connect, TLS, redirects and body",
     )
     verify_hostname: bool = opt(
-        True, help="check that the certificate names the host (the chain is checked)"
+        True,
+        help="check that the certificate is for the URL's host (the chain is checked)",
     )
     verify_tls: bool = opt(
         True, help="verify the server certificate at all; `no` accepts any certificate"
@@ -87,7 +84,7 @@ class HttpOptions:
     headers: dict[str, str] | None = opt(
         None,
         parser=json_object,
-        help='extra request headers, a JSON object: {"X-A": "b"}',
+        help='extra request headers as a JSON object, e.g. `{"X-A": "b"}`',
     )
     data: str | None = opt(None, help="request body sent as is (method POST only)")
     json_body: str | None = opt(
@@ -130,19 +127,17 @@ class HttpMonitor(Monitor[HttpOptions]):
         timeout = o.timeout.total_seconds()
         start = time.monotonic()
         try:
-            context = _tls_context(o, o.ca_file, o.certfile, o.keyfile)
+            context = tls_context(
+                o.verify_tls, o.verify_hostname, o.ca_file, o.certfile, o.keyfile
+            )
         except (OSError, ssl.SSLError) as e:
             return CheckResult(False, _file_error(e), time.monotonic() - start)
-        watch = _Watch(timeout)
+        watch = Watch(timeout)
         try:
-            with watch, requests.Session() as session:
-                session.trust_env = False  # no proxies or .netrc from the environment
+            with watch, open_session(context, o.verify_hostname, watch) as session:
                 session.max_redirects = _MAX_REDIRECTS
-                adapter = _Adapter(context, o.verify_hostname, watch)
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
                 fetched = self._fetch(session, start + timeout)
-        except requests.RequestException as e:
+        except (OSError, HTTPError) as e:  # requests' errors are OSErrors
             message = failure_message(e, timeout=timeout, expired=watch.expired)
             return CheckResult(False, message, time.monotonic() - start)
         duration = time.monotonic() - start
@@ -316,137 +311,7 @@ def _charset(response: requests.Response) -> str:
 
 
 def _file_error(e: OSError | ssl.SSLError) -> str:
-    if isinstance(e, ssl.SSLError):
-        return f"cannot load the client certificate: {e.reason or e}"
+    if isinstance(e, ssl.SSLError):  # a file that is there but is not valid PEM
+        reason = (e.reason or str(e)).lower().replace("_", " ")
+        return f"cannot load the TLS files (ca_file, certfile, keyfile): {reason}"
     return f"cannot read {e.filename}: {e.strerror or e}"
-
-
-def _tls_context(
-    o: HttpOptions, ca_file: Path | None, certfile: Path | None, keyfile: Path | None
-) -> ssl.SSLContext:
-    # Building a context costs ~30 ms (the CA store), so equal ones are shared; the
-    # files' modification times are part of the key, so renewed files are reloaded.
-    stamps = tuple(p.stat().st_mtime_ns for p in (ca_file, certfile, keyfile) if p)
-    verify = (o.verify_tls, o.verify_tls and o.verify_hostname)
-    return _build_tls_context(*verify, ca_file, certfile, keyfile, stamps)
-
-
-@functools.lru_cache(maxsize=32)
-def _build_tls_context(
-    verify: bool,
-    check_hostname: bool,
-    ca_file: Path | None,
-    certfile: Path | None,
-    keyfile: Path | None,
-    stamps: tuple[int, ...],
-) -> ssl.SSLContext:
-    # urllib3 re-sets verify_mode/check_hostname on the context it is given; the
-    # values set here are the ones it sets for this key, so sharing stays safe.
-    context = ssl.create_default_context(cafile=ca_file)
-    context.check_hostname = check_hostname
-    if not verify:
-        context.verify_mode = ssl.CERT_NONE
-    if certfile is not None:
-        context.load_cert_chain(certfile, keyfile)
-    return context
-
-
-class _Watch:
-    """Shut down one check's sockets when its total deadline passes."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watch:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-    def add(self, sock: socket.socket) -> None:
-        with self._lock:
-            if not self.expired:
-                self._sockets.append(sock)
-                return
-        _shutdown(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            _shutdown(sock)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    # Wakes a thread blocked in recv() on this socket; a closed socket raises EBADF.
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._watch = watch
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self._watch.add(sock)
-        return sock
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._watch = watch
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # watched during the TLS handshake
-        self._watch.add(sock)
-        return sock
-
-    def connect(self) -> None:
-        super().connect()
-        if self.sock is not None:  # the TLS socket took over the raw one's descriptor
-            self._watch.add(self.sock)
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _Adapter(HTTPAdapter):
-    """One check's transport: its TLS context, hostname policy and watchdog."""
-
-    def __init__(
-        self, context: ssl.SSLContext, verify_hostname: bool, watch: _Watch
-    ) -> None:
-        self._context = context
-        self._verify_hostname = verify_hostname
-        self._watch = watch
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        if not self._verify_hostname:
-            kwargs["assert_hostname"] = False
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
-
-    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
-        pool = super().get_connection_with_tls_context(*args, **kwargs)
-        if isinstance(pool, HTTPConnectionPool):
-            pool.conn_kw["watch"] = self._watch
-        return pool

@@ -247,6 +247,14 @@ def test_https_monitor_reports_a_missing_ca_file(tmp_path: Path) -> None:
     assert result.message.startswith(f"cannot read {tmp_path / 'nope.pem'}")
 
 
+def test_https_monitor_reports_a_ca_file_that_is_not_pem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate", encoding="utf-8")
+    result = monitor("https://127.0.0.1:1/", ca_file=bad).check()
+    assert not result.ok
+    assert result.message.startswith("cannot load the TLS files")
+
+
 def test_https_monitor_reports_tls_errors_from_a_plain_server(
     peer: HttpPeer, tls: TlsFiles
 ) -> None:

@@ -283,3 +283,10 @@ def test_describe_summarises_without_secrets() -> None:
         "HTTP GET http://***@127.0.0.1:8080/ returns 200/204 within 5s and matches /ok/"
     )
     assert web.timeout_seconds() == 5.0
+
+
+def test_http_docs_page_has_the_current_option_table() -> None:
+    page = Path(__file__).resolve().parents[3] / "docs" / "monitors" / "http.md"
+    text = page.read_text(encoding="utf-8")
+    inside = text.split("<!-- options:begin -->\n")[1].split("<!-- options:end -->")[0]
+    assert inside == option_table(HttpOptions)

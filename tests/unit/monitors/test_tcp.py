@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from simplemon.monitors.tcp import TcpMonitor, TcpOptions, failure_message
-from simplemon.options import ParseContext, build_options
+from simplemon.options import ParseContext, build_options, option_table
 
 
 def build(items: dict[str, str]) -> tuple[TcpOptions | None, list[str]]:
@@ -81,3 +82,10 @@ def test_tcp_failure_message_names_the_cause(error: OSError, expected: str) -> N
 )
 def test_tcp_describe_shows_the_target(host: str, expected: str) -> None:
     assert TcpMonitor("ssh", TcpOptions(host, 22)).describe() == expected
+
+
+def test_tcp_docs_page_has_the_current_option_table() -> None:
+    page = Path(__file__).resolve().parents[3] / "docs" / "monitors" / "tcp.md"
+    text = page.read_text(encoding="utf-8")
+    inside = text.split("<!-- options:begin -->\n")[1].split("<!-- options:end -->")[0]
+    assert inside == option_table(TcpOptions)
