@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -69,7 +70,8 @@ def _build_tls_context(
 ) -> ssl.SSLContext:
     # urllib3 re-sets verify_mode/check_hostname on the context it is given; the
     # values set here are the ones it sets for this key, so sharing stays safe.
-    context = ssl.create_default_context(cafile=ca_file)
+    # Without ca_file, trust requests' CA bundle, as SimpleMonitor (requests) did.
+    context = ssl.create_default_context(cafile=ca_file or DEFAULT_CA_BUNDLE_PATH)
     context.check_hostname = check_hostname
     if not verify:
         context.verify_mode = ssl.CERT_NONE
@@ -176,6 +178,14 @@ class _Adapter(HTTPAdapter):
             "http": WatchedHTTPPool,
             "https": WatchedHTTPSPool,
         }
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # requests would point every connection at its CA bundle, which urllib3 then
+        # loads into our shared context (~50 ms each time, and it would add public
+        # CAs to a ca_file-only context). The context already holds the trust store.
+        conn.cert_reqs = "CERT_REQUIRED" if verify else "CERT_NONE"
+        conn.ca_certs = None
+        conn.ca_cert_dir = None
 
     def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
         pool = super().get_connection_with_tls_context(*args, **kwargs)

@@ -71,7 +71,8 @@ class HttpOptions:
         True, help="verify the server certificate at all; `no` accepts any certificate"
     )
     ca_file: Path | None = opt(
-        None, help="PEM file of CA certificates to trust instead of the system ones"
+        None,
+        help="PEM file of the CA certificates to trust (instead of the usual public CAs)",
     )
     certfile: Path | None = opt(
         None, help="client certificate (PEM); may also hold the key"

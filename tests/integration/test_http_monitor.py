@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from simplemon.monitors._http_transport import tls_context
 from simplemon.monitors.http import HttpMonitor, HttpOptions
 from tests.peers.http_server import HttpPeer, Reply, TlsFiles, make_tls
 
@@ -189,6 +190,16 @@ def test_https_monitor_verifies_against_ca_file(tls: TlsFiles) -> None:
         peer.route("/", Reply(200, b"secure"))
         result = monitor(peer.url("/"), ca_file=tls.ca_file, regexp=_re("sec")).check()
     assert result.ok, result.message
+
+
+def test_https_monitor_trusts_only_the_ca_file(tls: TlsFiles) -> None:
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply())
+        for _ in range(2):
+            assert monitor(peer.url("/"), ca_file=tls.ca_file).check().ok
+    # The shared context was not topped up with another CA bundle by requests.
+    context = tls_context(True, True, tls.ca_file, None, None)
+    assert context.cert_store_stats()["x509_ca"] == 1
 
 
 def test_https_monitor_rejects_an_untrusted_certificate(

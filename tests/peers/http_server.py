@@ -163,6 +163,7 @@ class _Server6(_Server):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else TLS replies wait ~40 ms for delayed ACKs
     timeout = 10  # seconds; an idle or stuck client never pins a thread for long
     server: _Server
 
