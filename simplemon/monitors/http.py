@@ -72,7 +72,7 @@ class HttpOptions:
     )
     ca_file: Path | None = opt(
         None,
-        help="PEM file of the CA certificates to trust (instead of the usual public CAs)",
+        help="PEM file of the CAs to trust (instead of the usual public CAs)",
     )
     certfile: Path | None = opt(
         None, help="client certificate (PEM); may also hold the key"
