@@ -261,3 +261,32 @@ def test_recover_and_recovered_commands_run_without_a_shell(tmp_path):
     assert result.returncode == 0, result.stderr
     assert wait_for(lambda: out.exists() and len(out.read_text().splitlines()) == 2)
     assert out.read_text().splitlines() == ["['try fix; $(reboot)']", "['recovered']"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "present", "absent"),
+    [
+        ((), ["round 1: 1 checked"], ["monitor a: ok"]),
+        (("-q",), [], ["round 1", "monitor a"]),
+        (("-d",), ["monitor a: ok"], []),
+        (("-l", "warning"), [], ["round 1"]),
+        (("-H",), [], ["round 1"]),
+    ],
+)
+def test_output_controls(tmp_path, flags, present, absent):
+    main = config(tmp_path, "[a]\ntype = null\n")
+    result = run_monitor("--loops", "1", "-f", str(main), *flags)
+    assert result.returncode == 0
+    for text in present:
+        assert text in result.stderr
+    for text in absent:
+        assert text not in result.stderr
+
+
+def test_no_timestamps_and_no_colour(tmp_path):
+    main = config(tmp_path, "[a]\ntype = null\n")
+    stamped = run_monitor("--loops", "1", "-f", str(main)).stderr.splitlines()
+    plain = run_monitor("--loops", "1", "-f", str(main), "--no-timestamps", "-C")
+    assert stamped[0][:2] == "20"
+    assert plain.stderr.splitlines()[0].startswith("INFO ")
+    assert "\033[" not in plain.stderr
