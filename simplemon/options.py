@@ -7,6 +7,7 @@ and every parse failure becomes a ConfigError naming file, section, key and valu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import types
@@ -87,6 +88,14 @@ class OptionField:
 
 def option_fields(cls: type[Any]) -> list[OptionField]:
     """List the declared options of an Options dataclass, in declaration order."""
+    key: object = cls  # classes are hashable; mypy does not see it for type[Any]
+    return list(_option_fields(key))
+
+
+# Resolving string annotations is slow (it compiles each one), and a config with
+# thousands of monitors asks for the same few classes again and again.
+@functools.cache
+def _option_fields(cls: Any) -> tuple[OptionField, ...]:
     hints = typing.get_type_hints(cls)
     result = []
     for f in dataclasses.fields(cls):
@@ -96,7 +105,7 @@ def option_fields(cls: type[Any]) -> list[OptionField]:
         result.append(
             OptionField(f.name, spec.key or f.name, hints[f.name], spec, f.default)
         )
-    return result
+    return tuple(result)
 
 
 def option_keys(cls: type[Any]) -> set[str]:
