@@ -150,7 +150,8 @@ def test_sighup_reloads_keeping_state_and_reopens_rotated_log(tmp_path, daemon):
     assert wait_for(lambda: any(" b: ok" in x for x in log_lines(tmp_path)))
     lines = log_lines(tmp_path)
     vfcs = [int(x.split("VFC=")[1].split()[0]) for x in lines if " a: failed" in x]
-    assert vfcs and vfcs[0] >= 3  # state carried over the reload, no restart from 1
+    assert vfcs
+    assert vfcs[0] >= 3  # state carried over the reload, no restart from 1
     assert proc.poll() is None
 
 
