@@ -57,12 +57,15 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
         return self._handle
 
     def write(self, snapshot: Snapshot) -> None:
-        """Append a line for every monitor checked (or skipped) in this round."""
+        """Append a line for every monitor checked (or skipped) in this round.
+
+        With the common ``heartbeat`` option, every monitor gets a line every round.
+        """
         handle = self._open()
         stamp = format_time(snapshot.taken_at, self.dateformat, self.tz)
         try:
             for monitor in snapshot.monitors:
-                if not monitor.ran:
+                if not monitor.ran and not self.common.heartbeat:
                     continue
                 if self.options.only_failures and monitor.state.status not in (
                     Status.FAILING,

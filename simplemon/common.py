@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from simplemon.options import minutes, opt
+from simplemon.options import command, minutes, opt
 from simplemon.timefmt import timezone
 
 #: Options SimpleMonitor defines that have no effect here; accepted with a warning.
@@ -83,10 +83,14 @@ class MonitorCommon:
         None, parser=minutes, help="minutes between reminders while failed"
     )
     recover_command: str | None = opt(
-        None, help="command run (no shell, with a timeout) when the monitor fails"
+        None,
+        parser=command,
+        help="command run (no shell, with a timeout) when the monitor fails",
     )
     recovered_command: str | None = opt(
-        None, help="command run (no shell, with a timeout) when the monitor recovers"
+        None,
+        parser=command,
+        help="command run (no shell, with a timeout) when the monitor recovers",
     )
 
 

@@ -81,8 +81,9 @@ class Config:
 class _Loader:
     """Collects errors while reading; one instance per load."""
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(self, environ: Mapping[str, str], base_dir: Path) -> None:
         self.environ = environ
+        self.base_dir = base_dir
         self.errors: list[ConfigError] = []
         self.warnings: list[str] = []
 
@@ -143,18 +144,22 @@ class _Loader:
         *,
         type_name: str,
         kind: str,
+        fallback_file: Path,
     ) -> Any:
         texts: dict[str, str] = {}
         contexts: dict[str, ParseContext] = {}
         for key, raw in items.items():
             texts[key] = self.substitute(raw.text, str(raw.file), name, key)
             contexts[key] = ParseContext(raw.file.parent)
-        files = {str(raw.file) for raw in items.values()}
+        files = {str(raw.file) for raw in items.values()} or {str(fallback_file)}
         file = files.pop() if len(files) == 1 else None
         obj, errors = build_options(
             cls,
             texts,
             contexts,
+            default_ctx=ParseContext(
+                Path(file).parent if file else fallback_file.parent
+            ),
             file=file,
             section=name,
             type_name=type_name,
@@ -163,8 +168,8 @@ class _Loader:
         for e in errors:
             if e.key is not None and e.key in items:
                 e.file = str(items[e.key].file)
-            elif e.file is None and items:
-                e.file = str(next(iter(items.values())).file)
+            elif e.file is None:
+                e.file = str(fallback_file)
         self.errors.extend(errors)
         return obj
 
@@ -244,6 +249,7 @@ class _Loader:
             {k: v for k, v in items.items() if k in common_keys},
             type_name=type_name,
             kind=kind,
+            fallback_file=Path(file),
         )
         options = self.build(
             cls.Options,
@@ -251,6 +257,7 @@ class _Loader:
             {k: v for k, v in items.items() if k in plugin_keys},
             type_name=type_name,
             kind=kind,
+            fallback_file=Path(file),
         )
         if common is None or options is None:
             return None
@@ -270,8 +277,8 @@ def load_config(
     Raises:
         ConfigErrors: listing every problem found, in every file.
     """
-    loader = _Loader(os.environ if environ is None else environ)
     main_path = Path(main_file)
+    loader = _Loader(os.environ if environ is None else environ, main_path.parent)
     sections = loader.read(main_path)
     if loader.errors:
         raise ConfigErrors(loader.errors)
@@ -280,7 +287,8 @@ def load_config(
     monitors: tuple[PluginConfig, ...] = ()
     if main is not None:
         monitors = _load_monitors(loader, main)
-    alerters = loggers = ()
+    alerters: tuple[PluginConfig, ...] = ()
+    loggers: tuple[PluginConfig, ...] = ()
     if reporting is not None:
         alerters = _load_plugins(
             loader, "alerter", reporting.alerters, sections, main_path
@@ -313,6 +321,7 @@ def _load_main(
         {k: v for k, v in items.items() if k in known},
         type_name="monitor",
         kind="section",
+        fallback_file=path,
     )
     return main
 
@@ -329,6 +338,7 @@ def _load_reporting(
         {k: v for k, v in items.items() if k in known},
         type_name="reporting",
         kind="section",
+        fallback_file=path,
     )
     return reporting
 

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import json
 import re
+import shlex
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -161,6 +162,19 @@ def url(text: str, ctx: ParseContext) -> str:
     return value
 
 
+def command(text: str, ctx: ParseContext) -> str:
+    """Accept a command line that shlex can split into a non-empty argv."""
+    try:
+        argv = shlex.split(text)
+    except ValueError as e:
+        raise ValueError(
+            f"expected a command line, e.g. systemctl restart web ({e})"
+        ) from None
+    if not argv:
+        raise ValueError("expected a command line, e.g. systemctl restart web")
+    return text.strip()
+
+
 def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
     """Parse a JSON object of string values (HTTP headers)."""
     try:
@@ -272,10 +286,12 @@ def build_options(
     section: str,
     type_name: str,
     kind: str = "monitor",
+    default_ctx: ParseContext = ParseContext(),
 ) -> tuple[T | None, list[ConfigError]]:
     """Build ``cls`` from INI ``items`` (keys already known to belong to it).
 
-    ``ctx`` may be one context or one per key (each key's file anchors its paths).
+    ``ctx`` may be one context or one per key (each key's file anchors its paths);
+    ``default_ctx`` then anchors relative default paths.
     Returns the instance, or ``None`` and every error found; never raises ConfigError.
     """
     errors: list[ConfigError] = []
@@ -283,6 +299,10 @@ def build_options(
     for field in option_fields(cls):
         present = [k for k in field.keys if k in items]
         if not present:
+            if isinstance(field.default, Path):
+                # A relative default path is anchored like a written one would be.
+                anchor = ctx if isinstance(ctx, ParseContext) else default_ctx
+                values[field.name] = anchor.base_dir / field.default
             if field.required:
                 errors.append(
                     ConfigError(

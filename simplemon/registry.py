@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from simplemon.errors import ConfigError
 
@@ -33,14 +33,13 @@ TABLES: dict[Kind, dict[str, str]] = {
 
 
 @cache
-def _import(target: str) -> type:
+def _import(target: str) -> Any:
     module_name, _, class_name = target.partition(":")
     module = importlib.import_module(module_name)
-    cls: type = getattr(module, class_name)
-    return cls
+    return getattr(module, class_name)
 
 
-def load(kind: Kind, type_name: str) -> type:
+def load(kind: Kind, type_name: str) -> Any:
     """Return the plugin class for ``type_name``.
 
     Raises:
@@ -56,6 +55,6 @@ def load(kind: Kind, type_name: str) -> type:
     return _import(target)
 
 
-def known(kind: Kind) -> list[tuple[str, type]]:
+def known(kind: Kind) -> list[tuple[str, Any]]:
     """Return (type name, class) for every registered plugin of ``kind``, sorted."""
     return [(name, load(kind, name)) for name in sorted(TABLES[kind])]

@@ -64,7 +64,7 @@ class RoundReport:
 class Scheduler:
     """Run rounds of checks for one Config; owns every monitor's runtime state."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - every collaborator is injected on purpose
         self,
         config: Config,
         *,
@@ -75,6 +75,8 @@ class Scheduler:
         max_workers: int = 32,
         observers: Iterable[RoundObserver] = (),
         states: Mapping[str, MonitorState] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        deadline_margin: float = DEADLINE_MARGIN,
     ) -> None:
         self.config = config
         self.hostname = hostname
@@ -82,6 +84,8 @@ class Scheduler:
         self.clock = clock
         self.now = now
         self.observers = list(observers)
+        self.sleep = sleep
+        self.deadline_margin = deadline_margin
         self.states: dict[str, MonitorState] = {}
         self.round_number = 0
         self._last_tick: dict[str, float] = {}
@@ -175,8 +179,11 @@ class Scheduler:
                 if future is None:
                     self._release([name], waiting, ready, report)
                 else:
-                    limit = self.clock() + self._by_name[name].plugin.timeout_seconds()
-                    running[future] = (name, limit + DEADLINE_MARGIN)
+                    # Deadlines use the real clock: they bound real waiting on futures.
+                    limit = (
+                        time.monotonic() + self._by_name[name].plugin.timeout_seconds()
+                    )
+                    running[future] = (name, limit + self.deadline_margin)
             if running:
                 self._release(self._collect(running), waiting, ready, report)
 
@@ -185,11 +192,11 @@ class Scheduler:
         deadline = min(limit for _, limit in running.values())
         done, _ = wait(
             list(running),
-            timeout=max(0.0, deadline - self.clock()),
+            timeout=max(0.0, deadline - time.monotonic()),
             return_when=FIRST_COMPLETED,
         )
         finished = [self._record(running.pop(f)[0], f.result()) for f in done]
-        now = self.clock()
+        now = time.monotonic()
         for future, (name, limit) in list(running.items()):
             if now >= limit:
                 del running[future]
@@ -380,7 +387,10 @@ class Scheduler:
                 remaining = next_tick - self.clock()
                 if remaining <= 0:
                     break
-                stop.wait(min(remaining, 1.0))
+                if self.sleep is not None:
+                    self.sleep(min(remaining, 1.0))
+                else:
+                    stop.wait(min(remaining, 1.0))
                 if between_rounds is not None:
                     between_rounds()
         return count

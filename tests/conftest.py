@@ -1,4 +1,4 @@
-"""Shared fixtures: a controllable clock and an INI writer; nothing touches the network."""
+"""Shared fixtures: a controllable clock and an INI writer; no network."""
 
 from __future__ import annotations
 

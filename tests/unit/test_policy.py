@@ -18,7 +18,9 @@ def run(sequence: str, tolerance: int) -> list[MonitorState]:
         if step == "s":
             state = policy.apply_skip(state, "skipped", now)
         else:
-            state = policy.apply_result(state, OK if step == "o" else BAD, tolerance, now)
+            state = policy.apply_result(
+                state, OK if step == "o" else BAD, tolerance, now
+            )
         states.append(state)
     return states
 

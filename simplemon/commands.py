@@ -1,0 +1,92 @@
+"""Run a monitor's ``recover_command`` / ``recovered_command`` on state changes.
+
+Commands are split with shlex and run without a shell, with a timeout, on a background
+thread so a slow command never delays checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
+
+from simplemon.config import Config
+from simplemon.model import MonitorState, Snapshot, Status
+
+log = logging.getLogger(__name__)
+
+COMMAND_TIMEOUT = 60.0
+
+
+def run_command(name: str, what: str, command: str, timeout: float) -> int | None:
+    """Run ``command`` (shlex-split, no shell); return its exit code or None."""
+    try:
+        argv = shlex.split(command)
+        completed = subprocess.run(  # noqa: S603 - argv list, never a shell
+            argv,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
+    except (OSError, ValueError, subprocess.SubprocessError) as e:
+        log.error("monitor %s: %s %r could not run: %s", name, what, command, e)
+        return None
+    level = logging.INFO if completed.returncode == 0 else logging.WARNING
+    log.log(level, "monitor %s: %s exited with %d", name, what, completed.returncode)
+    return completed.returncode
+
+
+class CommandRunner:
+    """A round observer that starts recovery commands when a monitor fails or recovers.
+
+    ``recover_command`` runs once when a monitor becomes FAILED (tolerance exceeded);
+    ``recovered_command`` runs once when a FAILED monitor is OK again.
+    """
+
+    def __init__(
+        self,
+        config: Callable[[], Config],
+        *,
+        timeout: float = COMMAND_TIMEOUT,
+        spawn: Callable[[Callable[[], object]], None] | None = None,
+    ) -> None:
+        self._config = config
+        self.timeout = timeout
+        self._spawn = spawn or _spawn_thread
+
+    def after_round(
+        self, snapshot: Snapshot, previous: Mapping[str, MonitorState]
+    ) -> None:
+        """Start the commands due for transitions in this round."""
+        config = self._config()
+        for monitor in snapshot.monitors:
+            before = previous.get(monitor.name)
+            if before is None or not monitor.ran:
+                continue
+            common = config.monitor(monitor.name).common
+            for what, command in _due(before, monitor.state, common):
+                self._start(monitor.name, what, command)
+
+    def _start(self, name: str, what: str, command: str) -> None:
+        timeout = self.timeout
+        self._spawn(lambda: run_command(name, what, command, timeout))
+
+
+def _due(
+    before: MonitorState, after: MonitorState, common: object
+) -> Sequence[tuple[str, str]]:
+    recover = getattr(common, "recover_command", None)
+    recovered = getattr(common, "recovered_command", None)
+    # failed_at survives skips, so FAILED -> SKIPPED -> OK still counts as recovered.
+    if recover and after.failed_at is not None and before.failed_at is None:
+        return [("recover_command", recover)]
+    if recovered and after.status is Status.OK and before.failed_at is not None:
+        return [("recovered_command", recovered)]
+    return []
+
+
+def _spawn_thread(fn: Callable[[], object]) -> None:
+    threading.Thread(target=fn, name="command", daemon=True).start()

@@ -1,0 +1,236 @@
+import os
+import shutil
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from simplemon.config import load_config
+from tests.integration.conftest import REPO, run_monitor, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def config(tmp_path: Path, monitors: str, interval: int = 1, extra: str = "") -> Path:
+    write(tmp_path / "monitors.ini", monitors)
+    return write(
+        tmp_path / "monitor.ini",
+        f"""
+        [monitor]
+        interval = {interval}
+        {extra}
+        [reporting]
+        loggers = log
+        [log]
+        type = logfile
+        filename = results.log
+        groups = _all
+        buffered = no
+        """,
+    )
+
+
+def log_lines(tmp_path: Path) -> list[str]:
+    path = tmp_path / "results.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_test_mode_validates_without_side_effects(tmp_path):
+    main = config(tmp_path, "[a]\ntype = null\n", extra="pidfile = run.pid")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_monitor("-t", "-f", str(main))
+    assert result.returncode == 0, result.stderr
+    assert "configuration OK: 1 monitors, 1 loggers, 0 alerters" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_broken_config_lists_every_error_exits_2_without_traceback(tmp_path):
+    main = config(
+        tmp_path,
+        """
+        [web]
+        type = htpp
+        [db]
+        type = fail
+        interval = often
+        tolerence = 1
+        """,
+    )
+    result = run_monitor("-t", "-f", str(main))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 3
+    assert "[web] type = 'htpp': unknown type 'htpp'" in result.stderr
+    assert "[db] interval = 'often': expected a whole number" in result.stderr
+    assert "did you mean 'tolerance'?" in result.stderr
+    assert not (tmp_path / "results.log").exists()
+    # without -t the same config also refuses to start
+    assert run_monitor("-1", "-f", str(main)).returncode == 2
+
+
+def test_missing_config_file_is_a_config_error(tmp_path):
+    result = run_monitor("-f", str(tmp_path / "absent.ini"))
+    assert result.returncode == 2
+    assert "absent.ini: cannot read file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_one_shot_exits_1_when_any_check_failed_even_within_tolerance(tmp_path):
+    main = config(
+        tmp_path,
+        """
+        [ok]
+        type = null
+        [flaky]
+        type = fail
+        tolerance = 5
+        [child]
+        type = null
+        depend = flaky
+        """,
+    )
+    result = run_monitor("-1", "-f", str(main))
+    assert result.returncode == 1, result.stderr
+    lines = log_lines(tmp_path)
+    assert lines[0].endswith("simplemon starting")
+    assert any(" ok: ok (" in line for line in lines)
+    assert any(
+        " flaky: failing, 1 of 5 tolerated (This monitor always fails.)" in line
+        for line in lines
+    )
+    assert any(
+        " child: skipped (skipped: depends on flaky, which is failing)" in line
+        for line in lines
+    )
+
+
+def test_one_shot_exits_0_when_all_pass(tmp_path):
+    main = config(tmp_path, "[a]\ntype = null\n[b]\ntype = null\ndepend = a\n")
+    result = run_monitor("-1", "-f", str(main))
+    assert result.returncode == 0, result.stderr
+    assert len([x for x in log_lines(tmp_path) if ": ok (" in x]) == 2
+
+
+def test_loops_runs_that_many_rounds_on_the_interval(tmp_path):
+    main = config(tmp_path, "[a]\ntype = fail\ninterval = 9\n")
+    result = run_monitor("--loops", "3", "-f", str(main), timeout=30)
+    assert result.returncode == 0, result.stderr
+    fails = [x for x in log_lines(tmp_path) if " a: failed since " in x]
+    assert [x.split("VFC=")[1][0] for x in fails] == ["1", "2", "3"]
+    assert result.stderr.count("round ") == 3
+
+
+def test_sigterm_stops_cleanly_and_removes_pidfile(tmp_path, daemon):
+    main = config(tmp_path, "[a]\ntype = null\n", interval=30)
+    pidfile = tmp_path / "monitor.pid"
+    proc = daemon("-f", str(main), "-p", str(pidfile))
+    assert wait_for(lambda: pidfile.exists() and len(log_lines(tmp_path)) >= 2)
+    assert pidfile.read_text().strip() == str(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert not pidfile.exists()
+
+
+def test_sighup_reloads_keeping_state_and_reopens_rotated_log(tmp_path, daemon):
+    main = config(tmp_path, "[a]\ntype = fail\ninterval = 50\n")
+    proc = daemon("-f", str(main))
+    assert wait_for(lambda: any("VFC=2" in x for x in log_lines(tmp_path)))
+    (tmp_path / "results.log").rename(tmp_path / "results.log.1")
+    write(
+        tmp_path / "monitors.ini", "[a]\ntype = fail\ninterval = 50\n[b]\ntype = null\n"
+    )
+    proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: any(" b: ok" in x for x in log_lines(tmp_path)))
+    lines = log_lines(tmp_path)
+    vfcs = [int(x.split("VFC=")[1].split()[0]) for x in lines if " a: failed" in x]
+    assert vfcs
+    assert vfcs[0] >= 3  # state carried over the reload, no restart from 1
+    assert proc.poll() is None
+
+
+def test_broken_reload_keeps_running_the_old_config(tmp_path, daemon):
+    main = config(tmp_path, "[a]\ntype = null\n")
+    proc = daemon("-f", str(main))
+    assert wait_for(lambda: any(" a: ok" in x for x in log_lines(tmp_path)))
+    write(tmp_path / "monitors.ini", "[a]\ntype = nul\n")
+    proc.send_signal(signal.SIGHUP)
+    stderr = tmp_path / "stderr-0.txt"
+    assert wait_for(lambda: "still running the previous one" in stderr.read_text())
+    count = len(log_lines(tmp_path))
+    assert wait_for(lambda: len(log_lines(tmp_path)) > count + 1)
+    assert "unknown type 'nul'" in stderr.read_text()
+    assert "Traceback" not in stderr.read_text()
+    assert proc.poll() is None
+
+
+def test_hup_file_touch_triggers_reload(tmp_path, daemon):
+    hup = tmp_path / "reload.me"
+    hup.write_text("")
+    main = config(tmp_path, "[a]\ntype = null\n", extra=f"hup_file = {hup.name}")
+    daemon("-f", str(main))
+    assert wait_for(lambda: any(" a: ok" in x for x in log_lines(tmp_path)))
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n[c]\ntype = null\n")
+    hup.write_text("x")
+    os.utime(hup, (hup.stat().st_atime + 5, hup.stat().st_mtime + 5))
+    assert wait_for(lambda: any(" c: ok" in x for x in log_lines(tmp_path)))
+
+
+def test_dump_known_resources_and_version():
+    result = run_monitor("--dump-known-resources")
+    assert result.returncode == 0
+    assert "monitors:" in result.stdout
+    assert "  fail " in result.stdout
+    assert "  logfile " in result.stdout
+    version = run_monitor("--version")
+    assert version.stdout.startswith("simplemon ")
+
+
+def test_shipped_example_configs_load_and_run_anywhere(tmp_path):
+    config_obj = load_config(REPO / "monitor.ini")
+    assert config_obj.monitors
+    for name in ("monitor.ini", "monitors.ini"):
+        shutil.copy(REPO / name, tmp_path / name)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert run_monitor("-t", "-f", str(tmp_path / "monitor.ini")).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # -t: no side effects
+    result = run_monitor("-1", "-f", str(tmp_path / "monitor.ini"), timeout=90)
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_logfile_heartbeat_logs_monitors_not_due_this_round(tmp_path):
+    write(
+        tmp_path / "monitors.ini",
+        "[slow]\ntype = null\ngap = 3600\n[fast]\ntype = null\n",
+    )
+    main = write(
+        tmp_path / "monitor.ini",
+        """
+        [monitor]
+        interval = 1
+        [reporting]
+        loggers = plain, beat
+        [plain]
+        type = logfile
+        filename = plain.log
+        groups = _all
+        [beat]
+        type = logfile
+        filename = beat.log
+        groups = _all
+        heartbeat = yes
+        """,
+    )
+    assert run_monitor("--loops", "2", "-f", str(main)).returncode == 0
+    plain = (tmp_path / "plain.log").read_text()
+    beat = (tmp_path / "beat.log").read_text()
+    assert plain.count(" slow: ok") == 1
+    assert beat.count(" slow: ok") == 2
+    assert plain.count(" fast: ok") == beat.count(" fast: ok") == 2

@@ -1,0 +1,281 @@
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from simplemon.config import dependency_order, find_cycle, load_config
+from simplemon.errors import ConfigErrors
+
+MAIN = """
+[monitor]
+interval = 30
+
+[reporting]
+loggers = file
+alerters =
+
+[file]
+type = logfile
+filename = logs/out.log
+"""
+
+
+def errors_of(path: Path, environ=None) -> list[str]:
+    with pytest.raises(ConfigErrors) as info:
+        load_config(path, environ=environ or {})
+    return [str(e) for e in info.value.errors]
+
+
+def test_loads_monitors_in_file_order_with_typed_options(write_ini, tmp_path):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [b]
+        type = null
+        tolerance = 2
+        depend = a
+        [a]
+        type = fail
+        interval = 4
+        gap = 5m
+        remind = 10
+        """,
+    )
+    config = load_config(main, environ={})
+    assert [m.name for m in config.monitors] == ["b", "a"]
+    b, a = config.monitors
+    assert b.common.tolerance == 2
+    assert b.common.depend == ("a",)
+    assert a.plugin.options.interval == 4
+    assert a.common.gap == timedelta(minutes=5)
+    assert a.common.remind == timedelta(minutes=10)
+    assert config.main.interval == timedelta(seconds=30)
+    assert dependency_order(config) == ["a", "b"]
+
+
+def test_relative_paths_resolve_against_the_naming_file(write_ini, tmp_path):
+    main = write_ini("etc/monitor.ini", MAIN)
+    write_ini("etc/monitors.ini", "[a]\ntype = null\n")
+    config = load_config(main, environ={})
+    assert config.loggers[0].plugin.options.filename == tmp_path / "etc/logs/out.log"
+    assert config.main.monitors == tmp_path / "etc/monitors.ini"
+
+
+def test_defaults_apply_only_where_the_type_accepts_the_key(write_ini):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [defaults]
+        tolerance = 3
+        interval = 7
+        [f]
+        type = fail
+        [n]
+        type = null
+        [own]
+        type = null
+        tolerance = 0
+        """,
+    )
+    config = load_config(main, environ={})
+    assert config.monitor("f").plugin.options.interval == 7
+    assert config.monitor("f").common.tolerance == 3
+    assert config.monitor("n").common.tolerance == 3
+    assert config.monitor("own").common.tolerance == 0
+
+
+def test_defaults_key_no_type_accepts_is_an_error(write_ini, tmp_path):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini("monitors.ini", "[defaults]\ntolerence = 1\n[a]\ntype = null\n")
+    assert errors_of(main) == [
+        f"{tmp_path}/monitors.ini: [defaults] option 'tolerence' is not accepted by "
+        "any monitor type (did you mean 'tolerance'?)"
+    ]
+
+
+def test_monitors_dir_merges_option_by_option_in_sorted_order(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini",
+        MAIN.replace("interval = 30", "interval = 30\nmonitors_dir = monitors.d"),
+    )
+    write_ini("monitors.ini", "[a]\ntype = fail\ninterval = 2\ntolerance = 1\n")
+    write_ini("monitors.d/20-late.ini", "[a]\ninterval = 9\n")
+    write_ini("monitors.d/10-early.ini", "[a]\ninterval = 5\n[b]\ntype = null\n")
+    write_ini("monitors.d/ignored.txt", "[c]\ntype = null\n")
+    config = load_config(main, environ={})
+    assert config.monitor("a").plugin.options.interval == 9
+    assert config.monitor("a").common.tolerance == 1
+    assert [m.name for m in config.monitors] == ["a", "b"]
+
+
+def test_errors_name_the_file_that_holds_the_bad_value(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini", MAIN.replace("interval = 30", "interval = 30\nmonitors_dir = d")
+    )
+    write_ini("monitors.ini", "[a]\ntype = fail\n")
+    write_ini("d/x.ini", "[a]\ninterval = many\n")
+    assert errors_of(main) == [
+        f"{tmp_path}/d/x.ini: [a] interval = 'many': expected a whole number, e.g. 10"
+    ]
+
+
+def test_env_substitution_in_values_and_section_names(write_ini):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini("monitors.ini", "[%env:SITE%-web]\ntype = fail\ninterval = %env:N%\n")
+    config = load_config(main, environ={"SITE": "lon", "N": "6"})
+    assert config.monitors[0].name == "lon-web"
+    assert config.monitors[0].plugin.options.interval == 6
+
+
+def test_missing_env_var_is_an_error_naming_the_key(write_ini, tmp_path):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini("monitors.ini", "[a]\ntype = fail\ninterval = %env:NOPE%\n")
+    assert errors_of(main) == [
+        f"{tmp_path}/monitors.ini: [a] environment variable NOPE (used by 'interval') "
+        "is not set",
+        f"{tmp_path}/monitors.ini: [a] interval = '%env:NOPE%': expected a whole "
+        "number, e.g. 10",
+    ]
+
+
+def test_all_errors_are_reported_at_once(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = soon
+        [reporting]
+        loggers = file, pager
+        [file]
+        type = logfile
+        """,
+    )
+    write_ini(
+        "monitors.ini",
+        """
+        [web]
+        type = htpp
+        [db]
+        type = null
+        tolerence = 2
+        depend = cache
+        [api]
+        type = null
+        tolerance = -1
+        """,
+    )
+    got = errors_of(main)
+    m = f"{tmp_path}/monitor.ini"
+    assert (
+        f"{m}: [monitor] interval = 'soon': expected a duration in seconds, e.g. 10 "
+        "(or 30s, 5m, 1h)" in got
+    )
+    assert (
+        f"{m}: [file] missing required option 'filename' for logger type "
+        "'logfile'" in got
+    )
+    assert (
+        f"{m}: [reporting] loggers lists 'pager', but there is no [pager] section"
+        in got
+    )
+    assert len(got) == 3  # monitors.ini is not read without a valid [monitor] interval
+
+
+def test_monitor_errors_unknown_type_key_and_dependency(write_ini, tmp_path):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [web]
+        type = htpp
+        [db]
+        type = null
+        tolerence = 2
+        depend = cache
+        [api]
+        type = null
+        tolerance = -1
+        """,
+    )
+    got = errors_of(main)
+    f = f"{tmp_path}/monitors.ini"
+    assert got[0].startswith(
+        f"{f}: [web] type = 'htpp': unknown type 'htpp'; valid monitor types: "
+    )
+    assert "fail" in got[0]
+    assert got[1:] == [
+        f"{f}: [db] unknown option 'tolerence' for type 'null' (did you mean "
+        "'tolerance'?)",
+        f"{f}: [api] tolerance = '-1': expected at least 0",
+        f"{f}: [db] depend: depends on 'cache', but there is no monitor of that name",
+    ]
+
+
+def test_dependency_cycle_is_reported_as_a_path(write_ini, tmp_path):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [api]
+        type = null
+        depend = db
+        [db]
+        type = null
+        depend = api
+        """,
+    )
+    assert errors_of(main) == [
+        f"{tmp_path}/monitors.ini: dependency cycle: api -> db -> api"
+    ]
+
+
+def test_find_cycle_none_for_a_dag():
+    assert find_cycle({"a": ("b",), "b": ("c",), "c": ()}) == []
+    assert find_cycle({"a": ("b",), "b": ("c",), "c": ("b",)}) == ["b", "c", "b"]
+
+
+def test_simplemonitor_only_options_warn_not_fail(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini",
+        MAIN.replace("interval = 30", "interval = 30\nbind_host = 0.0.0.0"),
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\ngps = 1,2\nslug = a\n")
+    config = load_config(main, environ={})
+    assert len(config.warnings) == 3
+    assert any("'gps' has no effect" in w for w in config.warnings)
+
+
+def test_missing_files_and_bad_syntax_are_config_errors(write_ini, tmp_path):
+    assert errors_of(tmp_path / "nope.ini")[0].startswith(
+        f"{tmp_path}/nope.ini: cannot read file"
+    )
+    broken = write_ini("monitor.ini", "[monitor\ninterval=1\n")
+    assert errors_of(broken)[0].startswith(f"{broken}: not a valid INI file")
+    main = write_ini("monitor.ini", MAIN)
+    assert errors_of(main) == [
+        f"{tmp_path}/monitors.ini: cannot read file: No such file or directory"
+    ]
+
+
+def test_missing_monitor_section_and_type(write_ini, tmp_path):
+    main = write_ini("monitor.ini", "[reporting]\n")
+    assert errors_of(main) == [f"{main}: missing the [monitor] section"]
+    main = write_ini("monitor.ini", MAIN)
+    write_ini("monitors.ini", "[a]\ntolerance = 1\n[bad name]\ntype = null\n")
+    assert errors_of(main) == [
+        f"{tmp_path}/monitors.ini: [a] missing required option 'type' for a monitor",
+        f"{tmp_path}/monitors.ini: [bad name] section names must not be empty or "
+        "contain spaces or commas",
+    ]
+
+
+def test_logger_common_options_are_validated(write_ini, tmp_path):
+    main = write_ini("monitor.ini", MAIN + "tz = Mars/Olympus\ndateformat = unix\n")
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    assert errors_of(main) == [
+        f"{main}: [file] tz = 'Mars/Olympus': expected a time zone name, e.g. UTC or "
+        "Europe/London",
+        f"{main}: [file] dateformat = 'unix': expected one of timestamp, iso8601",
+    ]

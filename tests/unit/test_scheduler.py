@@ -1,0 +1,317 @@
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from simplemon.common import LoggerCommon, MainOptions, MonitorCommon
+from simplemon.config import Config, PluginConfig
+from simplemon.errors import DeliveryError
+from simplemon.logger import ResultLogger
+from simplemon.model import CheckResult, MonitorState, Snapshot, Status
+from simplemon.monitor import Monitor
+from simplemon.scheduler import Scheduler
+
+
+@dataclass(frozen=True)
+class FakeOptions:
+    pass
+
+
+class FakeMonitor(Monitor[FakeOptions]):
+    """Return scripted results; record calls."""
+
+    type_name = "fake"
+    Options = FakeOptions
+
+    def __init__(
+        self, name, script="o", *, clock=None, takes=0.0, timeout=5.0, block=None
+    ):
+        super().__init__(name, FakeOptions())
+        self.script = script
+        self.calls = 0
+        self.clock = clock
+        self.takes = takes
+        self.timeout = timeout
+        self.block = block
+
+    def check(self) -> CheckResult:
+        step = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        if self.clock is not None and self.takes:
+            self.clock.advance(self.takes)
+        if self.block is not None:
+            self.block.wait(10)
+        if step == "x":
+            raise RuntimeError("boom")
+        return CheckResult(step == "o", "fine" if step == "o" else "broken", 0.01)
+
+    def timeout_seconds(self) -> float:
+        return self.timeout
+
+
+class RecordingLogger(ResultLogger[FakeOptions]):
+    type_name = "recording"
+    Options = FakeOptions
+
+    def __init__(self, name="rec", fail=False, **common):
+        super().__init__(name, FakeOptions(), LoggerCommon(type="recording", **common))
+        self.snapshots: list[Snapshot] = []
+        self.fail = fail
+
+    def write(self, snapshot: Snapshot) -> None:
+        if self.fail:
+            raise DeliveryError("disk full")
+        self.snapshots.append(snapshot)
+
+
+def make_config(monitors, loggers=(), interval=30):
+    entries = []
+    for plugin, common in monitors:
+        entries.append(
+            PluginConfig(
+                plugin.name,
+                "fake",
+                MonitorCommon(type="fake", **common),
+                plugin,
+                "m.ini",
+            )
+        )
+    log_entries = tuple(
+        PluginConfig(lg.name, "recording", lg.common, lg, "monitor.ini")
+        for lg in loggers
+    )
+    return Config(
+        Path("monitor.ini"),
+        MainOptions(interval=timedelta(seconds=interval)),
+        tuple(entries),
+        (),
+        log_entries,
+    )
+
+
+def make(monitors, clock, **kw):
+    loggers = kw.pop("loggers", ())
+    config = make_config(monitors, loggers, kw.pop("interval", 30))
+    return Scheduler(config, clock=clock.monotonic, now=clock.now, max_workers=4, **kw)
+
+
+def test_failed_dependency_skips_dependents_without_running_them(clock):
+    parent = FakeMonitor("parent", "f")
+    child = FakeMonitor("child")
+    grandchild = FakeMonitor("grandchild")
+    other = FakeMonitor("other")
+    s = make(
+        [
+            (grandchild, {"depend": ("child",)}),
+            (child, {"depend": ("parent",)}),
+            (parent, {}),
+            (other, {}),
+        ],
+        clock,
+    )
+    report = s.run_once()
+    assert (child.calls, grandchild.calls, other.calls) == (0, 0, 1)
+    assert s.states["child"].status is Status.SKIPPED
+    assert s.states["grandchild"].status is Status.SKIPPED
+    assert "depends on parent, which is failed" in s.states["child"].last_message
+    assert sorted(report.skipped) == ["child", "grandchild"]
+    assert report.failed == ["parent"]
+
+
+def test_failure_within_tolerance_still_skips_dependents(clock):
+    parent = FakeMonitor("parent", "fo")
+    child = FakeMonitor("child")
+    s = make([(parent, {"tolerance": 3}), (child, {"depend": ("parent",)})], clock)
+    s.run_once()
+    assert s.states["parent"].status is Status.FAILING
+    assert s.states["child"].status is Status.SKIPPED
+    clock.advance(30)
+    s.run_once(tick=clock.monotonic())
+    assert child.calls == 1
+    assert s.states["child"].status is Status.OK
+
+
+def test_skip_leaves_child_failure_count_unchanged(clock):
+    parent = FakeMonitor("parent", "oof")
+    child = FakeMonitor("child", "f")
+    s = make([(parent, {}), (child, {"depend": ("parent",), "tolerance": 5})], clock)
+    for _ in range(3):
+        s.run_once(tick=clock.monotonic())
+        clock.advance(30)
+    assert child.calls == 2
+    assert s.states["child"].status is Status.SKIPPED
+    assert s.states["child"].failures == 2
+
+
+def test_dependency_not_due_this_round_uses_its_latest_status(clock):
+    parent = FakeMonitor("parent", "f")
+    child = FakeMonitor("child")
+    s = make(
+        [(parent, {"gap": timedelta(minutes=10)}), (child, {"depend": ("parent",)})],
+        clock,
+    )
+    s.states["parent"] = MonitorState(status=Status.OK)
+    s.run_once(tick=clock.monotonic())  # both run; parent now failed
+    clock.advance(30)
+    # parent is failing so it is due every interval regardless of gap
+    s.run_once(tick=clock.monotonic())
+    assert parent.calls == 2
+    assert child.calls == 0
+
+
+def test_gap_spaces_checks_of_healthy_monitors(clock):
+    slow = FakeMonitor("slow")
+    fast = FakeMonitor("fast")
+    s = make([(slow, {"gap": timedelta(seconds=90)}), (fast, {})], clock)
+    for _ in range(4):
+        s.run_once(tick=clock.monotonic())
+        clock.advance(30)
+    assert fast.calls == 4
+    assert slow.calls == 2  # at 0s and 90s
+
+
+def test_exception_in_check_is_a_failed_result_and_others_still_run(clock, caplog):
+    bad = FakeMonitor("bad", "x")
+    good = FakeMonitor("good")
+    s = make([(bad, {}), (good, {})], clock)
+    s.run_once()
+    assert s.states["bad"].status is Status.FAILED
+    assert s.states["bad"].last_message == "internal error: RuntimeError: boom"
+    assert s.states["good"].status is Status.OK
+    assert caplog.text.count("Traceback") == 1
+
+
+def test_hung_check_fails_at_its_deadline_and_is_not_started_twice(clock):
+    release = threading.Event()
+    hung = FakeMonitor("hung", timeout=0.05, block=release)
+    good = FakeMonitor("good")
+    s = make([(hung, {}), (good, {})], clock, deadline_margin=0.05)
+    s.run_once()
+    assert s.states["hung"].status is Status.FAILED
+    assert s.states["hung"].last_message == "check did not finish within 0.05s"
+    assert s.states["good"].status is Status.OK
+    clock.advance(30)
+    s.run_once(tick=clock.monotonic())
+    assert hung.calls == 1
+    assert s.states["hung"].last_message == "previous check is still running"
+    release.set()
+
+
+def test_disabled_and_runon_elsewhere_are_not_run(clock):
+    off = FakeMonitor("off")
+    there = FakeMonitor("there")
+    here = FakeMonitor("here")
+    child = FakeMonitor("child")
+    s = make(
+        [
+            (off, {"enabled": False}),
+            (there, {"runon": "db7"}),
+            (here, {"runon": "web1"}),
+            (child, {"depend": ("off",)}),
+        ],
+        clock,
+        hostname="web1",
+    )
+    s.run_once()
+    assert (off.calls, there.calls, here.calls, child.calls) == (0, 0, 1, 1)
+    assert s.states["off"].status is Status.DISABLED
+    assert s.states["there"].last_message == "runs only on db7"
+
+
+def test_loggers_get_one_snapshot_per_round_filtered_by_group(clock):
+    a = FakeMonitor("a")
+    b = FakeMonitor("b")
+    everything = RecordingLogger("all", groups=("_all",))
+    web_only = RecordingLogger("web", groups=("web",))
+    broken = RecordingLogger("broken", fail=True, groups=("_all",))
+    s = make(
+        [(a, {"group": "web"}), (b, {})], clock, loggers=[broken, everything, web_only]
+    )
+    s.run_once()
+    assert len(everything.snapshots) == 1
+    assert [m.name for m in everything.snapshots[0].monitors] == ["a", "b"]
+    assert [m.name for m in web_only.snapshots[0].monitors] == ["a"]
+
+
+def test_logger_depend_suspends_writes_while_dependency_is_down(clock):
+    link = FakeMonitor("link", "fo")
+    rec = RecordingLogger("rec", groups=("_all",), depend=("link",))
+    s = make([(link, {})], clock, loggers=[rec])
+    s.run_once()
+    assert rec.snapshots == []
+    clock.advance(30)
+    s.run_once(tick=clock.monotonic())
+    assert len(rec.snapshots) == 1
+
+
+def test_rounds_keep_their_period_when_work_takes_time(clock):
+    worker = FakeMonitor("w", clock=clock, takes=10)
+    s = make([(worker, {})], clock, sleep=clock.advance)
+    starts = []
+    s.observers.append(
+        type(
+            "Obs",
+            (),
+            {
+                "after_round": lambda self, snap, prev: starts.append(
+                    round(clock.monotonic() - 1000 - 10)
+                )
+            },
+        )()
+    )
+    s.run_forever(threading.Event(), loops=4)
+    assert starts == [0, 30, 60, 90]
+
+
+def test_overrun_starts_next_round_at_once_and_skips_missed_ticks(clock, caplog):
+    worker = FakeMonitor("w", clock=clock, takes=70)
+    s = make([(worker, {})], clock, sleep=clock.advance)
+    starts = []
+    s.observers.append(
+        type(
+            "Obs",
+            (),
+            {
+                "after_round": lambda self, snap, prev: starts.append(
+                    round(clock.monotonic() - 1000 - 70)
+                )
+            },
+        )()
+    )
+    s.run_forever(threading.Event(), loops=3)
+    assert starts == [0, 70, 140]
+    assert "overran" in caplog.text
+
+
+def test_reload_keeps_state_by_name_and_type(clock):
+    a = FakeMonitor("a", "f")
+    b = FakeMonitor("b", "f")
+    s = make([(a, {}), (b, {})], clock)
+    s.run_once()
+    a2 = FakeMonitor("a", "f")
+    c = FakeMonitor("c")
+    new = make_config([(a2, {}), (c, {})])
+    s.reload(new)
+    assert s.states["a"].failures == 1
+    assert s.states["c"] == MonitorState()
+    assert "b" not in s.states
+    clock.advance(1)
+    s.run_once(tick=clock.monotonic())
+    assert c.calls == 1  # new monitors run at once
+    assert a2.calls == 0  # a keeps its schedule
+    assert s.states["a"].failures == 1
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_many_monitors_with_chains_all_settle(clock, workers):
+    monitors = []
+    for i in range(30):
+        common = {"depend": (f"m{i - 1}",)} if i % 3 else {}
+        monitors.append((FakeMonitor(f"m{i}", "f" if i == 10 else "o"), common))
+    config = make_config(monitors)
+    s = Scheduler(config, clock=clock.monotonic, now=clock.now, max_workers=workers)
+    report = s.run_once()
+    assert len(report.ran) == 30
+    assert sorted(report.skipped) == ["m11"]
