@@ -17,6 +17,9 @@ Kind = Literal["monitor", "alerter", "logger"]
 MONITORS: dict[str, str] = {
     "null": "simplemon.monitors.null:NullMonitor",
     "fail": "simplemon.monitors.fail:FailMonitor",
+    "dns": "simplemon.monitors.dns:DnsMonitor",
+    "ping": "simplemon.monitors.ping:PingMonitor",
+    "host": "simplemon.monitors.ping:HostMonitor",
 }
 
 ALERTERS: dict[str, str] = {}

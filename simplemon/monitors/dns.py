@@ -1,0 +1,343 @@
+"""The ``dns`` monitor: look a record up with dnspython and compare the answer.
+
+Never runs an external ``dig``. Answers are compared as sets of records in the text
+form ``dig +short`` prints; the comparison logic is pure and lives in module functions.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+import dns.rrset
+
+from simplemon.model import CheckResult
+from simplemon.monitor import Monitor
+from simplemon.options import ParseContext, opt
+
+#: The ``desired_val`` that means "this name must not resolve".
+NXDOMAIN = "nxdomain"
+
+
+def record_type(text: str, ctx: ParseContext) -> str:
+    """Parse a DNS record type name such as ``A``, ``mx`` or ``TXT`` (upper-cased)."""
+    name = text.strip().upper()
+    try:
+        rdtype = dns.rdatatype.from_text(name)
+    except dns.exception.DNSException:
+        raise ValueError("expected a DNS record type, e.g. A, AAAA, MX, TXT") from None
+    if dns.rdatatype.is_metatype(rdtype):
+        raise ValueError("expected a DNS record type, e.g. A, AAAA, MX, TXT")
+    return name
+
+
+def domain_name(text: str, ctx: ParseContext) -> str:
+    """Parse a domain name such as ``www.example.com`` (a trailing dot is optional)."""
+    value = text.strip()
+    try:
+        dns.name.from_text(value)
+    except dns.exception.DNSException as e:
+        raise ValueError(
+            f"expected a domain name, e.g. www.example.com ({e})"
+        ) from None
+    if not value or value == ".":
+        raise ValueError("expected a domain name, e.g. www.example.com")
+    return value
+
+
+def ip_address(text: str, ctx: ParseContext) -> str:
+    """Parse an IPv4 or IPv6 address literal (a DNS server must be reachable by IP)."""
+    value = text.strip()
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("expected an IP address, e.g. 127.0.0.1 or ::1") from None
+
+
+def dns_values(text: str, ctx: ParseContext) -> tuple[str, ...]:
+    """Split ``desired_val`` on new lines and on commas outside double quotes.
+
+    SimpleMonitor separates values with new lines (INI continuation lines); commas
+    are accepted too, except inside quoted TXT strings, which may contain them.
+    """
+    values: list[str] = []
+    current: list[str] = []
+    quoted = False
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "\n" or (char == "," and not quoted):
+            values.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    values.append("".join(current).strip())
+    return tuple(v for v in values if v)
+
+
+def parse_expected(values: Iterable[str], rdtype: str) -> frozenset[dns.rdata.Rdata]:
+    """Parse ``dig +short`` style texts into records of type ``rdtype``.
+
+    A value that is not valid for ``rdtype`` but ends with a dot is taken as a CNAME
+    target, because ``dig +short`` lists the CNAME chain before the final records.
+    Names inside records are absolute (``mail.example.com`` = ``mail.example.com.``).
+
+    Raises:
+        ValueError: naming the first value that is not a valid record.
+    """
+    return frozenset(_parse_value(value, rdtype) for value in values)
+
+
+def _parse_value(value: str, rdtype: str) -> dns.rdata.Rdata:
+    try:
+        return _parse_rdata(value, rdtype)
+    except dns.exception.DNSException as e:
+        error = e
+    if rdtype != "CNAME" and value.endswith("."):
+        try:
+            return _parse_rdata(value, "CNAME")
+        except dns.exception.DNSException:
+            pass
+    raise ValueError(
+        f"expected {rdtype} record data as dig +short prints it, "
+        f"e.g. {_EXAMPLES.get(rdtype, '...')}; {value!r} is not ({error})"
+    )
+
+
+_EXAMPLES = {
+    "A": "192.0.2.1",
+    "AAAA": "2001:db8::1",
+    "MX": "10 mail.example.com.",
+    "TXT": '"v=spf1 -all"',
+    "CNAME": "www.example.com.",
+    "NS": "ns1.example.com.",
+}
+
+
+def _parse_rdata(value: str, rdtype: str) -> dns.rdata.Rdata:
+    return dns.rdata.from_text(
+        dns.rdataclass.IN, rdtype, value, origin=dns.name.root, relativize=False
+    )
+
+
+def dig_short(rrsets: Iterable[dns.rrset.RRset]) -> list[str]:
+    """Return the records of ``rrsets`` as ``dig +short`` prints them, in order."""
+    return [rdata.to_text() for rrset in rrsets for rdata in rrset]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the server said: its rcode, the final records, and the whole chain."""
+
+    rcode: str  # "NOERROR" or "NXDOMAIN"; other rcodes are failures before this
+    records: tuple[dns.rdata.Rdata, ...] = ()  # of the asked type, at the final name
+    chain: tuple[dns.rrset.RRset, ...] = ()  # the whole answer section
+
+
+def evaluate(
+    outcome: Outcome,
+    expected: frozenset[dns.rdata.Rdata] | None,
+    qname: str,
+    rdtype: str,
+) -> tuple[bool, str]:
+    """Decide whether ``outcome`` is acceptable and say why; pure.
+
+    ``expected`` is None when ``desired_val = nxdomain``, empty when any answer
+    will do. The answer matches when its records, or its whole chain as
+    ``dig +short`` prints it, equal the expected set.
+    """
+    if outcome.rcode == "NXDOMAIN" or not outcome.records:
+        return _evaluate_missing(outcome.rcode == "NXDOMAIN", expected, qname, rdtype)
+    got = dig_short(outcome.chain)
+    if expected is None:
+        return False, f"got {_show(got)}, expected NXDOMAIN"
+    if not expected:
+        return True, f"{qname} {rdtype} resolves to {_show(got)}"
+    whole_chain = frozenset(rdata for rrset in outcome.chain for rdata in rrset)
+    if expected in (frozenset(outcome.records), whole_chain):
+        return True, f"{qname} {rdtype} resolves to {_show(got)}, as expected"
+    wanted = sorted(rdata.to_text() for rdata in expected)
+    return False, f"got {_show(got)}, expected {_show(wanted)}"
+
+
+def _evaluate_missing(
+    is_nxdomain: bool,
+    expected: frozenset[dns.rdata.Rdata] | None,
+    qname: str,
+    rdtype: str,
+) -> tuple[bool, str]:
+    if is_nxdomain:
+        if expected is None:
+            return True, f"{qname} does not exist (NXDOMAIN), as expected"
+        return False, f"NXDOMAIN: {qname} does not exist"
+    if expected is None:
+        # dig +short prints nothing here too, which SimpleMonitor counts as
+        # "did not resolve"; keep that meaning.
+        return True, f"no {rdtype} record for {qname} (NOANSWER), as expected"
+    return False, f"NOANSWER: {qname} has no {rdtype} record"
+
+
+def _show(texts: Sequence[str]) -> str:
+    return ", ".join(texts)
+
+
+@dataclass(frozen=True)
+class DnsOptions:
+    """Options of the dns monitor."""
+
+    record: str = opt(
+        parser=domain_name, help="the name to look up, e.g. www.example.com"
+    )
+    record_type: str = opt(
+        "A", parser=record_type, help="record type to ask for: A, AAAA, MX, TXT, ..."
+    )
+    server: str | None = opt(
+        None,
+        parser=ip_address,
+        help="IP address of the DNS server to ask; unset: the system's resolvers",
+    )
+    port: int = opt(53, min=1, max=65535, help="UDP/TCP port of the DNS server")
+    desired_val: tuple[str, ...] = opt(
+        (),
+        parser=dns_values,
+        help="expected records as `dig +short` prints them, one per line or comma "
+        "separated, compared as a set; `nxdomain`: the name must not resolve; "
+        "unset: any answer will do",
+    )
+    timeout: timedelta = opt(
+        timedelta(seconds=5),
+        min=timedelta(milliseconds=100),
+        help="seconds allowed for the whole lookup, TCP retry included",
+    )
+
+    def __post_init__(self) -> None:
+        if self.expects_nxdomain:
+            return
+        if any(v.lower() == NXDOMAIN for v in self.desired_val):
+            raise ValueError("desired_val = nxdomain cannot be combined with records")
+        try:
+            parse_expected(self.desired_val, self.record_type)
+        except ValueError as e:
+            # Checked here, not in the parser: validity depends on record_type.
+            raise ValueError(f"desired_val: {e}") from None
+
+    @property
+    def expects_nxdomain(self) -> bool:
+        """Whether ``desired_val`` says the name must not resolve."""
+        return len(self.desired_val) == 1 and self.desired_val[0].lower() == NXDOMAIN
+
+
+class DnsMonitor(Monitor[DnsOptions]):
+    """Check that a DNS record resolves, optionally to the expected values."""
+
+    type_name = "dns"
+    Options = DnsOptions
+
+    def check(self) -> CheckResult:
+        """Query over UDP (TCP if truncated) within ``timeout``; never raises."""
+        o = self.options
+        expected = (
+            None if o.expects_nxdomain else parse_expected(o.desired_val, o.record_type)
+        )
+        details: dict[str, object] = {"server": self._server_text()}
+        start = time.monotonic()
+        try:
+            outcome = self._query()
+        except _Failure as failure:
+            duration = time.monotonic() - start
+            return CheckResult(False, str(failure), duration, details)
+        duration = time.monotonic() - start
+        details["rcode"] = outcome.rcode
+        details["answers"] = dig_short(outcome.chain)
+        ok, message = evaluate(outcome, expected, o.record, o.record_type)
+        return CheckResult(ok, message, duration, details)
+
+    def _query(self) -> Outcome:
+        o = self.options
+        lifetime = o.timeout.total_seconds()
+        try:
+            resolver = self._resolver()
+            answer = resolver.resolve(
+                o.record, o.record_type, lifetime=lifetime, raise_on_no_answer=False
+            )
+        except dns.resolver.NXDOMAIN:
+            return Outcome("NXDOMAIN")
+        except dns.resolver.LifetimeTimeout:
+            raise _Failure(
+                f"timeout: no answer from {self._server_text()} within {lifetime:g}s"
+            ) from None
+        except dns.resolver.NoNameservers as e:
+            raise _Failure(_no_nameservers_message(e, self._server_text())) from None
+        except dns.exception.DNSException as e:
+            raise _Failure(f"DNS lookup of {o.record} failed: {e}") from None
+        records = tuple(answer.rrset) if answer.rrset is not None else ()
+        return Outcome("NOERROR", records, tuple(answer.response.answer))
+
+    def _resolver(self) -> dns.resolver.Resolver:
+        o = self.options
+        if o.server is None:
+            # Production convenience: the system's resolvers (/etc/resolv.conf).
+            resolver = dns.resolver.Resolver(configure=True)
+        else:
+            resolver = dns.resolver.Resolver(configure=False)
+        # The port must be set before the nameservers, which capture it.
+        resolver.port = o.port
+        resolver.nameservers = (
+            [o.server] if o.server is not None else list(resolver.nameservers)
+        )
+        resolver.timeout = o.timeout.total_seconds()
+        resolver.lifetime = o.timeout.total_seconds()
+        resolver.cache = None
+        return resolver
+
+    def _server_text(self) -> str:
+        server = self.options.server or "the system resolver"
+        return f"{server} port {self.options.port}"
+
+    def describe(self) -> str:
+        """Summarise the lookup and the expectation in one line."""
+        o = self.options
+        if o.expects_nxdomain:
+            want = "does not resolve"
+        elif o.desired_val:
+            want = "resolves to " + ", ".join(o.desired_val)
+        else:
+            want = "resolves"
+        return f"DNS {o.record_type} {o.record} {want} at {self._server_text()}"
+
+
+class _Failure(Exception):
+    """A lookup that ended without an answer; its text is the check message."""
+
+
+def _no_nameservers_message(error: dns.resolver.NoNameservers, server: str) -> str:
+    """Turn dnspython's per-server error list into one short reason."""
+    errors = error.kwargs.get("errors") or []
+    reasons = []
+    for entry in errors:
+        response = entry[4] if len(entry) > 4 else None
+        problem = entry[3] if len(entry) > 3 else entry[-1]
+        if isinstance(response, dns.message.Message):
+            reasons.append(dns.rcode.to_text(response.rcode()))
+        elif isinstance(problem, ConnectionRefusedError):
+            reasons.append("connection refused")
+        else:
+            reasons.append(str(problem))
+    reason = "; ".join(dict.fromkeys(reasons)) or "no usable answer"
+    return f"{reason} from {server}"

@@ -1,0 +1,227 @@
+"""Unit tests of the ping and host monitors: options, privilege choice, results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import icmplib
+import pytest
+
+from simplemon.monitors.ping import (
+    INTERVAL,
+    HostMonitor,
+    HostOptions,
+    PingMonitor,
+    PingOptions,
+    permission_message,
+    privilege_attempts,
+    run_ping,
+    summarise,
+)
+from simplemon.options import ParseContext, build_options
+
+SECOND = timedelta(seconds=1)
+
+
+def build(cls: type[Any], type_name: str, **items: str) -> tuple[Any, list[str]]:
+    options, errors = build_options(
+        cls,
+        items,
+        ParseContext(),
+        file="monitors.ini",
+        section="p",
+        type_name=type_name,
+    )
+    return options, [str(e) for e in errors]
+
+
+def scripted_ping(*outcomes: Any) -> tuple[Callable[..., icmplib.Host], list[bool]]:
+    """A stand-in for icmplib.ping: raises or returns each outcome in turn."""
+    calls: list[bool] = []
+    remaining = list(outcomes)
+
+    def ping(address: str, **kwargs: Any) -> icmplib.Host:
+        calls.append(kwargs["privileged"])
+        outcome = remaining.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        assert isinstance(outcome, icmplib.Host)
+        return outcome
+
+    return ping, calls
+
+
+# --- options ------------------------------------------------------------------------
+
+
+def test_ping_options_defaults_match_simplemonitor() -> None:
+    options, errors = build(PingOptions, "ping", host="127.0.0.1")
+    assert errors == []
+    assert (options.count, options.timeout, options.privileged) == (
+        1,
+        timedelta(seconds=5),
+        "auto",
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("count", "0", "expected at least 1"),
+        ("count", "many", "expected a whole number"),
+        ("timeout", "0", "expected at least 0.1s"),
+        ("privileged", "maybe", "expected one of auto, yes, no"),
+    ],
+)
+def test_ping_options_reject_bad_values(key: str, value: str, fragment: str) -> None:
+    options, errors = build(PingOptions, "ping", host="127.0.0.1", **{key: value})
+    assert options is None
+    assert fragment in errors[0]
+
+
+def test_ping_requires_host() -> None:
+    options, errors = build(PingOptions, "ping")
+    assert options is None
+    assert "missing required option 'host'" in errors[0]
+
+
+def test_host_type_accepts_simplemonitor_ping_ttl() -> None:
+    options, errors = build(HostOptions, "host", host="::1", ping_ttl="2", count="3")
+    assert errors == []
+    assert (options.ping_ttl, options.count) == (timedelta(seconds=2), 3)
+
+
+def test_host_type_accepts_timeout_as_ping_ttl() -> None:
+    options, errors = build(HostOptions, "host", host="::1", timeout="2")
+    assert errors == []
+    assert options.ping_ttl == timedelta(seconds=2)
+
+
+def test_host_type_accepts_ignored_regexps() -> None:
+    options, errors = build(
+        HostOptions, "host", host="127.0.0.1", ping_regexp="bytes from"
+    )
+    assert errors == []
+    assert options.ping_regexp == "bytes from"
+
+
+def test_timeout_seconds_covers_every_reply_and_interval() -> None:
+    ping = PingMonitor("p", PingOptions(host="127.0.0.1", count=3, timeout=SECOND))
+    host = HostMonitor("h", HostOptions(host="127.0.0.1", count=3, ping_ttl=SECOND))
+    assert ping.timeout_seconds() == pytest.approx(3 + 2 * INTERVAL)
+    assert host.timeout_seconds() == ping.timeout_seconds()
+
+
+def test_describe_says_what_is_pinged() -> None:
+    ping = PingMonitor("p", PingOptions(host="::1", count=2, timeout=SECOND))
+    assert ping.describe() == "ping ::1 (2 request(s), 1s per reply)"
+    host = HostMonitor("h", HostOptions(host="127.0.0.1"))
+    assert host.describe() == "checking host 127.0.0.1 is pingable"
+
+
+# --- privilege choice ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "is_root", "attempts"),
+    [
+        ("yes", False, (True,)),
+        ("yes", True, (True,)),
+        ("no", False, (False,)),
+        ("no", True, (False,)),
+        ("auto", True, (True, False)),
+        ("auto", False, (False, True)),
+    ],
+)
+def test_privilege_attempts(mode: Any, is_root: bool, attempts: tuple[bool]) -> None:
+    assert privilege_attempts(mode, is_root) == attempts
+
+
+def test_permission_message_says_how_to_fix_it() -> None:
+    assert "net.ipv4.ping_group_range" in permission_message("no")
+    assert "CAP_NET_RAW" not in permission_message("no")
+    assert "root" in permission_message("yes")
+    assert "CAP_NET_RAW" in permission_message("yes")
+    auto = permission_message("auto")
+    assert "ping_group_range" in auto
+    assert "CAP_NET_RAW" in auto
+
+
+# --- results ------------------------------------------------------------------------
+
+
+def test_summarise_reports_rtt_statistics() -> None:
+    result = summarise(icmplib.Host("192.0.2.1", 3, [1.0, 2.0, 6.0]), True, 0.5)
+    assert result.ok
+    assert result.message == (
+        "192.0.2.1: 3/3 replies, rtt min/avg/max 1.000/3.000/6.000 ms"
+    )
+    assert result.duration == pytest.approx(0.003)
+    assert result.details["rtt_min_ms"] == 1.0
+    assert result.details["rtt_max_ms"] == 6.0
+    assert result.details["privileged"] is True
+
+
+def test_one_reply_out_of_several_is_up() -> None:
+    result = summarise(icmplib.Host("192.0.2.1", 3, [4.0]), False, 2.5)
+    assert result.ok
+    assert result.details["packet_loss"] == pytest.approx(2 / 3, abs=0.01)
+
+
+def test_no_reply_is_down_with_elapsed_duration() -> None:
+    result = summarise(icmplib.Host("192.0.2.1", 2, []), True, 2.5)
+    assert not result.ok
+    assert result.message == "no reply from 192.0.2.1 (2 sent)"
+    assert result.duration == 2.5
+
+
+def test_auto_falls_back_when_first_socket_kind_is_refused() -> None:
+    ping, calls = scripted_ping(
+        icmplib.SocketPermissionError(False), icmplib.Host("127.0.0.1", 1, [0.1])
+    )
+    result = run_ping("127.0.0.1", 1, SECOND, "auto", ping)
+    assert result.ok
+    assert len(calls) == 2
+    assert calls[0] != calls[1]
+
+
+def test_permission_denied_everywhere_fails_with_the_fix() -> None:
+    denied = icmplib.SocketPermissionError(False)
+    ping, calls = scripted_ping(denied, denied)
+    result = run_ping("127.0.0.1", 1, SECOND, "auto", ping)
+    assert not result.ok
+    assert result.message == permission_message("auto")
+    assert len(calls) == 2
+
+
+def test_unknown_host_name_fails_clearly() -> None:
+    ping, _ = scripted_ping(icmplib.NameLookupError("nowhere.test"))
+    result = run_ping("nowhere.test", 1, SECOND, "yes", ping)
+    assert not result.ok
+    assert result.message == "cannot resolve host name 'nowhere.test'"
+
+
+def test_other_socket_errors_fail_without_raising() -> None:
+    ping, _ = scripted_ping(icmplib.ICMPSocketError("Address family not supported"))
+    result = run_ping("::1", 1, SECOND, "yes", ping)
+    assert not result.ok
+    assert result.message == "cannot ping ::1: Address family not supported"
+
+
+def test_timeout_and_count_reach_icmplib() -> None:
+    seen: dict[str, Any] = {}
+
+    def ping(address: str, **kwargs: Any) -> icmplib.Host:
+        seen.update(kwargs, address=address)
+        return icmplib.Host(address, kwargs["count"], [])
+
+    run_ping("::1", 4, timedelta(milliseconds=250), "no", ping)
+    assert seen == {
+        "address": "::1",
+        "count": 4,
+        "interval": INTERVAL,
+        "timeout": 0.25,
+        "privileged": False,
+    }
