@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds a check may overrun its own timeout before the scheduler gives up on it.
 DEADLINE_MARGIN = 2.0
+#: In the daemon, a round with more due monitors than workers spreads their starts
+#: over this share of the interval (see Scheduler.start_offsets).
+SPREAD_SHARE = 0.5
 _EPSILON = 1e-6
 
 
@@ -85,6 +88,9 @@ class Scheduler:
         self.now = now
         self.observers = list(observers)
         self.sleep = sleep
+        self.max_workers = max_workers
+        #: When each monitor of the current round is due to start (clock seconds).
+        self.due_at: dict[str, float] = {}
         self.deadline_margin = deadline_margin
         self.states: dict[str, MonitorState] = {}
         self.round_number = 0
@@ -141,8 +147,31 @@ class Scheduler:
             period = max(interval, self._by_name[name].common.gap.total_seconds())
         return tick - last >= period - _EPSILON
 
-    def run_once(self, tick: float | None = None) -> RoundReport:
-        """Run one round of every due monitor; a failing plugin never makes it raise."""
+    def start_offsets(self) -> dict[str, float]:
+        """Return each monitor's start offset (seconds after its round's tick).
+
+        With more monitors than workers, starting them all at the tick only queues
+        them: the k-th monitor in dependency order (k from 0) instead starts at
+        ``(k // W) * SPREAD_SHARE * interval / ceil(N / W)``, W workers, N monitors,
+        so batches of W start evenly over the first half of the interval. Every round
+        uses the same offsets, so each monitor keeps an exact period. With at most W
+        monitors every offset is 0.
+        """
+        workers, count = self.max_workers, len(self._order)
+        if count <= workers:
+            return {}
+        interval = self.config.main.interval.total_seconds()
+        step = SPREAD_SHARE * interval / -(-count // workers)
+        return {name: (k // workers) * step for k, name in enumerate(self._order)}
+
+    def run_once(
+        self, tick: float | None = None, *, spread: bool = False
+    ) -> RoundReport:
+        """Run one round of every due monitor; a failing plugin never makes it raise.
+
+        With ``spread`` (the daemon) starts follow start_offsets(); without it
+        (``-1``) every due monitor starts at once.
+        """
         started = self.clock()
         tick = started if tick is None else tick
         self.round_number += 1
@@ -150,6 +179,8 @@ class Scheduler:
         previous = dict(self.states)
         ran: set[str] = set()
         due = [n for n in self._order if self.is_due(n, tick)]
+        offsets = self.start_offsets() if spread else {}
+        self.due_at = {name: tick + offsets.get(name, 0.0) for name in due}
         for name in due:
             self._last_tick[name] = tick
         self._run_round(due, ran, report)
@@ -172,7 +203,8 @@ class Scheduler:
         ready = [n for n in due if not waiting[n]]
         running: dict[Future[Any], tuple[str, float]] = {}
         while ready or running:
-            while ready:
+            self._wait_for_first(ready, running)
+            while ready and self.due_at.get(ready[0], 0.0) <= self.clock():
                 name = ready.pop(0)
                 ran.add(name)
                 future = self._start(name)
@@ -185,15 +217,26 @@ class Scheduler:
                     )
                     running[future] = (name, limit + self.deadline_margin)
             if running:
-                self._release(self._collect(running), waiting, ready, report)
+                until = self.due_at.get(ready[0]) if ready else None
+                self._release(self._collect(running, until), waiting, ready, report)
 
-    def _collect(self, running: dict[Future[Any], tuple[str, float]]) -> list[str]:
-        """Wait for the next result or deadline; return the monitors that settled."""
+    def _wait_for_first(self, ready: list[str], running: dict[Any, Any]) -> None:
+        """Sleep until the first ready monitor is due, if nothing else is running."""
+        if ready and not running:
+            wait_for = self.due_at.get(ready[0], 0.0) - self.clock()
+            if wait_for > 0:
+                (self.sleep or time.sleep)(wait_for)
+
+    def _collect(
+        self, running: dict[Future[Any], tuple[str, float]], until: float | None = None
+    ) -> list[str]:
+        """Wait for a result, a deadline or ``until`` (clock); return who settled."""
         deadline = min(limit for _, limit in running.values())
+        timeout = deadline - time.monotonic()
+        if until is not None:
+            timeout = min(timeout, until - self.clock())
         done, _ = wait(
-            list(running),
-            timeout=max(0.0, deadline - time.monotonic()),
-            return_when=FIRST_COMPLETED,
+            list(running), timeout=max(0.0, timeout), return_when=FIRST_COMPLETED
         )
         finished = [self._record(running.pop(f)[0], f.result()) for f in done]
         now = time.monotonic()
@@ -366,7 +409,7 @@ class Scheduler:
         next_tick = self.clock()
         count = 0
         while not stop.is_set() and (loops is None or count < loops):
-            report = self.run_once(tick=next_tick)
+            report = self.run_once(tick=next_tick, spread=True)
             count += 1
             if on_round is not None:
                 on_round(report)
