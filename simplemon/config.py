@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import difflib
+import functools
 import logging
 import os
 import re
@@ -70,12 +71,13 @@ class Config:
     loggers: tuple[PluginConfig, ...]
     warnings: tuple[str, ...] = field(default=())
 
+    @functools.cached_property
+    def _monitors_by_name(self) -> dict[str, PluginConfig]:
+        return {m.name: m for m in self.monitors}
+
     def monitor(self, name: str) -> PluginConfig:
-        """Return the named monitor's configuration."""
-        for m in self.monitors:
-            if m.name == name:
-                return m
-        raise KeyError(name)
+        """Return the named monitor's configuration (KeyError if there is none)."""
+        return self._monitors_by_name[name]
 
 
 class _Loader:

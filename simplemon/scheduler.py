@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from simplemon import policy
 from simplemon.config import Config, PluginConfig, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
+from simplemon.round import Round, RoundHooks
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class Scheduler:
         #: When each monitor of the current round is due to start (clock seconds).
         self.due_at: dict[str, float] = {}
         self.deadline_margin = deadline_margin
+        self._stop: threading.Event | None = None
         self.states: dict[str, MonitorState] = {}
         self.round_number = 0
         self._last_tick: dict[str, float] = {}
@@ -195,78 +197,43 @@ class Scheduler:
         return report
 
     def _run_round(self, due: list[str], ran: set[str], report: RoundReport) -> None:
-        """Run ``due`` monitors, each as soon as its due dependencies have settled."""
-        due_set = set(due)
-        waiting = {
-            n: {d for d in self._by_name[n].common.depend if d in due_set} for n in due
-        }
-        ready = [n for n in due if not waiting[n]]
-        running: dict[Future[Any], tuple[str, float]] = {}
-        while ready or running:
-            self._wait_for_first(ready, running)
-            while ready and self.due_at.get(ready[0], 0.0) <= self.clock():
-                name = ready.pop(0)
-                ran.add(name)
-                future = self._start(name)
-                if future is None:
-                    self._release([name], waiting, ready, report)
-                else:
-                    # Deadlines use the real clock: they bound real waiting on futures.
-                    limit = (
-                        time.monotonic() + self._by_name[name].plugin.timeout_seconds()
-                    )
-                    running[future] = (name, limit + self.deadline_margin)
-            if running:
-                until = self.due_at.get(ready[0]) if ready else None
-                self._release(self._collect(running, until), waiting, ready, report)
+        """Run ``due`` monitors, each once its due dependencies have settled."""
 
-    def _wait_for_first(self, ready: list[str], running: dict[Any, Any]) -> None:
-        """Sleep until the first ready monitor is due, if nothing else is running."""
-        if ready and not running:
-            wait_for = self.due_at.get(ready[0], 0.0) - self.clock()
-            if wait_for > 0:
-                (self.sleep or time.sleep)(wait_for)
+        def start(name: str) -> Future[Any] | None:
+            ran.add(name)
+            return self._start(name)
 
-    def _collect(
-        self, running: dict[Future[Any], tuple[str, float]], until: float | None = None
-    ) -> list[str]:
-        """Wait for a result, a deadline or ``until`` (clock); return who settled."""
-        deadline = min(limit for _, limit in running.values())
-        timeout = deadline - time.monotonic()
-        if until is not None:
-            timeout = min(timeout, until - self.clock())
-        done, _ = wait(
-            list(running), timeout=max(0.0, timeout), return_when=FIRST_COMPLETED
+        def hung(name: str, future: Future[Any]) -> None:
+            self._hung[name] = future
+            timeout = self._by_name[name].plugin.timeout_seconds()
+            message = f"check did not finish within {timeout:g}s"
+            self._record(name, CheckResult(False, message, timeout))
+
+        hooks = RoundHooks(
+            start=start,
+            record=self._record,
+            settled=lambda name: self._account(name, report),
+            hung=hung,
+            timeout_of=lambda name: (
+                self._by_name[name].plugin.timeout_seconds() + self.deadline_margin
+            ),
+            clock=self.clock,
+            pause=self._pause,
+            stopping=lambda: self._stop is not None and self._stop.is_set(),
         )
-        finished = [self._record(running.pop(f)[0], f.result()) for f in done]
-        now = time.monotonic()
-        for future, (name, limit) in list(running.items()):
-            if now >= limit:
-                del running[future]
-                self._hung[name] = future
-                timeout = self._by_name[name].plugin.timeout_seconds()
-                message = f"check did not finish within {timeout:g}s"
-                finished.append(
-                    self._record(name, CheckResult(False, message, timeout))
-                )
-        return finished
+        depend = {name: self._by_name[name].common.depend for name in due}
+        Round(due, depend, self._dependents, self.due_at, hooks).run()
 
-    def _release(
-        self,
-        names: list[str],
-        waiting: dict[str, set[str]],
-        ready: list[str],
-        report: RoundReport,
-    ) -> None:
-        """Account for settled monitors and queue dependents that no longer wait."""
-        for name in names:
-            self._account(name, report)
-            for child in self._dependents.get(name, ()):
-                pending = waiting.get(child)
-                if pending is not None and name in pending:
-                    pending.discard(name)
-                    if not pending:
-                        ready.append(child)
+    def _pause(self, seconds: float) -> None:
+        """Wait for a spread start; a stop request cuts the wait short."""
+        if seconds <= 0:
+            return
+        if self.sleep is not None:
+            self.sleep(seconds)
+        elif self._stop is not None:
+            self._stop.wait(seconds)
+        else:
+            time.sleep(seconds)
 
     def _start(self, name: str) -> Future[Any] | None:
         """Submit ``name``'s check, or settle it at once and return None.
@@ -298,13 +265,12 @@ class Scheduler:
         self._hung.pop(name, None)
         return self.executor.submit(_guarded_check, monitor)
 
-    def _record(self, name: str, result: CheckResult) -> str:
+    def _record(self, name: str, result: CheckResult) -> None:
         tolerance = self._by_name[name].common.tolerance
         self.states[name] = policy.apply_result(
             self.states[name], result, tolerance, self.now()
         )
         self._details[name] = result.details
-        return name
 
     def _account(self, name: str, report: RoundReport) -> None:
         state = self.states[name]
@@ -405,6 +371,7 @@ class Scheduler:
         time the work took; a round that overruns makes the next start at once and
         the missed ticks are skipped (and logged). Returns the number of rounds run.
         """
+        self._stop = stop
         interval = self.config.main.interval.total_seconds()
         next_tick = self.clock()
         count = 0

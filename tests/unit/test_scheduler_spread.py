@@ -94,3 +94,32 @@ def test_spread_dependent_starts_after_its_dependency_and_its_own_offset(clock):
     assert started["m1"] >= started["m4"]
     assert all(started[n] >= offsets[n] for n in started)
     assert len(started) == 6
+
+
+def test_a_released_dependent_does_not_wait_behind_later_monitors(clock):
+    # m5 depends on m0; once m0 is done, m5 (offset 2.5 s) must start at its own
+    # offset, not after m9 (the last batch) as a FIFO queue would make it.
+    starts: list[tuple[str, float]] = []
+    s = scheduler(clock, starts, 10, workers=2, depend={"m5": ("m0",)})
+    offsets = s.start_offsets()
+    s.run_forever(threading.Event(), loops=1)
+    started = dict(starts)
+    assert started["m5"] == offsets["m5"]
+    assert [name for name, _ in starts].index("m5") < [n for n, _ in starts].index("m9")
+
+
+def test_stop_during_a_spread_round_starts_the_rest_at_once(clock):
+    starts: list[tuple[str, float]] = []
+    stop = threading.Event()
+    s = scheduler(clock, starts, 10, workers=2)
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+        if clock.monotonic() - 1000 >= 6:
+            stop.set()
+
+    s.sleep = sleep
+    s.run_forever(stop, loops=5)
+    assert len(starts) == 10  # the round completes, nothing is dropped
+    assert max(t for _, t in starts) == 6.0  # the rest started at once, not at 12 s
+    assert s.round_number == 1

@@ -1,0 +1,134 @@
+"""Execute one round of checks in dependency order, within deadlines.
+
+A monitor starts once its dependencies have settled and its start time has come;
+a check past its deadline is given up on.
+
+Event-driven so that 10,000 monitors cost O(log n) per event: ready monitors sit in
+a heap by start time, completions arrive on a queue, deadlines sit in a heap.
+No I/O here; the scheduler supplies the callbacks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from simplemon.model import CheckResult
+
+
+@dataclass(frozen=True)
+class RoundHooks:
+    """What a round needs from its scheduler."""
+
+    start: Callable[[str], Future[Any] | None]  # None: settled without running
+    record: Callable[[str, CheckResult], None]
+    settled: Callable[[str], None]
+    hung: Callable[[str, Future[Any]], None]
+    timeout_of: Callable[[str], float]  # seconds, plus the margin
+    clock: Callable[[], float]
+    pause: Callable[[float], None]
+    stopping: Callable[[], bool]
+
+
+class Round:
+    """One round's bookkeeping; ``run()`` returns when every due monitor settled."""
+
+    def __init__(
+        self,
+        due: list[str],
+        depend: Mapping[str, tuple[str, ...]],
+        dependents: Mapping[str, list[str]],
+        due_at: Mapping[str, float],
+        hooks: RoundHooks,
+    ) -> None:
+        self.hooks = hooks
+        self.dependents = dependents
+        self.due_at = due_at
+        due_set = set(due)
+        self.order = {name: i for i, name in enumerate(due)}
+        self.waiting = {n: {d for d in depend[n] if d in due_set} for n in due}
+        self.ready: list[tuple[float, int, str]] = []
+        self.running: dict[Future[Any], str] = {}
+        self.deadlines: list[tuple[float, int, Future[Any]]] = []
+        self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        self._seq = itertools.count()
+        for name in due:
+            if not self.waiting[name]:
+                self._push(name)
+
+    def _push(self, name: str) -> None:
+        heapq.heappush(self.ready, (self.due_at.get(name, 0.0), self.order[name], name))
+
+    def run(self) -> None:
+        """Run the round to completion (bounded by every check's deadline)."""
+        while self.ready or self.running:
+            self._start_due()
+            if self.running:
+                self._settle(self._collect())
+            elif self.ready:
+                self.hooks.pause(self.ready[0][0] - self.hooks.clock())
+
+    def _start_due(self) -> None:
+        while self.ready and (
+            self.ready[0][0] <= self.hooks.clock() or self.hooks.stopping()
+        ):
+            _, _, name = heapq.heappop(self.ready)
+            future = self.hooks.start(name)
+            if future is None:
+                self._settle([name])
+                continue
+            # Deadlines use the real clock: they bound real waiting on futures.
+            limit = time.monotonic() + self.hooks.timeout_of(name)
+            self.running[future] = name
+            heapq.heappush(self.deadlines, (limit, next(self._seq), future))
+            future.add_done_callback(self.done.put)
+
+    def _collect(self) -> list[str]:
+        """Wait for results, the next deadline or the next start; return who settled."""
+        self._drop_stale_deadlines()
+        timeout = self.deadlines[0][0] - time.monotonic()
+        if self.ready and not self.hooks.stopping():
+            timeout = min(timeout, self.ready[0][0] - self.hooks.clock())
+        finished: list[str] = []
+        try:
+            future = self.done.get(timeout=max(0.0, timeout))
+            while True:
+                self._finish(future, finished)
+                future = self.done.get_nowait()
+        except queue.Empty:
+            pass
+        now = time.monotonic()
+        while self.deadlines and self.deadlines[0][0] <= now:
+            _, _, future = heapq.heappop(self.deadlines)
+            name = self.running.pop(future, None)
+            if name is not None:
+                self.hooks.hung(name, future)
+                finished.append(name)
+        return finished
+
+    def _finish(self, future: Future[Any], finished: list[str]) -> None:
+        name = self.running.pop(future, None)
+        if name is not None:  # else: it already missed its deadline
+            self.hooks.record(name, future.result())
+            finished.append(name)
+
+    def _drop_stale_deadlines(self) -> None:
+        while self.deadlines and self.deadlines[0][2] not in self.running:
+            heapq.heappop(self.deadlines)
+
+    def _settle(self, names: list[str]) -> None:
+        """Account for settled monitors and queue dependents that no longer wait."""
+        for name in names:
+            self.hooks.settled(name)
+            for child in self.dependents.get(name, ()):
+                pending = self.waiting.get(child)
+                if pending is not None and name in pending:
+                    pending.discard(name)
+                    if not pending:
+                        self._push(child)
