@@ -107,6 +107,10 @@ class MonitorProcess:
         self.ini = ini
         self.folder = ini.parent
         self.stderr_path = self.folder / "stderr.log"
+        # stderr.log is shared by successive processes: this one's part starts here
+        self.log_start = (
+            self.stderr_path.stat().st_size if self.stderr_path.exists() else 0
+        )
         with open(self.stderr_path, "a", encoding="utf-8") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, str(REPO / "monitor.py"), "-f", str(ini), *args],
@@ -137,8 +141,10 @@ class MonitorProcess:
         return self.folder / "simplemon-state.db"
 
     def log(self) -> str:
-        """Return what the process logged so far."""
-        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+        """Return what this process logged so far."""
+        with open(self.stderr_path, "rb") as err:
+            err.seek(self.log_start)
+            return err.read().decode("utf-8", errors="replace")
 
     def rounds(self) -> int:
         """Return the number of the last round the heartbeat logged (0 if none)."""
