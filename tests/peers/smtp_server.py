@@ -174,15 +174,17 @@ def smtp_server(
     tls: Literal["starttls", "implicit", "none"] = "starttls",
     users: dict[str, str] | None = None,
     cert_names: tuple[str, ...] = ("localhost", HOST),
+    port: int | None = None,
 ) -> Iterator[SmtpPeer]:
     """Run an aiosmtpd server on 127.0.0.1 for the duration of the ``with`` block.
 
-    ``cert_names`` are the names the server certificate is issued for.
+    ``cert_names`` are the names the server certificate is issued for; ``port``
+    (default: a free one) lets a test start the server where a client already looks.
     """
     cert, ca_file, other_file = _certificates(tmp_path, cert_names)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(context)
-    peer = SmtpPeer(HOST, free_port(), ca_file, other_file)
+    peer = SmtpPeer(HOST, port or free_port(), ca_file, other_file)
     kwargs: dict[str, Any] = {
         "auth_require_tls": True,
         "auth_required": bool(users),

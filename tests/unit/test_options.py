@@ -66,6 +66,7 @@ def test_duration_units(text, seconds):
 def test_bare_minutes_for_remind():
     assert minutes("5", CTX) == timedelta(minutes=5)
     assert minutes("30s", CTX) == timedelta(seconds=30)
+    assert minutes("0.02", CTX) == timedelta(seconds=1.2)  # fractions of minutes
 
 
 @pytest.mark.parametrize("text", ["ten", "-1", "5 minutes", ""])
