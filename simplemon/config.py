@@ -384,6 +384,8 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
 
 
 def _check_defaults(loader: _Loader, defaults: Mapping[str, RawValue]) -> None:
+    if not defaults:
+        return  # loading every monitor class costs imports the config may not need
     accepted = set(option_keys(MonitorCommon) | IGNORED_MONITOR_KEYS)
     for _, cls in registry.known("monitor"):
         accepted |= option_keys(cls.Options)
