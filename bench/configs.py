@@ -76,8 +76,21 @@ def monitor_sections(kind: str, n: int, t: Targets) -> list[tuple[str, dict[str,
     return out
 
 
-def write(folder: Path, kind: str, n: int, t: Targets, interval: int = 60) -> Path:
-    """Write monitor.ini and monitors.ini into ``folder``; return monitor.ini's path."""
+def write(
+    folder: Path,
+    kind: str,
+    n: int,
+    t: Targets,
+    interval: int = 60,
+    *,
+    smtp_port: int | None = None,
+) -> Path:
+    """Write monitor.ini and monitors.ini into ``folder``; return monitor.ini's path.
+
+    With ``smtp_port`` (ours only: SimpleMonitor's email options differ) every
+    monitor alerts through an email alerter on that loopback port, plaintext, 5 s
+    timeout; the state file starts empty so the first round's failures alert.
+    """
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
@@ -87,7 +100,13 @@ def write(folder: Path, kind: str, n: int, t: Targets, interval: int = 60) -> Pa
         lines.append("")
     (folder / "monitors.ini").write_text("\n".join(lines))
     main = folder / "monitor.ini"
-    main.write_text(
-        f"[monitor]\ninterval = {interval}\nmonitors = {folder / 'monitors.ini'}\n"
-    )
+    text = f"[monitor]\ninterval = {interval}\nmonitors = {folder / 'monitors.ini'}\n"
+    if smtp_port is not None:
+        (folder / "simplemon-state.db").unlink(missing_ok=True)
+        text += (
+            "\n[reporting]\nalerters = mail\n\n[mail]\ntype = email\n"
+            f"host = 127.0.0.1\nport = {smtp_port}\nssl = no\ntimeout = 5\n"
+            "from = monitor@localhost\nto = root@localhost\ngroups = _all\n"
+        )
+    main.write_text(text)
     return main

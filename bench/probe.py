@@ -1,6 +1,8 @@
 """Run simplemon's daemon loop in this process and measure its timing.
 
-``python bench/probe.py monitor.ini SECONDS [--no-spread]`` loads the config, runs
+``python bench/probe.py monitor.ini SECONDS [--no-spread] [--alerting]`` loads the
+config (with ``--alerting`` also the state file, notifier and delivery workers, as
+``monitor.py`` starts them), runs
 Scheduler.run_forever() (the same loop ``python monitor.py`` runs) for SECONDS, and
 prints one JSON line: start lateness (actual start - Scheduler.due_at), round starts,
 overruns, CPU seconds, RSS and thread counts. The only hook is a wrapper around the
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import itertools
 
+from simplemon.cli import start_alerting, stop_alerting
 from simplemon.config import load_config
 from simplemon.pool import WorkerPool
 from simplemon.scheduler import Scheduler
@@ -70,7 +73,14 @@ def main() -> None:
     config = load_config(Path(ini))
     load_seconds = time.perf_counter() - t0
     pool = TimingPool(WorkerPool(32))
-    s = Scheduler(config, executor=pool, max_workers=32)
+    alerting = start_alerting(config) if "--alerting" in sys.argv else None
+    s = Scheduler(
+        config,
+        executor=pool,
+        max_workers=32,
+        observers=[alerting[1]] if alerting else [],
+        states=alerting[1].states if alerting else None,
+    )
     pool.scheduler = s
     if not spread:
         s.start_offsets = dict  # type: ignore[method-assign]
@@ -93,6 +103,11 @@ def main() -> None:
     started = time.monotonic()
     s.run_forever(stop, on_round=on_round)
     wall = time.monotonic() - started
+    outbox = {}
+    if alerting is not None:
+        for row in alerting[0].outbox_status():
+            outbox[row[3]] = outbox.get(row[3], 0) + 1
+        stop_alerting(*alerting)
     cpu1 = os.times()
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     interval = config.main.interval.total_seconds()
@@ -103,6 +118,8 @@ def main() -> None:
         json.dumps(
             {
                 "spread": spread,
+                "alerting": alerting is not None,
+                "outbox": outbox,
                 "monitors": len(config.monitors),
                 "load_seconds": load_seconds,
                 "checks": len(late),

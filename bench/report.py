@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,15 @@ def write(results: dict[str, Any], doc: Path) -> None:
     if probes:
         lines += ["### Daemon runs (bench/probe.py)", ""]
         lines += [*probe_table(probes), ""]
+        for r in probes:
+            if r.get("alerting"):
+                counts = ", ".join(f"{k} {v}" for k, v in sorted(r["outbox"].items()))
+                lines += [
+                    f"{r['name']}: an email alerter on a loopback server that accepts "
+                    f"and never answers (5 s timeout); alert outbox at the end: "
+                    f"{counts or 'empty'}.",
+                    "",
+                ]
     if results.get("sm_period"):
         p = results["sm_period"]
         lines += [
@@ -173,7 +183,8 @@ def write(results: dict[str, Any], doc: Path) -> None:
 
 if __name__ == "__main__":
     here = Path(__file__).resolve().parent
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "out" / "results.json"
     write(
-        json.loads((here / "out" / "results.json").read_text()),
+        json.loads(source.read_text()),
         here.parent / "docs" / "performance.md",
     )

@@ -96,6 +96,13 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float:
 def oneshot(args: argparse.Namespace, t: targets.Targets, out: Path) -> list[dict]:
     """Whole-process ``-1`` runs of both programs, alternating, ``reps`` times."""
     venv = sm_venv() if args.sm_max > 0 else None
+    # pip byte-compiles SimpleMonitor at install; do the same for our tree, or with
+    # PYTHONDONTWRITEBYTECODE set every run of ours would compile every module anew.
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "simplemon", "alerters", "loggers"],
+        cwd=REPO,
+        check=True,
+    )
     rows = []
     for n in args.sizes:
         for kind in args.kinds:
@@ -176,12 +183,25 @@ def probe(  # noqa: PLR0917 - a bench helper, called in three places
     interval: int,
     seconds: float,
     spread: bool = True,
+    smtp: bool = False,
 ) -> dict[str, Any]:
-    """Run our daemon in bench/probe.py and return its timing JSON."""
-    ini = configs.write(out / "cfg" / f"{name}-{n}", kind, n, t, interval=interval)
+    """Run our daemon in bench/probe.py and return its timing JSON.
+
+    ``smtp``: alerts go to an email alerter whose server accepts and never answers.
+    """
+    ini = configs.write(
+        out / "cfg" / f"{name}-{n}",
+        kind,
+        n,
+        t,
+        interval=interval,
+        smtp_port=t.hung_smtp_port if smtp else None,
+    )
     argv = [sys.executable, str(HERE / "probe.py"), str(ini), str(seconds)]
     if not spread:
         argv.append("--no-spread")
+    if smtp:
+        argv.append("--alerting")
     result = subprocess.run(
         argv, capture_output=True, text=True, timeout=seconds + 300, check=False
     )
@@ -286,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             results["isolation"] = [
                 probe(args, t, out, "healthy", healthy, n, 10, args.isolation),
                 probe(args, t, out, "hang", hang, n, 10, args.isolation),
+                probe(
+                    args, t, out, "hung-smtp", hang, n, 10, args.isolation, smtp=True
+                ),
             ]
         if args.sustained:
             n = args.sustained_n

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -57,6 +58,7 @@ class Targets:
     silent_dns_port: int
     refused_port: int
     slow_http_port: int  # same as http_port when nginx has the echo module
+    hung_smtp_port: int = 0  # accepts connections and never says a word
 
     @property
     def url(self) -> str:
@@ -122,12 +124,26 @@ def _start_nginx(prefix: Path, port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
+def _hold_connections(server: socket.socket) -> None:
+    """Accept connections and never answer (a hung SMTP server); ends on close."""
+    held: list[socket.socket] = []
+    with contextlib.suppress(OSError):
+        while len(held) < 10_000:
+            held.append(server.accept()[0])
+    for conn in held:
+        conn.close()
+
+
 @contextlib.contextmanager
 def running(workdir: Path) -> Iterator[Targets]:
     """Start every target, yield their ports, stop them all afterwards."""
     procs: list[subprocess.Popen[bytes]] = []
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind(("127.0.0.1", 0))  # bound, never read: queries time out
+    smtp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    smtp.bind(("127.0.0.1", 0))
+    smtp.listen(128)
+    threading.Thread(target=_hold_connections, args=(smtp,), daemon=True).start()
     try:
         http_port = free_port()
         procs.append(_start_nginx(workdir / "nginx", http_port))
@@ -148,9 +164,13 @@ def running(workdir: Path) -> Iterator[Targets]:
             silent_dns_port=int(silent.getsockname()[1]),
             refused_port=free_port(),
             slow_http_port=slow_port,
+            hung_smtp_port=int(smtp.getsockname()[1]),
         )
     finally:
         silent.close()
+        with contextlib.suppress(OSError):
+            smtp.shutdown(socket.SHUT_RDWR)  # wakes the accept() above
+        smtp.close()
         for p in procs:
             p.terminate()
         for p in procs:

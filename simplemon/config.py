@@ -152,7 +152,7 @@ class _Loader:
         contexts: dict[str, ParseContext] = {}
         for key, raw in items.items():
             texts[key] = self.substitute(raw.text, str(raw.file), name, key)
-            contexts[key] = ParseContext(raw.file.parent)
+            contexts[key] = _context(raw.file)
         files = {str(raw.file) for raw in items.values()} or {str(fallback_file)}
         file = files.pop() if len(files) == 1 else None
         obj, errors = build_options(
@@ -383,7 +383,15 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
     return tuple(result)
 
 
+@functools.lru_cache(maxsize=256)
+def _context(file: Path) -> ParseContext:
+    """Return the parse context of ``file`` (one per file, not one per option)."""
+    return ParseContext(file.parent)
+
+
 def _check_defaults(loader: _Loader, defaults: Mapping[str, RawValue]) -> None:
+    if not defaults:
+        return  # loading every monitor class costs imports the config may not need
     accepted = set(option_keys(MonitorCommon) | IGNORED_MONITOR_KEYS)
     for _, cls in registry.known("monitor"):
         accepted |= option_keys(cls.Options)

@@ -4,12 +4,18 @@ The standard ThreadPoolExecutor joins its workers at interpreter exit, so a sing
 check stuck in a library call past its timeout would stop the monitor from exiting on
 SIGTERM. Here such a thread is abandoned instead; the scheduler already recorded the
 check as failed when its deadline passed.
+
+The pool grows only when work waits and no worker has picked up any for
+``grow_after`` seconds: sub-millisecond checks (tcp, ping on a LAN) are served by a
+couple of threads instead of 32 fighting over the GIL, while slow or hung checks
+still get a new thread within milliseconds each, up to ``max_workers``.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -17,21 +23,31 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _STOP = object()
+#: Workers started at once, before any growth is considered.
+START_WORKERS = 2
+#: Seconds work may wait without any worker taking it before one more is started.
+GROW_AFTER = 0.002
 
 
 class WorkerPool:
     """Run callables on at most ``max_workers`` daemon threads, started on demand."""
 
-    def __init__(self, max_workers: int, name: str = "check") -> None:
+    def __init__(
+        self, max_workers: int, name: str = "check", grow_after: float = GROW_AFTER
+    ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         self.max_workers = max_workers
+        self.grow_after = grow_after
         self._name = name
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._idle = 0
         self._lock = threading.Lock()
         self._closed = False
+        self._progress = time.monotonic()  # when a worker last took an item
+        self._backlog = threading.Event()  # set while the grower should watch
+        self._grower: threading.Thread | None = None
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Queue ``fn(*args)`` and return a Future for its result."""
@@ -40,18 +56,45 @@ class WorkerPool:
             if self._closed:
                 raise RuntimeError("pool is shut down")
             self._queue.put((future, fn, args))
-            if (
-                self._idle < self._queue.qsize()
-                and len(self._threads) < self.max_workers
-            ):
-                thread = threading.Thread(
-                    target=self._work,
-                    name=f"{self._name}-{len(self._threads) + 1}",
-                    daemon=True,
-                )
-                self._threads.append(thread)
-                thread.start()
+            if self._idle < self._queue.qsize():
+                if len(self._threads) < min(START_WORKERS, self.max_workers):
+                    self._start_worker()
+                elif len(self._threads) < self.max_workers:
+                    self._watch_backlog()
         return future
+
+    def _start_worker(self) -> None:
+        """Start one more worker (caller holds the lock)."""
+        thread = threading.Thread(
+            target=self._work,
+            name=f"{self._name}-{len(self._threads) + 1}",
+            daemon=True,
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _watch_backlog(self) -> None:
+        """Wake the grower, starting it on first use (caller holds the lock)."""
+        self._backlog.set()
+        if self._grower is None:
+            self._grower = threading.Thread(
+                target=self._grow, name=f"{self._name}-grow", daemon=True
+            )
+            self._grower.start()
+
+    def _grow(self) -> None:
+        """Add a worker whenever work waited ``grow_after`` with no pick-up."""
+        while True:
+            self._backlog.wait()
+            time.sleep(self.grow_after)
+            with self._lock:
+                if self._closed:
+                    return
+                waiting = self._queue.qsize() > self._idle
+                if not waiting or len(self._threads) >= self.max_workers:
+                    self._backlog.clear()
+                elif time.monotonic() - self._progress >= self.grow_after:
+                    self._start_worker()
 
     def _work(self) -> None:
         while True:
@@ -60,6 +103,7 @@ class WorkerPool:
             item = self._queue.get()
             with self._lock:
                 self._idle -= 1
+                self._progress = time.monotonic()
             if item is _STOP:
                 return
             future, fn, args = item
@@ -79,6 +123,7 @@ class WorkerPool:
         with self._lock:
             self._closed = True
             threads = list(self._threads)
+        self._backlog.set()  # lets the grower see ``_closed`` and end
         for _ in threads:
             self._queue.put(_STOP)
         if timeout > 0:

@@ -6,6 +6,7 @@ form ``dig +short`` prints; the comparison logic is pure and lives in module fun
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections.abc import Iterable, Sequence
@@ -32,7 +33,13 @@ NXDOMAIN = "nxdomain"
 
 def record_type(text: str, ctx: ParseContext) -> str:
     """Parse a DNS record type name such as ``A``, ``mx`` or ``TXT`` (upper-cased)."""
-    name = text.strip().upper()
+    return _record_type(text.strip().upper())
+
+
+# The parsers below are pure and their results immutable; 10,000 monitors usually
+# repeat a few types, names and values, and dnspython's parsing dominated ``-t``.
+@functools.lru_cache(maxsize=1024)
+def _record_type(name: str) -> str:
     try:
         rdtype = dns.rdatatype.from_text(name)
     except dns.exception.DNSException:
@@ -44,7 +51,11 @@ def record_type(text: str, ctx: ParseContext) -> str:
 
 def domain_name(text: str, ctx: ParseContext) -> str:
     """Parse a domain name such as ``www.example.com`` (a trailing dot is optional)."""
-    value = text.strip()
+    return _domain_name(text.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain_name(value: str) -> str:
     try:
         dns.name.from_text(value)
     except dns.exception.DNSException as e:
@@ -104,6 +115,7 @@ def parse_expected(values: Iterable[str], rdtype: str) -> frozenset[dns.rdata.Rd
     return frozenset(_parse_value(value, rdtype) for value in values)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_value(value: str, rdtype: str) -> dns.rdata.Rdata:
     try:
         return _parse_rdata(value, rdtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 from datetime import timedelta
 from http.client import RemoteDisconnected
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
+from simplemon.monitors._http_transport import Watch, Watchdog
 from simplemon.monitors.http import (
     Fetched,
     HttpMonitor,
@@ -290,3 +292,23 @@ def test_http_docs_page_has_the_current_option_table() -> None:
     text = page.read_text(encoding="utf-8")
     inside = text.split("<!-- options:begin -->\n")[1].split("<!-- options:end -->")[0]
     assert inside == option_table(HttpOptions)
+
+
+def test_watchdog_fires_only_unfinished_watches_in_deadline_order():
+    dog = Watchdog()
+    late, early, finished = Watch(0.3, dog), Watch(0.05, dog), Watch(0.01, dog)
+    a, b = socket.socketpair()
+    with a, b:
+        with late:
+            with early:
+                early.add(a)
+                with finished:
+                    pass
+                deadline = time.monotonic() + 5
+                while not early.expired and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert early.expired
+                assert a.recv(1) == b""  # shut down: a blocked recv would wake
+                assert not late.expired
+            time.sleep(0.02)
+        assert not finished.expired

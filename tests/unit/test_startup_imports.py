@@ -1,0 +1,58 @@
+"""Start-up imports only what the configuration uses (start-up cost, issue 5)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Loads the config the way `monitor.py -t` does and prints the heavy libraries loaded.
+PROBE = """
+import sys
+from pathlib import Path
+from simplemon.config import load_config
+load_config(Path(sys.argv[1]))
+heavy = ("requests", "urllib3", "dns", "icmplib", "jinja2")
+print(" ".join(sorted(m for m in heavy if m in sys.modules)))
+"""
+
+
+def loaded_after_config(tmp_path: Path, monitors: str) -> set[str]:
+    (tmp_path / "monitor.ini").write_text("[monitor]\ninterval = 60\n")
+    (tmp_path / "monitors.ini").write_text(monitors)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path / "monitor.ini")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_tcp_only_config_imports_no_http_dns_or_ping_library(tmp_path):
+    loaded = loaded_after_config(
+        tmp_path, "[web]\ntype = tcp\nhost = 127.0.0.1\nport = 80\n"
+    )
+    assert loaded == set()
+
+
+def test_config_imports_the_library_of_each_type_it_uses(tmp_path):
+    loaded = loaded_after_config(
+        tmp_path,
+        "[web]\ntype = http\nurl = http://127.0.0.1/\n"
+        "[box]\ntype = tcp\nhost = 127.0.0.1\nport = 80\n",
+    )
+    assert "requests" in loaded
+    assert "dns" not in loaded
+    assert "icmplib" not in loaded
+
+
+def test_defaults_section_still_checks_keys_against_every_type(tmp_path):
+    # [defaults] validation needs every monitor's options, so it may load them all.
+    loaded = loaded_after_config(
+        tmp_path,
+        "[defaults]\nrecord_type = A\n[box]\ntype = tcp\nhost = 127.0.0.1\nport = 80\n",
+    )
+    assert {"requests", "dns", "icmplib"} <= loaded
