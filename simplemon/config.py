@@ -6,7 +6,6 @@ here does network I/O, so ``--test`` can load a config with no side effects.
 
 from __future__ import annotations
 
-import configparser
 import difflib
 import functools
 import logging
@@ -15,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from simplemon import registry
 from simplemon.common import (
@@ -27,26 +26,21 @@ from simplemon.common import (
     MonitorCommon,
     ReportingOptions,
 )
+from simplemon.depgraph import find_cycle, topological_order
 from simplemon.errors import ConfigError, ConfigErrors
+from simplemon.ini import RawValue, read_ini, substitute_env
 from simplemon.options import ParseContext, build_options, option_keys
 
 log = logging.getLogger(__name__)
 
-_ENV = re.compile(r"%env:([A-Za-z0-9_]+)%")
+T = TypeVar("T")
+
 _NAME = re.compile(r"^[^\s,]+$")
 COMMON: dict[registry.Kind, type[Any]] = {
     "monitor": MonitorCommon,
     "alerter": AlerterCommon,
     "logger": LoggerCommon,
 }
-
-
-@dataclass(frozen=True)
-class RawValue:
-    """One option's text and the file it came from (for errors and relative paths)."""
-
-    text: str
-    file: Path
 
 
 @dataclass(frozen=True)
@@ -89,52 +83,11 @@ class _Loader:
         self.errors: list[ConfigError] = []
         self.warnings: list[str] = []
 
-    # --- reading -------------------------------------------------------------------
-
     def read(self, path: Path) -> dict[str, dict[str, RawValue]]:
-        parser = configparser.ConfigParser(interpolation=None, strict=True)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            self.errors.append(
-                ConfigError(f"cannot read file: {e.strerror}", file=str(path))
-            )
-            return {}
-        except UnicodeDecodeError:
-            self.errors.append(ConfigError("file is not UTF-8 text", file=str(path)))
-            return {}
-        try:
-            parser.read_string(text, source=str(path))
-        except configparser.Error as e:
-            message = " ".join(str(e).split())
-            self.errors.append(
-                ConfigError(f"not a valid INI file: {message}", file=str(path))
-            )
-            return {}
-        sections: dict[str, dict[str, RawValue]] = {}
-        for name in parser.sections():
-            real = self.substitute(name, str(path), name, None)
-            sections[real] = {
-                k: RawValue(v, path) for k, v in parser.items(name, raw=True)
-            }
-        return sections
+        return read_ini(path, self.environ, self.errors)
 
     def substitute(self, text: str, file: str, section: str, key: str | None) -> str:
-        def env(m: re.Match[str]) -> str:
-            var = m.group(1)
-            if var not in self.environ:
-                what = f"'{key}'" if key else "the section name"
-                self.errors.append(
-                    ConfigError(
-                        f"environment variable {var} (used by {what}) is not set",
-                        file=file,
-                        section=section,
-                    )
-                )
-                return m.group(0)
-            return self.environ[var]
-
-        return _ENV.sub(env, text)
+        return substitute_env(text, self.environ, self.errors, file, section, key)
 
     # --- building ------------------------------------------------------------------
 
@@ -284,8 +237,23 @@ def load_config(
     sections = loader.read(main_path)
     if loader.errors:
         raise ConfigErrors(loader.errors)
-    main = _load_main(loader, main_path, sections)
-    reporting = _load_reporting(loader, main_path, sections)
+    main: MainOptions | None = None
+    if "monitor" not in sections:
+        loader.errors.append(
+            ConfigError("missing the [monitor] section", file=str(main_path))
+        )
+    else:
+        main = _load_section(
+            loader,
+            main_path,
+            sections["monitor"],
+            MainOptions,
+            "monitor",
+            IGNORED_MAIN_KEYS,
+        )
+    reporting = _load_section(
+        loader, main_path, sections.get("reporting", {}), ReportingOptions, "reporting"
+    )
     monitors: tuple[PluginConfig, ...] = ()
     if main is not None:
         monitors = _load_monitors(loader, main)
@@ -304,45 +272,26 @@ def load_config(
     return Config(main_path, main, monitors, alerters, loggers, tuple(loader.warnings))
 
 
-def _load_main(
-    loader: _Loader, path: Path, sections: dict[str, dict[str, RawValue]]
-) -> MainOptions | None:
-    items = sections.get("monitor")
-    if items is None:
-        loader.errors.append(
-            ConfigError("missing the [monitor] section", file=str(path))
-        )
-        return None
-    loader.unknown_keys(
-        items, option_keys(MainOptions), IGNORED_MAIN_KEYS, "monitor", "[monitor]"
-    )
-    known = option_keys(MainOptions)
-    main: MainOptions | None = loader.build(
-        MainOptions,
-        "monitor",
+def _load_section(
+    loader: _Loader,
+    path: Path,
+    items: Mapping[str, RawValue],
+    cls: type[T],
+    name: str,
+    ignored: frozenset[str] = frozenset(),
+) -> T | None:
+    """Build one fixed section of monitor.ini ([monitor] or [reporting])."""
+    known = option_keys(cls)
+    loader.unknown_keys(items, known, ignored, name, f"[{name}]")
+    built: T | None = loader.build(
+        cls,
+        name,
         {k: v for k, v in items.items() if k in known},
-        type_name="monitor",
+        type_name=name,
         kind="section",
         fallback_file=path,
     )
-    return main
-
-
-def _load_reporting(
-    loader: _Loader, path: Path, sections: dict[str, dict[str, RawValue]]
-) -> ReportingOptions | None:
-    items = sections.get("reporting", {})
-    known = option_keys(ReportingOptions)
-    loader.unknown_keys(items, known, (), "reporting", "[reporting]")
-    reporting: ReportingOptions | None = loader.build(
-        ReportingOptions,
-        "reporting",
-        {k: v for k, v in items.items() if k in known},
-        type_name="reporting",
-        kind="section",
-        fallback_file=path,
-    )
-    return reporting
+    return built
 
 
 def _read_monitor_files(
@@ -485,48 +434,6 @@ def _check_references(
                 )
 
 
-def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """Return one dependency cycle as a path (first node repeated at the end), or []."""
-    white, grey, black = 0, 1, 2
-    colour = dict.fromkeys(graph, white)
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        colour[node] = grey
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if colour.get(nxt) == grey:
-                return [*stack[stack.index(nxt) :], nxt]
-            if colour.get(nxt) == white:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        colour[node] = black
-        return []
-
-    for node in graph:
-        if colour[node] == white:
-            found = visit(node)
-            if found:
-                return found
-    return []
-
-
 def dependency_order(config: Config) -> list[str]:
     """Return monitor names so that every monitor comes after its dependencies."""
-    done: set[str] = set()
-    order: list[str] = []
-    deps = {m.name: m.common.depend for m in config.monitors}
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        done.add(name)
-        for dep in deps.get(name, ()):
-            visit(dep)
-        order.append(name)
-
-    for m in config.monitors:
-        visit(m.name)
-    return order
+    return topological_order({m.name: m.common.depend for m in config.monitors})

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from simplemon.config import dependency_order, find_cycle, load_config
+from simplemon.config import dependency_order, load_config
+from simplemon.depgraph import find_cycle, topological_order
 from simplemon.errors import ConfigErrors
 
 MAIN = """
@@ -279,3 +280,15 @@ def test_logger_common_options_are_validated(write_ini, tmp_path):
         "Europe/London",
         f"{main}: [file] dateformat = 'unix': expected one of timestamp, iso8601",
     ]
+
+
+def test_long_dependency_chains_need_no_recursion():
+    chain = {f"m{i}": ((f"m{i - 1}",) if i else ()) for i in range(20000)}
+    assert topological_order(dict(reversed(chain.items())))[:3] == ["m0", "m1", "m2"]
+    assert find_cycle(chain) == []
+    chain["m0"] = ("m19999",)
+    assert len(find_cycle(chain)) == 20001
+
+
+def test_topological_order_keeps_file_order_for_independent_monitors():
+    assert topological_order({"b": (), "a": ("c",), "c": ()}) == ["b", "c", "a"]
