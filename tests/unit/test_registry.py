@@ -62,7 +62,18 @@ FORBIDDEN = {
     "http",
     "urllib",
 }
-PURE = ["scheduler", "policy", "model", "dispatch", "alerting", "config", "options"]
+PURE = [
+    "scheduler",
+    "policy",
+    "model",
+    "dispatch",
+    "alerting",
+    "config",
+    "options",
+    "round",
+    "depgraph",
+    "ini",
+]
 
 
 @pytest.mark.parametrize("module", PURE)
