@@ -20,6 +20,8 @@ MONITORS: dict[str, str] = {
     "dns": "simplemon.monitors.dns:DnsMonitor",
     "ping": "simplemon.monitors.ping:PingMonitor",
     "host": "simplemon.monitors.ping:HostMonitor",
+    "http": "simplemon.monitors.http:HttpMonitor",
+    "tcp": "simplemon.monitors.tcp:TcpMonitor",
 }
 
 ALERTERS: dict[str, str] = {

@@ -1,0 +1,318 @@
+"""The ``http`` monitor: fetch a URL and judge its status code and (capped) body.
+
+The timeout is one total deadline for the whole fetch, redirects included (see
+_http_transport for how). Every check opens fresh connections, so a dead server fails.
+Nothing secret (password, header values, URL credentials) reaches messages or logs.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from http.client import RemoteDisconnected
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from urllib3.exceptions import HTTPError
+from urllib3.util.ssl_match_hostname import CertificateError
+
+from simplemon.model import CheckResult
+from simplemon.monitor import Monitor
+from simplemon.monitors._http_transport import Watch, open_session, tls_context
+from simplemon.options import ParseContext, json_object, opt, url
+
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_CHUNK = 64 * 1024
+_MAX_REDIRECTS = 10
+
+
+def json_text(text: str, ctx: ParseContext) -> str:
+    """Accept any JSON document (a request body); return it unchanged."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'expected JSON, e.g. {{"a": 1}} ({e})') from None
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Options of the http monitor (SimpleMonitor 1.15 names, plus ca_file)."""
+
+    url: str = opt(parser=url, help="URL to fetch (http:// or https://)")
+    method: Literal["GET", "POST", "HEAD"] = opt("GET", help="HTTP method")
+    regexp: re.Pattern[str] | None = opt(
+        None, help="regular expression the body must match (searched, not anchored)"
+    )
+    allowed_codes: tuple[int, ...] = opt(
+        (200,), min=100, max=599, help="status codes that count as success"
+    )
+    allow_redirects: bool = opt(True, help="follow redirects (at most 10)")
+    timeout: timedelta = opt(
+        timedelta(seconds=5),
+        min=timedelta(seconds=0.1),
+        help="total deadline for the whole fetch: connect, TLS, redirects and body",
+    )
+    verify_hostname: bool = opt(
+        True,
+        help="check that the certificate is for the URL's host (the chain is checked)",
+    )
+    verify_tls: bool = opt(
+        True, help="verify the server certificate at all; `no` accepts any certificate"
+    )
+    ca_file: Path | None = opt(
+        None,
+        help="PEM file of the CAs to trust (instead of the usual public CAs)",
+    )
+    certfile: Path | None = opt(
+        None, help="client certificate (PEM); may also hold the key"
+    )
+    keyfile: Path | None = opt(
+        None, help="private key of the client certificate (needs certfile)"
+    )
+    username: str | None = opt(None, help="user name for HTTP basic authentication")
+    password: str | None = opt(None, help="password for HTTP basic authentication")
+    headers: dict[str, str] | None = opt(
+        None,
+        parser=json_object,
+        help='extra request headers as a JSON object, e.g. `{"X-A": "b"}`',
+    )
+    data: str | None = opt(None, help="request body sent as is (method POST only)")
+    json_body: str | None = opt(
+        None, key="json", parser=json_text, help="JSON request body (method POST only)"
+    )
+    max_body_bytes: int = opt(
+        1024 * 1024, min=1, help="read at most this many body bytes (for regexp)"
+    )
+
+    def __post_init__(self) -> None:
+        """Reject combinations that cannot work; raises ValueError."""
+        if self.keyfile is not None and self.certfile is None:
+            raise ValueError("keyfile is set but certfile is not")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password must be given together")
+        if self.data is not None and self.json_body is not None:
+            raise ValueError("use either data or json, not both")
+        if (self.data is not None or self.json_body is not None) and (
+            self.method != "POST"
+        ):
+            raise ValueError("data and json are only sent with method = POST")
+        if self.regexp is not None and self.method == "HEAD":
+            raise ValueError("regexp needs a body, which method = HEAD never gets")
+        if self.ca_file is not None and not self.verify_tls:
+            raise ValueError("ca_file has no effect with verify_tls = no")
+        for name, value in (self.headers or {}).items():
+            if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+                raise ValueError(f"invalid header {name!r} in headers")
+
+
+class HttpMonitor(Monitor[HttpOptions]):
+    """Fetch a URL; succeed on an allowed status code and a matching body."""
+
+    type_name = "http"
+    Options = HttpOptions
+
+    def check(self) -> CheckResult:
+        """Fetch the URL once, within the total timeout; never raises for failures."""
+        o = self.options
+        timeout = o.timeout.total_seconds()
+        start = time.monotonic()
+        try:
+            context = tls_context(
+                o.verify_tls, o.verify_hostname, o.ca_file, o.certfile, o.keyfile
+            )
+        except (OSError, ssl.SSLError) as e:
+            return CheckResult(False, _file_error(e), time.monotonic() - start)
+        watch = Watch(timeout)
+        try:
+            with watch, open_session(context, o.verify_hostname, watch) as session:
+                session.max_redirects = _MAX_REDIRECTS
+                fetched = self._fetch(session, start + timeout)
+        except (OSError, HTTPError) as e:  # requests' errors are OSErrors
+            message = failure_message(e, timeout=timeout, expired=watch.expired)
+            return CheckResult(False, message, time.monotonic() - start)
+        duration = time.monotonic() - start
+        if watch.expired:
+            return CheckResult(False, f"timed out after {timeout:g}s", duration)
+        ok, message = judge(o, fetched, duration)
+        return CheckResult(ok, message, duration, fetched.details())
+
+    def _fetch(self, session: requests.Session, deadline: float) -> Fetched:
+        o = self.options
+        remaining = max(deadline - time.monotonic(), 0.001)
+        headers = dict(o.headers or {})
+        body: bytes | None = None
+        if o.json_body is not None:
+            body = o.json_body.encode()
+            if not any(k.lower() == "content-type" for k in headers):
+                headers["Content-Type"] = "application/json"
+        elif o.data is not None:
+            body = o.data.encode()
+        auth = (o.username, o.password) if o.username and o.password else None
+        with session.request(
+            o.method,
+            o.url,
+            headers=headers,
+            data=body,
+            auth=auth,
+            allow_redirects=o.allow_redirects,
+            verify=o.verify_tls,
+            timeout=(remaining, remaining),
+            stream=True,
+        ) as response:
+            data, truncated = _read_capped(response, o.max_body_bytes)
+            return Fetched(
+                status=response.status_code,
+                reason=response.reason or "",
+                text=data.decode(_charset(response), errors="replace"),
+                bytes_read=len(data),
+                truncated=truncated,
+                final_url=redact(response.url),
+                redirects=len(response.history),
+            )
+
+    def describe(self) -> str:
+        """Summarise the check without credentials."""
+        o = self.options
+        codes = "/".join(str(c) for c in o.allowed_codes)
+        text = f"HTTP {o.method} {redact(o.url)} returns {codes} within "
+        text += f"{o.timeout.total_seconds():g}s"
+        if o.regexp is not None:
+            text += f" and matches /{o.regexp.pattern}/"
+        return text
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one fetch produced, for :func:`judge` (no I/O)."""
+
+    status: int
+    reason: str
+    text: str  # the decoded body, at most max_body_bytes of it
+    bytes_read: int = 0
+    truncated: bool = False
+    final_url: str = ""
+    redirects: int = 0
+
+    def details(self) -> dict[str, Any]:
+        """Return the facts worth recording next to the result."""
+        return {
+            "status_code": self.status,
+            "reason": self.reason,
+            "bytes_read": self.bytes_read,
+            "truncated": self.truncated,
+            "url": self.final_url,
+            "redirects": self.redirects,
+        }
+
+
+def judge(options: HttpOptions, fetched: Fetched, duration: float) -> tuple[bool, str]:
+    """Decide success and the message from a completed fetch; pure."""
+    status = f"HTTP {fetched.status} {fetched.reason}".rstrip()
+    if fetched.status not in options.allowed_codes:
+        return False, status
+    if options.regexp is not None and not options.regexp.search(fetched.text):
+        message = f"regexp {options.regexp.pattern!r} not found"
+        if fetched.truncated:
+            message += f" in the first {fetched.bytes_read} bytes"
+        return False, message
+    return True, f"{status} in {duration * 1000:.0f} ms"
+
+
+def failure_message(exc: BaseException, *, timeout: float, expired: bool) -> str:
+    """Turn a requests exception into a short message; pure."""
+    chain = list(_causes(exc))
+    # Not urllib3's TimeoutError: its NewConnectionError (refused…) subclasses it.
+    if expired or any(isinstance(e, (TimeoutError, requests.Timeout)) for e in chain):
+        return f"timed out after {timeout:g}s"
+    for e in chain:
+        if message := _tls_message(e):
+            return message
+    for kind, message in _MESSAGES:
+        if any(isinstance(e, kind) for e in chain):
+            return message
+    for e in chain:
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror[0].lower() + e.strerror[1:]
+    return f"request failed ({type(exc).__name__})"
+
+
+def _tls_message(e: BaseException) -> str | None:
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return f"TLS certificate verify failed: {e.verify_message}"
+    if isinstance(e, CertificateError):
+        return f"TLS certificate verify failed: {e}"
+    if isinstance(e, ssl.SSLError):
+        return "TLS error: " + (e.reason or str(e)).lower().replace("_", " ")
+    return None
+
+
+_MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
+    (socket.gaierror, "cannot resolve the host name"),
+    (ConnectionRefusedError, "connection refused"),
+    (RemoteDisconnected, "server closed the connection without a response"),
+    (ConnectionResetError, "connection reset by the server"),
+    (requests.TooManyRedirects, f"too many redirects (over {_MAX_REDIRECTS})"),
+    (requests.exceptions.ChunkedEncodingError, "response body cut short"),
+    (requests.exceptions.ContentDecodingError, "cannot decode the response body"),
+)
+
+
+def redact(address: str) -> str:
+    """Return the URL with any user:password@ part removed."""
+    parts = urlsplit(address)
+    if "@" not in parts.netloc:
+        return address
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    # requests wraps urllib3 errors in args/.reason, which wrap the OSError as cause.
+    seen: set[int] = set()
+    stack = [exc]
+    while stack and len(seen) < 50:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        linked = [getattr(e, "reason", None), e.__cause__, e.__context__, *e.args]
+        stack.extend(x for x in reversed(linked) if isinstance(x, BaseException))
+
+
+def _read_capped(response: requests.Response, limit: int) -> tuple[bytes, bool]:
+    parts: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=min(_CHUNK, limit)):
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            # Leave the rest unread; closing the response drops the connection.
+            return b"".join(parts)[:limit], True
+    return b"".join(parts), False
+
+
+def _charset(response: requests.Response) -> str:
+    # The declared charset, else UTF-8 (not requests' ISO-8859-1 guess for text/*).
+    match = _CHARSET.search(response.headers.get("content-type", ""))
+    try:
+        return codecs.lookup(match.group(1)).name if match else "utf-8"
+    except LookupError:
+        return "utf-8"
+
+
+def _file_error(e: OSError | ssl.SSLError) -> str:
+    if isinstance(e, ssl.SSLError):  # a file that is there but is not valid PEM
+        reason = (e.reason or str(e)).lower().replace("_", " ")
+        return f"cannot load the TLS files (ca_file, certfile, keyfile): {reason}"
+    return f"cannot read {e.filename}: {e.strerror or e}"

@@ -1,0 +1,302 @@
+"""The http monitor against real HTTP and HTTPS servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simplemon.monitors._http_transport import tls_context
+from simplemon.monitors.http import HttpMonitor, HttpOptions
+from tests.peers.http_server import HttpPeer, Reply, TlsFiles, make_tls
+
+pytestmark = pytest.mark.integration
+
+
+def monitor(url: str, **options: Any) -> HttpMonitor:
+    return HttpMonitor("web", HttpOptions(url=url, **options))
+
+
+@pytest.fixture
+def peer() -> Iterator[HttpPeer]:
+    with HttpPeer() as server:
+        yield server
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> TlsFiles:
+    return make_tls(tmp_path)
+
+
+def test_http_monitor_succeeds_on_200_and_records_time(peer: HttpPeer) -> None:
+    peer.route("/", Reply(200, b"hello"))
+    result = monitor(peer.url("/")).check()
+    assert result.ok
+    assert result.message.startswith("HTTP 200 OK in ")
+    assert result.duration > 0
+    assert result.details["status_code"] == 200
+    assert result.details["bytes_read"] == 5
+
+
+def test_http_monitor_fails_on_unexpected_status(peer: HttpPeer) -> None:
+    peer.route("/", Reply(503, b"down"))
+    result = monitor(peer.url("/")).check()
+    assert not result.ok
+    assert result.message == "HTTP 503 Service Unavailable"
+    assert result.details["status_code"] == 503
+
+
+def test_http_monitor_accepts_listed_allowed_codes(peer: HttpPeer) -> None:
+    peer.route("/", Reply(503, b"down"))
+    assert monitor(peer.url("/"), allowed_codes=(200, 503)).check().ok
+    assert not monitor(peer.url("/nothing"), allowed_codes=(200, 503)).check().ok
+
+
+def test_http_monitor_fails_once_the_server_is_gone(peer: HttpPeer) -> None:
+    peer.route("/", Reply())
+    web = monitor(peer.url("/"))
+    assert web.check().ok
+    peer.stop()
+    result = web.check()
+    assert not result.ok
+    assert result.message == "connection refused"
+
+
+def test_http_monitor_opens_a_fresh_connection_for_every_check(peer: HttpPeer) -> None:
+    peer.route("/", Reply())
+    web = monitor(peer.url("/"))
+    assert web.check().ok
+    assert web.check().ok
+    assert peer.connections == 2
+
+
+def test_http_monitor_matches_regexp_in_body(peer: HttpPeer) -> None:
+    peer.route("/", Reply(200, "<h1>Welcome, Zoë</h1>".encode()))
+    assert monitor(peer.url("/"), regexp=_re(r"Welcome, Zo\u00eb")).check().ok
+    result = monitor(peer.url("/"), regexp=_re("Goodbye")).check()
+    assert not result.ok
+    assert result.message == "regexp 'Goodbye' not found"
+
+
+def test_http_monitor_follows_redirects_unless_told_not_to(peer: HttpPeer) -> None:
+    peer.route("/old", Reply(302, b"", {"Location": "/new"}))
+    peer.route("/new", Reply(200, b"moved here"))
+    followed = monitor(peer.url("/old"), regexp=_re("moved")).check()
+    assert followed.ok
+    assert followed.details["redirects"] == 1
+    assert followed.details["url"] == peer.url("/new")
+    stopped = monitor(peer.url("/old"), allow_redirects=False).check()
+    assert not stopped.ok
+    assert stopped.message == "HTTP 302 Found"
+
+
+def test_http_monitor_gives_up_on_a_redirect_loop(peer: HttpPeer) -> None:
+    peer.route("/loop", Reply(302, b"", {"Location": "/loop"}))
+    result = monitor(peer.url("/loop")).check()
+    assert not result.ok
+    assert result.message == "too many redirects (over 10)"
+
+
+def test_http_monitor_sends_basic_auth(peer: HttpPeer) -> None:
+    peer.route("/", Reply(auth=("ann", "s3cret")))
+    web = monitor(peer.url("/"), username="ann", password="s3cret")  # noqa: S106
+    assert web.check().ok
+    result = monitor(peer.url("/")).check()
+    assert not result.ok
+    assert result.message == "HTTP 401 Unauthorized"
+    assert "s3cret" not in web.describe()
+
+
+def test_http_monitor_sends_configured_headers(peer: HttpPeer) -> None:
+    peer.route("/", Reply())
+    assert monitor(peer.url("/"), headers={"X-Probe": "simplemon"}).check().ok
+    assert peer.requests[0].headers["X-Probe"] == "simplemon"
+
+
+def test_http_monitor_posts_data_and_json(peer: HttpPeer) -> None:
+    peer.route("/", Reply())
+    assert monitor(peer.url("/"), method="POST", data="a=1&b=ü").check().ok
+    assert monitor(peer.url("/"), method="POST", json_body='{"a": [1]}').check().ok
+    form, doc = peer.requests
+    assert (form.method, form.body) == ("POST", "a=1&b=ü".encode())
+    assert doc.headers["Content-Type"] == "application/json"
+    assert json.loads(doc.body) == {"a": [1]}
+
+
+def test_http_monitor_head_reads_no_body(peer: HttpPeer) -> None:
+    peer.route("/", Reply(200, b"x" * 1000))
+    result = monitor(peer.url("/"), method="HEAD").check()
+    assert result.ok
+    assert result.details["bytes_read"] == 0
+    assert peer.requests[0].method == "HEAD"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(200, b"x" * 100, drip=0.2),  # body dripped: each read is quick
+        Reply(200, b"x", head_drip=0.2),  # status line and headers dripped
+        Reply(200, b"x", delay=30),  # nothing at all for a long time
+    ],
+    ids=["body-drip", "head-drip", "silent"],
+)
+def test_http_monitor_timeout_is_a_total_deadline(peer: HttpPeer, reply: Reply) -> None:
+    peer.route("/", reply)
+    started = time.monotonic()
+    result = monitor(peer.url("/"), timeout=timedelta(seconds=0.5)).check()
+    elapsed = time.monotonic() - started
+    assert not result.ok
+    assert result.message == "timed out after 0.5s"
+    # Without a total deadline this takes 30 s or more; the margin absorbs load.
+    assert elapsed < 5
+
+
+def test_http_monitor_caps_the_body_it_reads(peer: HttpPeer) -> None:
+    peer.route("/big", Reply(size=64 * 1024 * 1024))
+    result = monitor(peer.url("/big")).check()
+    assert result.ok
+    assert result.details["bytes_read"] == 1024 * 1024
+    assert result.details["truncated"] is True
+    missed = monitor(peer.url("/big"), regexp=_re("never"), max_body_bytes=1000).check()
+    assert missed.message == "regexp 'never' not found in the first 1000 bytes"
+
+
+def test_http_monitor_closes_its_sockets() -> None:
+    gone = monitor("http://127.0.0.1:1/")
+    gone.check()  # warm-up: lazily created objects do not count
+    before = _open_fds()
+    with HttpPeer() as peer:  # its server-side sockets are all closed on exit
+        peer.route("/", Reply())
+        peer.route("/big", Reply(size=8 * 1024 * 1024))
+        peer.route("/slow", Reply(200, b"x" * 100, drip=0.05))
+        web, big = monitor(peer.url("/")), monitor(peer.url("/big"), max_body_bytes=10)
+        slow = monitor(peer.url("/slow"), timeout=timedelta(seconds=0.1))
+        for _ in range(3):
+            assert web.check().ok
+            assert big.check().ok
+            assert not gone.check().ok
+        assert not slow.check().ok
+    assert _open_fds() == before
+
+
+def test_https_monitor_verifies_against_ca_file(tls: TlsFiles) -> None:
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply(200, b"secure"))
+        result = monitor(peer.url("/"), ca_file=tls.ca_file, regexp=_re("sec")).check()
+    assert result.ok, result.message
+
+
+def test_https_monitor_trusts_only_the_ca_file(tls: TlsFiles) -> None:
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply())
+        for _ in range(2):
+            assert monitor(peer.url("/"), ca_file=tls.ca_file).check().ok
+    # The shared context was not topped up with another CA bundle by requests.
+    context = tls_context(True, True, tls.ca_file, None, None)
+    assert context.cert_store_stats()["x509_ca"] == 1
+
+
+def test_https_monitor_rejects_an_untrusted_certificate(
+    tls: TlsFiles, tmp_path: Path
+) -> None:
+    other = make_tls(_subdir(tmp_path, "other"))
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply())
+        result = monitor(peer.url("/"), ca_file=other.ca_file).check()
+        relaxed = monitor(peer.url("/"), ca_file=other.ca_file, verify_hostname=False)
+        relaxed_result = relaxed.check()
+    assert not result.ok
+    assert result.message.startswith("TLS certificate verify failed: ")
+    assert "issuer" in result.message
+    assert not relaxed_result.ok  # verify_hostname = no still checks the chain
+
+
+def test_https_monitor_hostname_mismatch_obeys_verify_hostname(tmp_path: Path) -> None:
+    tls = make_tls(tmp_path, "localhost")  # the URL says 127.0.0.1
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply())
+        strict = monitor(peer.url("/"), ca_file=tls.ca_file).check()
+        loose = monitor(peer.url("/"), ca_file=tls.ca_file, verify_hostname=False)
+        loose_result = loose.check()
+    assert not strict.ok
+    assert strict.message.startswith("TLS certificate verify failed: ")
+    assert "mismatch" in strict.message
+    assert loose_result.ok, loose_result.message
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_https_monitor_without_verification_accepts_any_certificate(
+    tls: TlsFiles,
+) -> None:
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply())
+        result = monitor(peer.url("/"), verify_tls=False).check()
+    assert result.ok, result.message
+
+
+def test_https_monitor_presents_a_client_certificate(tls: TlsFiles) -> None:
+    certfile, keyfile = tls.client_cert_files()
+    with HttpPeer(tls=tls.server_context(require_client_cert=True)) as peer:
+        peer.route("/", Reply())
+        with_cert = monitor(
+            peer.url("/"), ca_file=tls.ca_file, certfile=certfile, keyfile=keyfile
+        ).check()
+        without = monitor(peer.url("/"), ca_file=tls.ca_file).check()
+    assert with_cert.ok, with_cert.message
+    assert not without.ok
+
+
+def test_https_monitor_reports_a_missing_ca_file(tmp_path: Path) -> None:
+    result = monitor("https://127.0.0.1:1/", ca_file=tmp_path / "nope.pem").check()
+    assert not result.ok
+    assert result.message.startswith(f"cannot read {tmp_path / 'nope.pem'}")
+
+
+def test_https_monitor_reports_a_ca_file_that_is_not_pem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate", encoding="utf-8")
+    result = monitor("https://127.0.0.1:1/", ca_file=bad).check()
+    assert not result.ok
+    assert result.message.startswith("cannot load the TLS files")
+
+
+def test_https_monitor_reports_tls_errors_from_a_plain_server(
+    peer: HttpPeer, tls: TlsFiles
+) -> None:
+    peer.route("/", Reply())
+    url = peer.url("/").replace("http://", "https://")
+    result = monitor(url, ca_file=tls.ca_file).check()
+    assert not result.ok
+    assert result.message.startswith("TLS error: ")
+
+
+def test_http_monitor_reaches_ipv6_loopback() -> None:
+    try:
+        server = HttpPeer(host="::1")
+    except OSError:
+        pytest.skip("IPv6 loopback is not available")
+    with server:
+        server.route("/", Reply())
+        assert monitor(server.url("/")).check().ok
+
+
+def _re(pattern: str) -> Any:
+    import re
+
+    return re.compile(pattern)
+
+
+def _subdir(parent: Path, name: str) -> Path:
+    path = parent / name
+    path.mkdir()
+    return path
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))

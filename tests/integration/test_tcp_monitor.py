@@ -1,0 +1,104 @@
+"""The tcp monitor against real listening sockets on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from simplemon.monitors.tcp import TcpMonitor, TcpOptions
+
+pytestmark = pytest.mark.integration
+
+
+def monitor(host: str, port: int, timeout: float = 2.0) -> TcpMonitor:
+    return TcpMonitor("port", TcpOptions(host, port, timedelta(seconds=timeout)))
+
+
+@contextlib.contextmanager
+def listening(host: str = "127.0.0.1", backlog: int = 8) -> Iterator[socket.socket]:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as server:
+        server.settimeout(5)
+        server.bind((host, 0))
+        server.listen(backlog)
+        yield server
+
+
+def free_port() -> int:
+    with listening() as server:
+        port: int = server.getsockname()[1]
+    return port  # closed again: nothing listens there now
+
+
+def test_tcp_monitor_succeeds_on_an_open_port() -> None:
+    with listening() as server:
+        port = server.getsockname()[1]
+        result = monitor("127.0.0.1", port).check()
+    assert result.ok
+    assert result.message.startswith(f"connected to 127.0.0.1:{port} in ")
+    assert result.details["address"] == f"127.0.0.1:{port}"
+
+
+def test_tcp_monitor_fails_on_a_refused_port() -> None:
+    result = monitor("127.0.0.1", free_port()).check()
+    assert not result.ok
+    assert result.message == "connection refused"
+
+
+def test_tcp_monitor_counts_a_silent_server_as_up_and_hangs_up() -> None:
+    # tcp checks the handshake only: a server that accepts and never speaks is up.
+    with listening() as server:
+        result = monitor("127.0.0.1", server.getsockname()[1]).check()
+        conn, _ = server.accept()
+        with conn:
+            conn.settimeout(5)
+            assert conn.recv(1) == b""  # the monitor closed its end, sending nothing
+    assert result.ok
+
+
+def test_tcp_monitor_reaches_ipv6_loopback() -> None:
+    try:
+        with listening("::1") as server:  # only bind() can raise OSError here
+            port = server.getsockname()[1]
+            plain = monitor("::1", port).check()
+            bracketed = monitor("[::1]", port).check()
+    except OSError:
+        pytest.skip("IPv6 loopback is not available")
+    assert plain.ok
+    assert plain.message.startswith(f"connected to [::1]:{port}")
+    assert bracketed.ok
+
+
+def test_tcp_monitor_times_out_when_the_backlog_is_full() -> None:
+    # A full accept queue makes Linux drop SYNs, so connect() hangs: a real timeout.
+    with listening(backlog=0) as server, contextlib.ExitStack() as stack:
+        address = server.getsockname()
+        for _ in range(8):
+            filler = stack.enter_context(socket.socket())
+            filler.settimeout(0.3)
+            try:
+                filler.connect(address)
+            except TimeoutError:
+                break
+        else:
+            pytest.skip("this kernel never stopped accepting connections")
+        result = monitor("127.0.0.1", address[1], timeout=0.3).check()
+    assert not result.ok
+    assert result.message == "timed out after 0.3s"
+
+
+def test_tcp_monitor_closes_its_sockets() -> None:
+    refused = monitor("127.0.0.1", free_port())
+    with listening() as server:
+        up = monitor("127.0.0.1", server.getsockname()[1])
+        before = len(os.listdir("/proc/self/fd"))
+        for _ in range(5):
+            assert up.check().ok
+            assert not refused.check().ok
+        after = len(os.listdir("/proc/self/fd"))
+    assert after == before

@@ -1,0 +1,292 @@
+"""http monitor: option parsing and errors, and result interpretation (no I/O)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from datetime import timedelta
+from http.client import RemoteDisconnected
+from pathlib import Path
+
+import pytest
+import requests
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
+
+from simplemon.monitors.http import (
+    Fetched,
+    HttpMonitor,
+    HttpOptions,
+    failure_message,
+    judge,
+    redact,
+)
+from simplemon.options import ParseContext, build_options, option_table
+
+BASE = Path("/srv/sm")
+
+
+def build(**items: str) -> tuple[HttpOptions | None, list[str]]:
+    items.setdefault("url", "http://127.0.0.1/")
+    obj, errors = build_options(
+        HttpOptions,
+        items,
+        ParseContext(BASE),
+        file="monitors.ini",
+        section="web",
+        type_name="http",
+    )
+    return obj, [str(e) for e in errors]
+
+
+def parse(**items: str) -> HttpOptions:
+    obj, errors = build(**items)
+    assert not errors
+    assert obj is not None
+    return obj
+
+
+def error(**items: str) -> str:
+    obj, errors = build(**items)
+    assert obj is None
+    assert len(errors) == 1
+    return errors[0]
+
+
+def test_http_options_defaults_match_simplemonitor() -> None:
+    o = parse()
+    assert o.method == "GET"
+    assert o.allowed_codes == (200,)
+    assert o.allow_redirects is True
+    assert o.verify_hostname is True
+    assert o.timeout == timedelta(seconds=5)
+    assert o.regexp is None
+    assert o.max_body_bytes == 1024 * 1024
+
+
+def test_http_options_parse_every_value() -> None:
+    o = parse(
+        method="post",
+        regexp="up|ok",
+        allowed_codes="200, 204",
+        allow_redirects="no",
+        timeout="2.5",
+        verify_hostname="false",
+        ca_file="ca.pem",
+        certfile="/etc/client.pem",
+        keyfile="client.key",
+        username="ann",
+        password="pw",  # noqa: S106
+        headers='{"X-A": "b", "X-N": 1}',
+        json='{"a": 1}',
+    )
+    assert o.method == "POST"
+    assert o.regexp is not None
+    assert o.regexp.search("all ok")
+    assert o.allowed_codes == (200, 204)
+    assert o.allow_redirects is False
+    assert o.timeout == timedelta(seconds=2.5)
+    assert o.verify_hostname is False
+    assert o.ca_file == BASE / "ca.pem"  # relative to the INI file's folder
+    assert o.certfile == Path("/etc/client.pem")
+    assert o.keyfile == BASE / "client.key"
+    assert o.headers == {"X-A": "b", "X-N": "1"}
+    assert o.json_body == '{"a": 1}'
+
+
+def test_http_options_certfile_alone_is_a_combined_pem() -> None:
+    assert parse(certfile="both.pem").keyfile is None
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (
+            {"url": "ftp://x/"},
+            "[web] url = 'ftp://x/': expected an http:// or https://",
+        ),
+        ({"method": "PUT"}, "method = 'PUT': expected one of GET, POST, HEAD"),
+        ({"headers": "{nope"}, "headers = '{nope}': expected a JSON object"),
+        ({"headers": "[1]"}, "headers = '[1]': expected a JSON object"),
+        ({"json": "{a: 1}"}, "json = '{a: 1}': expected JSON"),
+        ({"allowed_codes": "200, 99"}, "allowed_codes = '200, 99': expected at least"),
+        ({"allowed_codes": "ok"}, "expected a whole number"),
+        ({"timeout": "0"}, "timeout = '0': expected at least 0.1s"),
+        ({"regexp": "("}, "regexp = '(': expected a regular expression"),
+        ({"keyfile": "k.pem"}, "keyfile is set but certfile is not"),
+        ({"username": "ann"}, "username and password must be given together"),
+        ({"password": "pw"}, "username and password must be given together"),
+        ({"data": "x"}, "data and json are only sent with method = POST"),
+        ({"method": "POST", "data": "x", "json": "1"}, "either data or json"),
+        ({"method": "HEAD", "regexp": "x"}, "regexp needs a body"),
+        ({"verify_tls": "no", "ca_file": "c"}, "ca_file has no effect"),
+        ({"headers": '{"Bad Name": "x"}'}, "invalid header 'Bad Name'"),
+        ({"headers": '{"X-A": "a\\r\\nB: c"}'}, "invalid header 'X-A'"),
+    ],
+)
+def test_http_options_report_config_errors(
+    items: dict[str, str], expected: str
+) -> None:
+    message = error(**items)
+    assert message.startswith("monitors.ini: [web]")
+    assert expected.replace("{nope}", "{nope") in message
+
+
+def test_http_options_require_url() -> None:
+    obj, errors = build_options(
+        HttpOptions, {}, ParseContext(), file="m.ini", section="web", type_name="http"
+    )
+    assert obj is None
+    assert errors[0].message == "missing required option 'url' for monitor type 'http'"
+
+
+def test_http_option_table_names_the_simplemonitor_keys() -> None:
+    table = option_table(HttpOptions)
+    for key in ("url", "method", "regexp", "allowed_codes", "allow_redirects"):
+        assert f"`{key}`" in table
+    assert "`json`" in table
+    assert "`json_body`" not in table
+
+
+OPTIONS = HttpOptions(url="http://127.0.0.1/", regexp=None)
+
+
+@pytest.mark.parametrize(
+    ("fetched", "options", "ok", "message"),
+    [
+        (Fetched(200, "OK", "hi"), OPTIONS, True, "HTTP 200 OK in 12 ms"),
+        (Fetched(503, "Service Unavailable", ""), OPTIONS, False, None),
+        (Fetched(299, "", ""), OPTIONS, False, "HTTP 299"),
+        (
+            Fetched(301, "Moved", ""),
+            HttpOptions("http://h/", allowed_codes=(301,)),
+            True,
+            "HTTP 301 Moved in 12 ms",
+        ),
+    ],
+)
+def test_judge_compares_status_with_allowed_codes(
+    fetched: Fetched, options: HttpOptions, ok: bool, message: str | None
+) -> None:
+    result = judge(options, fetched, 0.012)
+    assert result[0] is ok
+    assert result[1] == (message or "HTTP 503 Service Unavailable")
+
+
+def test_judge_searches_the_body_for_regexp() -> None:
+    options = parse(regexp="W.lcome")
+    assert judge(options, Fetched(200, "OK", "<p>Welcome</p>"), 0.001)[0]
+    assert judge(options, Fetched(200, "OK", "go away"), 0.001) == (
+        False,
+        "regexp 'W.lcome' not found",
+    )
+    cut = Fetched(200, "OK", "go", bytes_read=2048, truncated=True)
+    assert judge(options, cut, 0.001)[1] == (
+        "regexp 'W.lcome' not found in the first 2048 bytes"
+    )
+
+
+def test_judge_checks_status_before_regexp() -> None:
+    options = parse(regexp="x")
+    assert judge(options, Fetched(500, "Internal Server Error", "x"), 0.1) == (
+        False,
+        "HTTP 500 Internal Server Error",
+    )
+
+
+def wrapped(cause: BaseException) -> requests.ConnectionError:
+    """Build the exception chain requests raises around a socket error."""
+    text = f"Failed to establish a new connection: {cause}"
+    new_conn = NewConnectionError(None, text)  # type: ignore[arg-type]
+    new_conn.__cause__ = cause
+    return requests.ConnectionError(MaxRetryError(None, "/", new_conn))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (
+            wrapped(ConnectionRefusedError(111, "Connection refused")),
+            "connection refused",
+        ),
+        (
+            wrapped(ConnectionResetError(104, "Connection reset by peer")),
+            "connection reset by the server",
+        ),
+        (
+            requests.ConnectionError(RemoteDisconnected("Remote end closed")),
+            "server closed the connection without a response",
+        ),
+        (wrapped(OSError(101, "Network is unreachable")), "network is unreachable"),
+        (requests.ReadTimeout("read timed out"), "timed out after 5s"),
+        (wrapped(TimeoutError("timed out")), "timed out after 5s"),
+        (requests.TooManyRedirects("x"), "too many redirects (over 10)"),
+        (requests.exceptions.ChunkedEncodingError("x"), "response body cut short"),
+        (requests.RequestException("odd"), "request failed (RequestException)"),
+    ],
+)
+def test_failure_message_names_the_cause(exc: BaseException, expected: str) -> None:
+    assert failure_message(exc, timeout=5, expired=False) == expected
+
+
+def test_failure_message_says_cannot_resolve_for_dns_errors() -> None:
+    gai = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    error = NameResolutionError("web.invalid", None, gai)  # type: ignore[arg-type]
+    error.__cause__ = gai
+    exc = requests.ConnectionError(MaxRetryError(None, "/", error))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "cannot resolve the host name"
+    )
+
+
+def test_failure_message_prefers_the_deadline_when_the_watchdog_fired() -> None:
+    exc = wrapped(ConnectionResetError(104, "reset"))
+    assert failure_message(exc, timeout=1.5, expired=True) == "timed out after 1.5s"
+
+
+def test_failure_message_quotes_the_certificate_problem() -> None:
+    verify = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    verify.verify_message = "certificate has expired"
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", verify))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS certificate verify failed: certificate has expired"
+    )
+
+
+def test_failure_message_reports_other_tls_errors_by_reason() -> None:
+    tls = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
+    tls.reason = "WRONG_VERSION_NUMBER"
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS error: wrong version number"
+    )
+
+
+def test_redact_hides_credentials_in_urls() -> None:
+    assert redact("https://ann:pw@h.test:8443/x?q=1") == "https://***@h.test:8443/x?q=1"
+    assert redact("http://h.test/a@b") == "http://h.test/a@b"
+
+
+def test_describe_summarises_without_secrets() -> None:
+    web = HttpMonitor(
+        "web",
+        parse(
+            url="http://ann:hunter2@127.0.0.1:8080/",
+            regexp="ok",
+            allowed_codes="200,204",
+            username="bob",
+            password="hunter3",  # noqa: S106
+            headers='{"Authorization": "Bearer hunter4"}',
+        ),
+    )
+    text = web.describe()
+    assert text == (
+        "HTTP GET http://***@127.0.0.1:8080/ returns 200/204 within 5s and matches /ok/"
+    )
+    assert web.timeout_seconds() == 5.0
+
+
+def test_http_docs_page_has_the_current_option_table() -> None:
+    page = Path(__file__).resolve().parents[3] / "docs" / "monitors" / "http.md"
+    text = page.read_text(encoding="utf-8")
+    inside = text.split("<!-- options:begin -->\n")[1].split("<!-- options:end -->")[0]
+    assert inside == option_table(HttpOptions)
