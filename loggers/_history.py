@@ -29,6 +29,10 @@ _COUNT = (
     "successes = successes + excluded.successes"
 )
 _RECENT = "INSERT OR REPLACE INTO history_recent VALUES (?, ?, ?, ?)"
+_CURRENT = (
+    "SELECT monitor_name, checks, successes FROM history_hourly "
+    "WHERE monitor_host = ? AND hour = ?"
+)
 # One scan gives every window: the CASE picks which hours each sum counts. The
 # query is built from constants only; values are bound parameters.
 _SUMS = (
@@ -44,6 +48,8 @@ _SUMS = (
 
 Sample = tuple[int, bool, float | None]  # (unix time, ok, duration in ms)
 Counts = list[int]  # checks, successes per window, flattened
+# Per monitor: (last counted check time, samples, their JSON text or None if unknown).
+_Cached = tuple[float, list[Sample], str | None]
 
 
 @dataclass
@@ -54,8 +60,25 @@ class MonitorHistory:
     samples: list[Sample] = field(default_factory=list)
 
 
-def _add(total: Counts, part: Counts) -> Counts:
-    return [a + b for a, b in zip(total, part, strict=True)]
+def _sample_json(sample: Sample) -> str:
+    """Return ``json.dumps`` of one sample as a list, without its per-call cost."""
+    t, ok, ms = sample
+    return f"[{t}, {1 if ok else 0}, {'null' if ms is None else repr(float(ms))}]"
+
+
+def _samples_json(old: str | None, samples: list[Sample], dropped: int) -> str:
+    """Return the JSON of ``samples``, reusing ``old`` (before the append) if known.
+
+    Appending one sample (and dropping at most the oldest) is a string splice, so a
+    round does not re-encode every monitor's whole list.
+    """
+    new = _sample_json(samples[-1])
+    if old is None or dropped > 1 or len(samples) == 1:
+        return "[" + ", ".join(map(_sample_json, samples)) + "]"
+    body = old[1:-1]
+    if dropped:
+        body = body[body.index("], [") + 3 :]
+    return f"[{body}, {new}]"
 
 
 class History:
@@ -64,7 +87,7 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
-        self._samples: dict[str, tuple[float, list[Sample]]] = {}
+        self._samples: dict[str, _Cached] = {}
         self._boundary: int | None = None  # first hour not in _completed
         self._completed: dict[str, Counts] = {}
 
@@ -81,57 +104,77 @@ class History:
                 self._conn = connect(self.path)
             with transaction(self._conn) as conn:
                 self._load_samples(conn, host)
-                for monitor in snapshot.monitors:
-                    self._count(conn, host, monitor)
+                counts, recents = self._count(host, snapshot.monitors)
+                conn.executemany(_COUNT, counts)
+                conn.executemany(_RECENT, recents)
                 if self._boundary != hour:
                     self._roll(conn, host, hour)
-                recent = self._sums(conn, host, hour, self._boundary or hour, hour + 1)
+                current = {
+                    name: (checks, successes)
+                    for name, checks, successes in conn.execute(_CURRENT, (host, hour))
+                }
         except sqlite3.Error as e:
             # The transaction was rolled back: forget what we cached from it.
             self._samples.clear()
             self._boundary = None
             raise DeliveryError(f"cannot update history {self.path}: {e}") from e
-        zero = [0] * (2 * len(WINDOWS))
         return {
             m.name: self._figures(
-                _add(self._completed.get(m.name, zero), recent.get(m.name, zero)),
-                self._samples.get(m.name, (0.0, []))[1],
+                self._completed.get(m.name),
+                current.get(m.name, (0, 0)),
+                self._samples.get(m.name, (0.0, [], None))[1],
             )
             for m in snapshot.monitors
         }
 
     def _load_samples(self, conn: sqlite3.Connection, host: str) -> None:
+        """Re-read the samples another writer changed since we last looked."""
+        changed = {
+            name
+            for name, last_counted in conn.execute(
+                "SELECT monitor_name, last_counted FROM history_recent "
+                "WHERE monitor_host = ?",
+                (host,),
+            )
+            if self._samples.get(name, (None,))[0] != last_counted
+        }
+        if not changed:  # the usual case: we are the only writer
+            return
         rows = conn.execute(
             "SELECT monitor_name, last_counted, samples FROM history_recent "
             "WHERE monitor_host = ?",
             (host,),
         )
         for name, last_counted, text in rows:
-            cached = self._samples.get(name)
-            # Parse only what another writer changed since we last looked.
-            if cached is None or cached[0] != last_counted:
+            if name in changed:
                 samples = [(int(t), bool(ok), ms) for t, ok, ms in json.loads(text)]
-                self._samples[name] = (last_counted, samples)
+                self._samples[name] = (last_counted, samples, None)
 
-    def _count(self, conn: sqlite3.Connection, host: str, m: MonitorSnapshot) -> None:
-        state = m.state
-        if state.status not in _CHECKED or state.last_checked_at is None:
-            return
-        when = state.last_checked_at.timestamp()
-        last_counted, samples = self._samples.get(m.name, (0.0, []))
-        if when <= last_counted:
-            return
-        ok = state.status is Status.OK
-        conn.execute(_COUNT, (host, int(when) // 3600, m.name, int(ok)))
-        ms = (
-            None if state.last_duration is None else round(state.last_duration * 1e3, 1)
-        )
-        samples = [*samples, (int(when), ok, ms)][-SAMPLES:]
-        conn.execute(
-            _RECENT,
-            (host, m.name, when, json.dumps([[t, int(o), d] for t, o, d in samples])),
-        )
-        self._samples[m.name] = (when, samples)
+    def _count(
+        self, host: str, monitors: tuple[MonitorSnapshot, ...]
+    ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        """Return the hourly-count and recent-sample rows for checks not yet counted."""
+        counts: list[tuple[object, ...]] = []
+        recents: list[tuple[object, ...]] = []
+        for m in monitors:
+            state = m.state
+            if state.status not in _CHECKED or state.last_checked_at is None:
+                continue
+            when = state.last_checked_at.timestamp()
+            last_counted, samples, text = self._samples.get(m.name, (0.0, [], None))
+            if when <= last_counted:
+                continue
+            ok = state.status is Status.OK
+            counts.append((host, int(when) // 3600, m.name, int(ok)))
+            seconds = state.last_duration
+            ms = None if seconds is None else round(seconds * 1e3, 1)
+            grown = [*samples, (int(when), ok, ms)]
+            dropped = max(0, len(grown) - SAMPLES)
+            samples = grown[dropped:]
+            text = _samples_json(text, samples, dropped)
+            recents.append((host, m.name, when, text))
+            self._samples[m.name] = (when, samples, text)
+        return counts, recents
 
     def _roll(self, conn: sqlite3.Connection, host: str, hour: int) -> None:
         """Start a new hour: prune expired counts and re-sum the completed hours."""
@@ -155,10 +198,17 @@ class History:
         }
 
     @staticmethod
-    def _figures(counts: Counts, samples: list[Sample]) -> MonitorHistory:
+    def _figures(
+        completed: Counts | None, current: tuple[int, int], samples: list[Sample]
+    ) -> MonitorHistory:
+        """Add the current hour to each window's completed hours; None if no checks."""
+        checks_now, successes_now = current
         availability: dict[str, float | None] = {}
         for i, (label, _) in enumerate(WINDOWS):
-            checks, successes = counts[2 * i], counts[2 * i + 1]
+            checks, successes = checks_now, successes_now
+            if completed is not None:
+                checks += completed[2 * i]
+                successes += completed[2 * i + 1]
             availability[label] = successes / checks if checks else None
         return MonitorHistory(availability, samples)
 

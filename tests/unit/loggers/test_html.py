@@ -1,11 +1,13 @@
+import json
 import re
+import sqlite3
 import stat
 import sys
 from datetime import timedelta
 
 import pytest
 
-from loggers._history import History
+from loggers._history import SAMPLES, History
 from loggers._status import format_age, format_percent, status_view
 from loggers.html import HtmlLogger, HtmlOptions
 from simplemon.errors import DeliveryError
@@ -197,3 +199,30 @@ def test_percent_never_rounds_up_to_100(value, text):
 )
 def test_ages_are_compact(seconds, text):
     assert format_age(seconds) == text
+
+
+def test_history_keeps_the_last_samples_as_plain_json_across_restarts(tmp_path):
+    path = tmp_path / "h.db"
+    history = History(path)
+    durations = [None if i % 7 == 3 else 0.001 * i for i in range(SAMPLES + 5)]
+    for i, seconds in enumerate(durations):
+        if i == 10:  # a restart: the next append starts from the stored text
+            history.close()
+            history = History(path)
+        status = Status.FAILING if i % 5 == 0 else Status.OK
+        web = later(monitor("web", duration=seconds), i * 60, status=status)
+        figures = history.record(snapshot(web, at=T0 + timedelta(minutes=i)))
+    history.close()
+    expected = [
+        [int((T0 + timedelta(minutes=i)).timestamp()), int(i % 5 != 0), ms]
+        for i, ms in enumerate(
+            None if s is None else round(s * 1e3, 1) for s in durations
+        )
+    ][-SAMPLES:]
+    with sqlite3.connect(path) as conn:
+        (text,) = conn.execute("SELECT samples FROM history_recent").fetchone()
+    conn.close()
+    assert text == json.dumps(expected)
+    assert [list(s) for s in figures["web"].samples] == [
+        [t, bool(ok), ms] for t, ok, ms in expected
+    ]
