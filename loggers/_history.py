@@ -48,8 +48,6 @@ _SUMS = (
 
 Sample = tuple[int, bool, float | None]  # (unix time, ok, duration in ms)
 Counts = list[int]  # checks, successes per window, flattened
-# Per monitor: (last counted check time, samples, their JSON text or None if unknown).
-_Cached = tuple[float, list[Sample], str | None]
 
 
 @dataclass
@@ -87,7 +85,13 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
-        self._samples: dict[str, _Cached] = {}
+        # Per monitor: last counted check time, samples, their JSON (None: unknown).
+        # Three flat dicts rather than one of tuples: fewer objects for the cyclic
+        # garbage collector to scan after every round.
+        self._counted: dict[str, float] = {}
+        self._samples: dict[str, list[Sample]] = {}
+        self._json: dict[str, str | None] = {}
+        self._data_version: int | None = None  # others' commits change it
         self._boundary: int | None = None  # first hour not in _completed
         self._completed: dict[str, Counts] = {}
 
@@ -115,20 +119,29 @@ class History:
                 }
         except sqlite3.Error as e:
             # The transaction was rolled back: forget what we cached from it.
+            self._counted.clear()
             self._samples.clear()
+            self._json.clear()
             self._boundary = None
+            self._data_version = None
             raise DeliveryError(f"cannot update history {self.path}: {e}") from e
         return {
             m.name: self._figures(
                 self._completed.get(m.name),
                 current.get(m.name, (0, 0)),
-                self._samples.get(m.name, (0.0, [], None))[1],
+                self._samples.get(m.name, []),
             )
             for m in snapshot.monitors
         }
 
     def _load_samples(self, conn: sqlite3.Connection, host: str) -> None:
         """Re-read the samples another writer changed since we last looked."""
+        # Inside our write transaction; between two of our transactions only other
+        # connections can commit, and only their commits change data_version.
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        if version == self._data_version:
+            return  # the usual case: we are the only writer
+        self._data_version = version
         changed = {
             name
             for name, last_counted in conn.execute(
@@ -136,9 +149,9 @@ class History:
                 "WHERE monitor_host = ?",
                 (host,),
             )
-            if self._samples.get(name, (None,))[0] != last_counted
+            if self._counted.get(name) != last_counted
         }
-        if not changed:  # the usual case: we are the only writer
+        if not changed:
             return
         rows = conn.execute(
             "SELECT monitor_name, last_counted, samples FROM history_recent "
@@ -148,7 +161,9 @@ class History:
         for name, last_counted, text in rows:
             if name in changed:
                 samples = [(int(t), bool(ok), ms) for t, ok, ms in json.loads(text)]
-                self._samples[name] = (last_counted, samples, None)
+                self._counted[name] = last_counted
+                self._samples[name] = samples
+                self._json[name] = None
 
     def _count(
         self, host: str, monitors: tuple[MonitorSnapshot, ...]
@@ -161,19 +176,21 @@ class History:
             if state.status not in _CHECKED or state.last_checked_at is None:
                 continue
             when = state.last_checked_at.timestamp()
-            last_counted, samples, text = self._samples.get(m.name, (0.0, [], None))
-            if when <= last_counted:
+            if when <= self._counted.get(m.name, 0.0):
                 continue
             ok = state.status is Status.OK
             counts.append((host, int(when) // 3600, m.name, int(ok)))
             seconds = state.last_duration
             ms = None if seconds is None else round(seconds * 1e3, 1)
-            grown = [*samples, (int(when), ok, ms)]
-            dropped = max(0, len(grown) - SAMPLES)
-            samples = grown[dropped:]
-            text = _samples_json(text, samples, dropped)
+            samples = [*self._samples.get(m.name, ()), (int(when), ok, ms)]
+            dropped = max(0, len(samples) - SAMPLES)
+            if dropped:
+                del samples[:dropped]
+            text = _samples_json(self._json.get(m.name), samples, dropped)
             recents.append((host, m.name, when, text))
-            self._samples[m.name] = (when, samples, text)
+            self._counted[m.name] = when
+            self._samples[m.name] = samples
+            self._json[m.name] = text
         return counts, recents
 
     def _roll(self, conn: sqlite3.Connection, host: str, hour: int) -> None:

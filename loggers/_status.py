@@ -226,7 +226,8 @@ def paused_gc() -> Iterator[None]:
     A round allocates hundreds of thousands of short-lived, acyclic objects; with a
     large heap the collector's passes cost more than the work itself (measured: 0.5 s
     of 1.1 s at 10,000 monitors). Reference counting still frees everything; cycles,
-    if any, are collected after the block.
+    if any, are collected after the block. Drop big temporaries inside the block:
+    whatever is still alive at its end is scanned once by the next collection.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -16,7 +16,8 @@ from typing import Literal
 import jinja2
 
 from loggers._history import WINDOWS, History
-from loggers._page import PageRows, sparkline_svg
+from loggers._page import PageRows
+from loggers._sparkline import sparkline_svg
 from loggers._status import (
     STATES,
     StatusView,
@@ -127,8 +128,8 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
     def write(self, snapshot: Snapshot) -> None:
         """Update history, render and replace the page, then run upload_command."""
         with paused_gc():
-            view = status_view(snapshot, self.history.record(snapshot))
-            page = self.render(view)
+            # One expression: the view is freed before the collector resumes.
+            page = self.render(status_view(snapshot, self.history.record(snapshot)))
         target = self.options.folder / self.options.filename
         try:
             self.options.folder.mkdir(parents=True, exist_ok=True)

@@ -106,8 +106,10 @@ class JsonLogger(ResultLogger[JsonOptions]):
     def write(self, snapshot: Snapshot) -> None:
         """Update history and replace the JSON file."""
         with paused_gc():
-            view = status_view(snapshot, self.history.record(snapshot))
-            text = json.dumps(document(view), indent=2, ensure_ascii=False)
+            # One expression: the view is freed before the collector resumes.
+            view = document(status_view(snapshot, self.history.record(snapshot)))
+            text = json.dumps(view, indent=2, ensure_ascii=False)
+            del view
         try:
             self.options.filename.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.options.filename, text + "\n")

@@ -226,3 +226,24 @@ def test_history_keeps_the_last_samples_as_plain_json_across_restarts(tmp_path):
     assert [list(s) for s in figures["web"].samples] == [
         [t, bool(ok), ms] for t, ok, ms in expected
     ]
+
+
+def test_html_escapes_every_monitor_text_in_the_rows(tmp_path):
+    snap = snapshot(
+        monitor(
+            f"n{HOSTILE}",
+            Status.FAILED,
+            message=f"m{HOSTILE}",
+            description=f"d{HOSTILE}",
+            type_name=f"t{HOSTILE}",
+            failure_doc=f"f{HOSTILE}",
+        ),
+        monitor("link", Status.FAILED, failure_doc=f'https://x.invalid/"{HOSTILE}'),
+    )
+    page = page_of(tmp_path, snap)
+    assert HOSTILE not in page
+    assert page.count("<script>") == 1  # only the page's own stale-page check
+    assert "<img" not in page
+    for prefix in ("n", "m", "d", "t", "f"):
+        assert f"{prefix}&lt;script&gt;" in page
+    assert 'href="https://x.invalid/&#34;&lt;script&gt;' in page
