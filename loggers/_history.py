@@ -48,6 +48,7 @@ _SUMS = (
 
 Sample = tuple[int, bool, float | None]  # (unix time, ok, duration in ms)
 Counts = list[int]  # checks, successes per window, flattened
+CountRow = tuple[str, int, str, int]  # host, hour, monitor, success (0 or 1)
 
 
 @dataclass
@@ -94,6 +95,10 @@ class History:
         self._data_version: int | None = None  # others' commits change it
         self._boundary: int | None = None  # first hour not in _completed
         self._completed: dict[str, Counts] = {}
+        # This hour's checks and successes per monitor, kept up to date in memory
+        # while no other connection writes (re-read when one does).
+        self._hour_checks: dict[str, int] = {}
+        self._hour_successes: dict[str, int] = {}
 
     def record(self, snapshot: Snapshot) -> dict[str, MonitorHistory]:
         """Count this round's checks and return every monitor's history figures.
@@ -107,40 +112,39 @@ class History:
             if self._conn is None:
                 self._conn = connect(self.path)
             with transaction(self._conn) as conn:
-                self._load_samples(conn, host)
+                shared = self._load_samples(conn, host)
                 counts, recents = self._count(host, snapshot.monitors)
                 conn.executemany(_COUNT, counts)
                 conn.executemany(_RECENT, recents)
                 if self._boundary != hour:
                     self._roll(conn, host, hour)
-                current = {
-                    name: (checks, successes)
-                    for name, checks, successes in conn.execute(_CURRENT, (host, hour))
-                }
+                    shared = True
+                self._count_hour(conn, host, hour, counts, reread=shared)
         except sqlite3.Error as e:
             # The transaction was rolled back: forget what we cached from it.
             self._counted.clear()
             self._samples.clear()
             self._json.clear()
-            self._boundary = None
+            self._boundary = None  # also re-reads this hour's counts
             self._data_version = None
             raise DeliveryError(f"cannot update history {self.path}: {e}") from e
         return {
             m.name: self._figures(
                 self._completed.get(m.name),
-                current.get(m.name, (0, 0)),
+                self._hour_checks.get(m.name, 0),
+                self._hour_successes.get(m.name, 0),
                 self._samples.get(m.name, []),
             )
             for m in snapshot.monitors
         }
 
-    def _load_samples(self, conn: sqlite3.Connection, host: str) -> None:
-        """Re-read the samples another writer changed since we last looked."""
+    def _load_samples(self, conn: sqlite3.Connection, host: str) -> bool:
+        """Re-read the samples another writer changed; False if none could have."""
         # Inside our write transaction; between two of our transactions only other
         # connections can commit, and only their commits change data_version.
         (version,) = conn.execute("PRAGMA data_version").fetchone()
         if version == self._data_version:
-            return  # the usual case: we are the only writer
+            return False  # the usual case: we are the only writer
         self._data_version = version
         changed = {
             name
@@ -152,7 +156,7 @@ class History:
             if self._counted.get(name) != last_counted
         }
         if not changed:
-            return
+            return True
         rows = conn.execute(
             "SELECT monitor_name, last_counted, samples FROM history_recent "
             "WHERE monitor_host = ?",
@@ -164,12 +168,35 @@ class History:
                 self._counted[name] = last_counted
                 self._samples[name] = samples
                 self._json[name] = None
+        return True
+
+    def _count_hour(
+        self,
+        conn: sqlite3.Connection,
+        host: str,
+        hour: int,
+        counts: list[CountRow],
+        *,
+        reread: bool,
+    ) -> None:
+        """Bring this hour's per-monitor counts up to date (after ``counts``)."""
+        if reread:
+            self._hour_checks, self._hour_successes = {}, {}
+            for name, checks, successes in conn.execute(_CURRENT, (host, hour)):
+                self._hour_checks[name] = checks
+                self._hour_successes[name] = successes
+            return
+        for _, counted_hour, name, ok in counts:
+            # A check from the previous hour was added to that hour, as in SQLite.
+            if counted_hour == hour:
+                self._hour_checks[name] = self._hour_checks.get(name, 0) + 1
+                self._hour_successes[name] = self._hour_successes.get(name, 0) + ok
 
     def _count(
         self, host: str, monitors: tuple[MonitorSnapshot, ...]
-    ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    ) -> tuple[list[CountRow], list[tuple[object, ...]]]:
         """Return the hourly-count and recent-sample rows for checks not yet counted."""
-        counts: list[tuple[object, ...]] = []
+        counts: list[CountRow] = []
         recents: list[tuple[object, ...]] = []
         for m in monitors:
             state = m.state
@@ -216,10 +243,12 @@ class History:
 
     @staticmethod
     def _figures(
-        completed: Counts | None, current: tuple[int, int], samples: list[Sample]
+        completed: Counts | None,
+        checks_now: int,
+        successes_now: int,
+        samples: list[Sample],
     ) -> MonitorHistory:
         """Add the current hour to each window's completed hours; None if no checks."""
-        checks_now, successes_now = current
         availability: dict[str, float | None] = {}
         for i, (label, _) in enumerate(WINDOWS):
             checks, successes = checks_now, successes_now

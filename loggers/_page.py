@@ -14,10 +14,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from loggers._history import WINDOWS
 from loggers._sparkline import Sparklines
 from loggers._status import (
     NO_DATA,
+    STATES,
     MonitorView,
     StatusView,
     format_age,
@@ -25,7 +25,7 @@ from loggers._status import (
     format_percent,
 )
 
-_WINDOW_LABELS = [label for label, _ in WINDOWS]
+_LABELS = {key: (label, symbol) for key, label, symbol in STATES}
 
 
 class _Memo:
@@ -54,14 +54,14 @@ class _Memo:
 class PageRows:
     """Build the table rows of the status page; caches carry over between rounds.
 
-    What rarely changes (a monitor's name cell, its message, its availability cells,
-    times) is formatted once and reused while its inputs stay the same.
+    What rarely changes (a row's state and name cells, its message, availability
+    cells, times) is formatted once and reused while its inputs stay the same.
     """
 
     def __init__(self, tz: str) -> None:
         self.tz = tz
         self.sparklines = Sparklines()
-        self._names = _Memo(_name_cell)
+        self._heads = _Memo(_head)
         self._messages = _Memo(escape)
         self._windows = _Memo(_window_cells)
         self._times = _Memo(self._time_tag)
@@ -71,15 +71,13 @@ class PageRows:
         parts: list[str] = []
         for m in view.monitors:
             self._row(m, view.generated_at, parts)
-        for memo in (self._names, self._messages, self._windows, self._times):
+        for memo in (self._heads, self._messages, self._windows, self._times):
             memo.end_round()
         self.sparklines.end_round()
         return Markup("".join(parts))  # noqa: S704 - every monitor text is escaped
 
     def _row(self, m: MonitorView, now: datetime, parts: list[str]) -> None:
         """Append one monitor's row to ``parts`` (joined once: no per-row copies)."""
-        state = m.state
-        detail = f'<span class="detail">{escape(m.detail)}</span>' if m.detail else ""
         since = NO_DATA
         if m.since is not None:
             tag = self._times.get(m.since)
@@ -90,10 +88,7 @@ class PageRows:
         response = NO_DATA if m.duration_ms is None else f"{m.duration_ms:.0f} ms"
         # Cells carry no classes or labels: the stylesheet styles them by column.
         parts += (
-            f'<tr class="row-{state}" data-monitor="{escape(m.name)}" '
-            f'data-state="{state}"><td><span class="state s-{state}">{m.symbol} '
-            f"{m.label}</span>{detail}</td>",
-            self._names.get(_name_key(m)),
+            self._heads.get(_head_key(m)),
             f"<td>{since}</td><td>{m.virtual_fail_count}</td><td>",
             self._messages.get(m.message),
             f"</td><td>{checked}</td><td>{response}",
@@ -108,21 +103,40 @@ class PageRows:
         return f'<time datetime="{moment.isoformat()}" title="{title}">'
 
 
-def _name_key(m: MonitorView) -> tuple[str, str, str, str | None, str | None]:
-    return (m.name, m.description, m.type_name, m.failure_doc, m.failure_link)
+# What a row starts with, and what it depends on (all but state: monitor texts).
+HeadKey = tuple[str, str, str, str, str, str | None, str | None]
 
 
-def _name_cell(key: tuple[str, str, str, str | None, str | None]) -> str:
-    name, description, type_name, failure_doc, failure_link = key
+def _head_key(m: MonitorView) -> HeadKey:
+    return (
+        m.name,
+        m.state,
+        m.detail,
+        m.description,
+        m.type_name,
+        m.failure_doc,
+        m.failure_link,
+    )
+
+
+def _head(key: HeadKey) -> str:
+    """Return a row's opening: its state cell and its name cell."""
+    name, state, detail, description, type_name, failure_doc, failure_link = key
+    label, symbol = _LABELS[state]
+    if detail:
+        detail = f'<span class="detail">{escape(detail)}</span>'
     doc = ""
     if failure_link:
         link = escape(failure_link)
         doc = f' · <a href="{link}" rel="noopener noreferrer">what to do</a>'
     elif failure_doc:
         doc = f" · {escape(failure_doc)}"
+    name = escape(name)
     return (
-        f'<td><span class="name" title="{escape(description)}">{escape(name)}'
-        f'</span><span class="desc">{escape(type_name)}{doc}</span></td>'
+        f'<tr class="row-{state}" data-monitor="{name}" data-state="{state}"><td>'
+        f'<span class="state s-{state}">{symbol} {label}</span>{detail}</td><td>'
+        f'<span class="name" title="{escape(description)}">{name}</span>'
+        f'<span class="desc">{escape(type_name)}{doc}</span></td>'
     )
 
 

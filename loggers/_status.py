@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from loggers._history import MonitorHistory, Sample
@@ -38,9 +39,12 @@ _CHECKED = (Status.OK, Status.FAILING, Status.FAILED)
 NO_DATA = "\u2013"  # an en dash
 
 
-@dataclass(frozen=True)
-class MonitorView:
-    """One monitor as the page and JSON show it."""
+class MonitorView(NamedTuple):
+    """One monitor as the page and JSON show it (immutable).
+
+    A named tuple rather than a frozen dataclass: 10,000 of them are built per
+    round, and a frozen dataclass's ``__init__`` is five times slower.
+    """
 
     name: str
     type_name: str

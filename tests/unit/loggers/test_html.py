@@ -247,3 +247,18 @@ def test_html_escapes_every_monitor_text_in_the_rows(tmp_path):
     for prefix in ("n", "m", "d", "t", "f"):
         assert f"{prefix}&lt;script&gt;" in page
     assert 'href="https://x.invalid/&#34;&lt;script&gt;' in page
+
+
+def test_history_counts_kept_in_memory_match_a_fresh_read_of_the_file(tmp_path):
+    path = tmp_path / "h.db"
+    history = History(path)
+    for i in range(10):  # ten rounds within one hour, every third check failing
+        status = Status.FAILED if i % 3 == 0 else Status.OK
+        monitors = [later(monitor("web"), i * 60, status=status), monitor("api")]
+        snap = snapshot(*monitors, at=T0 + timedelta(minutes=i))
+        figures = history.record(snap)
+    history.close()
+    again = History(path).record(snap)  # nothing new to count: all read back
+    assert figures["web"].availability == again["web"].availability
+    assert figures["web"].availability["24h"] == 6 / 10
+    assert again["api"].availability["24h"] == 1.0
