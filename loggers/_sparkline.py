@@ -128,11 +128,9 @@ class Sparklines:
         return 0, " ".join(filter(None, drawn))
 
 
-def sparkline_svg(samples: list[Sample]) -> Markup | None:
+def sparkline_svg(samples: list[Sample]) -> Markup:
     """Return recent response times as an inline SVG (a red tick per failed check).
 
-    None when there are no samples. Built from numbers and fixed text only.
+    Empty (and false) when there are no samples. Built from numbers and fixed text.
     """
-    if not samples:
-        return None
     return Markup(Sparklines().svg("", samples))  # noqa: S704 - numbers only

@@ -262,3 +262,17 @@ def test_history_counts_kept_in_memory_match_a_fresh_read_of_the_file(tmp_path):
     assert figures["web"].availability == again["web"].availability
     assert figures["web"].availability["24h"] == 6 / 10
     assert again["api"].availability["24h"] == 1.0
+
+
+def test_own_template_gets_prebuilt_rows_and_the_sparkline_filter(tmp_path):
+    src = tmp_path / "tpl"
+    src.mkdir()
+    (src / "status.html.j2").write_text(
+        "{{ rows }}|{% for m in view.monitors %}{{ m.samples | sparkline }}{% endfor %}"
+    )
+    page = page_of(tmp_path, demo_round(), source_folder=src)
+    rows, sparklines = page.split("|")
+    assert rows.count("<tr ") == 9
+    assert sparklines.count("<svg") == 6  # monitors with recorded checks
+    assert "&lt;svg" not in page
+    assert "None" not in page

@@ -79,7 +79,7 @@ def test_sparkline_built_round_by_round_matches_the_plain_drawing(seed):
 
 
 def test_sparkline_summary_and_empty_history():
-    assert sparkline_svg([]) is None
+    assert sparkline_svg([]) == ""
     svg = str(sparkline_svg([(0, True, 12.5), (60, False, None), (120, True, 40.0)]))
     assert "<title>last 3 checks, 1 failed, 12.5 to 40 ms</title>" in svg
     assert svg.count("<line ") == 1
