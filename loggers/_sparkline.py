@@ -7,7 +7,6 @@ new round only formats the new sample: the rest is a join. Numbers only, no I/O.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from operator import itemgetter
 
 from markupsafe import Markup
@@ -21,13 +20,14 @@ _DRAWN = HEIGHT - 2 * MARGIN
 _MS, _OK = itemgetter(2), itemgetter(1)
 # The viewBox's end and title, and a failed-check tick's text around its x position.
 Frame = tuple[str, tuple[str, str]]
+FrameKey = tuple[int, int, float | None, float | None]  # count, failed, low, high
+_FRAMES_KEPT = 16384  # distinct ranges kept; most rounds reuse a monitor's
 
 
 def _point(ordinal: int, ms: float | None) -> str:
     return "" if ms is None else f"{ordinal},{-ms}"
 
 
-@lru_cache(maxsize=4096)
 def _frame(count: int, failed: int, low: float | None, high: float | None) -> Frame:
     """Return what depends on the samples' range only: most rounds reuse it."""
     top = high or 1.0
@@ -49,13 +49,21 @@ def _frame(count: int, failed: int, low: float | None, high: float | None) -> Fr
     return middle, ticks
 
 
-def _svg(samples: list[Sample], first: int, points: str) -> str:
+def _svg(
+    samples: list[Sample], first: int, points: str, frames: dict[FrameKey, Frame]
+) -> str:
     mss = list(map(_MS, samples))
     timed = mss if None not in mss else [ms for ms in mss if ms is not None]
     oks = list(map(_OK, samples))
     failed = oks.count(False)
     low, high = (min(timed), max(timed)) if timed else (None, None)
-    middle, (y1, y2) = _frame(len(samples), failed, low, high)
+    key = (len(samples), failed, low, high)
+    frame = frames.get(key)
+    if frame is None:
+        if len(frames) >= _FRAMES_KEPT:
+            frames.clear()
+        frame = frames[key] = _frame(*key)
+    middle, (y1, y2) = frame
     ticks = ""
     if failed:
         ticks = "".join(
@@ -82,6 +90,7 @@ class Sparklines:
         self._points: dict[str, str] = {}
         self._svg: dict[str, str] = {}
         self._seen: set[str] = set()
+        self._frames: dict[FrameKey, Frame] = {}
 
     def svg(self, name: str, samples: list[Sample]) -> str:
         """Return ``name``'s sparkline for ``samples`` ("" when there are none)."""
@@ -94,7 +103,7 @@ class Sparklines:
         if before is not None and (before is samples or before == samples):
             return self._svg[name]
         first, points = self._extend(name, before, samples)
-        svg = _svg(samples, first, points)
+        svg = _svg(samples, first, points, self._frames)
         self._samples[name], self._first[name] = samples, first
         self._points[name], self._svg[name] = points, svg
         return svg
@@ -119,7 +128,7 @@ class Sparklines:
             and samples[:-1] == before[-len(samples) + 1 :]
         ):
             points, first = self._points[name], self._first[name]
-            if points.count(" ") + 1 == len(before):  # every old sample has a point
+            if None not in map(_MS, before):  # one point per sample: drop the first
                 if len(before) == len(samples):
                     points, first = points[points.index(" ") + 1 :], first + 1
                 ordinal = first + len(samples) - 1
