@@ -29,6 +29,10 @@ _COUNT = (
     "successes = successes + excluded.successes"
 )
 _RECENT = "INSERT OR REPLACE INTO history_recent VALUES (?, ?, ?, ?)"
+_CURRENT = (
+    "SELECT monitor_name, checks, successes FROM history_hourly "
+    "WHERE monitor_host = ? AND hour = ?"
+)
 # One scan gives every window: the CASE picks which hours each sum counts. The
 # query is built from constants only; values are bound parameters.
 _SUMS = (
@@ -44,6 +48,7 @@ _SUMS = (
 
 Sample = tuple[int, bool, float | None]  # (unix time, ok, duration in ms)
 Counts = list[int]  # checks, successes per window, flattened
+CountRow = tuple[str, int, str, int]  # host, hour, monitor, success (0 or 1)
 
 
 @dataclass
@@ -54,8 +59,25 @@ class MonitorHistory:
     samples: list[Sample] = field(default_factory=list)
 
 
-def _add(total: Counts, part: Counts) -> Counts:
-    return [a + b for a, b in zip(total, part, strict=True)]
+def _sample_json(sample: Sample) -> str:
+    """Return ``json.dumps`` of one sample as a list, without its per-call cost."""
+    t, ok, ms = sample
+    return f"[{t}, {1 if ok else 0}, {'null' if ms is None else repr(float(ms))}]"
+
+
+def _samples_json(old: str | None, samples: list[Sample], dropped: int) -> str:
+    """Return the JSON of ``samples``, reusing ``old`` (before the append) if known.
+
+    Appending one sample (and dropping at most the oldest) is a string splice, so a
+    round does not re-encode every monitor's whole list.
+    """
+    new = _sample_json(samples[-1])
+    if old is None or dropped > 1 or len(samples) == 1:
+        return "[" + ", ".join(map(_sample_json, samples)) + "]"
+    body = old[1:-1]
+    if dropped:
+        body = body[body.index("], [") + 3 :]
+    return f"[{body}, {new}]"
 
 
 class History:
@@ -64,9 +86,19 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
-        self._samples: dict[str, tuple[float, list[Sample]]] = {}
+        # Per monitor: last counted check time, samples, their JSON (None: unknown).
+        # Three flat dicts rather than one of tuples: fewer objects for the cyclic
+        # garbage collector to scan after every round.
+        self._counted: dict[str, float] = {}
+        self._samples: dict[str, list[Sample]] = {}
+        self._json: dict[str, str | None] = {}
+        self._data_version: int | None = None  # others' commits change it
         self._boundary: int | None = None  # first hour not in _completed
         self._completed: dict[str, Counts] = {}
+        # This hour's checks and successes per monitor, kept up to date in memory
+        # while no other connection writes (re-read when one does).
+        self._hour_checks: dict[str, int] = {}
+        self._hour_successes: dict[str, int] = {}
 
     def record(self, snapshot: Snapshot) -> dict[str, MonitorHistory]:
         """Count this round's checks and return every monitor's history figures.
@@ -80,58 +112,113 @@ class History:
             if self._conn is None:
                 self._conn = connect(self.path)
             with transaction(self._conn) as conn:
-                self._load_samples(conn, host)
-                for monitor in snapshot.monitors:
-                    self._count(conn, host, monitor)
+                shared = self._load_samples(conn, host)
+                counts, recents = self._count(host, snapshot.monitors)
+                conn.executemany(_COUNT, counts)
+                conn.executemany(_RECENT, recents)
                 if self._boundary != hour:
                     self._roll(conn, host, hour)
-                recent = self._sums(conn, host, hour, self._boundary or hour, hour + 1)
+                    shared = True
+                self._count_hour(conn, host, hour, counts, reread=shared)
         except sqlite3.Error as e:
             # The transaction was rolled back: forget what we cached from it.
+            self._counted.clear()
             self._samples.clear()
-            self._boundary = None
+            self._json.clear()
+            self._boundary = None  # also re-reads this hour's counts
+            self._data_version = None
             raise DeliveryError(f"cannot update history {self.path}: {e}") from e
-        zero = [0] * (2 * len(WINDOWS))
         return {
             m.name: self._figures(
-                _add(self._completed.get(m.name, zero), recent.get(m.name, zero)),
-                self._samples.get(m.name, (0.0, []))[1],
+                self._completed.get(m.name),
+                self._hour_checks.get(m.name, 0),
+                self._hour_successes.get(m.name, 0),
+                self._samples.get(m.name, []),
             )
             for m in snapshot.monitors
         }
 
-    def _load_samples(self, conn: sqlite3.Connection, host: str) -> None:
+    def _load_samples(self, conn: sqlite3.Connection, host: str) -> bool:
+        """Re-read the samples another writer changed; False if none could have."""
+        # Inside our write transaction; between two of our transactions only other
+        # connections can commit, and only their commits change data_version.
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        if version == self._data_version:
+            return False  # the usual case: we are the only writer
+        self._data_version = version
+        changed = {
+            name
+            for name, last_counted in conn.execute(
+                "SELECT monitor_name, last_counted FROM history_recent "
+                "WHERE monitor_host = ?",
+                (host,),
+            )
+            if self._counted.get(name) != last_counted
+        }
+        if not changed:
+            return True
         rows = conn.execute(
             "SELECT monitor_name, last_counted, samples FROM history_recent "
             "WHERE monitor_host = ?",
             (host,),
         )
         for name, last_counted, text in rows:
-            cached = self._samples.get(name)
-            # Parse only what another writer changed since we last looked.
-            if cached is None or cached[0] != last_counted:
+            if name in changed:
                 samples = [(int(t), bool(ok), ms) for t, ok, ms in json.loads(text)]
-                self._samples[name] = (last_counted, samples)
+                self._counted[name] = last_counted
+                self._samples[name] = samples
+                self._json[name] = None
+        return True
 
-    def _count(self, conn: sqlite3.Connection, host: str, m: MonitorSnapshot) -> None:
-        state = m.state
-        if state.status not in _CHECKED or state.last_checked_at is None:
+    def _count_hour(
+        self,
+        conn: sqlite3.Connection,
+        host: str,
+        hour: int,
+        counts: list[CountRow],
+        *,
+        reread: bool,
+    ) -> None:
+        """Bring this hour's per-monitor counts up to date (after ``counts``)."""
+        if reread:
+            self._hour_checks, self._hour_successes = {}, {}
+            for name, checks, successes in conn.execute(_CURRENT, (host, hour)):
+                self._hour_checks[name] = checks
+                self._hour_successes[name] = successes
             return
-        when = state.last_checked_at.timestamp()
-        last_counted, samples = self._samples.get(m.name, (0.0, []))
-        if when <= last_counted:
-            return
-        ok = state.status is Status.OK
-        conn.execute(_COUNT, (host, int(when) // 3600, m.name, int(ok)))
-        ms = (
-            None if state.last_duration is None else round(state.last_duration * 1e3, 1)
-        )
-        samples = [*samples, (int(when), ok, ms)][-SAMPLES:]
-        conn.execute(
-            _RECENT,
-            (host, m.name, when, json.dumps([[t, int(o), d] for t, o, d in samples])),
-        )
-        self._samples[m.name] = (when, samples)
+        for _, counted_hour, name, ok in counts:
+            # A check from the previous hour was added to that hour, as in SQLite.
+            if counted_hour == hour:
+                self._hour_checks[name] = self._hour_checks.get(name, 0) + 1
+                self._hour_successes[name] = self._hour_successes.get(name, 0) + ok
+
+    def _count(
+        self, host: str, monitors: tuple[MonitorSnapshot, ...]
+    ) -> tuple[list[CountRow], list[tuple[object, ...]]]:
+        """Return the hourly-count and recent-sample rows for checks not yet counted."""
+        counts: list[CountRow] = []
+        recents: list[tuple[object, ...]] = []
+        for m in monitors:
+            state = m.state
+            if state.status not in _CHECKED or state.last_checked_at is None:
+                continue
+            when = state.last_checked_at.timestamp()
+            if when <= self._counted.get(m.name, 0.0):
+                continue
+            ok = state.status is Status.OK
+            counts.append((host, int(when) // 3600, m.name, int(ok)))
+            seconds = state.last_duration
+            ms = None if seconds is None else round(seconds * 1e3, 1)
+            samples = [*self._samples.get(m.name, ()), (int(when), ok, ms)]
+            dropped = max(0, len(samples) - SAMPLES)
+            if dropped:
+                del samples[:dropped]
+            text = _samples_json(self._json.get(m.name), samples, dropped)
+            recents.append((host, m.name, when, text))
+            self._counted[m.name] = when
+            self._samples[m.name] = samples
+            self._json[m.name] = text
+        return counts, recents
 
     def _roll(self, conn: sqlite3.Connection, host: str, hour: int) -> None:
         """Start a new hour: prune expired counts and re-sum the completed hours."""
@@ -155,10 +242,19 @@ class History:
         }
 
     @staticmethod
-    def _figures(counts: Counts, samples: list[Sample]) -> MonitorHistory:
+    def _figures(
+        completed: Counts | None,
+        checks_now: int,
+        successes_now: int,
+        samples: list[Sample],
+    ) -> MonitorHistory:
+        """Add the current hour to each window's completed hours; None if no checks."""
         availability: dict[str, float | None] = {}
         for i, (label, _) in enumerate(WINDOWS):
-            checks, successes = counts[2 * i], counts[2 * i + 1]
+            checks, successes = checks_now, successes_now
+            if completed is not None:
+                checks += completed[2 * i]
+                successes += completed[2 * i + 1]
             availability[label] = successes / checks if checks else None
         return MonitorHistory(availability, samples)
 

@@ -6,17 +6,19 @@ JSON twin always agree. No templates and no SQL here.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-
-from loggers._history import SAMPLES, MonitorHistory, Sample
+from loggers._history import MonitorHistory, Sample
 from loggers._redact import redact
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 
@@ -34,34 +36,15 @@ STATES: tuple[tuple[str, str, str], ...] = (
 _ORDER = {key: i for i, (key, _, _) in enumerate(STATES)}
 _LABEL = {key: (label, symbol) for key, label, symbol in STATES}
 _CHECKED = (Status.OK, Status.FAILING, Status.FAILED)
-SPARK_WIDTH, SPARK_HEIGHT = 96, 22
 NO_DATA = "\u2013"  # an en dash
 
 
-@dataclass(frozen=True)
-class Sparkline:
-    """An inline SVG sparkline: numbers only, so nothing in it needs escaping."""
+class MonitorView(NamedTuple):
+    """One monitor as the page and JSON show it (immutable).
 
-    points: str  # "x,y x,y …" for the response-time polyline
-    failures: tuple[float, ...]  # x positions of failed checks
-    summary: str  # text alternative
-
-    def svg(self) -> Markup:
-        """Return the SVG element; built from numbers and constants only."""
-        ticks = "".join(
-            f'<line x1="{x}" y1="15" x2="{x}" y2="22"/>' for x in self.failures
-        )
-        return Markup(  # noqa: S704 - numbers and fixed text only, nothing from users
-            f'<svg class="spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" '
-            f'viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" '
-            f'aria-label="{self.summary}"><title>{self.summary}</title>'
-            f'<polyline points="{self.points}"/>{ticks}</svg>'
-        )
-
-
-@dataclass(frozen=True)
-class MonitorView:
-    """One monitor as the page and JSON show it."""
+    A named tuple rather than a frozen dataclass: 10,000 of them are built per
+    round, and a frozen dataclass's ``__init__`` is five times slower.
+    """
 
     name: str
     type_name: str
@@ -80,7 +63,6 @@ class MonitorView:
     duration_ms: float | None
     availability: dict[str, float | None]
     samples: list[Sample]
-    sparkline: Sparkline | None
     failure_doc: str | None
     failure_link: str | None  # failure_doc when it is an http(s) URL
     group: str
@@ -114,29 +96,6 @@ def display_state(snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[str, st
     return state.status.value, ""
 
 
-def sparkline(samples: list[Sample]) -> Sparkline | None:
-    """Scale recent samples into an SVG polyline; None when there are none."""
-    if not samples:
-        return None
-    step = SPARK_WIDTH / (SAMPLES - 1)
-    offset = SPARK_WIDTH - step * (len(samples) - 1)
-    timed = [ms for _, _, ms in samples if ms is not None]
-    top = max(timed, default=0.0) or 1.0
-    scale = (SPARK_HEIGHT - 4) / top
-    points = " ".join(
-        f"{offset + i * step:.1f},{SPARK_HEIGHT - 2 - ms * scale:.1f}"
-        for i, (_, _, ms) in enumerate(samples)
-        if ms is not None
-    )
-    fails = tuple(
-        round(offset + i * step, 1) for i, (_, ok, _) in enumerate(samples) if not ok
-    )
-    summary = f"last {len(samples)} checks, {len(fails)} failed"
-    if timed:
-        summary += f", {min(timed):g} to {max(timed):g} ms"
-    return Sparkline(points, fails, summary)
-
-
 def monitor_view(
     snapshot: Snapshot, monitor: MonitorSnapshot, history: MonitorHistory
 ) -> MonitorView:
@@ -168,7 +127,6 @@ def monitor_view(
         else round(state.last_duration * 1000, 1),
         availability=history.availability,
         samples=history.samples,
-        sparkline=sparkline(history.samples),
         failure_doc=doc,
         failure_link=doc
         if doc and doc.lower().startswith(("http://", "https://"))
@@ -263,3 +221,22 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while one round's view is built.
+
+    A round allocates hundreds of thousands of short-lived, acyclic objects; with a
+    large heap the collector's passes cost more than the work itself (measured: 0.5 s
+    of 1.1 s at 10,000 monitors). Reference counting still frees everything; cycles,
+    if any, are collected after the block. Drop big temporaries inside the block:
+    whatever is still alive at its end is scanned once by the next collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

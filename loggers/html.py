@@ -16,12 +16,15 @@ from typing import Literal
 import jinja2
 
 from loggers._history import WINDOWS, History
+from loggers._page import PageRows
+from loggers._sparkline import sparkline_svg
 from loggers._status import (
     STATES,
     StatusView,
     format_age,
     format_moment,
     format_percent,
+    paused_gc,
     status_view,
     write_atomic,
 )
@@ -89,6 +92,7 @@ def environment(source_folder: Path | None, tz: str) -> jinja2.Environment:
     env.filters["percent"] = format_percent
     env.filters["age"] = format_age
     env.filters["moment"] = lambda moment: format_moment(moment, tz)
+    env.filters["sparkline"] = sparkline_svg
     return env
 
 
@@ -104,6 +108,7 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
         super().__init__(name, options, common)
         self.history = History(options.history or options.folder / HISTORY_NAME)
         self._env: jinja2.Environment | None = None
+        self._rows = PageRows(self.common.tz)
 
     def render(self, view: StatusView) -> str:
         """Return the page's HTML for ``view`` (reads only the template)."""
@@ -112,6 +117,7 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
         template = self._env.get_template(TEMPLATE)
         return template.render(
             view=view,
+            rows=self._rows.render(view),
             title=self.options.navbar_title,
             theme=self.options.visual_theme,
             windows=[label for label, _ in WINDOWS],
@@ -121,8 +127,9 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
 
     def write(self, snapshot: Snapshot) -> None:
         """Update history, render and replace the page, then run upload_command."""
-        view = status_view(snapshot, self.history.record(snapshot))
-        page = self.render(view)
+        with paused_gc():
+            # One expression: the view is freed before the collector resumes.
+            page = self.render(status_view(snapshot, self.history.record(snapshot)))
         target = self.options.folder / self.options.filename
         try:
             self.options.folder.mkdir(parents=True, exist_ok=True)

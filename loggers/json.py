@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from loggers._history import History
-from loggers._status import MonitorView, StatusView, status_view, write_atomic
+from loggers._status import (
+    MonitorView,
+    StatusView,
+    paused_gc,
+    status_view,
+    write_atomic,
+)
 from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
@@ -99,8 +105,11 @@ class JsonLogger(ResultLogger[JsonOptions]):
 
     def write(self, snapshot: Snapshot) -> None:
         """Update history and replace the JSON file."""
-        view = status_view(snapshot, self.history.record(snapshot))
-        text = json.dumps(document(view), indent=2, ensure_ascii=False)
+        with paused_gc():
+            # One expression: the view is freed before the collector resumes.
+            view = document(status_view(snapshot, self.history.record(snapshot)))
+            text = json.dumps(view, indent=2, ensure_ascii=False)
+            del view
         try:
             self.options.filename.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.options.filename, text + "\n")

@@ -51,6 +51,43 @@ def test_test_mode_validates_without_side_effects(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def test_test_mode_creates_no_database_page_or_json(tmp_path):
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n")
+    main = write(
+        tmp_path / "monitor.ini",
+        """
+        [monitor]
+        interval = 1
+        [reporting]
+        loggers = results, status, page, twin
+        [results]
+        type = db
+        db_path = data/results.db
+        [status]
+        type = dbstatus
+        db_path = status.db
+        [page]
+        type = html
+        folder = www
+        history = history/page.db
+        [twin]
+        type = json
+        filename = out/status.json
+        """,
+    )
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    result = run_monitor("-t", "-f", str(main))
+    assert result.returncode == 0, result.stderr
+    assert "configuration OK: 1 monitors, 4 loggers, 0 alerters" in result.stdout
+    after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert after == before
+    # The same configuration without -t does write all of them.
+    assert run_monitor("-1", "-f", str(main)).returncode == 0
+    for made in ("data/results.db", "status.db", "www/index.html", "history/page.db"):
+        assert (tmp_path / made).is_file(), made
+    assert (tmp_path / "out" / "status.json").is_file()
+
+
 def test_broken_config_lists_every_error_exits_2_without_traceback(tmp_path):
     main = config(
         tmp_path,

@@ -1,5 +1,6 @@
 import json
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -7,6 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.peers.http_server import HttpPeer, Reply
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -107,3 +110,105 @@ def test_monitor_writes_matching_database_page_and_json(tmp_path):
     assert run_monitor(ini, "--loops", "1", "-H").returncode == 0
     doc = json.loads((tmp_path / "www" / "status.json").read_text())
     assert len(doc["monitors"]["up"]["recent"]) == 4
+
+
+HTTP_MONITOR_INI = """
+[monitor]
+interval = 1
+monitors = monitors.ini
+
+[reporting]
+loggers = results, status, page, twin
+
+[results]
+type = db
+db_path = monitor.db
+
+[status]
+type = dbstatus
+db_path = monitor.db
+
+[page]
+type = html
+folder = www
+
+[twin]
+type = json
+filename = www/status.json
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again: connecting is refused
+
+
+def test_http_monitor_against_a_real_server_is_logged_as_it_happened(tmp_path):
+    replies = iter([Reply(200, b"fine"), Reply(200, b"fine")])
+
+    def answer(_request):
+        return next(replies, Reply(500, b"<script>alert(1)</script>"))
+
+    with HttpPeer() as peer:
+        peer.route("/health", answer)
+        (tmp_path / "monitor.ini").write_text(HTTP_MONITOR_INI)
+        (tmp_path / "monitors.ini").write_text(
+            f"[web]\ntype = http\nurl = {peer.url('/health')}\ntimeout = 5\n"
+            "tolerance = 1\n\n"
+            f"[gone]\ntype = http\nurl = http://127.0.0.1:{free_port()}/\n"
+            "timeout = 5\n"
+        )
+        done = run_monitor(tmp_path / "monitor.ini", "--loops", "4", "-H")
+        assert done.returncode == 0, done.stderr
+        assert len(peer.requests) == 4
+
+    conn = sqlite3.connect(tmp_path / "monitor.db")
+    rows = conn.execute(
+        "SELECT monitor_result, state, monitor_info, duration_ms FROM results "
+        "WHERE monitor_name = 'web' ORDER BY result_id"
+    ).fetchall()
+    assert [(r, s) for r, s, _, _ in rows] == [
+        (1, "ok"),
+        (1, "ok"),
+        (0, "failing"),
+        (0, "failed"),
+    ]
+    assert rows[0][2].startswith("HTTP 200 OK in ")
+    assert [info for _, _, info, _ in rows[2:]] == [
+        "HTTP 500 Internal Server Error"
+    ] * 2
+    assert all(ms > 0 for _, _, _, ms in rows)
+    gone = conn.execute(
+        "SELECT state, monitor_info, duration_ms FROM results "
+        "WHERE monitor_name = 'gone'"
+    ).fetchall()
+    assert [state for state, _, _ in gone] == ["failed"] * 4
+    assert all("refused" in info and ms > 0 for _, info, ms in gone)
+    status = conn.execute(
+        "SELECT state, monitor_result, monitor_info, virtual_fail_count, duration_ms "
+        "FROM status WHERE monitor_name = 'web'"
+    ).fetchone()
+    conn.close()
+    assert status[:4] == ("failed", 0, "HTTP 500 Internal Server Error", 1)
+    assert status[4] == rows[-1][3]
+
+    page = (tmp_path / "www" / "index.html").read_text()
+    assert re.findall(r'data-monitor="([^"]+)" data-state="(\w+)"', page) == [
+        ("gone", "failed"),
+        ("web", "failed"),
+    ]
+    assert "HTTP 500 Internal Server Error" in page
+    assert "50.00%" in page  # web: 2 of 4 checks succeeded
+    doc = json.loads((tmp_path / "www" / "status.json").read_text())
+    web = doc["monitors"]["web"]
+    assert (web["state"], web["status"], web["result"]) == (
+        "failed",
+        "Fail",
+        "HTTP 500 Internal Server Error",
+    )
+    assert web["availability"]["24h"] == 0.5
+    assert [r["ok"] for r in web["recent"]] == [True, True, False, False]
+    assert all(r["ms"] > 0 for r in web["recent"])
+    assert web["duration_ms"] == round(rows[-1][3], 1)
+    assert "refused" in doc["monitors"]["gone"]["result"]

@@ -1,11 +1,13 @@
+import json
 import re
+import sqlite3
 import stat
 import sys
 from datetime import timedelta
 
 import pytest
 
-from loggers._history import History
+from loggers._history import SAMPLES, History
 from loggers._status import format_age, format_percent, status_view
 from loggers.html import HtmlLogger, HtmlOptions
 from simplemon.errors import DeliveryError
@@ -197,3 +199,80 @@ def test_percent_never_rounds_up_to_100(value, text):
 )
 def test_ages_are_compact(seconds, text):
     assert format_age(seconds) == text
+
+
+def test_history_keeps_the_last_samples_as_plain_json_across_restarts(tmp_path):
+    path = tmp_path / "h.db"
+    history = History(path)
+    durations = [None if i % 7 == 3 else 0.001 * i for i in range(SAMPLES + 5)]
+    for i, seconds in enumerate(durations):
+        if i == 10:  # a restart: the next append starts from the stored text
+            history.close()
+            history = History(path)
+        status = Status.FAILING if i % 5 == 0 else Status.OK
+        web = later(monitor("web", duration=seconds), i * 60, status=status)
+        figures = history.record(snapshot(web, at=T0 + timedelta(minutes=i)))
+    history.close()
+    expected = [
+        [int((T0 + timedelta(minutes=i)).timestamp()), int(i % 5 != 0), ms]
+        for i, ms in enumerate(
+            None if s is None else round(s * 1e3, 1) for s in durations
+        )
+    ][-SAMPLES:]
+    with sqlite3.connect(path) as conn:
+        (text,) = conn.execute("SELECT samples FROM history_recent").fetchone()
+    conn.close()
+    assert text == json.dumps(expected)
+    assert [list(s) for s in figures["web"].samples] == [
+        [t, bool(ok), ms] for t, ok, ms in expected
+    ]
+
+
+def test_html_escapes_every_monitor_text_in_the_rows(tmp_path):
+    snap = snapshot(
+        monitor(
+            f"n{HOSTILE}",
+            Status.FAILED,
+            message=f"m{HOSTILE}",
+            description=f"d{HOSTILE}",
+            type_name=f"t{HOSTILE}",
+            failure_doc=f"f{HOSTILE}",
+        ),
+        monitor("link", Status.FAILED, failure_doc=f'https://x.invalid/"{HOSTILE}'),
+    )
+    page = page_of(tmp_path, snap)
+    assert HOSTILE not in page
+    assert page.count("<script>") == 1  # only the page's own stale-page check
+    assert "<img" not in page
+    for prefix in ("n", "m", "d", "t", "f"):
+        assert f"{prefix}&lt;script&gt;" in page
+    assert 'href="https://x.invalid/&#34;&lt;script&gt;' in page
+
+
+def test_history_counts_kept_in_memory_match_a_fresh_read_of_the_file(tmp_path):
+    path = tmp_path / "h.db"
+    history = History(path)
+    for i in range(10):  # ten rounds within one hour, every third check failing
+        status = Status.FAILED if i % 3 == 0 else Status.OK
+        monitors = [later(monitor("web"), i * 60, status=status), monitor("api")]
+        snap = snapshot(*monitors, at=T0 + timedelta(minutes=i))
+        figures = history.record(snap)
+    history.close()
+    again = History(path).record(snap)  # nothing new to count: all read back
+    assert figures["web"].availability == again["web"].availability
+    assert figures["web"].availability["24h"] == 6 / 10
+    assert again["api"].availability["24h"] == 1.0
+
+
+def test_own_template_gets_prebuilt_rows_and_the_sparkline_filter(tmp_path):
+    src = tmp_path / "tpl"
+    src.mkdir()
+    (src / "status.html.j2").write_text(
+        "{{ rows }}|{% for m in view.monitors %}{{ m.samples | sparkline }}{% endfor %}"
+    )
+    page = page_of(tmp_path, demo_round(), source_folder=src)
+    rows, sparklines = page.split("|")
+    assert rows.count("<tr ") == 9
+    assert sparklines.count("<svg") == 6  # monitors with recorded checks
+    assert "&lt;svg" not in page
+    assert "None" not in page
