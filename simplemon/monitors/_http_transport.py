@@ -174,6 +174,11 @@ def _shutdown(sock: socket.socket) -> None:
 
 class WatchedHTTPConnection(HTTPConnection):
     def __init__(self, *args: Any, watch: Watch, **kwargs: Any) -> None:
+        # The pool manager's keywords are shared by both schemes, and urllib3 only
+        # strips its SSL_KEYWORDS for plain http: TLS-only ones it misses are
+        # dropped here, or `verify_hostname = no` breaks every http:// URL.
+        for key in ("assert_hostname", "assert_fingerprint"):
+            kwargs.pop(key, None)
         super().__init__(*args, **kwargs)
         self._watch = watch
 

@@ -44,6 +44,14 @@ def test_http_monitor_succeeds_on_200_and_records_time(peer: HttpPeer) -> None:
     assert result.details["bytes_read"] == 5
 
 
+def test_tls_only_options_do_not_break_plain_http(peer: HttpPeer) -> None:
+    # SimpleMonitor configs often set verify_hostname = 0 on http:// URLs too.
+    peer.route("/", Reply(200, b"fine"))
+    for options in ({"verify_hostname": False}, {"verify_tls": False}):
+        result = monitor(peer.url("/"), **options).check()
+        assert result.ok, (options, result.message)
+
+
 def test_http_monitor_fails_on_unexpected_status(peer: HttpPeer) -> None:
     peer.route("/", Reply(503, b"down"))
     result = monitor(peer.url("/")).check()
