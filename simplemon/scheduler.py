@@ -31,6 +31,12 @@ DEADLINE_MARGIN = 2.0
 #: over this share of the interval (see Scheduler.start_offsets).
 SPREAD_SHARE = 0.5
 _EPSILON = 1e-6
+#: How loudly each outcome is logged: failures are warnings, the rest routine.
+_LOG_LEVELS = {
+    Status.OK: logging.DEBUG,
+    Status.DISABLED: logging.DEBUG,
+    Status.SKIPPED: logging.INFO,
+}
 
 
 def utc_now() -> datetime:
@@ -279,9 +285,7 @@ class Scheduler:
             report.skipped.append(name)
         elif state.status in (Status.FAILING, Status.FAILED):
             report.failed.append(name)
-        level = logging.INFO if state.status is Status.OK else logging.WARNING
-        if state.status is Status.OK:
-            level = logging.DEBUG
+        level = _LOG_LEVELS.get(state.status, logging.WARNING)
         log.log(
             level, "monitor %s: %s: %s", name, state.status.value, state.last_message
         )
