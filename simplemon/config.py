@@ -82,6 +82,8 @@ class _Loader:
         self.base_dir = base_dir
         self.errors: list[ConfigError] = []
         self.warnings: list[str] = []
+        #: Every monitor section, including ones that failed to load.
+        self.monitor_sections: set[str] = set()
 
     def read(self, path: Path) -> dict[str, dict[str, RawValue]]:
         return read_ini(path, self.environ, self.errors)
@@ -317,6 +319,7 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
     sections = _read_monitor_files(loader, main)
     defaults = sections.pop("defaults", {})
     _check_defaults(loader, defaults)
+    loader.monitor_sections = set(sections)
     result = []
     for name, items in sections.items():
         type_raw = items.get("type")
@@ -395,6 +398,8 @@ def _check_references(
     for m in monitors:
         graph[m.name] = m.common.depend
         for dep in m.common.depend:
+            if dep in loader.monitor_sections and dep not in names:
+                continue  # that monitor's own errors are already reported
             if dep not in names:
                 loader.errors.append(
                     ConfigError(

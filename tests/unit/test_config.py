@@ -292,3 +292,25 @@ def test_long_dependency_chains_need_no_recursion():
 
 def test_topological_order_keeps_file_order_for_independent_monitors():
     assert topological_order({"b": (), "a": ("c",), "c": ()}) == ["b", "c", "a"]
+
+
+def test_dependency_on_a_monitor_with_errors_is_not_reported_as_missing(
+    write_ini, tmp_path
+):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [web]
+        type = fail
+        interval = x
+        [child]
+        type = null
+        depend = web, ghost
+        """,
+    )
+    assert errors_of(main) == [
+        f"{tmp_path}/monitors.ini: [web] interval = 'x': expected a whole number, e.g. 10",
+        f"{tmp_path}/monitors.ini: [child] depend: depends on 'ghost', but there is no "
+        "monitor of that name",
+    ]
