@@ -310,7 +310,8 @@ def test_dependency_on_a_monitor_with_errors_is_not_reported_as_missing(
         """,
     )
     assert errors_of(main) == [
-        f"{tmp_path}/monitors.ini: [web] interval = 'x': expected a whole number, e.g. 10",
+        f"{tmp_path}/monitors.ini: [web] interval = 'x': expected a whole number, "
+        "e.g. 10",
         f"{tmp_path}/monitors.ini: [child] depend: depends on 'ghost', but there is no "
         "monitor of that name",
     ]
