@@ -8,7 +8,7 @@ is upgraded in place. Not a plugin: it knows tables, not snapshots.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -183,3 +183,31 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+class LazyDatabase:
+    """One logger's connection, opened on first write so ``-t`` creates no file.
+
+    ``write(fn)`` runs ``fn(conn)`` in one transaction and turns every SQLite
+    error, including failing to open the file, into a DeliveryError.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+
+    def write(self, fn: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``fn`` inside a transaction on the (lazily opened) database."""
+        try:
+            if self._conn is None:
+                self._conn = connect(self.path)
+            with transaction(self._conn) as conn:
+                fn(conn)
+        except sqlite3.Error as e:
+            raise DeliveryError(f"cannot write {self.path}: {e}") from e
+
+    def close(self) -> None:
+        """Close the connection; the next write reopens it."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -12,9 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from loggers._redact import redact
-from loggers._sqlite import connect, transaction
+from loggers._sqlite import LazyDatabase
 from simplemon.common import LoggerCommon
-from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 from simplemon.options import opt
@@ -71,12 +70,7 @@ class DbLogger(ResultLogger[DbOptions]):
         self, name: str, options: DbOptions, common: LoggerCommon | None = None
     ) -> None:
         super().__init__(name, options, common)
-        self._conn: sqlite3.Connection | None = None
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self._conn = connect(self.options.db_path)
-        return self._conn
+        self._db = LazyDatabase(options.db_path)
 
     def row(self, snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[object, ...]:
         """Return the ``results`` row for one monitor (pure; nothing secret in it)."""
@@ -101,24 +95,19 @@ class DbLogger(ResultLogger[DbOptions]):
             for m in snapshot.monitors
             if m.ran or self.common.heartbeat
         ]
-        conn = self._connection()
-        try:
-            with transaction(conn):
-                conn.executemany(_INSERT, rows)
-                if self.options.retention > timedelta(0):
-                    cutoff = snapshot.taken_at - self.options.retention
-                    conn.execute(
-                        "DELETE FROM results WHERE timestamp < ?",
-                        (int(cutoff.timestamp()),),
-                    )
-        except sqlite3.Error as e:
-            raise DeliveryError(f"cannot write {self.options.db_path}: {e}") from e
+        retention = self.options.retention
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INSERT, rows)
+            if retention > timedelta(0):
+                cutoff = int((snapshot.taken_at - retention).timestamp())
+                conn.execute("DELETE FROM results WHERE timestamp < ?", (cutoff,))
+
+        self._db.write(insert)
 
     def close(self) -> None:
         """Close the database connection."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._db.close()
 
     def describe(self) -> str:
         """Summarise where results go."""

@@ -6,16 +6,14 @@ transaction; the table has a primary key on (host, monitor).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from loggers._redact import redact
-from loggers._sqlite import connect, transaction
+from loggers._sqlite import LazyDatabase
 from loggers.db import check_result, duration_ms
 from simplemon.common import LoggerCommon
-from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot
 from simplemon.options import opt
@@ -52,7 +50,7 @@ class DbstatusLogger(ResultLogger[DbstatusOptions]):
         self, name: str, options: DbstatusOptions, common: LoggerCommon | None = None
     ) -> None:
         super().__init__(name, options, common)
-        self._conn: sqlite3.Connection | None = None
+        self._db = LazyDatabase(options.db_path)
 
     def row(self, snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[object, ...]:
         """Return the ``status`` row for one monitor (pure; nothing secret in it)."""
@@ -75,19 +73,11 @@ class DbstatusLogger(ResultLogger[DbstatusOptions]):
     def write(self, snapshot: Snapshot) -> None:
         """Replace every monitor's status row, in one transaction."""
         rows = [self.row(snapshot, m) for m in snapshot.monitors]
-        try:
-            if self._conn is None:
-                self._conn = connect(self.options.db_path)
-            with transaction(self._conn):
-                self._conn.executemany(_UPSERT, rows)
-        except sqlite3.Error as e:
-            raise DeliveryError(f"cannot write {self.options.db_path}: {e}") from e
+        self._db.write(lambda conn: conn.executemany(_UPSERT, rows))
 
     def close(self) -> None:
         """Close the database connection."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._db.close()
 
     def describe(self) -> str:
         """Summarise where the status goes."""
