@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from simplemon import policy
+from simplemon import fanout, policy
 from simplemon.config import Config, PluginConfig, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
@@ -321,43 +321,16 @@ class Scheduler:
         )
 
     def _write_loggers(self, snapshot: Snapshot) -> None:
-        for logger in self.config.loggers:
-            common = logger.common
-            if not common.enabled:
-                continue
-            down = [d for d in common.depend if self.states[d].status.is_failure]
-            if down:
-                log.info("logger %s: not writing, %s is down", logger.name, down[0])
-                continue
-            mine = snapshot
-            if "_all" not in common.groups:
-                mine = replace(
-                    snapshot,
-                    monitors=tuple(
-                        m for m in snapshot.monitors if m.group in common.groups
-                    ),
-                )
-            try:
-                logger.plugin.write(mine)
-            except Exception as e:
-                log.error("logger %s failed: %s", logger.name, e)
-                log.debug("logger %s traceback", logger.name, exc_info=True)
+        statuses = {name: state.status for name, state in self.states.items()}
+        fanout.write_all(self.config.loggers, snapshot, statuses)
 
     def close_loggers(self, loggers: Iterable[PluginConfig] | None = None) -> None:
         """Close result loggers (all of the current config's by default)."""
-        for logger in self.config.loggers if loggers is None else loggers:
-            try:
-                logger.plugin.close()
-            except Exception as e:
-                log.error("logger %s failed to close: %s", logger.name, e)
+        fanout.close_all(self.config.loggers if loggers is None else loggers)
 
     def reopen_loggers(self) -> None:
         """Ask every result logger to reopen its files (log rotation)."""
-        for logger in self.config.loggers:
-            try:
-                logger.plugin.reopen()
-            except Exception as e:
-                log.error("logger %s failed to reopen: %s", logger.name, e)
+        fanout.reopen_all(self.config.loggers)
 
     # --- the daemon loop -----------------------------------------------------------
 

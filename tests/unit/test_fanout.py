@@ -1,0 +1,67 @@
+import logging
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from simplemon import fanout
+from simplemon.common import LoggerCommon
+from simplemon.errors import DeliveryError
+from simplemon.model import MonitorSnapshot, MonitorState, Snapshot, Status
+
+T = datetime(2026, 1, 1, tzinfo=UTC)
+SNAP = Snapshot(
+    T,
+    1,
+    "h",
+    30.0,
+    (
+        MonitorSnapshot("web", "http", "", MonitorState(), True, group="web"),
+        MonitorSnapshot("db", "tcp", "", MonitorState(), True),
+    ),
+)
+
+
+class Plugin:
+    def __init__(self, error: Exception | None = None):
+        self.error = error
+        self.seen: list[list[str]] = []
+
+    def write(self, snapshot: Snapshot) -> None:
+        if self.error:
+            raise self.error
+        self.seen.append([m.name for m in snapshot.monitors])
+
+
+def logger(name: str, plugin: Plugin, **common: Any) -> Any:
+    return SimpleNamespace(
+        name=name, plugin=plugin, common=LoggerCommon(type="x", **common)
+    )
+
+
+def test_each_logger_sees_its_groups_and_failures_are_contained(caplog):
+    broken = Plugin(DeliveryError("disk full"))
+    buggy = Plugin(ZeroDivisionError("oops"))
+    web, everything = Plugin(), Plugin()
+    loggers = [
+        logger("broken", broken),
+        logger("buggy", buggy),
+        logger("web", web, groups=("web",)),
+        logger("all", everything, groups=("_all",)),
+    ]
+    with caplog.at_level(logging.ERROR):
+        fanout.write_all(loggers, SNAP, {"web": Status.OK, "db": Status.OK})
+    assert web.seen == [["web"]]
+    assert everything.seen == [["web", "db"]]
+    assert "logger broken: write failed: disk full" in caplog.text
+    assert "logger buggy: internal error in write" in caplog.text
+    assert caplog.text.count("Traceback") == 1  # only for the unexpected error
+
+
+def test_disabled_and_dependency_down_loggers_are_skipped():
+    off, waiting = Plugin(), Plugin()
+    loggers = [
+        logger("off", off, enabled=False, groups=("_all",)),
+        logger("waiting", waiting, depend=("db",), groups=("_all",)),
+    ]
+    fanout.write_all(loggers, SNAP, {"web": Status.OK, "db": Status.FAILING})
+    assert off.seen == waiting.seen == []
