@@ -22,7 +22,7 @@ from simplemon import __version__, registry
 from simplemon.commands import CommandRunner
 from simplemon.config import Config, load_config
 from simplemon.dispatch import Dispatcher
-from simplemon.errors import ConfigErrors
+from simplemon.errors import ConfigErrors, StateFileError
 from simplemon.notifier import Notifier
 from simplemon.scheduler import RoundReport, Scheduler, utc_now
 from simplemon.state_store import KEEP_FINISHED, StateStore
@@ -182,7 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(config.loggers)} loggers, {len(config.alerters)} alerters"
         )
         return 0
-    store, notifier = start_alerting(config)
+    try:
+        store, notifier = start_alerting(config)
+    except StateFileError as e:
+        log.error("%s", e)
+        return 1
     scheduler = Scheduler(
         config,
         hostname=socket.gethostname(),

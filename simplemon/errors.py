@@ -71,3 +71,7 @@ class DeliveryError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class StateFileError(Exception):
+    """The state file (monitor state and the alert outbox) cannot be opened or used."""

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from simplemon.alerting import NotificationRecord
 from simplemon.dispatch import OutboxItem
+from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
 
 log = logging.getLogger(__name__)
@@ -120,14 +121,23 @@ class StateStore:
     """
 
     def __init__(self, path: Path) -> None:
+        """Open (or create) the state file.
+
+        Raises:
+            StateFileError: the folder or file cannot be created, or is not a
+                simplemon state file (e.g. some other file at that path).
+        """
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        self._db.commit()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
+        except (OSError, sqlite3.Error) as e:
+            raise StateFileError(f"cannot use state file {path}: {e}") from e
 
     def close(self) -> None:
         """Close the file; further calls fail."""

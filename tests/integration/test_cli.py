@@ -327,3 +327,14 @@ def test_no_timestamps_and_no_colour(tmp_path):
     assert stamped[0][:2] == "20"
     assert plain.stderr.splitlines()[0].startswith("INFO ")
     assert "\033[" not in plain.stderr
+
+
+def test_unusable_state_file_is_a_clear_error_not_a_traceback(tmp_path):
+    (tmp_path / "not-a-db").write_text("some other file\n" * 100)
+    main = config(tmp_path, "[a]\ntype = null\n", extra="state_file = not-a-db")
+    result = run_monitor("-1", "-f", str(main))
+    assert result.returncode == 1
+    assert "cannot use state file" in result.stderr
+    assert "not-a-db" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "not-a-db").read_text() == "some other file\n" * 100
