@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import signal
 import socket
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import ClassVar
 
 from simplemon import __version__, registry
 from simplemon.commands import CommandRunner
 from simplemon.config import Config, load_config
+from simplemon.daemon import Daemon
 from simplemon.dispatch import Dispatcher
 from simplemon.errors import ConfigErrors, StateFileError
 from simplemon.notifier import Notifier
-from simplemon.scheduler import RoundReport, Scheduler, utc_now
+from simplemon.scheduler import Scheduler, utc_now
 from simplemon.state_store import KEEP_FINISHED, StateStore
 
 log = logging.getLogger("simplemon")
@@ -202,7 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.warning("alerts still queued; they will be sent by the next run")
         stop_alerting(store, notifier)
         return 1 if report.failed else 0
-    return Daemon(args, scheduler, notifier, store).run()
+    return Daemon(
+        args,
+        scheduler,
+        notifier,
+        load=load,
+        shutdown=lambda: stop_alerting(store, notifier),
+    ).run()
 
 
 def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
@@ -231,102 +234,3 @@ def stop_alerting(store: StateStore, notifier: Notifier) -> None:
     """
     notifier.dispatcher.stop(STOP_DRAIN_SECONDS)
     store.close()
-
-
-class Daemon:
-    """The long-running mode: signals, pid file, reloads, heartbeat."""
-
-    def __init__(
-        self,
-        args: argparse.Namespace,
-        scheduler: Scheduler,
-        notifier: Notifier,
-        store: StateStore,
-    ) -> None:
-        self.args = args
-        self.scheduler = scheduler
-        self.notifier = notifier
-        self.store = store
-        self.stop = threading.Event()
-        self.reload_requested = threading.Event()
-        self.pidfile = (
-            Path(args.pidfile) if args.pidfile else scheduler.config.main.pidfile
-        )
-        self.hup_mtime = self._hup_mtime()
-
-    def run(self) -> int:
-        """Loop until a signal or ``--loops``; return 0 on a clean stop."""
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGINT, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_hup)
-        self._write_pidfile()
-        try:
-            self.scheduler.run_forever(
-                self.stop,
-                loops=self.args.loops,
-                between_rounds=self._between_rounds,
-                on_round=self._heartbeat,
-            )
-        finally:
-            self.scheduler.close_loggers()
-            stop_alerting(self.store, self.notifier)
-            if self.pidfile is not None:
-                self.pidfile.unlink(missing_ok=True)
-        log.info("stopped")
-        return 0
-
-    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
-        log.info("received signal %d, stopping after this round", signum)
-        self.stop.set()
-
-    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
-        self.reload_requested.set()
-
-    def _hup_mtime(self) -> float | None:
-        hup = self.scheduler.config.main.hup_file
-        try:
-            return hup.stat().st_mtime if hup is not None else None
-        except OSError:
-            return None
-
-    def _between_rounds(self) -> None:
-        mtime = self._hup_mtime()
-        if mtime != self.hup_mtime:
-            self.hup_mtime = mtime
-            if mtime is not None:
-                self.reload_requested.set()
-        if self.reload_requested.is_set():
-            self.reload_requested.clear()
-            self.reload()
-
-    def reload(self) -> None:
-        """Reload the configuration; on errors keep running the old one."""
-        log.info("reloading configuration from %s", self.args.config)
-        config = load(self.args.config)
-        if config is None:
-            log.error("configuration reload failed; still running the previous one")
-            self.scheduler.reopen_loggers()
-            return
-        self.scheduler.reload(config)
-        self.notifier.reload(config)  # alerters and monitor options for alerting
-        self.scheduler.reopen_loggers()
-        log.info("configuration reloaded: %d monitors", len(config.monitors))
-
-    def _heartbeat(self, report: RoundReport) -> None:
-        if self.args.no_heartbeat:
-            return
-        log.info(
-            "round %d: %d checked, %d failing, %d skipped (%.2fs)",
-            report.number,
-            len(report.ran),
-            len(report.failed),
-            len(report.skipped),
-            report.duration,
-        )
-
-    def _write_pidfile(self) -> None:
-        if self.pidfile is not None:
-            try:
-                self.pidfile.write_text(f"{os.getpid()}\n", encoding="ascii")
-            except OSError as e:
-                log.error("cannot write pid file %s: %s", self.pidfile, e)
