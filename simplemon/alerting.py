@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from simplemon.common import AlerterCommon
+from simplemon.common import AlerterCommon, is_in_groups
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
 
 #: Info text of the final notice for a monitor removed from the config while alerted.
@@ -69,7 +69,7 @@ def is_routed(monitor: MonitorView, options: AlerterCommon) -> bool:
         return False
     if options.urgent and not monitor.urgent:
         return False
-    return "_all" in options.groups or monitor.group in options.groups
+    return is_in_groups(monitor.group, options.groups)
 
 
 def _in_window(moment: time, lower: time, upper: time) -> bool:

@@ -12,7 +12,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 
-from simplemon.options import ParseContext, command, minutes, opt
+from simplemon.options import ParseContext, command, minutes, opt, parse_list
 from simplemon.timefmt import timezone
 
 #: Options SimpleMonitor defines that have no effect here; accepted with a warning.
@@ -52,6 +52,22 @@ class ReportingOptions:
     alerters: tuple[str, ...] = opt((), help="names of the alerter sections to use")
 
 
+def group_list(text: str, ctx: ParseContext) -> str:
+    """Parse a monitor's group: one name or a comma list (SimpleMonitor allows both)."""
+    names = parse_list(text)
+    if not names:
+        raise ValueError("expected a group name or a comma list, e.g. web, db")
+    return ",".join(names)
+
+
+def is_in_groups(group: str, groups: tuple[str, ...]) -> bool:
+    """Return whether a monitor's ``group`` (``a`` or ``a,b``) is one of ``groups``.
+
+    ``_all`` in ``groups`` matches every monitor.
+    """
+    return "_all" in groups or not set(groups).isdisjoint(group.split(","))
+
+
 @dataclass(frozen=True)
 class MonitorCommon:
     """Options every monitor accepts, whatever its type."""
@@ -71,7 +87,10 @@ class MonitorCommon:
         help="least seconds between checks while OK (failing monitors run every round)",
     )
     group: str = opt(
-        "default", help="group name, matched by alerters' and loggers' groups"
+        "default",
+        parser=group_list,
+        help="group name (or comma list of names), matched by alerters' and "
+        "loggers' groups",
     )
     failure_doc: str | None = opt(
         None, help="link or text explaining what to do on failure"

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
+from simplemon.common import is_in_groups
 from simplemon.config import PluginConfig
 from simplemon.errors import DeliveryError
 from simplemon.model import Snapshot, Status
@@ -21,7 +22,7 @@ def for_logger(snapshot: Snapshot, groups: tuple[str, ...]) -> Snapshot:
     """Return the part of ``snapshot`` a logger with these ``groups`` sees."""
     if "_all" in groups:
         return snapshot
-    mine = tuple(m for m in snapshot.monitors if m.group in groups)
+    mine = tuple(m for m in snapshot.monitors if is_in_groups(m.group, groups))
     return replace(snapshot, monitors=mine)
 
 

@@ -250,7 +250,9 @@ class Scheduler:
         monitor = self._by_name[name]
         now = self.now()
         common = monitor.common
-        if not common.enabled or (common.runon and common.runon != self.hostname):
+        # Host names are case-insensitive; SimpleMonitor compares them lowercased.
+        elsewhere = common.runon and common.runon.lower() != self.hostname.lower()
+        if not common.enabled or elsewhere:
             reason = (
                 "disabled" if not common.enabled else f"runs only on {common.runon}"
             )

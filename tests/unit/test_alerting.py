@@ -428,3 +428,8 @@ def test_catchup_record_survives_into_window_even_without_new_check():
     assert [e.kind for e in decision.events] == [EventKind.CATCHUP]
     assert decision.events[0].failed_at == since
     assert replace(decision.record, announced_at=None).held_since is None
+
+
+def test_a_monitor_in_several_groups_alerts_alerters_of_any_of_them():
+    alerters = {"db": common(groups=("db",)), "mail": common(groups=("mail",))}
+    assert run("x", alerters, group="web,db") == [(0, "db", F)]

@@ -315,3 +315,17 @@ def test_dependency_on_a_monitor_with_errors_is_not_reported_as_missing(
         f"{tmp_path}/monitors.ini: [child] depend: depends on 'ghost', but there is no "
         "monitor of that name",
     ]
+
+
+def test_monitor_group_may_be_a_comma_list_as_in_simplemonitor(write_ini):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [a]
+        type = null
+        group = web, db
+        """,
+    )
+    (a,) = load_config(main, environ={}).monitors
+    assert a.common.group == "web,db"

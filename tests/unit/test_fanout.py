@@ -1,4 +1,5 @@
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -65,3 +66,10 @@ def test_disabled_and_dependency_down_loggers_are_skipped():
     ]
     fanout.write_all(loggers, SNAP, {"web": Status.OK, "db": Status.FAILING})
     assert off.seen == waiting.seen == []
+
+
+def test_a_monitor_in_several_groups_reaches_a_logger_of_any_of_them():
+    snap = replace(SNAP, monitors=(replace(SNAP.monitors[0], group="web,db"),))
+    db = Plugin()
+    fanout.write_all([logger("db", db, groups=("db",))], snap, {"web": Status.OK})
+    assert db.seen == [["web"]]

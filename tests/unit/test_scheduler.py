@@ -220,6 +220,13 @@ def test_disabled_and_runon_elsewhere_are_not_run(clock):
     assert s.states["there"].last_message == "runs only on db7"
 
 
+def test_runon_matches_the_hostname_in_any_case_as_in_simplemonitor(clock):
+    here = FakeMonitor("here")
+    s = make([(here, {"runon": "Web1"})], clock, hostname="WEB1")
+    s.run_once()
+    assert here.calls == 1
+
+
 def test_loggers_get_one_snapshot_per_round_filtered_by_group(clock):
     a = FakeMonitor("a")
     b = FakeMonitor("b")
