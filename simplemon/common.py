@@ -17,7 +17,23 @@ from simplemon.timefmt import timezone
 
 #: Options SimpleMonitor defines that have no effect here; accepted with a warning.
 IGNORED_MONITOR_KEYS = frozenset({"gps", "slug", "remote_alert"})
-IGNORED_MAIN_KEYS = frozenset({"remote", "remote_port", "key", "bind_host"})
+IGNORED_MAIN_KEYS = frozenset(
+    {"remote", "remote_port", "key", "bind_host", "ipv4_only"}
+)
+IGNORED_ALERTER_KEYS = frozenset({"name", "debug_times"})
+#: Per logger type: SimpleMonitor's map and resource-copying html options.
+IGNORED_LOGGER_KEYS = {
+    "html": frozenset({"copy_resources", "map", "map_start", "map_token"})
+}
+
+
+def ignored_keys(kind: str, type_name: str) -> frozenset[str]:
+    """Return the SimpleMonitor options a plugin section accepts with a warning."""
+    if kind == "monitor":
+        return IGNORED_MONITOR_KEYS
+    if kind == "alerter":
+        return IGNORED_ALERTER_KEYS
+    return IGNORED_LOGGER_KEYS.get(type_name, frozenset())
 
 
 @dataclass(frozen=True)
@@ -138,8 +154,11 @@ class LoggerCommon:
 
 
 def clock_time(text: str, ctx: ParseContext) -> time:
-    """Parse a time of day written ``HH:MM`` (24-hour clock)."""
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text)
+    """Parse a time of day written ``HH:MM`` (24-hour clock).
+
+    ``HH:MM:SS`` is accepted and its seconds dropped, as SimpleMonitor does.
+    """
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::([0-5]\d))?\s*", text)
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise ValueError("expected a time of day as HH:MM, e.g. 22:00")
     return time(int(match.group(1)), int(match.group(2)))

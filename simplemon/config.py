@@ -25,6 +25,7 @@ from simplemon.common import (
     MainOptions,
     MonitorCommon,
     ReportingOptions,
+    ignored_keys,
 )
 from simplemon.depgraph import find_cycle, topological_order
 from simplemon.errors import ConfigError, ConfigErrors
@@ -196,9 +197,12 @@ class _Loader:
         common_cls = COMMON[kind]
         common_keys = option_keys(common_cls)
         plugin_keys = option_keys(cls.Options)
-        ignored = IGNORED_MONITOR_KEYS if kind == "monitor" else frozenset()
         self.unknown_keys(
-            items, common_keys | plugin_keys, ignored, name, f"type '{type_name}'"
+            items,
+            common_keys | plugin_keys,
+            ignored_keys(kind, type_name),
+            name,
+            f"type '{type_name}'",
         )
         common = self.build(
             common_cls,

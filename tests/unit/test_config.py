@@ -1,11 +1,13 @@
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
+from simplemon.common import clock_time
 from simplemon.config import dependency_order, load_config
 from simplemon.depgraph import find_cycle, topological_order
 from simplemon.errors import ConfigErrors
+from simplemon.options import ParseContext
 
 MAIN = """
 [monitor]
@@ -329,3 +331,49 @@ def test_monitor_group_may_be_a_comma_list_as_in_simplemonitor(write_ini):
     )
     (a,) = load_config(main, environ={}).monitors
     assert a.common.group == "web,db"
+
+
+def test_simplemonitor_alerter_and_html_options_warn_not_fail(write_ini):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        ipv4_only = 1
+
+        [reporting]
+        loggers = page
+        alerters = mail
+
+        [page]
+        type = html
+        copy_resources = 1
+        map = 0
+        map_start = 51.5,0.1,10
+        map_token = x
+
+        [mail]
+        type = execute
+        fail_command = true
+        name = pager
+        debug_times = 0
+        """,
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    config = load_config(main, environ={})
+    assert len(config.warnings) == 7
+    assert any("[page] option 'map' has no effect" in w for w in config.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("9:00", time(9, 0)), ("22:15", time(22, 15)), ("06:30:00", time(6, 30))],
+)
+def test_alert_window_times_accept_simplemonitor_forms(text, expected):
+    assert clock_time(text, ParseContext()) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "9", "9:60", "9:00:99", "nine"])
+def test_alert_window_times_reject_nonsense(text):
+    with pytest.raises(ValueError, match="HH:MM"):
+        clock_time(text, ParseContext())
