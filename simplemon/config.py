@@ -369,7 +369,17 @@ def _load_plugins(
     path: Path,
 ) -> tuple[PluginConfig, ...]:
     result = []
-    for name in names:
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            # Listed twice, it would run twice: every log line written twice.
+            loader.errors.append(
+                ConfigError(
+                    f"{kind}s lists {name!r} more than once",
+                    file=str(path),
+                    section="reporting",
+                )
+            )
+            continue
         items = sections.get(name)
         if items is None:
             loader.errors.append(

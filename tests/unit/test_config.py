@@ -315,3 +315,28 @@ def test_dependency_on_a_monitor_with_errors_is_not_reported_as_missing(
         f"{tmp_path}/monitors.ini: [child] depend: depends on 'ghost', but there is no "
         "monitor of that name",
     ]
+
+
+def test_a_logger_or_alerter_listed_twice_is_an_error(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        [reporting]
+        loggers = file, file
+        alerters = note, note
+        [file]
+        type = logfile
+        filename = out.log
+        [note]
+        type = execute
+        fail_command = /bin/true
+        """,
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    m = f"{tmp_path}/monitor.ini"
+    assert errors_of(main) == [
+        f"{m}: [reporting] alerters lists 'note' more than once",
+        f"{m}: [reporting] loggers lists 'file' more than once",
+    ]
