@@ -218,6 +218,14 @@ class _Loader:
         )
         if common is None or options is None:
             return None
+        if isinstance(common, AlerterCommon) and common.times_type == "always":
+            # A window written without times_type would alert at every hour.
+            for key in ("time_lower", "time_upper"):
+                if key in items:
+                    self.warnings.append(
+                        f"{items[key].file}: [{name}] option '{key}' has no effect "
+                        "with times_type = always (set times_type = only or not)"
+                    )
         instance = (
             cls(name, options) if kind == "monitor" else cls(name, options, common)
         )
