@@ -145,7 +145,9 @@ def decide_removed(
         EventKind.RECOVERY,
         failed_at=record.failed_at,
         virtual_fail_count=0,
-        last_virtual_fail_count=record.last_virtual_fail_count,
+        last_virtual_fail_count=max(
+            record.last_virtual_fail_count, monitor.previous.virtual_fail_count
+        ),
         info=REMOVED_INFO,
     )
     return Decision((event,), NotificationRecord())
