@@ -145,7 +145,9 @@ def decide_removed(
         EventKind.RECOVERY,
         failed_at=record.failed_at,
         virtual_fail_count=0,
-        last_virtual_fail_count=record.last_virtual_fail_count,
+        last_virtual_fail_count=max(
+            record.last_virtual_fail_count, monitor.previous.virtual_fail_count
+        ),
         info=REMOVED_INFO,
     )
     return Decision((event,), NotificationRecord())
@@ -227,6 +229,12 @@ class _Context:
         if not record.is_announced or self.options.only_failures:
             # Never announced (or never to be): a held catch-up is simply dropped.
             return Decision((), NotificationRecord())
+        # The count before the recovery, not the one last announced: the outage
+        # may have gone on long after the failure (or reminder) was sent.
+        last = max(
+            record.last_virtual_fail_count, self.monitor.previous.virtual_fail_count
+        )
+        record = replace(record, last_virtual_fail_count=last)
         if record.recovery_held_at is None and not (
             self.in_hours or self.options.ooh_recovery
         ):

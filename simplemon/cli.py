@@ -18,11 +18,11 @@ from simplemon import __version__, registry
 from simplemon.commands import CommandRunner
 from simplemon.config import Config, load_config
 from simplemon.daemon import Daemon
-from simplemon.dispatch import Dispatcher
+from simplemon.dispatch import KEEP_FINISHED, Dispatcher
 from simplemon.errors import ConfigErrors, StateFileError
 from simplemon.notifier import Notifier
 from simplemon.scheduler import Scheduler, utc_now
-from simplemon.state_store import KEEP_FINISHED, StateStore
+from simplemon.state_store import StateStore
 
 log = logging.getLogger("simplemon")
 

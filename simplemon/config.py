@@ -222,6 +222,14 @@ class _Loader:
         )
         if common is None or options is None:
             return None
+        if isinstance(common, AlerterCommon) and common.times_type == "always":
+            # A window written without times_type would alert at every hour.
+            for key in ("time_lower", "time_upper"):
+                if key in items:
+                    self.warnings.append(
+                        f"{items[key].file}: [{name}] option '{key}' has no effect "
+                        "with times_type = always (set times_type = only or not)"
+                    )
         instance = (
             cls(name, options) if kind == "monitor" else cls(name, options, common)
         )
@@ -373,7 +381,17 @@ def _load_plugins(
     path: Path,
 ) -> tuple[PluginConfig, ...]:
     result = []
-    for name in names:
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            # Listed twice, it would run twice: every log line written twice.
+            loader.errors.append(
+                ConfigError(
+                    f"{kind}s lists {name!r} more than once",
+                    file=str(path),
+                    section="reporting",
+                )
+            )
+            continue
         items = sections.get(name)
         if items is None:
             loader.errors.append(

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 #: Outbox row outcomes (the store keeps the same words).
 DELIVERED, FAILED, EXPIRED = "delivered", "failed", "expired"
+#: How long finished outbox rows are kept for inspection.
+KEEP_FINISHED = timedelta(days=7)
 #: Seconds an idle worker sleeps before looking at the outbox again.
 POLL_SECONDS = 1.0
 
@@ -89,6 +91,7 @@ class Dispatcher:
         self.backoff = backoff or Backoff()
         self._alerters: dict[str, Any] = {}
         self._failing: frozenset[str] = frozenset()
+        self._held_for: dict[str, str] = {}  # alerter -> dependency it waits for
         self._workers: dict[str, _Worker] = {}
         self._stop = threading.Event()
         self._started = False
@@ -165,7 +168,7 @@ class Dispatcher:
         failed event is sent, so a recovery never overtakes its failure.
         """
         config = self._alerters.get(alerter)
-        if config is None or self.is_blocked(alerter) is not None:
+        if config is None or self._is_holding(alerter):
             return POLL_SECONDS
         for item in self.outbox.pending(alerter):
             if self._stop.is_set():
@@ -176,6 +179,22 @@ class Dispatcher:
             if not self.attempt(config, item):
                 return self.backoff.delay(item.attempts + 1).total_seconds()
         return POLL_SECONDS
+
+    def _is_holding(self, alerter: str) -> bool:
+        """Return whether ``depend`` holds the alerter's messages; log it once."""
+        blocker = self.is_blocked(alerter)
+        if blocker is None:
+            if self._held_for.pop(alerter, None) is not None:
+                log.info("alerter %s: dependencies up, sending held messages", alerter)
+            return False
+        if self._held_for.get(alerter) != blocker and self.outbox.pending(alerter, 1):
+            self._held_for[alerter] = blocker
+            log.info(
+                "alerter %s: holding messages while monitor %s is down",
+                alerter,
+                blocker,
+            )
+        return True
 
     def attempt(self, config: Any, item: OutboxItem) -> bool:
         """Try one event once; return False if it must be retried later."""

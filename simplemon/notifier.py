@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from simplemon.alerting import (
@@ -19,11 +20,13 @@ from simplemon.alerting import (
     decide_removed,
 )
 from simplemon.config import Config
-from simplemon.dispatch import Dispatcher
+from simplemon.dispatch import KEEP_FINISHED, Dispatcher
 from simplemon.model import AlertEvent, MonitorSnapshot, MonitorState, Snapshot
 
 log = logging.getLogger(__name__)
 _EMPTY = NotificationRecord()
+#: How often a long run deletes outbox rows finished more than KEEP_FINISHED ago.
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class RoundStore(Protocol):
@@ -38,6 +41,9 @@ class RoundStore(Protocol):
         removed: Iterable[str] = (),
     ) -> None:
         """Commit one round atomically."""
+
+    def prune(self, before: datetime) -> int:
+        """Delete outbox rows finished before ``before``."""
 
 
 class Notifier:
@@ -56,6 +62,7 @@ class Notifier:
         self.dispatcher = dispatcher
         self._saved = dict(states)
         self._records = dict(records)
+        self._pruned_at: datetime | None = None
         self.reload(config)
         # Until the first round, alerter ``depend`` sees the states from before the
         # restart: an uplink that was down stays down until checked again.
@@ -119,6 +126,14 @@ class Notifier:
             m.name for m in snapshot.monitors if m.state.status.is_failure
         )
         self.dispatcher.wake()
+        # Pruned here, not only at start, so that a daemon running for months keeps
+        # a bounded outbox.
+        if (
+            self._pruned_at is None
+            or snapshot.taken_at - self._pruned_at >= PRUNE_EVERY
+        ):
+            self._pruned_at = snapshot.taken_at
+            self.store.prune(snapshot.taken_at - KEEP_FINISHED)
 
     def _view(self, monitor: MonitorSnapshot, previous: MonitorState) -> MonitorView:
         common = self._monitors.get(monitor.name)
@@ -167,7 +182,8 @@ class Notifier:
             if monitor in present or alerter is None:
                 continue  # the alerter itself was removed: nobody to tell
             removed.add(monitor)
-            view = MonitorView(monitor, MonitorState(), MonitorState())
+            last = self._saved.get(monitor, MonitorState())
+            view = MonitorView(monitor, last, MonitorState())
             decision = decide_removed(
                 view,
                 alerter_name,

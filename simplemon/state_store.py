@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import typing
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -277,7 +277,3 @@ class StateStore:
                 (PENDING, before.timestamp()),
             )
         return cursor.rowcount
-
-
-#: How long finished outbox rows are kept for inspection.
-KEEP_FINISHED = timedelta(days=7)

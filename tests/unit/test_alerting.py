@@ -433,3 +433,30 @@ def test_catchup_record_survives_into_window_even_without_new_check():
 def test_a_monitor_in_several_groups_alerts_alerters_of_any_of_them():
     alerters = {"db": common(groups=("db",)), "mail": common(groups=("mail",))}
     assert run("x", alerters, group="web,db") == [(0, "db", F)]
+
+
+def test_recovery_carries_the_fail_count_reached_not_the_one_announced():
+    since = MONDAY_NOON - timedelta(minutes=10)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=1
+    )
+    before = failed_state(10, since)
+    current = policy.apply_result(before, OK, 0, MONDAY_NOON)
+    decision = decide(
+        MonitorView("web", before, current), "m", common(), record, MONDAY_NOON
+    )
+    assert [e.last_virtual_fail_count for e in decision.events] == [10]
+
+
+def test_held_recovery_keeps_the_fail_count_reached():
+    record = NotificationRecord(
+        announced_at=at(7), failed_at=at(7), last_virtual_fail_count=1
+    )
+    before = failed_state(6, at(7))
+    current = policy.apply_result(before, OK, 0, at(7, 30))
+    held = decide(MonitorView("web", before, current), "a", office(), record, at(7, 30))
+    assert held.events == ()
+    later = decide(
+        MonitorView("web", current, current), "a", office(), held.record, at(9, 1)
+    )
+    assert [e.last_virtual_fail_count for e in later.events] == [6]

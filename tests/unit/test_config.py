@@ -377,3 +377,53 @@ def test_alert_window_times_accept_simplemonitor_forms(text, expected):
 def test_alert_window_times_reject_nonsense(text):
     with pytest.raises(ValueError, match="HH:MM"):
         clock_time(text, ParseContext())
+
+
+def test_a_logger_or_alerter_listed_twice_is_an_error(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        [reporting]
+        loggers = file, file
+        alerters = note, note
+        [file]
+        type = logfile
+        filename = out.log
+        [note]
+        type = execute
+        fail_command = /bin/true
+        """,
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    m = f"{tmp_path}/monitor.ini"
+    assert errors_of(main) == [
+        f"{m}: [reporting] alerters lists 'note' more than once",
+        f"{m}: [reporting] loggers lists 'file' more than once",
+    ]
+
+
+def test_a_window_without_times_type_warns_that_it_has_no_effect(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        [reporting]
+        alerters = night
+        [night]
+        type = execute
+        fail_command = /bin/true
+        time_lower = 22:00
+        time_upper = 06:00
+        """,
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    config = load_config(main, environ={})
+    assert config.warnings == (
+        f"{tmp_path}/monitor.ini: [night] option 'time_lower' has no effect with "
+        "times_type = always (set times_type = only or not)",
+        f"{tmp_path}/monitor.ini: [night] option 'time_upper' has no effect with "
+        "times_type = always (set times_type = only or not)",
+    )

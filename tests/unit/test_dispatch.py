@@ -166,7 +166,8 @@ def test_dry_run_sends_nothing_but_logs(store, caplog):
     assert "dry run" in caplog.text
 
 
-def test_depend_holds_messages_until_the_monitor_recovers(store):
+def test_depend_holds_messages_until_the_monitor_recovers(store, caplog):
+    caplog.set_level(logging.INFO)
     plugin = RecordingAlerter()
     common = AlerterCommon(type="x", depend=("uplink",))
     store.save_round({}, {}, [event(1)])
@@ -175,9 +176,13 @@ def test_depend_holds_messages_until_the_monitor_recovers(store):
     d.deliver_due("mail")
     assert plugin.attempts == 0
     assert not d.has_deliverable()  # held messages don't keep --one-shot waiting
+    d.deliver_due("mail")
+    held = "alerter mail: holding messages while monitor uplink is down"
+    assert caplog.text.count(held) == 1  # said once, not every poll
     d.set_failing(set())
     d.deliver_due("mail")
     assert len(plugin.sent) == 1
+    assert "alerter mail: dependencies up, sending held messages" in caplog.text
 
 
 def test_hung_alerter_does_not_delay_another(store):

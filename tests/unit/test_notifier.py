@@ -165,3 +165,36 @@ def test_alerter_depend_sees_the_states_from_before_a_restart(tmp_path, clock):
     _, notifier = build(store, cfg, clock)
     assert notifier.dispatcher.is_blocked("mail") == "uplink"
     store.close()
+
+
+def test_a_long_run_prunes_finished_outbox_rows(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, _ = build(store, config(monitor("web", failing=True)), clock)
+    scheduler.run_once()
+    (item,) = store.pending("mail")
+    store.finish(item.row_id, "delivered", clock.now())
+    for _ in range(8):
+        clock.advance(86400)
+        scheduler.run_once()
+    assert store.outbox_status() == []
+    store.close()
+
+
+def test_final_notice_of_a_removed_monitor_carries_the_fail_count_reached(
+    tmp_path, clock
+):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, notifier = build(store, config(monitor("web", True)), clock)
+    for _ in range(3):
+        scheduler.run_once()
+        clock.advance(1)
+    new = config(monitor("db", False))
+    scheduler.reload(new)
+    notifier.reload(new)
+    scheduler.run_once()
+    counts = [
+        (i.event.kind.value, i.event.last_virtual_fail_count)
+        for i in store.pending("mail")
+    ]
+    assert counts == [("failure", 0), ("recovery", 3)]
+    store.close()
