@@ -41,8 +41,8 @@ def write_config(
             type = email
             host = 127.0.0.1
             port = {port}
-            from = monitor@example.com
-            to = ops@example.com
+            from = monitor@example.test
+            to = ops@example.test
             ssl = starttls
             ca_file = smtp-ca.pem
             username = monitor
@@ -86,7 +86,7 @@ def test_failure_is_mailed_over_tls_with_auth_once_and_restart_sends_no_duplicat
         (mail,) = peer.messages
         assert mail.tls
         assert mail.login == "monitor"
-        assert mail.rcpt_tos == ("ops@example.com",)
+        assert mail.rcpt_tos == ("ops@example.test",)
         (subject,) = subjects(peer)
         assert subject.startswith("Monitor web on ")
         assert subject.endswith(" failed")

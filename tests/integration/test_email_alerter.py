@@ -19,9 +19,9 @@ def mailer(peer, **overrides) -> EmailAlerter:
     values = {
         "host": peer.host,
         "port": peer.port,
-        "to": ("ops@example.com", "Second <two@example.com>"),
-        "cc": ("boss@example.com",),
-        "sender": "Simplemon <mon@example.com>",
+        "to": ("ops@example.test", "Second <two@example.test>"),
+        "cc": ("boss@example.test",),
+        "sender": "Simplemon <mon@example.test>",
         "username": "monitor",
         "password": "s3cret",
         "ca_file": peer.ca_file,
@@ -36,17 +36,17 @@ def test_mail_arrives_over_starttls_after_auth(tmp_path):
         received = peer.wait_for_message()
     assert received.tls
     assert received.login == "monitor"
-    assert received.mail_from == "mon@example.com"
+    assert received.mail_from == "mon@example.test"
     assert received.rcpt_tos == (
-        "ops@example.com",
-        "two@example.com",
-        "boss@example.com",
+        "ops@example.test",
+        "two@example.test",
+        "boss@example.test",
     )
     message = received.message
     assert message["Subject"] == "Monitor web on host1 failed"
-    assert message["To"] == "ops@example.com, Second <two@example.com>"
-    assert message["Cc"] == "boss@example.com"
-    assert message["Message-ID"] == "<simplemon.42-web-test@example.com>"
+    assert message["To"] == "ops@example.test, Second <two@example.test>"
+    assert message["Cc"] == "boss@example.test"
+    assert message["Message-ID"] == "<simplemon.42-web-test@example.test>"
     content = message.get_content()
     assert "Down for:       1+03:04:05" in content
     assert "Result:         HTTP 503 Service Unavailable" in content
@@ -122,18 +122,18 @@ def test_plaintext_is_used_only_when_configured(tmp_path):
 
 def test_refused_recipient_is_permanent(tmp_path):
     with smtp_server(tmp_path, users=USERS) as peer:
-        peer.refuse["nobody@example.com"] = "550 5.1.1 no such user"
-        alerter = mailer(peer, to=("nobody@example.com",), cc=())
+        peer.refuse["nobody@example.test"] = "550 5.1.1 no such user"
+        alerter = mailer(peer, to=("nobody@example.test",), cc=())
         with pytest.raises(DeliveryError) as info:
             alerter.send(make_event())
     assert info.value.permanent
-    assert "nobody@example.com (550 5.1.1 no such user)" in str(info.value)
+    assert "nobody@example.test (550 5.1.1 no such user)" in str(info.value)
 
 
 def test_deferred_recipient_is_transient(tmp_path):
     with smtp_server(tmp_path, users=USERS) as peer:
-        peer.refuse["later@example.com"] = "451 4.3.0 try again later"
-        alerter = mailer(peer, to=("later@example.com",), cc=())
+        peer.refuse["later@example.test"] = "451 4.3.0 try again later"
+        alerter = mailer(peer, to=("later@example.test",), cc=())
         with pytest.raises(DeliveryError) as info:
             alerter.send(make_event())
     assert not info.value.permanent
@@ -141,23 +141,23 @@ def test_deferred_recipient_is_transient(tmp_path):
 
 def test_partly_refused_recipients_deliver_to_the_rest_without_retry(tmp_path):
     with smtp_server(tmp_path, users=USERS) as peer:
-        peer.refuse["boss@example.com"] = "550 5.1.1 no such user"
+        peer.refuse["boss@example.test"] = "550 5.1.1 no such user"
         with pytest.raises(DeliveryError) as info:
             mailer(peer).send(make_event())
         assert peer.wait_for_message().rcpt_tos == (
-            "ops@example.com",
-            "two@example.com",
+            "ops@example.test",
+            "two@example.test",
         )
     assert info.value.permanent
     assert "some recipients refused" in str(info.value)
 
 
 def test_header_injection_in_monitor_name_reaches_no_extra_recipient(tmp_path):
-    event = make_event(monitor="web\r\nBcc: victim@example.com", info="x\r\nBcc: v@x")
+    event = make_event(monitor="web\r\nBcc: victim@example.test", info="x\r\nBcc: v@x")
     with smtp_server(tmp_path, users=USERS) as peer:
         mailer(peer, cc=()).send(event)
         received = peer.wait_for_message()
-    assert received.rcpt_tos == ("ops@example.com", "two@example.com")
+    assert received.rcpt_tos == ("ops@example.test", "two@example.test")
     assert received.message["Bcc"] is None
 
 
@@ -166,7 +166,7 @@ def test_connection_refused_is_transient():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     options = EmailOptions(
-        host="127.0.0.1", port=port, to=("a@example.com",), sender="m@example.com"
+        host="127.0.0.1", port=port, to=("a@example.test",), sender="m@example.test"
     )
     with pytest.raises(DeliveryError) as info:
         EmailAlerter("mail", options).send(make_event())
@@ -178,8 +178,8 @@ def test_silent_server_fails_within_the_timeout():
         options = EmailOptions(
             host=host,
             port=port,
-            to=("a@example.com",),
-            sender="m@example.com",
+            to=("a@example.test",),
+            sender="m@example.test",
             timeout=timedelta(seconds=1),
         )
         started = time.monotonic()

@@ -12,8 +12,8 @@ from tests.peers.alert_events import make_event
 def load(tmp_path: Path, **items: str):
     items = {
         "host": "127.0.0.1",
-        "to": "ops@example.com",
-        "from": "mon@example.com",
+        "to": "ops@example.test",
+        "from": "mon@example.test",
     } | {k.replace("from_", "from"): v for k, v in items.items()}
     return build_options(
         EmailOptions,
@@ -44,9 +44,9 @@ def test_defaults_are_starttls_on_port_25_with_verification(tmp_path):
 
 
 def test_recipients_are_split_on_semicolons(tmp_path):
-    a = alerter(tmp_path, to="a@example.com; Bob <b@example.com>", cc="c@example.com")
-    assert a.options.to == ("a@example.com", "Bob <b@example.com>")
-    assert a.recipients() == ["a@example.com", "b@example.com", "c@example.com"]
+    a = alerter(tmp_path, to="a@example.test; Bob <b@example.test>", cc="c@example.test")
+    assert a.options.to == ("a@example.test", "Bob <b@example.test>")
+    assert a.recipients() == ["a@example.test", "b@example.test", "c@example.test"]
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_recipients_are_split_on_semicolons(tmp_path):
         ({"ssl": "maybe"}, "expected one of starttls, yes, no"),
         ({"to": "not-an-address"}, "expected mail addresses separated by ';'"),
         ({"to": ";"}, "to needs at least one address"),
-        ({"from_": "a@example.com\nBcc: b@example.com"}, "expected a mail address"),
+        ({"from_": "a@example.test\nBcc: b@example.test"}, "expected a mail address"),
         ({"port": "0"}, "expected at least 1"),
     ],
 )
@@ -76,14 +76,14 @@ def parse(raw: bytes):
 
 
 def test_message_has_subject_body_and_headers(tmp_path):
-    a = alerter(tmp_path, cc="c@example.com;d@example.com")
+    a = alerter(tmp_path, cc="c@example.test;d@example.test")
     message = parse(a.build(make_event()).as_bytes())
     assert message["Subject"] == "Monitor web on host1 failed"
-    assert message["From"] == "mon@example.com"
-    assert message["To"] == "ops@example.com"
-    assert message["Cc"] == "c@example.com, d@example.com"
+    assert message["From"] == "mon@example.test"
+    assert message["To"] == "ops@example.test"
+    assert message["Cc"] == "c@example.test, d@example.test"
     assert message["Date"] == "Tue, 06 Jan 2026 15:04:05 +0000"
-    assert message["Message-ID"] == "<simplemon.42-web-test@example.com>"
+    assert message["Message-ID"] == "<simplemon.42-web-test@example.test>"
     assert message.get_content_type() == "text/plain"
     assert "Result:         HTTP 503 Service Unavailable" in message.get_content()
 
@@ -93,11 +93,11 @@ def test_message_id_is_stable_for_one_event_and_unique_without_an_id(tmp_path):
     first = a.build(make_event(event_id="7/x y")).as_bytes()
     again = a.build(make_event(event_id="7/x y")).as_bytes()
     assert parse(first)["Message-ID"] == parse(again)["Message-ID"]
-    assert parse(first)["Message-ID"] == "<simplemon.7_x_y@example.com>"
+    assert parse(first)["Message-ID"] == "<simplemon.7_x_y@example.test>"
     one = parse(a.build(make_event(event_id="")).as_bytes())["Message-ID"]
     two = parse(a.build(make_event(event_id="")).as_bytes())["Message-ID"]
     assert one != two
-    assert one.endswith("@example.com>")
+    assert one.endswith("@example.test>")
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_message_id_is_stable_for_one_event_and_unique_without_an_id(tmp_path):
     ["monitor", "hostname", "info", "description", "failure_doc"],
 )
 def test_crlf_in_event_text_cannot_add_headers(tmp_path, field):
-    evil = "x\r\nBcc: victim@example.com\r\nX-Injected: yes\r\n\r\nfake body"
+    evil = "x\r\nBcc: victim@example.test\r\nX-Injected: yes\r\n\r\nfake body"
     raw = alerter(tmp_path).build(make_event(**{field: evil})).as_bytes()
     header_lines = raw.split(b"\n\n", 1)[0].split(b"\n")
     names = {line.split(b":")[0] for line in header_lines if not line[:1].isspace()}

@@ -27,8 +27,8 @@ def test_subject_follows_simplemonitor_format(kind, expected):
 
 @pytest.mark.parametrize("evil", ["\r\n", "\n", "\r", "\x00", "\u2028", "\x1b"])
 def test_subject_is_always_one_line(evil):
-    text = subject(make_event(monitor=f"web{evil}Bcc: x@example.com"))
-    assert text == "Monitor web Bcc: x@example.com on host1 failed"
+    text = subject(make_event(monitor=f"web{evil}Bcc: x@example.test"))
+    assert text == "Monitor web Bcc: x@example.test on host1 failed"
 
 
 def test_failure_body_has_every_detail():
