@@ -67,6 +67,7 @@ class MonitorView(NamedTuple):
     failure_link: str | None  # failure_doc when it is an http(s) URL
     group: str
     depend: tuple[str, ...]
+    first_failure: datetime | None = None  # first failed check of the streak
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def monitor_view(
         symbol=symbol,
         detail=detail,
         since=state.failed_at if key == "failed" else state.last_change_at,
+        first_failure=state.first_failure_at,
         virtual_fail_count=state.virtual_fail_count,
         failures=state.failures,
         tolerance=monitor.tolerance,

@@ -56,8 +56,13 @@ def monitor_json(view: MonitorView) -> dict[str, Any]:
         "status": legacy,
         "virtual_fail_count": view.virtual_fail_count,
         "result": view.message,
-        "first_failure_time": _time(view.since) if view.state == "failed" else None,
-        "last_run_duration": view.duration_ms / 1000 if view.duration_ms else None,
+        # As SimpleMonitor: the first failed check of the streak, once it counts.
+        "first_failure_time": _time(view.first_failure)
+        if view.virtual_fail_count > 0
+        else None,
+        "last_run_duration": None
+        if view.duration_ms is None
+        else view.duration_ms / 1000,
         "dependencies": list(view.depend),
         "state": view.state,
         "state_detail": view.detail,

@@ -44,7 +44,9 @@ def test_defaults_are_starttls_on_port_25_with_verification(tmp_path):
 
 
 def test_recipients_are_split_on_semicolons(tmp_path):
-    a = alerter(tmp_path, to="a@example.test; Bob <b@example.test>", cc="c@example.test")
+    a = alerter(
+        tmp_path, to="a@example.test; Bob <b@example.test>", cc="c@example.test"
+    )
     assert a.options.to == ("a@example.test", "Bob <b@example.test>")
     assert a.recipients() == ["a@example.test", "b@example.test", "c@example.test"]
 

@@ -44,3 +44,27 @@ def test_json_file_is_replaced_atomically(tmp_path):
     logger.write(demo_round())
     assert path.stat().st_ino != inode
     assert not list(tmp_path.glob(".s.json.*"))  # no temp file left behind
+
+
+def test_first_failure_time_is_the_first_failed_check_and_zero_durations_show(tmp_path):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    snap = demo_round()
+    api = next(m for m in snap.monitors if m.name == "api")
+    first = snap.taken_at - timedelta(minutes=5)
+    counted = snap.taken_at - timedelta(minutes=4)
+    state = replace(
+        api.state, first_failure_at=first, failed_at=counted, last_duration=0.0
+    )
+    snap = replace(
+        snap,
+        monitors=tuple(
+            replace(m, state=state) if m.name == "api" else m for m in snap.monitors
+        ),
+    )
+    path = tmp_path / "s.json"
+    JsonLogger("json", JsonOptions(filename=path)).write(snap)
+    doc = json.loads(path.read_text())["monitors"]["api"]
+    assert doc["first_failure_time"] == first.isoformat(timespec="seconds")
+    assert doc["last_run_duration"] == 0.0
