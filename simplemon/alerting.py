@@ -109,10 +109,14 @@ def decide(
     Called every round for every monitor (checked this round or not), so held
     catch-ups, held recoveries and reminders go out as soon as they are due.
     """
-    if not is_routed(monitor, options):
-        return Decision((), record)
-    ctx = _Context(monitor, alerter, options, now, hostname)
     status = monitor.current.status
+    if not is_routed(monitor, options):
+        # A reload may have changed notify/urgent/group after a failure went out:
+        # the recovery is still owed to whoever was told about the failure.
+        owed = options.enabled and record.is_announced
+        if not (owed and status in (Status.OK, Status.DISABLED)):
+            return Decision((), record)
+    ctx = _Context(monitor, alerter, options, now, hostname)
     if status in (Status.OK, Status.DISABLED):
         return ctx.recovered(record)
     if status is Status.FAILED:

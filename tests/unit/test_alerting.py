@@ -460,3 +460,21 @@ def test_held_recovery_keeps_the_fail_count_reached():
         MonitorView("web", current, current), "a", office(), held.record, at(9, 1)
     )
     assert [e.last_virtual_fail_count for e in later.events] == [6]
+
+
+@pytest.mark.parametrize(
+    "change", [{"notify": False}, {"urgent": False}, {"group": "elsewhere"}]
+)
+def test_recovery_is_still_sent_when_a_reload_unrouted_an_announced_monitor(change):
+    since = MONDAY_NOON - timedelta(minutes=10)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=2
+    )
+    before = failed_state(2, since)
+    current = policy.apply_result(before, OK, 0, MONDAY_NOON)
+    options = common(urgent=True)
+    view = MonitorView("web", before, current, **change)
+    decision = decide(view, "m", options, record, MONDAY_NOON)
+    assert [e.kind for e in decision.events] == [EventKind.RECOVERY]
+    still_failing = MonitorView("web", before, before, **change)
+    assert decide(still_failing, "m", options, record, MONDAY_NOON).events == ()
