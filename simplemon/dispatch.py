@@ -220,6 +220,8 @@ class Dispatcher:
     ) -> bool:
         event, name, now = item.event, config.name, self.now()
         what = f"{event.kind.value} for monitor {event.monitor}"
+        # Plugins name themselves in their errors; the log line already does.
+        error = error.removeprefix(f"alerter {name}: ")
         if permanent:
             log.error("alerter %s: GAVE UP on %s (permanent): %s", name, what, error)
             self.outbox.finish(item.row_id, FAILED, now, error)

@@ -228,3 +228,12 @@ def test_drain_gives_up_after_timeout(store):
     finally:
         d.stop(5)
     assert statuses(store) == [("e1mail", "pending")]
+
+
+def test_error_lines_name_the_alerter_once(store, caplog):
+    error = DeliveryError("alerter mail: SMTP 127.0.0.1:25: 535 no", permanent=True)
+    store.save_round({}, {}, [event(1)])
+    plugin = RecordingAlerter([error])
+    Dispatcher(store, [Configured("mail", plugin)], now=Clock()).deliver_due("mail")
+    assert caplog.text.count("alerter mail:") == 1
+    assert "SMTP 127.0.0.1:25: 535 no" in caplog.text
