@@ -338,3 +338,22 @@ def test_unusable_state_file_is_a_clear_error_not_a_traceback(tmp_path):
     assert "not-a-db" in result.stderr
     assert "Traceback" not in result.stderr
     assert (tmp_path / "not-a-db").read_text() == "some other file\n" * 100
+
+
+def test_messages_left_for_an_alerter_no_longer_configured_are_reported(tmp_path):
+    from datetime import UTC, datetime
+
+    from simplemon.model import AlertEvent, EventKind
+    from simplemon.state_store import StateStore
+
+    store = StateStore(tmp_path / "simplemon-state.db")
+    now = datetime.now(UTC)
+    event = AlertEvent(
+        EventKind.FAILURE, "a", "pager", now, "h", now, 1, 0, "down", "", event_id="e1"
+    )
+    store.save_round({}, {}, [event])
+    store.close()
+    main = config(tmp_path, "[a]\ntype = null\n")
+    result = run_monitor("-1", "-f", str(main))
+    assert result.returncode == 0, result.stderr
+    assert "alerter pager: messages are waiting" in result.stderr
