@@ -253,42 +253,31 @@ def test_logger_depend_suspends_writes_while_dependency_is_down(clock):
     assert len(rec.snapshots) == 1
 
 
-def test_rounds_keep_their_period_when_work_takes_time(clock):
-    worker = FakeMonitor("w", clock=clock, takes=10)
+class RoundStarts:
+    """An observer noting when each round started (its end minus the work time)."""
+
+    def __init__(self, clock, takes):
+        self.clock, self.takes, self.starts = clock, takes, []
+
+    def after_round(self, snapshot, previous):
+        self.starts.append(round(self.clock.monotonic() - 1000 - self.takes))
+
+
+def round_starts(clock, takes, loops):
+    worker = FakeMonitor("w", clock=clock, takes=takes)
     s = make([(worker, {})], clock, sleep=clock.advance)
-    starts = []
-    s.observers.append(
-        type(
-            "Obs",
-            (),
-            {
-                "after_round": lambda self, snap, prev: starts.append(
-                    round(clock.monotonic() - 1000 - 10)
-                )
-            },
-        )()
-    )
-    s.run_forever(threading.Event(), loops=4)
-    assert starts == [0, 30, 60, 90]
+    observer = RoundStarts(clock, takes)
+    s.observers.append(observer)
+    s.run_forever(threading.Event(), loops=loops)
+    return observer.starts
+
+
+def test_rounds_keep_their_period_when_work_takes_time(clock):
+    assert round_starts(clock, takes=10, loops=4) == [0, 30, 60, 90]
 
 
 def test_overrun_starts_next_round_at_once_and_skips_missed_ticks(clock, caplog):
-    worker = FakeMonitor("w", clock=clock, takes=70)
-    s = make([(worker, {})], clock, sleep=clock.advance)
-    starts = []
-    s.observers.append(
-        type(
-            "Obs",
-            (),
-            {
-                "after_round": lambda self, snap, prev: starts.append(
-                    round(clock.monotonic() - 1000 - 70)
-                )
-            },
-        )()
-    )
-    s.run_forever(threading.Event(), loops=3)
-    assert starts == [0, 70, 140]
+    assert round_starts(clock, takes=70, loops=3) == [0, 70, 140]
     assert "overran" in caplog.text
 
 
