@@ -23,6 +23,20 @@ filename = logs/out.log
 """
 
 
+#: Three broken monitors: unknown type, misspelt key + missing dependency, bad value.
+BROKEN_MONITORS = """
+[web]
+type = htpp
+[db]
+type = null
+tolerence = 2
+depend = cache
+[api]
+type = null
+tolerance = -1
+"""
+
+
 def errors_of(path: Path, environ=None) -> list[str]:
     with pytest.raises(ConfigErrors) as info:
         load_config(path, environ=environ or {})
@@ -155,20 +169,7 @@ def test_all_errors_are_reported_at_once(write_ini, tmp_path):
         type = logfile
         """,
     )
-    write_ini(
-        "monitors.ini",
-        """
-        [web]
-        type = htpp
-        [db]
-        type = null
-        tolerence = 2
-        depend = cache
-        [api]
-        type = null
-        tolerance = -1
-        """,
-    )
+    write_ini("monitors.ini", BROKEN_MONITORS)
     got = errors_of(main)
     m = f"{tmp_path}/monitor.ini"
     assert (
@@ -188,20 +189,7 @@ def test_all_errors_are_reported_at_once(write_ini, tmp_path):
 
 def test_monitor_errors_unknown_type_key_and_dependency(write_ini, tmp_path):
     main = write_ini("monitor.ini", MAIN)
-    write_ini(
-        "monitors.ini",
-        """
-        [web]
-        type = htpp
-        [db]
-        type = null
-        tolerence = 2
-        depend = cache
-        [api]
-        type = null
-        tolerance = -1
-        """,
-    )
+    write_ini("monitors.ini", BROKEN_MONITORS)
     got = errors_of(main)
     f = f"{tmp_path}/monitors.ini"
     assert got[0].startswith(
