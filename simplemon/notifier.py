@@ -25,6 +25,7 @@ from simplemon.model import AlertEvent, MonitorSnapshot, MonitorState, Snapshot
 
 log = logging.getLogger(__name__)
 _EMPTY = NotificationRecord()
+_UNKNOWN = MonitorState()
 #: How often a long run deletes outbox rows finished more than KEEP_FINISHED ago.
 PRUNE_EVERY = timedelta(hours=1)
 
@@ -85,9 +86,10 @@ class Notifier:
         """Decide, persist and enqueue this round's alerts, then wake delivery."""
         records: dict[tuple[str, str], NotificationRecord] = {}
         events: list[AlertEvent] = []
-        for monitor in snapshot.monitors:
-            view = self._view(monitor, previous.get(monitor.name, MonitorState()))
-            for alerter in self.config.alerters:
+        alerters = self.config.alerters
+        for monitor in snapshot.monitors if alerters else ():
+            view = self._view(monitor, previous.get(monitor.name, _UNKNOWN))
+            for alerter in alerters:
                 key = (monitor.name, alerter.name)
                 record = self._records.get(key, _EMPTY)
                 decision = decide(

@@ -15,7 +15,7 @@ import operator
 import sqlite3
 import threading
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,32 +28,68 @@ from simplemon.model import AlertEvent, MonitorState
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS monitor_state (
-    monitor TEXT PRIMARY KEY,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS notification (
-    monitor TEXT NOT NULL,
-    alerter TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (monitor, alerter)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    alerter TEXT NOT NULL,
-    monitor TEXT NOT NULL,
-    data TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    last_error TEXT NOT NULL DEFAULT '',
-    finished_at REAL
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alerter, status, id);
-"""
+#: The layout this code writes, kept in ``PRAGMA user_version``; older files are
+#: migrated on open (see _migrate). 0: monitor_state held one JSON text per monitor.
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    # One column per MonitorState field, in field order (a test checks this; a new
+    # field needs a column and a migration step). Columns, not JSON, because every
+    # round rewrites every state and every start reads them all back.
+    """CREATE TABLE IF NOT EXISTS monitor_state (
+        monitor TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        virtual_fail_count INTEGER NOT NULL,
+        first_failure_at TEXT,
+        failed_at TEXT,
+        last_message TEXT NOT NULL,
+        last_duration REAL,
+        last_checked_at TEXT,
+        last_change_at TEXT,
+        checks INTEGER NOT NULL,
+        successes INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS notification (
+        monitor TEXT NOT NULL,
+        alerter TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (monitor, alerter)
+    )""",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        alerter TEXT NOT NULL,
+        monitor TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        last_error TEXT NOT NULL DEFAULT '',
+        finished_at REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alerter, status, id)",
+)
+
+_SELECT_STATES = (
+    "SELECT monitor, status, failures, virtual_fail_count, first_failure_at, "
+    "failed_at, last_message, last_duration, last_checked_at, last_change_at, "
+    "checks, successes FROM monitor_state"
+)
+_SAVE_STATE = (
+    "INSERT INTO monitor_state (monitor, status, failures, virtual_fail_count, "
+    "first_failure_at, failed_at, last_message, last_duration, last_checked_at, "
+    "last_change_at, checks, successes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    # An upsert updates the row in place; INSERT OR REPLACE deletes and re-inserts.
+    "ON CONFLICT (monitor) DO UPDATE SET status=excluded.status, "
+    "failures=excluded.failures, virtual_fail_count=excluded.virtual_fail_count, "
+    "first_failure_at=excluded.first_failure_at, failed_at=excluded.failed_at, "
+    "last_message=excluded.last_message, last_duration=excluded.last_duration, "
+    "last_checked_at=excluded.last_checked_at, "
+    "last_change_at=excluded.last_change_at, checks=excluded.checks, "
+    "successes=excluded.successes"
+)
 
 #: Outbox statuses: only ``pending`` rows are ever (re)delivered.
 PENDING, DELIVERED, FAILED, EXPIRED = "pending", "delivered", "failed", "expired"
@@ -84,8 +120,8 @@ class _Codec:
             if isinstance(k, type) and issubclass(k, enum.Enum)
         )
 
-    def encode(self, obj: Any) -> str:
-        """Return ``obj`` as a JSON object, datetimes as ISO 8601, enums by value."""
+    def to_row(self, obj: Any) -> list[Any]:
+        """Return the field values in order, datetimes as ISO 8601, enums by value."""
         values = list(self.values(obj))
         for i, _ in self.datetimes:
             if values[i] is not None:
@@ -93,7 +129,22 @@ class _Codec:
         for i, _, _ in self.enums:
             if values[i] is not None:
                 values[i] = values[i].value
-        return _dumps(dict(zip(self.names, values, strict=True)))
+        return values
+
+    def from_row(self, row: Sequence[Any]) -> Any:
+        """Rebuild the dataclass from :meth:`to_row` output."""
+        values = list(row)
+        for i, _ in self.datetimes:
+            if values[i] is not None:
+                values[i] = datetime.fromisoformat(values[i])
+        for i, _, members in self.enums:
+            if values[i] is not None:
+                values[i] = members[values[i]]
+        return self.cls(*values)
+
+    def encode(self, obj: Any) -> str:
+        """Return ``obj`` as a JSON object of its :meth:`to_row` values."""
+        return _dumps(dict(zip(self.names, self.to_row(obj), strict=True)))
 
     def decode(self, text: str) -> Any:
         """Rebuild the dataclass; unknown keys are ignored, missing ones defaulted."""
@@ -170,9 +221,10 @@ class StateStore:
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            self._db.commit()
-        except (OSError, sqlite3.Error) as e:
+            if _version(self._db) != SCHEMA_VERSION:
+                _migrate(self._db, path)
+        except (OSError, sqlite3.Error, ValueError, TypeError) as e:
+            # ValueError/TypeError: a stored state that cannot be migrated.
             raise StateFileError(f"cannot use state file {path}: {e}") from e
 
     def close(self) -> None:
@@ -185,10 +237,9 @@ class StateStore:
     def load_states(self) -> dict[str, MonitorState]:
         """Return every stored monitor state by monitor name."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT monitor, data FROM monitor_state"
-            ).fetchall()
-        return {name: from_json(MonitorState, data) for name, data in rows}
+            rows = self._db.execute(_SELECT_STATES).fetchall()
+        from_row = _codec(MonitorState).from_row
+        return {row[0]: from_row(row[1:]) for row in rows}
 
     def load_records(self) -> dict[tuple[str, str], NotificationRecord]:
         """Return every notification record by (monitor, alerter)."""
@@ -223,7 +274,8 @@ class StateStore:
             else:
                 kept.append((monitor, alerter, data))
         # Encoded before taking the lock, which the delivery workers wait on.
-        state_rows = [(name, to_json(state)) for name, state in states.items()]
+        to_row = _codec(MonitorState).to_row
+        state_rows = [(name, *to_row(state)) for name, state in states.items()]
         event_rows = [
             (
                 e.event_id,
@@ -239,13 +291,7 @@ class StateStore:
             for name in removed:
                 self._db.execute("DELETE FROM monitor_state WHERE monitor=?", (name,))
                 self._db.execute("DELETE FROM notification WHERE monitor=?", (name,))
-            # An upsert updates the row in place; INSERT OR REPLACE deletes and
-            # re-inserts it, which took twice as long for 1,000 states.
-            self._db.executemany(
-                "INSERT INTO monitor_state (monitor, data) VALUES (?, ?) "
-                "ON CONFLICT (monitor) DO UPDATE SET data=excluded.data",
-                state_rows,
-            )
+            self._db.executemany(_SAVE_STATE, state_rows)
             self._db.executemany(
                 "DELETE FROM notification WHERE monitor=? AND alerter=?", cleared
             )
@@ -323,3 +369,55 @@ class StateStore:
                 (PENDING, before.timestamp()),
             )
         return cursor.rowcount
+
+
+def _version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Create the tables of a new file, or bring an older file's up to date.
+
+    One transaction: a crash part-way leaves the file as it was. BEGIN IMMEDIATE
+    takes the write lock first, so two processes never migrate the same file.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(db)
+        if version > SCHEMA_VERSION:
+            raise StateFileError(
+                f"state file {path} was written by a newer simplemon "
+                f"(layout {version}, this one knows {SCHEMA_VERSION})"
+            )
+        old_states = version == 0 and _has_column(db, "monitor_state", "data")
+        if old_states:
+            db.execute("ALTER TABLE monitor_state RENAME TO monitor_state_json")
+        for statement in _SCHEMA:
+            db.execute(statement)
+        if old_states:
+            _copy_json_states(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    rows = db.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
+    return (column,) in rows
+
+
+def _copy_json_states(db: sqlite3.Connection) -> None:
+    """Layout 0 to 1: one JSON text per monitor becomes one column per field."""
+    rows = db.execute("SELECT monitor, data FROM monitor_state_json").fetchall()
+    to_row = _codec(MonitorState).to_row
+    db.executemany(
+        _SAVE_STATE,
+        [(name, *to_row(from_json(MonitorState, data))) for name, data in rows],
+    )
+    db.execute("DROP TABLE monitor_state_json")
+    log.info(
+        "state file: %d monitor states moved to the layout of this version", len(rows)
+    )

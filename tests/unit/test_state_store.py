@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from simplemon.alerting import NotificationRecord
+from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
-from simplemon.state_store import DELIVERED, EXPIRED, StateStore
+from simplemon.state_store import (
+    DELIVERED,
+    EXPIRED,
+    SCHEMA_VERSION,
+    StateStore,
+    to_json,
+)
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -123,3 +133,150 @@ def test_opening_an_existing_file_keeps_its_rows(tmp_path):
     path = tmp_path / "s.db"
     StateStore(path).save_round({}, {}, [event()])
     assert len(StateStore(path).pending("mail")) == 1
+
+
+# --- the on-disk layout and its migration ----------------------------------------
+
+# What simplemon wrote before layout 1 (user_version 0): one JSON text per monitor.
+LAYOUT_0 = """
+CREATE TABLE monitor_state (monitor TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE notification (
+    monitor TEXT NOT NULL, alerter TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (monitor, alerter)
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    alerter TEXT NOT NULL,
+    monitor TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    last_error TEXT NOT NULL DEFAULT '',
+    finished_at REAL
+);
+CREATE INDEX outbox_pending ON outbox (alerter, status, id);
+"""
+FAILED_STATE_JSON = (
+    '{"status": "failed", "failures": 3, "virtual_fail_count": 2, '
+    '"first_failure_at": "2026-01-05T12:00:00+00:00", '
+    '"failed_at": "2026-01-05T12:01:00+00:00", "last_message": "refused", '
+    '"last_duration": 0.25, "last_checked_at": "2026-01-05T12:02:00+00:00", '
+    '"last_change_at": "2026-01-05T12:01:00+00:00", "checks": 9, "successes": 6}'
+)
+
+
+def every_field_set() -> MonitorState:
+    return MonitorState(
+        status=Status.FAILED,
+        failures=3,
+        virtual_fail_count=2,
+        first_failure_at=T0,
+        failed_at=T0 + timedelta(minutes=1),
+        last_message="refused",
+        last_duration=0.25,
+        last_checked_at=T0 + timedelta(minutes=2),
+        last_change_at=T0 + timedelta(minutes=1),
+        checks=9,
+        successes=6,
+    )
+
+
+def write_layout_0(path, states, records=(), outbox=()):
+    db = sqlite3.connect(str(path))
+    db.executescript(LAYOUT_0)
+    db.executemany("INSERT INTO monitor_state VALUES (?, ?)", states)
+    db.executemany("INSERT INTO notification VALUES (?, ?, ?)", records)
+    db.executemany(
+        "INSERT INTO outbox (event_id, alerter, monitor, data, created_at, "
+        "next_attempt_at) VALUES (?, ?, ?, ?, 0, 0)",
+        outbox,
+    )
+    db.commit()
+    db.close()
+
+
+def test_state_columns_follow_the_monitor_state_fields(tmp_path):
+    store = StateStore(tmp_path / "s.db")
+    columns = [
+        r[0]
+        for r in store._db.execute(
+            "SELECT name FROM pragma_table_info(?)", ("monitor_state",)
+        )
+    ]
+    store.close()
+    assert columns == ["monitor"] + [f.name for f in dataclasses.fields(MonitorState)]
+
+
+def test_every_state_field_survives_reopening(tmp_path):
+    path = tmp_path / "s.db"
+    store = StateStore(path)
+    store.save_round({"web": every_field_set(), "new": MonitorState()}, {}, [])
+    store.close()
+    assert StateStore(path).load_states() == {
+        "web": every_field_set(),
+        "new": MonitorState(),
+    }
+
+
+def test_saving_a_state_again_replaces_it(tmp_path):
+    store = StateStore(tmp_path / "s.db")
+    store.save_round({"web": every_field_set()}, {}, [])
+    store.save_round({"web": MonitorState(status=Status.OK, checks=10)}, {}, [])
+    assert store.load_states() == {"web": MonitorState(status=Status.OK, checks=10)}
+
+
+def test_a_file_of_the_json_layout_is_migrated_keeping_everything(tmp_path):
+    path = tmp_path / "old.db"
+    record = '{"announced_at": "2026-01-05T12:01:00+00:00", "failed_at": null, '
+    record += '"last_virtual_fail_count": 2, "held_since": null, '
+    record += '"recovery_held_at": null}'
+    write_layout_0(
+        path,
+        # an older state without the newest fields, and one with an unknown key
+        [("web", FAILED_STATE_JSON), ("db", '{"status": "ok", "checks": 1, "x": 0}')],
+        [("web", "mail", record)],
+        [(event().event_id, "mail", "web", to_json(event()))],
+    )
+    store = StateStore(path)
+    assert store.load_states() == {
+        "web": every_field_set(),
+        "db": MonitorState(status=Status.OK, checks=1),
+    }
+    assert store.load_records() == {
+        ("web", "mail"): NotificationRecord(
+            announced_at=T0 + timedelta(minutes=1), last_virtual_fail_count=2
+        )
+    }
+    assert [i.event for i in store.pending("mail")] == [event()]
+    tables = {
+        r[0]
+        for r in store._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    assert "monitor_state_json" not in tables
+    assert store._db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    store.close()
+
+
+def test_a_file_from_a_newer_simplemon_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    db = sqlite3.connect(str(path))
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StateFileError, match="written by a newer simplemon"):
+        StateStore(path)
+
+
+def test_a_failed_migration_leaves_the_old_file_as_it_was(tmp_path):
+    path = tmp_path / "old.db"
+    write_layout_0(path, [("web", FAILED_STATE_JSON), ("bad", '{"status": "nope"}')])
+    with pytest.raises(StateFileError, match=r"cannot use state file .*nope"):
+        StateStore(path)
+    db = sqlite3.connect(str(path))
+    try:
+        assert db.execute("SELECT count(*) FROM monitor_state").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (0,)
+    finally:
+        db.close()
