@@ -55,6 +55,9 @@ class NotificationRecord:
         return self.announced_at is not None
 
 
+_EMPTY_RECORD = NotificationRecord()
+
+
 @dataclass(frozen=True)
 class Decision:
     """The events to enqueue and the record to store after one evaluation."""
@@ -126,6 +129,16 @@ def decide(
     if record.recovery_held_at is not None and ctx.in_hours:
         return ctx.send_held_recovery(record)
     return Decision((), record)
+
+
+def is_quiet(status: Status, record: NotificationRecord) -> bool:
+    """Return whether :func:`decide` surely sends nothing and keeps ``record``.
+
+    True for a monitor that is not FAILED and owes this alerter nothing (an empty
+    record): with no failure, catch-up, reminder or recovery pending there is
+    nothing to decide. The notifier skips such pairs, the bulk of every round.
+    """
+    return status is not Status.FAILED and record == _EMPTY_RECORD
 
 
 def decide_removed(

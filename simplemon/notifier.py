@@ -18,6 +18,7 @@ from simplemon.alerting import (
     NotificationRecord,
     decide,
     decide_removed,
+    is_quiet,
 )
 from simplemon.config import Config
 from simplemon.dispatch import KEEP_FINISHED, Dispatcher
@@ -86,21 +87,8 @@ class Notifier:
         """Decide, persist and enqueue this round's alerts, then wake delivery."""
         records: dict[tuple[str, str], NotificationRecord] = {}
         events: list[AlertEvent] = []
-        alerters = self.config.alerters
-        for monitor in snapshot.monitors if alerters else ():
-            view = self._view(monitor, previous.get(monitor.name, _UNKNOWN))
-            for alerter in alerters:
-                key = (monitor.name, alerter.name)
-                record = self._records.get(key, _EMPTY)
-                decision = decide(
-                    view,
-                    alerter.name,
-                    alerter.common,
-                    record,
-                    snapshot.taken_at,
-                    snapshot.hostname,
-                )
-                self._collect(key, record, decision, alerter, records, events)
+        if self.config.alerters:
+            self._decide(snapshot, previous, records, events)
         removed = self._removed(snapshot, records, events)
         states = {
             m.name: m.state
@@ -136,6 +124,33 @@ class Notifier:
         ):
             self._pruned_at = snapshot.taken_at
             self.store.prune(snapshot.taken_at - KEEP_FINISHED)
+
+    def _decide(
+        self,
+        snapshot: Snapshot,
+        previous: Mapping[str, MonitorState],
+        records: dict[tuple[str, str], NotificationRecord],
+        events: list[AlertEvent],
+    ) -> None:
+        """Collect every (monitor, alerter) pair's changed record and new events."""
+        for monitor in snapshot.monitors:
+            view = None
+            for alerter in self.config.alerters:
+                key = (monitor.name, alerter.name)
+                record = self._records.get(key, _EMPTY)
+                if is_quiet(monitor.state.status, record):
+                    continue
+                if view is None:
+                    view = self._view(monitor, previous.get(monitor.name, _UNKNOWN))
+                decision = decide(
+                    view,
+                    alerter.name,
+                    alerter.common,
+                    record,
+                    snapshot.taken_at,
+                    snapshot.hostname,
+                )
+                self._collect(key, record, decision, alerter, records, events)
 
     def _view(self, monitor: MonitorSnapshot, previous: MonitorState) -> MonitorView:
         common = self._monitors.get(monitor.name)

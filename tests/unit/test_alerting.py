@@ -10,12 +10,14 @@ import pytest
 from simplemon import policy
 from simplemon.alerting import (
     REMOVED_INFO,
+    Decision,
     MonitorView,
     NotificationRecord,
     decide,
     decide_removed,
     has_crossed,
     is_in_hours,
+    is_quiet,
 )
 from simplemon.common import AlerterCommon
 from simplemon.model import CheckResult, EventKind, MonitorState, Status
@@ -478,3 +480,47 @@ def test_recovery_is_still_sent_when_a_reload_unrouted_an_announced_monitor(chan
     assert [e.kind for e in decision.events] == [EventKind.RECOVERY]
     still_failing = MonitorView("web", before, before, **change)
     assert decide(still_failing, "m", options, record, MONDAY_NOON).events == ()
+
+
+# --- the notifier's shortcut ---
+
+QUIET_OPTIONS = [
+    {},
+    {"urgent": True},
+    {"groups": ("db",)},
+    {"enabled": False},
+    {"times_type": "only", "time_lower": time(1), "time_upper": time(2)},
+    {
+        "times_type": "only",
+        "time_lower": time(1),
+        "time_upper": time(2),
+        "delay": True,
+    },
+    {"ooh_recovery": True},
+    {"only_failures": True},
+    {"allow_reminders": True},
+]
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("options", QUIET_OPTIONS)
+@pytest.mark.parametrize(
+    "previous", [MonitorState(), MonitorState(Status.FAILED, 3, 3)]
+)
+def test_a_quiet_pair_is_one_decide_would_leave_alone(status, options, previous):
+    current = MonitorState(status, failures=1, virtual_fail_count=1)
+    view = MonitorView("web", previous, current, urgent=False, remind=timedelta(0))
+    decision = decide(view, "a", common(**options), NotificationRecord(), MONDAY_NOON)
+    assert is_quiet(status, NotificationRecord()) == (status is not Status.FAILED)
+    if is_quiet(status, NotificationRecord()):
+        assert decision == Decision((), NotificationRecord())
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_a_pair_with_a_record_is_never_quiet(status):
+    for record in (
+        NotificationRecord(announced_at=MONDAY_NOON),
+        NotificationRecord(held_since=MONDAY_NOON),
+        NotificationRecord(recovery_held_at=MONDAY_NOON),
+    ):
+        assert not is_quiet(status, record)
