@@ -17,6 +17,7 @@ from simplemon.model import AlertEvent, EventKind, MonitorState, Status
 
 #: Info text of the final notice for a monitor removed from the config while alerted.
 REMOVED_INFO = "no longer monitored: removed from the configuration"
+_EVERY_DAY = frozenset(range(7))
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def is_in_hours(options: AlerterCommon, now: datetime) -> bool:
     Days and times are read in ``times_tz`` (the machine's zone when unset); the day
     is the day of ``now`` itself, also inside a window that wraps midnight.
     """
+    if options.times_type == "always" and _EVERY_DAY.issubset(options.days):
+        return True  # the usual case: no need to read the local time
     local = now.astimezone(ZoneInfo(options.times_tz) if options.times_tz else None)
     if local.weekday() not in options.days:
         return False
@@ -194,7 +197,8 @@ class _Context:
     def failing(self, record: NotificationRecord) -> Decision:
         state, prev = self.monitor.current, self.monitor.previous
         # Failing again: a recovery held from the night is moot now.
-        record = replace(record, recovery_held_at=None)
+        if record.recovery_held_at is not None:
+            record = replace(record, recovery_held_at=None)
         crossed = has_crossed(
             prev.virtual_fail_count,
             state.virtual_fail_count,

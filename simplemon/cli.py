@@ -214,7 +214,8 @@ def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
     if not path.is_absolute():
         path = config.main_file.parent / path
     store = StateStore(path)
-    store.prune(utc_now() - KEEP_FINISHED)
+    now = utc_now()
+    store.prune(now - KEEP_FINISHED)
     dispatcher = Dispatcher(store, config.alerters)
     notifier = Notifier(
         store,
@@ -222,6 +223,7 @@ def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
         config,
         states=store.load_states(),
         records=store.load_records(),
+        pruned_at=now,
     )
     dispatcher.start()
     configured = {a.name for a in config.alerters}

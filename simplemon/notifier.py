@@ -59,12 +59,14 @@ class Notifier:
         *,
         states: Mapping[str, MonitorState],
         records: Mapping[tuple[str, str], NotificationRecord],
+        pruned_at: datetime | None = None,
     ) -> None:
         self.store = store
         self.dispatcher = dispatcher
         self._saved = dict(states)
         self._records = dict(records)
-        self._pruned_at: datetime | None = None
+        # When the outbox was last pruned (by the caller, at start); None: never.
+        self._pruned_at = pruned_at
         self.reload(config)
         # Until the first round, alerter ``depend`` sees the states from before the
         # restart: an uplink that was down stays down until checked again.

@@ -120,12 +120,16 @@ class _Codec:
             if isinstance(k, type) and issubclass(k, enum.Enum)
         )
 
-    def to_row(self, obj: Any) -> list[Any]:
-        """Return the field values in order, datetimes as ISO 8601, enums by value."""
+    def to_row(self, obj: Any, texts: _IsoTexts | None = None) -> list[Any]:
+        """Return the field values in order, datetimes as ISO 8601, enums by value.
+
+        ``texts`` caches the ISO texts of datetimes shared by many objects.
+        """
         values = list(self.values(obj))
         for i, _ in self.datetimes:
-            if values[i] is not None:
-                values[i] = values[i].isoformat()
+            value = values[i]
+            if value is not None:
+                values[i] = value.isoformat() if texts is None else texts.of(value)
         for i, _, _ in self.enums:
             if values[i] is not None:
                 values[i] = values[i].value
@@ -142,9 +146,9 @@ class _Codec:
                 values[i] = members[values[i]]
         return self.cls(*values)
 
-    def encode(self, obj: Any) -> str:
+    def encode(self, obj: Any, texts: _IsoTexts | None = None) -> str:
         """Return ``obj`` as a JSON object of its :meth:`to_row` values."""
-        return _dumps(dict(zip(self.names, self.to_row(obj), strict=True)))
+        return _dumps(dict(zip(self.names, self.to_row(obj, texts), strict=True)))
 
     def decode(self, text: str) -> Any:
         """Rebuild the dataclass; unknown keys are ignored, missing ones defaulted."""
@@ -160,6 +164,23 @@ class _Codec:
             if value is not None:
                 raw[name] = members[value]
         return self.cls(**raw)
+
+
+class _IsoTexts(dict[int, str]):
+    """ISO 8601 texts of the datetimes encoded in one save, by object identity.
+
+    A round in which many monitors fail shares a few datetime objects (the round's
+    time) among thousands of events and records. By identity, not by value: equal
+    datetimes in different zones have different texts. Use it only while the
+    objects are alive, so that no identity is reused.
+    """
+
+    def of(self, value: datetime) -> str:
+        """Return ``value.isoformat()``, computed once per object."""
+        text = self.get(id(value))
+        if text is None:
+            text = self[id(value)] = value.isoformat()
+        return text
 
 
 class _Members(dict[Any, enum.Enum]):
@@ -264,24 +285,27 @@ class StateStore:
         Records equal to an empty record are deleted. ``removed`` monitors lose their
         state and records.
         """
-        empty = to_json(NotificationRecord())
+        # Encoded before taking the lock, which the delivery workers wait on.
+        texts = _IsoTexts()
+        record_codec = _codec(NotificationRecord)
+        empty = record_codec.encode(NotificationRecord())
         cleared: list[tuple[str, str]] = []
         kept: list[tuple[str, str, str]] = []
         for (monitor, alerter), record in records.items():
-            data = to_json(record)
+            data = record_codec.encode(record, texts)
             if data == empty:
                 cleared.append((monitor, alerter))
             else:
                 kept.append((monitor, alerter, data))
-        # Encoded before taking the lock, which the delivery workers wait on.
         to_row = _codec(MonitorState).to_row
-        state_rows = [(name, *to_row(state)) for name, state in states.items()]
+        state_rows = [(n, *to_row(state, texts)) for n, state in states.items()]
+        encode_event = _codec(AlertEvent).encode
         event_rows = [
             (
                 e.event_id,
                 e.alerter,
                 e.monitor,
-                to_json(e),
+                encode_event(e, texts),
                 e.created_at.timestamp(),
                 e.created_at.timestamp(),
             )

@@ -198,3 +198,34 @@ def test_final_notice_of_a_removed_monitor_carries_the_fail_count_reached(
     ]
     assert counts == [("failure", 0), ("recovery", 3)]
     store.close()
+
+
+class CountingStore(StateStore):
+    prunes = 0
+
+    def prune(self, before):
+        self.prunes += 1
+        return super().prune(before)
+
+
+def test_outbox_pruned_at_start_is_pruned_again_only_an_hour_later(tmp_path, clock):
+    store = CountingStore(tmp_path / "s.db")
+    cfg = config(monitor("web", failing=True))
+    notifier = Notifier(
+        store,
+        Dispatcher(store, cfg.alerters),
+        cfg,
+        states={},
+        records={},
+        pruned_at=clock.now(),
+    )
+    scheduler = Scheduler(cfg, hostname="h", now=clock.now, clock=clock.monotonic)
+    scheduler.observers.append(notifier)
+    scheduler.run_once()
+    clock.advance(3599)
+    scheduler.run_once()
+    assert store.prunes == 0
+    clock.advance(1)
+    scheduler.run_once()
+    assert store.prunes == 1
+    store.close()

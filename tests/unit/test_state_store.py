@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -280,3 +280,23 @@ def test_a_failed_migration_leaves_the_old_file_as_it_was(tmp_path):
         assert db.execute("PRAGMA user_version").fetchone() == (0,)
     finally:
         db.close()
+
+
+def test_equal_times_in_different_zones_keep_their_zones(tmp_path):
+    paris = timezone(timedelta(hours=1))
+    state = MonitorState(Status.FAILED, 1, 1, T0, T0.astimezone(paris))
+    record = NotificationRecord(announced_at=T0.astimezone(paris), failed_at=T0)
+    store = StateStore(tmp_path / "s.db")
+    store.save_round({"web": state}, {("web", "mail"): record}, [])
+    (loaded,) = store.load_states().values()
+    (loaded_record,) = store.load_records().values()
+    offsets = [
+        t.utcoffset() if t else None
+        for t in (
+            loaded.failed_at,
+            loaded.first_failure_at,
+            loaded_record.announced_at,
+            loaded_record.failed_at,
+        )
+    ]
+    assert offsets == [timedelta(hours=1), timedelta(0)] * 2
