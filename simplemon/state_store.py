@@ -7,26 +7,20 @@ nothing else in the core imports sqlite3.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import json
 import logging
-import operator
 import sqlite3
 import threading
-import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 from simplemon.alerting import NotificationRecord
 from simplemon.dispatch import OutboxItem
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorState
+from simplemon.state_codec import IsoTexts, codec, from_json
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: The layout this code writes, kept in ``PRAGMA user_version``; older files are
 #: migrated on open (see _migrate). 0: monitor_state held one JSON text per monitor.
@@ -95,131 +89,6 @@ _SAVE_STATE = (
 PENDING, DELIVERED, FAILED, EXPIRED = "pending", "delivered", "failed", "expired"
 
 
-class _Codec:
-    """One flat dataclass's field table, resolved once, for fast JSON (de)coding.
-
-    Saving a round encodes every monitor's state and a restart decodes them all, so
-    the per-field type dispatch is worked out here once per class, not per value.
-    """
-
-    def __init__(self, cls: type[Any]) -> None:
-        hints = typing.get_type_hints(cls)
-        names = [f.name for f in dataclasses.fields(cls)]
-        self.cls = cls
-        self.names = tuple(names)
-        self.name_set = frozenset(names)
-        self.values = operator.attrgetter(*names)
-        kinds = {n: typing.get_args(hints[n]) or (hints[n],) for n in names}
-        self.datetimes = tuple(
-            (i, n) for i, n in enumerate(names) if datetime in kinds[n]
-        )
-        self.enums = tuple(
-            (i, n, _Members(k))
-            for i, n in enumerate(names)
-            for k in kinds[n]
-            if isinstance(k, type) and issubclass(k, enum.Enum)
-        )
-
-    def to_row(self, obj: Any, texts: _IsoTexts | None = None) -> list[Any]:
-        """Return the field values in order, datetimes as ISO 8601, enums by value.
-
-        ``texts`` caches the ISO texts of datetimes shared by many objects.
-        """
-        values = list(self.values(obj))
-        for i, _ in self.datetimes:
-            value = values[i]
-            if value is not None:
-                values[i] = value.isoformat() if texts is None else texts.of(value)
-        for i, _, _ in self.enums:
-            if values[i] is not None:
-                values[i] = values[i].value
-        return values
-
-    def from_row(self, row: Sequence[Any]) -> Any:
-        """Rebuild the dataclass from :meth:`to_row` output."""
-        values = list(row)
-        for i, _ in self.datetimes:
-            if values[i] is not None:
-                values[i] = datetime.fromisoformat(values[i])
-        for i, _, members in self.enums:
-            if values[i] is not None:
-                values[i] = members[values[i]]
-        return self.cls(*values)
-
-    def encode(self, obj: Any, texts: _IsoTexts | None = None) -> str:
-        """Return ``obj`` as a JSON object of its :meth:`to_row` values."""
-        return _dumps(dict(zip(self.names, self.to_row(obj, texts), strict=True)))
-
-    def decode(self, text: str) -> Any:
-        """Rebuild the dataclass; unknown keys are ignored, missing ones defaulted."""
-        raw = json.loads(text)
-        if not raw.keys() <= self.name_set:
-            raw = {k: v for k, v in raw.items() if k in self.name_set}
-        for _, name in self.datetimes:
-            value = raw.get(name)
-            if value is not None:
-                raw[name] = datetime.fromisoformat(value)
-        for _, name, members in self.enums:
-            value = raw.get(name)
-            if value is not None:
-                raw[name] = members[value]
-        return self.cls(**raw)
-
-
-class _IsoTexts(dict[int, str]):
-    """ISO 8601 texts of the datetimes encoded in one save, by object identity.
-
-    A round in which many monitors fail shares a few datetime objects (the round's
-    time) among thousands of events and records. By identity, not by value: equal
-    datetimes in different zones have different texts. Use it only while the
-    objects are alive, so that no identity is reused.
-    """
-
-    def of(self, value: datetime) -> str:
-        """Return ``value.isoformat()``, computed once per object."""
-        text = self.get(id(value))
-        if text is None:
-            text = self[id(value)] = value.isoformat()
-        return text
-
-
-class _Members(dict[Any, enum.Enum]):
-    """An enum's members by value; an unknown value fails like ``Kind(value)``."""
-
-    def __init__(self, kind: type[enum.Enum]) -> None:
-        super().__init__((m.value, m) for m in kind)
-        self.kind = kind
-
-    def __missing__(self, value: Any) -> enum.Enum:
-        return self.kind(value)
-
-
-#: json.dumps with its defaults, minus the per-call keyword checks.
-_dumps = json.JSONEncoder().encode
-
-
-def _codec(cls: type[Any]) -> _Codec:
-    codec = _CODECS.get(cls)
-    if codec is None:
-        codec = _CODECS[cls] = _Codec(cls)
-    return codec
-
-
-#: Per dataclass, filled on first use; a constant cache of types, not runtime state.
-_CODECS: dict[type[Any], _Codec] = {}
-
-
-def to_json(obj: Any) -> str:
-    """Serialise a flat dataclass of str/int/float/bool/datetime/enum fields."""
-    return _codec(type(obj)).encode(obj)
-
-
-def from_json(cls: type[T], text: str) -> T:
-    """Rebuild ``cls`` from :func:`to_json` output; unknown keys are ignored."""
-    result: T = _codec(cls).decode(text)
-    return result
-
-
 class StateStore:
     """A SQLite state file shared by the scheduler thread and the delivery workers.
 
@@ -259,7 +128,7 @@ class StateStore:
         """Return every stored monitor state by monitor name."""
         with self._lock:
             rows = self._db.execute(_SELECT_STATES).fetchall()
-        from_row = _codec(MonitorState).from_row
+        from_row = codec(MonitorState).from_row
         return {row[0]: from_row(row[1:]) for row in rows}
 
     def load_records(self) -> dict[tuple[str, str], NotificationRecord]:
@@ -286,8 +155,8 @@ class StateStore:
         state and records.
         """
         # Encoded before taking the lock, which the delivery workers wait on.
-        texts = _IsoTexts()
-        record_codec = _codec(NotificationRecord)
+        texts = IsoTexts()
+        record_codec = codec(NotificationRecord)
         empty = record_codec.encode(NotificationRecord())
         cleared: list[tuple[str, str]] = []
         kept: list[tuple[str, str, str]] = []
@@ -297,9 +166,9 @@ class StateStore:
                 cleared.append((monitor, alerter))
             else:
                 kept.append((monitor, alerter, data))
-        to_row = _codec(MonitorState).to_row
+        to_row = codec(MonitorState).to_row
         state_rows = [(n, *to_row(state, texts)) for n, state in states.items()]
-        encode_event = _codec(AlertEvent).encode
+        encode_event = codec(AlertEvent).encode
         event_rows = [
             (
                 e.event_id,
@@ -436,7 +305,7 @@ def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
 def _copy_json_states(db: sqlite3.Connection) -> None:
     """Layout 0 to 1: one JSON text per monitor becomes one column per field."""
     rows = db.execute("SELECT monitor, data FROM monitor_state_json").fetchall()
-    to_row = _codec(MonitorState).to_row
+    to_row = codec(MonitorState).to_row
     db.executemany(
         _SAVE_STATE,
         [(name, *to_row(from_json(MonitorState, data))) for name, data in rows],

@@ -11,13 +11,8 @@ import pytest
 from simplemon.alerting import NotificationRecord
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
-from simplemon.state_store import (
-    DELIVERED,
-    EXPIRED,
-    SCHEMA_VERSION,
-    StateStore,
-    to_json,
-)
+from simplemon.state_codec import to_json
+from simplemon.state_store import DELIVERED, EXPIRED, SCHEMA_VERSION, StateStore
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
