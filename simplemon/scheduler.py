@@ -21,6 +21,7 @@ from simplemon import fanout, policy
 from simplemon.config import Config, PluginConfig, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
+from simplemon.probe import Probe, ProbeLoop
 from simplemon.round import Round, RoundHooks
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,12 @@ class Scheduler:
         states: Mapping[str, MonitorState] | None = None,
         sleep: Callable[[float], None] | None = None,
         deadline_margin: float = DEADLINE_MARGIN,
+        probe_loop: ProbeLoop | None = None,
     ) -> None:
         self.config = config
         self.hostname = hostname
         self.executor: Executor = executor or WorkerPool(max_workers)
+        self._probe_loop = probe_loop
         self.clock = clock
         self.now = now
         self.observers = list(observers)
@@ -271,7 +274,17 @@ class Scheduler:
             self._record(name, CheckResult(False, "previous check is still running"))
             return None
         self._hung.pop(name, None)
+        probe = _probe_of(monitor)
+        if probe is not None:
+            return self.probe_loop.submit(probe)
         return self.executor.submit(_guarded_check, monitor)
+
+    @property
+    def probe_loop(self) -> ProbeLoop:
+        """The loop that runs non-blocking probes; its thread starts on first use."""
+        if self._probe_loop is None:
+            self._probe_loop = ProbeLoop()
+        return self._probe_loop
 
     def _record(self, name: str, result: CheckResult) -> None:
         tolerance = self._by_name[name].common.tolerance
@@ -385,6 +398,16 @@ class Scheduler:
                 if between_rounds is not None:
                     between_rounds()
         return count
+
+
+def _probe_of(monitor: PluginConfig) -> Probe | None:
+    """Return the monitor's non-blocking probe, or None to run ``check()`` instead."""
+    try:
+        probe: Probe | None = monitor.plugin.probe()
+    except Exception:
+        log.exception("monitor %s: internal error making its probe", monitor.name)
+        return None  # check() on a worker thread still gives a result
+    return probe
 
 
 def _guarded_check(monitor: PluginConfig) -> CheckResult:
