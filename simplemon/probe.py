@@ -251,82 +251,67 @@ def run_probe(probe: Probe) -> CheckResult:
 
 
 class ProbeLoop:
-    """Runs submitted probes on one daemon thread (started on first use)."""
+    """Probes submitted by one thread and driven by it through :meth:`wait`.
 
-    def __init__(self, max_active: int | None = None, name: str = "probe") -> None:
+    There is no thread of its own: the round that submits probes also waits for
+    its results, so it drives the I/O while it waits and no check ever hands the
+    GIL to another thread. Results of other work (the thread pool) end a wait
+    early through the thread-safe :meth:`wake`.
+    """
+
+    def __init__(self, max_active: int | None = None) -> None:
         self._core = ProbeCore(max_active or default_max_active())
-        self._name = name
-        self._lock = threading.Lock()
-        self._incoming: deque[tuple[Probe, Future[CheckResult]]] = deque()
-        self._thread: threading.Thread | None = None
-        self._closed = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._woken = False
         self._core.watch_shared(self._wake_r, self._drain_wake)
+        self._driver = threading.get_ident()
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        """Whether any probe is still running or waiting to start."""
+        return bool(self._core.active or self._core.waiting)
 
     def submit(self, probe: Probe) -> Future[CheckResult]:
-        """Queue ``probe``; the Future gets its CheckResult (never an exception)."""
+        """Queue ``probe``; its Future gets a CheckResult (never an exception).
+
+        The probe starts during the next :meth:`wait`.
+        """
+        if self._closed:
+            raise RuntimeError("probe loop is closed")
         future: Future[CheckResult] = Future()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("probe loop is closed")
-            self._incoming.append((probe, future))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name=self._name, daemon=True
-                )
-                self._thread.start()
-            if not self._woken:
-                self._woken = True
-                self._wake()
+        self._core.add(probe, future.set_result)
         return future
 
-    def close(self, timeout: float = 2.0) -> None:
-        """Stop the thread (probes still running are abandoned) and free sockets."""
-        with self._lock:
-            if self._closed:
+    def wait(self, ready: Callable[[], bool], timeout: float) -> None:
+        """Run probes until ``ready()`` is true or ``timeout`` seconds have passed."""
+        self._driver = threading.get_ident()
+        limit = time.monotonic() + timeout
+        while not ready():
+            remaining = limit - time.monotonic()
+            if remaining <= 0:
                 return
-            self._closed = True
-            thread = self._thread
-            self._wake()
-        if thread is not None:
-            thread.join(timeout)
-        if thread is None or not thread.is_alive():
-            self._core.close()
-            self._wake_r.close()
-            self._wake_w.close()
+            self._core.step(remaining)
 
-    def _wake(self) -> None:
-        # A full socket already holds wake-ups: the loop will look anyway.
-        with contextlib.suppress(BlockingIOError):
+    def wake(self) -> None:
+        """End a :meth:`wait` in progress on another thread; safe from any thread."""
+        if threading.get_ident() == self._driver:
+            return  # a callback of the driving thread itself: it is awake
+        # A full socket already holds wake-ups: the waiter will look anyway.
+        with contextlib.suppress(BlockingIOError, OSError):
             self._wake_w.send(b"\0")
 
+    def close(self) -> None:
+        """Close every socket; probes still running are abandoned."""
+        if self._closed:
+            return
+        self._closed = True
+        self._core.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
     def _drain_wake(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             while self._wake_r.recv(4096):
                 pass
-        except BlockingIOError:
-            pass
-
-    def _take_incoming(self) -> bool:
-        with self._lock:
-            self._woken = False
-            batch, self._incoming = self._incoming, deque()
-            closed = self._closed
-        for probe, future in batch:
-            self._core.add(probe, _resolver(future))
-        return closed
-
-    def _run(self) -> None:
-        while not self._take_incoming():
-            try:
-                self._core.step(None)
-            except Exception:  # a bug in the loop itself: log it, keep serving
-                log.exception("probe loop error")
-                time.sleep(0.01)
-
-
-def _resolver(future: Future[CheckResult]) -> Callable[[CheckResult], None]:
-    return future.set_result

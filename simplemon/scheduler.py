@@ -9,6 +9,7 @@ drive whole rounds with a fake clock.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -229,9 +230,28 @@ class Scheduler:
             clock=self.clock,
             pause=self._pause,
             stopping=lambda: self._stop is not None and self._stop.is_set(),
+            wait=self._wait,
+            wake=self._wake_probes,
         )
         depend = {name: self._by_name[name].common.depend for name in due}
         Round(due, depend, self._dependents, self.due_at, hooks).run()
+
+    def _wait(
+        self, done: queue.SimpleQueue[Future[Any]], timeout: float
+    ) -> Future[Any] | None:
+        """Wait for the next finished check, running probes meanwhile."""
+        loop = self._probe_loop
+        if loop is not None and loop.busy:
+            loop.wait(lambda: not done.empty(), timeout)
+            timeout = 0.0
+        try:
+            return done.get(timeout=timeout) if timeout > 0 else done.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _wake_probes(self) -> None:
+        if self._probe_loop is not None:
+            self._probe_loop.wake()
 
     def _pause(self, seconds: float) -> None:
         """Wait for a spread start; a stop request cuts the wait short."""
