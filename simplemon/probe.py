@@ -40,6 +40,8 @@ READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
 #: Ceiling on probes in flight at once (each may hold a socket); more wait their turn.
 MAX_ACTIVE = 4096
+#: Probes started per loop step before ready sockets are served again.
+ADMIT_BATCH = 64
 
 
 class Probe(abc.ABC):
@@ -178,7 +180,11 @@ class ProbeCore:
         self.waiting.append((probe, done))
 
     def _admit(self) -> None:
-        while self.waiting and self.active < self.max_active:
+        # In batches, so replies to the first probes are read (and timed) while
+        # later ones are still to start.
+        for _ in range(ADMIT_BATCH):
+            if not self.waiting or self.active >= self.max_active:
+                return
             probe, done = self.waiting.popleft()
             io = ProbeIO(self, probe, done)
             self.active += 1
@@ -189,7 +195,9 @@ class ProbeCore:
         """Admit waiting probes, wait up to ``limit`` s for I/O, run what is due."""
         self._admit()
         timeout = limit
-        if self.timers:
+        if self.waiting and self.active < self.max_active:
+            timeout = 0.0  # more to start: only look at what is ready
+        elif self.timers:
             until = max(0.0, self.timers[0][0] - time.monotonic())
             timeout = until if timeout is None else min(timeout, until)
         for key, _ in self.selector.select(timeout):
@@ -203,7 +211,6 @@ class ProbeCore:
             _, _, io, callback = heapq.heappop(self.timers)
             if not io.finished:
                 _guard(io, callback)
-        self._admit()
 
     def close(self) -> None:
         """Close shared resources and the selector; running probes are abandoned."""
