@@ -6,6 +6,7 @@ import abc
 from typing import ClassVar, Generic, TypeVar
 
 from simplemon.model import CheckResult
+from simplemon.probe import Probe
 
 OptionsT = TypeVar("OptionsT")
 
@@ -42,6 +43,15 @@ class Monitor(abc.ABC, Generic[OptionsT]):
     @abc.abstractmethod
     def check(self) -> CheckResult:
         """Run one probe and return its result; may block up to the timeout."""
+
+    def probe(self) -> Probe | None:
+        """Return this check as a non-blocking Probe, or None (the default).
+
+        A monitor whose check is a few socket operations (tcp, ping) can return a
+        Probe; the scheduler then multiplexes it with many others on one thread
+        instead of a worker thread each. ``check()`` must still work on its own.
+        """
+        return None
 
     def describe(self) -> str:
         """Return a one-line human summary of what is checked."""

@@ -21,39 +21,32 @@ def apply_result(
     failures exceed it the monitor is FAILED and the virtual fail count starts at 1.
     A success clears the streak.
     """
-    checks = state.checks + 1
+    # One constructor call, not chained replace(): this runs for every check.
     if result.ok:
-        new = replace(
-            state,
-            status=Status.OK,
-            failures=0,
-            virtual_fail_count=0,
-            first_failure_at=None,
-            failed_at=None,
-            checks=checks,
-            successes=state.successes + 1,
-        )
+        status = Status.OK
+        failures = virtual = 0
+        first_failure_at = failed_at = None
+        successes = state.successes + 1
     else:
         failures = state.failures + 1
         failed = failures > tolerance
-        new = replace(
-            state,
-            status=Status.FAILED if failed else Status.FAILING,
-            failures=failures,
-            virtual_fail_count=max(0, failures - tolerance),
-            first_failure_at=state.first_failure_at or now,
-            failed_at=state.failed_at or (now if failed else None),
-            checks=checks,
-        )
-    return _touch(
-        state,
-        replace(
-            new,
-            last_message=result.message,
-            last_duration=result.duration,
-            last_checked_at=now,
-        ),
-        now,
+        status = Status.FAILED if failed else Status.FAILING
+        virtual = max(0, failures - tolerance)
+        first_failure_at = state.first_failure_at or now
+        failed_at = state.failed_at or (now if failed else None)
+        successes = state.successes
+    return MonitorState(
+        status=status,
+        failures=failures,
+        virtual_fail_count=virtual,
+        first_failure_at=first_failure_at,
+        failed_at=failed_at,
+        last_message=result.message,
+        last_duration=result.duration,
+        last_checked_at=now,
+        last_change_at=now if status != state.status else state.last_change_at,
+        checks=state.checks + 1,
+        successes=successes,
     )
 
 

@@ -34,6 +34,9 @@ class RoundHooks:
     clock: Callable[[], float]
     pause: Callable[[float], None]
     stopping: Callable[[], bool]
+    # Block up to the timeout for the next finished Future (None: none came).
+    wait: Callable[[queue.SimpleQueue[Future[Any]], float], Future[Any] | None]
+    wake: Callable[[], None]  # a Future finished on another thread
 
 
 class Round:
@@ -87,7 +90,11 @@ class Round:
             limit = time.monotonic() + self.hooks.timeout_of(name)
             self.running[future] = name
             heapq.heappush(self.deadlines, (limit, next(self._seq), future))
-            future.add_done_callback(self.done.put)
+            future.add_done_callback(self._completed)
+
+    def _completed(self, future: Future[Any]) -> None:
+        self.done.put(future)
+        self.hooks.wake()
 
     def _collect(self) -> list[str]:
         """Wait for results, the next deadline or the next start; return who settled."""
@@ -96,13 +103,10 @@ class Round:
         if self.ready and not self.hooks.stopping():
             timeout = min(timeout, self.ready[0][0] - self.hooks.clock())
         finished: list[str] = []
-        try:
-            future = self.done.get(timeout=max(0.0, timeout))
-            while True:
-                self._finish(future, finished)
-                future = self.done.get_nowait()
-        except queue.Empty:
-            pass
+        future = self.hooks.wait(self.done, max(0.0, timeout))
+        while future is not None:
+            self._finish(future, finished)
+            future = _queue_wait(self.done, None)
         now = time.monotonic()
         while self.deadlines and self.deadlines[0][0] <= now:
             _, _, future = heapq.heappop(self.deadlines)
@@ -132,3 +136,15 @@ class Round:
                     pending.discard(name)
                     if not pending:
                         self._push(child)
+
+
+def _queue_wait(
+    done: queue.SimpleQueue[Future[Any]], timeout: float | None
+) -> Future[Any] | None:
+    """Return the next finished Future, waiting up to ``timeout`` (None: not at all)."""
+    try:
+        if timeout is None:
+            return done.get_nowait()
+        return done.get(timeout=timeout)
+    except queue.Empty:
+        return None

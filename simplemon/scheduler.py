@@ -9,6 +9,7 @@ drive whole rounds with a fake clock.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -21,6 +22,7 @@ from simplemon import fanout, policy
 from simplemon.config import Config, PluginConfig, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
+from simplemon.probe import Probe, ProbeLoop
 from simplemon.round import Round, RoundHooks
 
 log = logging.getLogger(__name__)
@@ -87,10 +89,12 @@ class Scheduler:
         states: Mapping[str, MonitorState] | None = None,
         sleep: Callable[[float], None] | None = None,
         deadline_margin: float = DEADLINE_MARGIN,
+        probe_loop: ProbeLoop | None = None,
     ) -> None:
         self.config = config
         self.hostname = hostname
         self.executor: Executor = executor or WorkerPool(max_workers)
+        self._probe_loop = probe_loop
         self.clock = clock
         self.now = now
         self.observers = list(observers)
@@ -226,9 +230,28 @@ class Scheduler:
             clock=self.clock,
             pause=self._pause,
             stopping=lambda: self._stop is not None and self._stop.is_set(),
+            wait=self._wait,
+            wake=self._wake_probes,
         )
         depend = {name: self._by_name[name].common.depend for name in due}
         Round(due, depend, self._dependents, self.due_at, hooks).run()
+
+    def _wait(
+        self, done: queue.SimpleQueue[Future[Any]], timeout: float
+    ) -> Future[Any] | None:
+        """Wait for the next finished check, running probes meanwhile."""
+        loop = self._probe_loop
+        if loop is not None and loop.busy:
+            loop.wait(lambda: not done.empty(), timeout)
+            timeout = 0.0
+        try:
+            return done.get(timeout=timeout) if timeout > 0 else done.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _wake_probes(self) -> None:
+        if self._probe_loop is not None:
+            self._probe_loop.wake()
 
     def _pause(self, seconds: float) -> None:
         """Wait for a spread start; a stop request cuts the wait short."""
@@ -271,7 +294,17 @@ class Scheduler:
             self._record(name, CheckResult(False, "previous check is still running"))
             return None
         self._hung.pop(name, None)
+        probe = _probe_of(monitor)
+        if probe is not None:
+            return self.probe_loop.submit(probe)
         return self.executor.submit(_guarded_check, monitor)
+
+    @property
+    def probe_loop(self) -> ProbeLoop:
+        """The loop that runs non-blocking probes; its thread starts on first use."""
+        if self._probe_loop is None:
+            self._probe_loop = ProbeLoop()
+        return self._probe_loop
 
     def _record(self, name: str, result: CheckResult) -> None:
         tolerance = self._by_name[name].common.tolerance
@@ -385,6 +418,16 @@ class Scheduler:
                 if between_rounds is not None:
                     between_rounds()
         return count
+
+
+def _probe_of(monitor: PluginConfig) -> Probe | None:
+    """Return the monitor's non-blocking probe, or None to run ``check()`` instead."""
+    try:
+        probe: Probe | None = monitor.plugin.probe()
+    except Exception:
+        log.exception("monitor %s: internal error making its probe", monitor.name)
+        return None  # check() on a worker thread still gives a result
+    return probe
 
 
 def _guarded_check(monitor: PluginConfig) -> CheckResult:

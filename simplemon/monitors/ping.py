@@ -1,22 +1,30 @@
-"""The ``ping`` and ``host`` monitors: ICMP echo via icmplib, IPv4 and IPv6.
+"""The ``ping`` and ``host`` monitors: ICMP echo, IPv4 and IPv6.
 
-No external ``ping`` command is run. ``host`` is SimpleMonitor's name for the same
-check, with its per-reply wait called ``ping_ttl``; both share :func:`run_ping`.
+No external ``ping`` command is run. In a round, an IP address is pinged by
+:class:`~simplemon.monitors._icmp.EchoProbe` on the probe loop's shared ICMP socket;
+a host name (and a direct ``check()``) by icmplib on a worker thread. Both report
+through :func:`summarise_replies`, so results read the same. ``host`` is
+SimpleMonitor's name for the same check, with its per-reply wait called
+``ping_ttl``.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
-
-import icmplib
+from typing import TYPE_CHECKING, Literal
 
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.monitors._icmp import EchoProbe
 from simplemon.options import opt
+from simplemon.probe import Probe
+
+if TYPE_CHECKING:
+    import icmplib
 
 Privileged = Literal["auto", "yes", "no"]
 
@@ -61,33 +69,67 @@ def permission_message(mode: Privileged) -> str:
 
 
 def summarise(host: icmplib.Host, privileged: bool, elapsed: float) -> CheckResult:
-    """Turn icmplib's statistics into a CheckResult; pure.
+    """Turn icmplib's statistics into a CheckResult; pure."""
+    return summarise_replies(
+        host.address, host.packets_sent, list(host.rtts), privileged, elapsed
+    )
+
+
+def summarise_replies(
+    address: str, sent: int, rtts: list[float], privileged: bool, elapsed: float
+) -> CheckResult:
+    """Turn the replies' round-trip times (ms) into a CheckResult; pure.
 
     A check passes when at least one reply came back. Its duration is then the
     average round-trip time (like an HTTP check's response time), else ``elapsed``.
+    Figures are rounded as icmplib rounds them.
     """
+    received = len(rtts)
+    rtt_min = round(min(rtts), 3) if rtts else 0.0
+    rtt_avg = round(sum(rtts) / received, 3) if rtts else 0.0
+    rtt_max = round(max(rtts), 3) if rtts else 0.0
     details = {
-        "address": host.address,
-        "packets_sent": host.packets_sent,
-        "packets_received": host.packets_received,
-        "packet_loss": host.packet_loss,
-        "rtt_min_ms": host.min_rtt,
-        "rtt_avg_ms": host.avg_rtt,
-        "rtt_max_ms": host.max_rtt,
+        "address": address,
+        "packets_sent": sent,
+        "packets_received": received,
+        "packet_loss": round(1 - received / sent, 2) if sent else 0.0,
+        "rtt_min_ms": rtt_min,
+        "rtt_avg_ms": rtt_avg,
+        "rtt_max_ms": rtt_max,
         "privileged": privileged,
     }
-    if not host.is_alive:
+    if not rtts:
         return CheckResult(
-            False,
-            f"no reply from {host.address} ({host.packets_sent} sent)",
-            elapsed,
-            details,
+            False, f"no reply from {address} ({sent} sent)", elapsed, details
         )
     message = (
-        f"{host.address}: {host.packets_received}/{host.packets_sent} replies, "
-        f"rtt min/avg/max {host.min_rtt:.3f}/{host.avg_rtt:.3f}/{host.max_rtt:.3f} ms"
+        f"{address}: {received}/{sent} replies, "
+        f"rtt min/avg/max {rtt_min:.3f}/{rtt_avg:.3f}/{rtt_max:.3f} ms"
     )
-    return CheckResult(True, message, host.avg_rtt / 1000, details)
+    return CheckResult(True, message, rtt_avg / 1000, details)
+
+
+def echo_probe(
+    host: str, count: int, timeout: timedelta, mode: Privileged
+) -> Probe | None:
+    """Return a non-blocking ping of ``host`` if it is an IP address, else None."""
+    address = host.strip("[]")
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, address)
+        except OSError:
+            continue
+        return EchoProbe(
+            address,
+            family,
+            count,
+            timeout.total_seconds(),
+            INTERVAL,
+            privilege_attempts(mode),
+            summarise_replies,
+            permission_message(mode),
+        )
+    return None
 
 
 def run_ping(
@@ -95,7 +137,7 @@ def run_ping(
     count: int,
     timeout: timedelta,
     mode: Privileged,
-    ping: Callable[..., icmplib.Host] = icmplib.ping,
+    ping: Callable[..., icmplib.Host] | None = None,
 ) -> CheckResult:
     """Ping ``address`` ``count`` times, waiting ``timeout`` for each reply.
 
@@ -103,6 +145,9 @@ def run_ping(
     unknown name, no permission) are failed results; nothing is raised for them.
     ``ping`` is icmplib's, replaceable so tests can script its outcomes.
     """
+    import icmplib  # noqa: PLC0415 - only host names need it: ~20 ms of imports
+
+    ping = ping or icmplib.ping
     start = time.monotonic()
     for privileged in privilege_attempts(mode):
         try:
@@ -163,6 +208,11 @@ class PingMonitor(Monitor[PingOptions]):
         o = self.options
         return run_ping(o.host, o.count, o.timeout, o.privileged)
 
+    def probe(self) -> Probe | None:
+        """Ping an IP address on the shared socket; a host name goes to check()."""
+        o = self.options
+        return echo_probe(o.host, o.count, o.timeout, o.privileged)
+
     def describe(self) -> str:
         """Summarise the check in one line."""
         o = self.options
@@ -209,6 +259,11 @@ class HostMonitor(Monitor[HostOptions]):
         """Send the echo requests and wait for replies; never raises for failures."""
         o = self.options
         return run_ping(o.host, o.count, o.ping_ttl, o.privileged)
+
+    def probe(self) -> Probe | None:
+        """Ping an IP address on the shared socket; a host name goes to check()."""
+        o = self.options
+        return echo_probe(o.host, o.count, o.ping_ttl, o.privileged)
 
     def describe(self) -> str:
         """Summarise the check in one line."""

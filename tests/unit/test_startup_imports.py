@@ -55,4 +55,5 @@ def test_defaults_section_still_checks_keys_against_every_type(tmp_path):
         tmp_path,
         "[defaults]\nrecord_type = A\n[box]\ntype = tcp\nhost = 127.0.0.1\nport = 80\n",
     )
-    assert {"requests", "dns", "icmplib"} <= loaded
+    # (icmplib is imported only when a host name is pinged, not by ping.py itself.)
+    assert {"requests", "dns"} <= loaded

@@ -1,0 +1,279 @@
+"""ICMP echo as a non-blocking probe: every ping of a round shares one socket.
+
+icmplib opens a socket per ping and resolves the address again for every request
+it sends; with hundreds of pings at once a raw socket per ping also receives a copy
+of every other ping's replies. Here the probe loop holds one ICMP socket per address
+family and socket kind, sends each probe's requests on it and hands every reply to
+the probe waiting for its sequence number. Only IP addresses take this path; a host
+name (which needs the blocking system resolver) is pinged by icmplib on a worker
+thread. Both paths give the same results and messages (see ``ping.summarise``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import os
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from simplemon.model import CheckResult
+from simplemon.probe import Probe, ProbeCore, ProbeIO
+
+ECHO_REQUEST: dict[int, int] = {socket.AF_INET: 8, socket.AF_INET6: 128}
+ECHO_REPLY: dict[int, int] = {socket.AF_INET: 0, socket.AF_INET6: 129}
+#: Error messages that quote our request: destination unreachable, time exceeded.
+ERRORS: dict[int, tuple[int, ...]] = {socket.AF_INET: (3, 11), socket.AF_INET6: (1, 3)}
+PROTOCOL: dict[int, int] = {
+    socket.AF_INET: socket.IPPROTO_ICMP,
+    socket.AF_INET6: socket.IPPROTO_ICMPV6,
+}
+PAYLOAD = bytes(range(56))  # the usual 56 bytes of data, as ping and icmplib send
+#: Receive buffer asked for, so replies to a burst of requests are not dropped.
+RCVBUF = 1 << 20
+#: Packets read per readiness event at most, so one busy socket can't starve others.
+READ_BATCH = 512
+
+Reply = Callable[[float | None], None]  # rtt in ms, or None for an error reply
+
+
+def checksum(data: bytes) -> int:
+    """Return the Internet checksum (RFC 1071) of ``data``; pure."""
+    if len(data) % 2:
+        data += b"\0"
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def echo_request(family: int, ident: int, sequence: int) -> bytes:
+    """Return an echo request packet (ICMP header and payload); pure."""
+    kind = ECHO_REQUEST[family]
+    header = struct.pack("!BBHHH", kind, 0, 0, ident, sequence)
+    total = checksum(header + PAYLOAD)
+    return struct.pack("!BBHHH", kind, 0, total, ident, sequence) + PAYLOAD
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a received packet says about one of our requests."""
+
+    ident: int
+    sequence: int
+    error: bool  # an error message quoting the request, not an echo reply
+
+
+def parse(family: int, packet: bytes, has_ip_header: bool) -> Answer | None:
+    """Return the request an echo reply or error message answers, else None; pure.
+
+    Raw IPv4 sockets deliver the IP header too; datagram sockets and IPv6 do not.
+    """
+    offset = (packet[0] & 0x0F) * 4 if has_ip_header and packet else 0
+    if len(packet) < offset + 8:
+        return None
+    kind = packet[offset]
+    if kind == ECHO_REPLY[family]:
+        ident, sequence = struct.unpack_from("!HH", packet, offset + 4)
+        return Answer(ident, sequence, error=False)
+    if kind not in ERRORS[family]:
+        return None  # e.g. our own requests, seen by a raw socket on loopback
+    inner = offset + 8
+    if family == socket.AF_INET:
+        if len(packet) < inner + 1:
+            return None
+        inner += (packet[inner] & 0x0F) * 4
+    else:
+        inner += 40  # the quoted IPv6 header
+    if len(packet) < inner + 8 or packet[inner] != ECHO_REQUEST[family]:
+        return None
+    ident, sequence = struct.unpack_from("!HH", packet, inner + 4)
+    return Answer(ident, sequence, error=True)
+
+
+class Channel:
+    """One ICMP socket shared by every ping of a family and socket kind."""
+
+    def __init__(self, core: ProbeCore, family: int, privileged: bool) -> None:
+        kind = socket.SOCK_RAW if privileged else socket.SOCK_DGRAM
+        self.sock = socket.socket(family, kind, PROTOCOL[family])
+        self.family = family
+        self.privileged = privileged
+        self.sock.setblocking(False)
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        # A datagram socket's identifier is its port, set by the kernel on send.
+        self.ident = os.getpid() & 0xFFFF
+        self.waiting: dict[int, tuple[ProbeIO, Reply, float]] = {}
+        self._sequence = itertools.count(1)
+        self._core = core
+        core.watch_shared(self.sock, self._read)
+
+    def send(self, address: tuple[Any, ...], io: ProbeIO, reply: Reply) -> int:
+        """Send one echo request; ``reply`` gets its answer. Return its sequence."""
+        sequence = self._free_sequence()
+        packet = echo_request(self.family, self.ident, sequence)
+        self.sock.sendto(packet, address)
+        self.waiting[sequence] = (io, reply, time.monotonic())
+        return sequence
+
+    def forget(self, sequence: int) -> None:
+        """Stop waiting for a request's answer (its probe moved on or ended)."""
+        self.waiting.pop(sequence, None)
+
+    def close(self) -> None:
+        """Close the socket; requests still waiting get no answer."""
+        self._core.unwatch_shared(self.sock)
+        self.sock.close()
+        self.waiting.clear()
+
+    def _free_sequence(self) -> int:
+        for _ in range(0x10000):
+            sequence = next(self._sequence) & 0xFFFF
+            if sequence not in self.waiting:
+                return sequence
+        raise OSError("no free ICMP sequence number (65,536 requests waiting)")
+
+    def _read(self) -> None:
+        raw_v4 = self.privileged and self.family == socket.AF_INET
+        for _ in range(READ_BATCH):
+            try:
+                packet = self.sock.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # e.g. a queued error on the socket: the next read goes on
+            now = time.monotonic()
+            answer = parse(self.family, packet, raw_v4)
+            if answer is None:
+                continue
+            if self.privileged and answer.ident != self.ident:
+                continue  # another process's ping, seen by our raw socket
+            entry = self.waiting.pop(answer.sequence, None)
+            if entry is None:
+                continue
+            io, reply, sent = entry
+            rtt = None if answer.error else (now - sent) * 1000
+            io.run(functools.partial(reply, rtt))
+
+
+Summary = Callable[[str, int, list[float], bool, float], CheckResult]
+
+
+class EchoProbe(Probe):
+    """Ping one IP address ``count`` times on the loop's shared ICMP socket.
+
+    As icmplib does: each request waits up to ``wait`` seconds for its reply; the
+    next is sent ``interval`` seconds after the previous one was answered or given
+    up on; an error reply (unreachable) counts as no reply; a request that could
+    not be sent is not counted as sent. ``summarise(address, sent, rtts_ms,
+    privileged, elapsed)`` turns the outcome into the check's result.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        family: int,
+        count: int,
+        wait: float,
+        interval: float,
+        attempts: tuple[bool, ...],
+        summarise: Summary,
+        denied: str,
+    ) -> None:
+        self.address = address
+        self.family = family
+        self.count = count
+        self.wait = wait
+        self.interval = interval
+        self.attempts = attempts
+        self.summarise = summarise
+        self.denied = denied
+        # Per-request timers end the check; this deadline is only a backstop.
+        self.timeout = count * wait + (count - 1) * interval + 1.0
+        self.tried = 0
+        self.sent = 0
+        self.rtts: list[float] = []
+        self.channel: Channel | None = None
+        self.sequence: int | None = None
+        self.started = 0.0
+
+    def start(self, io: ProbeIO) -> None:
+        """Open (or reuse) the shared socket and send the first request."""
+        self.io = io
+        self.started = time.monotonic()
+        for privileged in self.attempts:
+            try:
+                self.channel = io.shared(
+                    ("icmp", self.family, privileged),
+                    functools.partial(
+                        Channel, family=self.family, privileged=privileged
+                    ),
+                )
+                break
+            except PermissionError:
+                continue
+            except OSError as e:
+                io.finish(self._failed(f"cannot ping {self.address}: {e}"))
+                return
+        if self.channel is None:
+            io.finish(self._failed(self.denied))
+            return
+        self._send()
+
+    def _send(self) -> None:
+        if self.channel is None:
+            return
+        self.tried += 1
+        destination = (
+            (self.address, 0)
+            if self.family == socket.AF_INET
+            else (self.address, 0, 0, 0)
+        )
+        try:
+            self.sequence = self.channel.send(destination, self.io, self._answered)
+        except OSError:
+            self._next()
+            return
+        self.sent += 1
+        sequence = self.sequence
+        self.io.later(self.wait, lambda: self._gave_up(sequence))
+
+    def _answered(self, rtt: float | None) -> None:
+        self.sequence = None
+        if rtt is not None:
+            self.rtts.append(rtt)
+        self._next()
+
+    def _gave_up(self, sequence: int) -> None:
+        if self.sequence != sequence or self.channel is None:
+            return  # answered meanwhile
+        self.channel.forget(sequence)
+        self.sequence = None
+        self._next()
+
+    def _next(self) -> None:
+        if self.tried >= self.count:
+            self.io.finish(self.expire())
+        else:
+            self.io.later(self.interval, self._send)
+
+    def _failed(self, message: str) -> CheckResult:
+        return CheckResult(False, message, time.monotonic() - self.started)
+
+    def expire(self) -> CheckResult:
+        """Summarise the replies that came back."""
+        privileged = self.channel.privileged if self.channel is not None else False
+        elapsed = time.monotonic() - self.started
+        return self.summarise(self.address, self.sent, self.rtts, privileged, elapsed)
+
+    def close(self) -> None:
+        """Stop waiting for an outstanding reply."""
+        if self.channel is not None and self.sequence is not None:
+            self.channel.forget(self.sequence)
+            self.sequence = None

@@ -1,0 +1,324 @@
+"""Non-blocking checks: many probes multiplexed on one thread.
+
+A tcp connect or an ICMP echo to a nearby host takes microseconds of CPU and a few
+hundred microseconds of waiting. Run one per thread, most of a round goes to thread
+hand-offs under the GIL, and every raw ICMP socket receives a copy of every other
+check's replies. A monitor that can express its check as a :class:`Probe` (start some
+non-blocking I/O, react when a socket is ready, give up at the deadline) is run here
+instead: one selector, one timer heap, sockets shared through :meth:`ProbeIO.shared`.
+
+The core knows nothing of any protocol; probes (in the monitor plugins) create and
+read their own sockets. :class:`ProbeLoop` runs probes on a daemon thread for the
+scheduler and returns a Future per probe, like the thread pool does; :func:`run_probe`
+runs one probe to completion on the calling thread, so a plugin's blocking ``check()``
+can be the very same code.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import functools
+import heapq
+import itertools
+import logging
+import resource
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol, TypeVar, cast
+
+from simplemon.model import CheckResult
+
+log = logging.getLogger(__name__)
+
+READ = selectors.EVENT_READ
+WRITE = selectors.EVENT_WRITE
+#: Ceiling on probes in flight at once (each may hold a socket); more wait their turn.
+MAX_ACTIVE = 4096
+#: Probes started per loop step before ready sockets are served again.
+ADMIT_BATCH = 64
+
+
+class Probe(abc.ABC):
+    """One check as non-blocking steps; every callback runs on the loop's thread.
+
+    ``start`` begins the I/O and arranges callbacks through ``io``; a callback ends
+    the check with ``io.finish(result)``. If nothing finished it by ``timeout``
+    seconds after ``start``, the loop calls ``expire()`` for the result. ``close``
+    is always called exactly once afterwards, to release what the probe holds.
+    Callbacks must not block; anything they raise ends the check as an internal
+    error.
+    """
+
+    timeout: float
+
+    @abc.abstractmethod
+    def start(self, io: ProbeIO) -> None:
+        """Begin the check."""
+
+    @abc.abstractmethod
+    def expire(self) -> CheckResult:
+        """Return the result for a check that ran out of time."""
+
+    def close(self) -> None:  # noqa: B027 - most probes hold nothing to release
+        """Release sockets and shared registrations; called once, at the end."""
+
+
+class Shared(Protocol):
+    """A resource several probes share (e.g. one ICMP socket); closed with the loop."""
+
+    def close(self) -> None:
+        """Release the resource."""
+
+
+SharedT = TypeVar("SharedT", bound=Shared)
+
+
+class ProbeIO:
+    """What a running probe may ask of its loop; cleaned up when the probe ends."""
+
+    def __init__(
+        self, core: ProbeCore, probe: Probe, done: Callable[[CheckResult], None]
+    ) -> None:
+        self._core = core
+        self._probe = probe
+        self._done = done
+        self._watched: set[socket.socket] = set()
+        self.finished = False
+
+    def watch(
+        self, sock: socket.socket, events: int, callback: Callable[[], None]
+    ) -> None:
+        """Call ``callback`` whenever ``sock`` is ready for ``events`` (READ/WRITE)."""
+        if sock in self._watched:
+            self._core.selector.modify(sock, events, (self, callback))
+        else:
+            self._core.selector.register(sock, events, (self, callback))
+            self._watched.add(sock)
+
+    def unwatch(self, sock: socket.socket) -> None:
+        """Stop watching ``sock`` (before closing it)."""
+        if sock in self._watched:
+            self._watched.discard(sock)
+            self._core.selector.unregister(sock)
+
+    def later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after ``delay`` seconds, unless the probe ended first."""
+        self._core.call_at(time.monotonic() + delay, self, callback)
+
+    def shared(self, key: object, factory: Callable[[ProbeCore], SharedT]) -> SharedT:
+        """Return the loop's resource under ``key``, creating it on first use.
+
+        A factory that raises creates nothing, so the next probe tries again (a
+        permission fixed meanwhile is picked up without a restart).
+        """
+        found = self._core.resources.get(key)
+        if found is None:
+            found = factory(self._core)
+            self._core.resources[key] = found
+        return cast(SharedT, found)
+
+    def run(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` now, as a guarded step of this probe (unless it ended).
+
+        For shared resources that hand a probe its event (e.g. a matching reply).
+        """
+        if not self.finished:
+            _guard(self, callback)
+
+    def finish(self, result: CheckResult) -> None:
+        """End the check with ``result``; later calls are ignored."""
+        if self.finished:
+            return
+        self.finished = True
+        for sock in list(self._watched):
+            self.unwatch(sock)
+        try:
+            self._probe.close()
+        except Exception:
+            log.exception("probe %r failed to close", self._probe)
+        self._core.active -= 1
+        self._done(result)
+
+
+class ProbeCore:
+    """Selector, timers and admission; driven by whoever calls ``step``.
+
+    Shared resources get the core to register their own sockets with
+    :meth:`watch_shared`; their callbacks must not raise.
+    """
+
+    def __init__(self, max_active: int) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.timers: list[tuple[float, int, ProbeIO, Callable[[], None]]] = []
+        self.resources: dict[object, Shared] = {}
+        self.waiting: deque[tuple[Probe, Callable[[CheckResult], None]]] = deque()
+        self.active = 0
+        self.max_active = max_active
+        self._seq = itertools.count()
+
+    def call_at(self, when: float, io: ProbeIO, callback: Callable[[], None]) -> None:
+        """Call ``callback`` for ``io`` at ``when`` (monotonic), unless it ended."""
+        heapq.heappush(self.timers, (when, next(self._seq), io, callback))
+
+    def watch_shared(self, sock: socket.socket, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever the shared ``sock`` is readable."""
+        self.selector.register(sock, READ, (None, callback))
+
+    def unwatch_shared(self, sock: socket.socket) -> None:
+        """Stop watching a shared socket (before closing it)."""
+        if sock in self.selector.get_map():
+            self.selector.unregister(sock)
+
+    def add(self, probe: Probe, done: Callable[[CheckResult], None]) -> None:
+        """Queue ``probe``; ``done`` gets its result on this core's thread."""
+        self.waiting.append((probe, done))
+
+    def _admit(self) -> None:
+        # In batches, so replies to the first probes are read (and timed) while
+        # later ones are still to start.
+        for _ in range(ADMIT_BATCH):
+            if not self.waiting or self.active >= self.max_active:
+                return
+            probe, done = self.waiting.popleft()
+            io = ProbeIO(self, probe, done)
+            self.active += 1
+            self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))
+            _guard(io, functools.partial(probe.start, io))
+
+    def step(self, limit: float | None) -> None:
+        """Admit waiting probes, wait up to ``limit`` s for I/O, run what is due."""
+        self._admit()
+        timeout = limit
+        if self.waiting and self.active < self.max_active:
+            timeout = 0.0  # more to start: only look at what is ready
+        elif self.timers:
+            until = max(0.0, self.timers[0][0] - time.monotonic())
+            timeout = until if timeout is None else min(timeout, until)
+        for key, _ in self.selector.select(timeout):
+            owner, callback = key.data
+            if owner is None:
+                callback()  # a shared resource's own reader
+            elif not owner.finished:
+                _guard(owner, callback)
+        now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now:
+            _, _, io, callback = heapq.heappop(self.timers)
+            if not io.finished:
+                _guard(io, callback)
+
+    def close(self) -> None:
+        """Close shared resources and the selector; running probes are abandoned."""
+        for shared in self.resources.values():
+            try:
+                shared.close()
+            except Exception:
+                log.exception("failed to close %r", shared)
+        self.resources.clear()
+        self.selector.close()
+
+
+def _expiry(io: ProbeIO, probe: Probe) -> Callable[[], None]:
+    return lambda: io.finish(probe.expire())
+
+
+def _guard(io: ProbeIO, callback: Callable[[], Any]) -> None:
+    """Run a probe callback; an exception ends that probe, never the loop."""
+    try:
+        callback()
+    except Exception as e:
+        log.exception("internal error in probe %r", io._probe)
+        io.finish(CheckResult(False, f"internal error: {type(e).__name__}: {e}"))
+
+
+def default_max_active() -> int:
+    """Return half the soft open-files limit: probes never starve the process."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_ACTIVE
+    return max(16, min(MAX_ACTIVE, soft // 2))
+
+
+def run_probe(probe: Probe) -> CheckResult:
+    """Run ``probe`` to completion on this thread and return its result."""
+    results: list[CheckResult] = []
+    core = ProbeCore(max_active=1)
+    try:
+        core.add(probe, results.append)
+        while not results:
+            core.step(None)
+    finally:
+        core.close()
+    return results[0]
+
+
+class ProbeLoop:
+    """Probes submitted by one thread and driven by it through :meth:`wait`.
+
+    There is no thread of its own: the round that submits probes also waits for
+    its results, so it drives the I/O while it waits and no check ever hands the
+    GIL to another thread. Results of other work (the thread pool) end a wait
+    early through the thread-safe :meth:`wake`.
+    """
+
+    def __init__(self, max_active: int | None = None) -> None:
+        self._core = ProbeCore(max_active or default_max_active())
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._core.watch_shared(self._wake_r, self._drain_wake)
+        self._driver = threading.get_ident()
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        """Whether any probe is still running or waiting to start."""
+        return bool(self._core.active or self._core.waiting)
+
+    def submit(self, probe: Probe) -> Future[CheckResult]:
+        """Queue ``probe``; its Future gets a CheckResult (never an exception).
+
+        The probe starts during the next :meth:`wait`.
+        """
+        if self._closed:
+            raise RuntimeError("probe loop is closed")
+        future: Future[CheckResult] = Future()
+        self._core.add(probe, future.set_result)
+        return future
+
+    def wait(self, ready: Callable[[], bool], timeout: float) -> None:
+        """Run probes until ``ready()`` is true or ``timeout`` seconds have passed."""
+        self._driver = threading.get_ident()
+        limit = time.monotonic() + timeout
+        while not ready():
+            remaining = limit - time.monotonic()
+            if remaining <= 0:
+                return
+            self._core.step(remaining)
+
+    def wake(self) -> None:
+        """End a :meth:`wait` in progress on another thread; safe from any thread."""
+        if threading.get_ident() == self._driver:
+            return  # a callback of the driving thread itself: it is awake
+        # A full socket already holds wake-ups: the waiter will look anyway.
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_w.send(b"\0")
+
+    def close(self) -> None:
+        """Close every socket; probes still running are abandoned."""
+        if self._closed:
+            return
+        self._closed = True
+        self._core.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while self._wake_r.recv(4096):
+                pass
