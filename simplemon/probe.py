@@ -90,6 +90,7 @@ class ProbeIO:
         self._done = done
         self._watched: set[socket.socket] = set()
         self.finished = False
+        self._closed = False
 
     def watch(
         self, sock: socket.socket, events: int, callback: Callable[[], None]
@@ -135,15 +136,22 @@ class ProbeIO:
         """End the check with ``result``; later calls are ignored."""
         if self.finished:
             return
+        self.release()
+        self._done(result)
+
+    def release(self) -> None:
+        """Stop watching and let the probe close what it holds; once."""
         self.finished = True
+        self._core.running.discard(self)
         for sock in list(self._watched):
             self.unwatch(sock)
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._probe.close()
         except Exception:
             log.exception("probe %r failed to close", self._probe)
-        self._core.active -= 1
-        self._done(result)
 
 
 class ProbeCore:
@@ -158,7 +166,7 @@ class ProbeCore:
         self.timers: list[tuple[float, int, ProbeIO, Callable[[], None]]] = []
         self.resources: dict[object, Shared] = {}
         self.waiting: deque[tuple[Probe, Callable[[CheckResult], None]]] = deque()
-        self.active = 0
+        self.running: set[ProbeIO] = set()
         self.max_active = max_active
         self._seq = itertools.count()
 
@@ -183,11 +191,11 @@ class ProbeCore:
         # In batches, so replies to the first probes are read (and timed) while
         # later ones are still to start.
         for _ in range(ADMIT_BATCH):
-            if not self.waiting or self.active >= self.max_active:
+            if not self.waiting or len(self.running) >= self.max_active:
                 return
             probe, done = self.waiting.popleft()
             io = ProbeIO(self, probe, done)
-            self.active += 1
+            self.running.add(io)
             self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))
             _guard(io, functools.partial(probe.start, io))
 
@@ -195,7 +203,7 @@ class ProbeCore:
         """Admit waiting probes, wait up to ``limit`` s for I/O, run what is due."""
         self._admit()
         timeout = limit
-        if self.waiting and self.active < self.max_active:
+        if self.waiting and len(self.running) < self.max_active:
             timeout = 0.0  # more to start: only look at what is ready
         elif self.timers:
             until = max(0.0, self.timers[0][0] - time.monotonic())
@@ -213,7 +221,9 @@ class ProbeCore:
                 _guard(io, callback)
 
     def close(self) -> None:
-        """Close shared resources and the selector; running probes are abandoned."""
+        """Close running probes, shared resources and the selector; no results."""
+        for io in list(self.running):
+            io.release()
         for shared in self.resources.values():
             try:
                 shared.close()
@@ -278,7 +288,7 @@ class ProbeLoop:
     @property
     def busy(self) -> bool:
         """Whether any probe is still running or waiting to start."""
-        return bool(self._core.active or self._core.waiting)
+        return bool(self._core.running or self._core.waiting)
 
     def submit(self, probe: Probe) -> Future[CheckResult]:
         """Queue ``probe``; its Future gets a CheckResult (never an exception).

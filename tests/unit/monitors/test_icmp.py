@@ -1,0 +1,81 @@
+"""ICMP echo packets: building and reading them (pure), without a network."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import pytest
+
+from simplemon.monitors._icmp import Answer, checksum, echo_request, parse
+
+V4, V6 = socket.AF_INET, socket.AF_INET6
+
+
+def ip_header(protocol: int = 1) -> bytes:
+    # Version 4, IHL 5 (20 bytes); only the first byte matters to the parser.
+    return bytes([0x45, 0]) + bytes(7) + bytes([protocol]) + bytes(10)
+
+
+def test_checksum_of_the_rfc_1071_example() -> None:
+    data = bytes([0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7])
+    assert checksum(data) == 0x220D
+
+
+def test_a_packet_with_its_checksum_sums_to_zero() -> None:
+    packet = echo_request(V4, 0x1234, 7)
+    assert checksum(packet) == 0
+    assert checksum(b"\x01") == 0xFEFF  # odd length is padded with a zero byte
+
+
+def test_echo_request_header_fields() -> None:
+    kind, code, _, ident, sequence = struct.unpack_from(
+        "!BBHHH", echo_request(V4, 9, 300)
+    )
+    assert (kind, code, ident, sequence) == (8, 0, 9, 300)
+    assert echo_request(V6, 9, 300)[0] == 128
+    assert len(echo_request(V4, 1, 1)) == 8 + 56
+
+
+def reply(kind: int, ident: int, sequence: int) -> bytes:
+    return struct.pack("!BBHHH", kind, 0, 0, ident, sequence) + bytes(56)
+
+
+@pytest.mark.parametrize(
+    ("family", "packet", "has_ip", "expected"),
+    [
+        (V4, ip_header() + reply(0, 5, 6), True, Answer(5, 6, error=False)),
+        (V4, reply(0, 5, 6), False, Answer(5, 6, error=False)),
+        (V6, reply(129, 5, 6), False, Answer(5, 6, error=False)),
+        # A raw socket on loopback also sees our own requests: not an answer.
+        (V4, ip_header() + reply(8, 5, 6), True, None),
+        (V6, reply(128, 5, 6), False, None),
+        # Too short to hold an ICMP header.
+        (V4, ip_header() + b"\0\0\0", True, None),
+        (V4, b"", True, None),
+    ],
+)
+def test_parse_echo_replies(
+    family: int, packet: bytes, has_ip: bool, expected: Answer | None
+) -> None:
+    assert parse(family, packet, has_ip) == expected
+
+
+def test_parse_an_unreachable_error_quoting_our_request_v4() -> None:
+    quoted = ip_header() + struct.pack("!BBHHH", 8, 0, 0, 77, 88)
+    packet = ip_header() + struct.pack("!BBHI", 3, 1, 0, 0) + quoted
+    assert parse(V4, packet, True) == Answer(77, 88, error=True)
+
+
+def test_parse_an_unreachable_error_quoting_our_request_v6() -> None:
+    quoted = bytes(40) + struct.pack("!BBHHH", 128, 0, 0, 77, 88)
+    packet = struct.pack("!BBHI", 1, 3, 0, 0) + quoted
+    assert parse(V6, packet, False) == Answer(77, 88, error=True)
+
+
+def test_an_error_quoting_something_else_is_ignored() -> None:
+    quoted = ip_header(17) + struct.pack("!BBHHH", 0, 0, 0, 77, 88)  # not an echo
+    packet = ip_header() + struct.pack("!BBHI", 3, 1, 0, 0) + quoted
+    assert parse(V4, packet, True) is None
+    truncated = ip_header() + struct.pack("!BBHI", 11, 0, 0, 0) + ip_header()[:10]
+    assert parse(V4, truncated, True) is None

@@ -1,0 +1,238 @@
+"""The probe loop: non-blocking checks multiplexed on the calling thread.
+
+Probes here talk over real socket pairs; the loop's own timing is its real clock,
+kept to a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import pytest
+
+from simplemon.model import CheckResult
+from simplemon.probe import READ, Probe, ProbeCore, ProbeIO, ProbeLoop, run_probe
+
+
+class EchoPair(Probe):
+    """Write a byte on one end of a socket pair and succeed when it arrives."""
+
+    def __init__(self, timeout: float = 2.0, send: bool = True) -> None:
+        self.timeout = timeout
+        self.send = send
+        self.a, self.b = socket.socketpair()
+        self.closed = 0
+
+    def start(self, io: ProbeIO) -> None:
+        self.io = io
+        io.watch(self.b, READ, self.readable)
+        if self.send:
+            self.a.send(b"x")
+
+    def readable(self) -> None:
+        data = self.b.recv(16)
+        self.io.finish(CheckResult(True, f"got {data!r}"))
+
+    def expire(self) -> CheckResult:
+        return CheckResult(False, "expired")
+
+    def close(self) -> None:
+        self.closed += 1
+        self.a.close()
+        self.b.close()
+
+
+class Boom(EchoPair):
+    def readable(self) -> None:
+        raise ValueError("bad packet")
+
+
+class Steps(Probe):
+    """Finish after two timer steps, recording the order they ran in."""
+
+    timeout = 2.0
+
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log = log
+        self.name = name
+
+    def start(self, io: ProbeIO) -> None:
+        self.io = io
+        io.later(0.01, self.first)
+
+    def first(self) -> None:
+        self.log.append(f"{self.name}1")
+        self.io.later(0.01, self.second)
+
+    def second(self) -> None:
+        self.log.append(f"{self.name}2")
+        self.io.finish(CheckResult(True, self.name))
+
+    def expire(self) -> CheckResult:
+        return CheckResult(False, "expired")
+
+
+@pytest.fixture
+def loop() -> Iterator[ProbeLoop]:
+    probe_loop = ProbeLoop()
+    yield probe_loop
+    probe_loop.close()
+
+
+def drive(
+    loop: ProbeLoop, futures: list[Future[CheckResult]], limit: float = 5.0
+) -> None:
+    loop.wait(lambda: all(f.done() for f in futures), limit)
+
+
+def test_run_probe_returns_the_result_of_real_socket_io() -> None:
+    probe = EchoPair()
+    assert run_probe(probe) == CheckResult(True, "got b'x'")
+    assert probe.closed == 1
+
+
+def test_a_probe_that_never_hears_back_expires_at_its_timeout() -> None:
+    probe = EchoPair(timeout=0.05, send=False)
+    started = time.monotonic()
+    assert run_probe(probe) == CheckResult(False, "expired")
+    assert time.monotonic() - started >= 0.04
+    assert probe.closed == 1
+
+
+def test_an_exception_in_a_callback_ends_that_probe_only(loop: ProbeLoop) -> None:
+    bad, good = Boom(), EchoPair()
+    futures = [loop.submit(bad), loop.submit(good)]
+    drive(loop, futures)
+    failed, passed = (f.result() for f in futures)
+    assert not failed.ok
+    assert failed.message == "internal error: ValueError: bad packet"
+    assert passed.ok
+    assert bad.closed == good.closed == 1
+
+
+def test_probes_interleave_their_steps(loop: ProbeLoop) -> None:
+    log: list[str] = []
+    futures = [loop.submit(Steps(log, name)) for name in "ab"]
+    drive(loop, futures)
+    assert [f.result().message for f in futures] == ["a", "b"]
+    assert log == ["a1", "b1", "a2", "b2"]
+
+
+def test_no_more_than_max_active_probes_run_at_once() -> None:
+    core = ProbeCore(max_active=3)
+    seen: list[int] = []
+    results: list[CheckResult] = []
+
+    class Counting(EchoPair):
+        def start(self, io: ProbeIO) -> None:
+            seen.append(len(core.running))
+            super().start(io)
+
+    probes = [Counting() for _ in range(10)]
+    for probe in probes:
+        core.add(probe, results.append)
+    limit = time.monotonic() + 5
+    while len(results) < 10 and time.monotonic() < limit:
+        core.step(0.5)
+    core.close()
+    assert len(results) == 10
+    assert all(r.ok for r in results)
+    assert max(seen) <= 3
+
+
+def test_wait_returns_at_its_timeout_while_probes_run(loop: ProbeLoop) -> None:
+    future = loop.submit(EchoPair(timeout=5, send=False))
+    started = time.monotonic()
+    loop.wait(future.done, 0.05)
+    assert 0.04 <= time.monotonic() - started < 2
+    assert not future.done()
+    assert loop.busy
+
+
+def test_wake_from_another_thread_ends_a_wait_early(loop: ProbeLoop) -> None:
+    loop.submit(EchoPair(timeout=5, send=False))
+    flag = threading.Event()
+
+    def other() -> None:
+        time.sleep(0.05)
+        flag.set()
+        loop.wake()
+
+    thread = threading.Thread(target=other)
+    started = time.monotonic()
+    thread.start()
+    loop.wait(flag.is_set, 5)
+    thread.join()
+    assert flag.is_set()
+    assert time.monotonic() - started < 2
+
+
+def test_a_shared_resource_is_made_once_and_closed_with_the_loop() -> None:
+    made: list[int] = []
+    closed: list[int] = []
+
+    class Resource:
+        def __init__(self, core: ProbeCore) -> None:
+            made.append(1)
+
+        def close(self) -> None:
+            closed.append(1)
+
+    class Sharing(EchoPair):
+        def start(self, io: ProbeIO) -> None:
+            io.shared("r", Resource)
+            super().start(io)
+
+    loop = ProbeLoop()
+    futures = [loop.submit(Sharing()) for _ in range(4)]
+    drive(loop, futures)
+    assert made == [1]
+    loop.close()
+    assert closed == [1]
+
+
+def test_a_failing_factory_is_tried_again_by_the_next_probe(loop: ProbeLoop) -> None:
+    attempts: list[int] = []
+
+    class Flaky:
+        def __init__(self, core: ProbeCore) -> None:
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise PermissionError("not yet")
+
+        def close(self) -> None:
+            pass
+
+    class Sharing(EchoPair):
+        def start(self, io: ProbeIO) -> None:
+            try:
+                io.shared("flaky", Flaky)
+            except PermissionError:
+                io.finish(CheckResult(False, "denied"))
+                return
+            super().start(io)
+
+    first = loop.submit(Sharing())
+    drive(loop, [first])
+    second = loop.submit(Sharing())
+    drive(loop, [second])
+    assert [first.result().ok, second.result().ok] == [False, True]
+    assert len(attempts) == 2
+
+
+def test_closing_the_loop_closes_the_sockets_of_abandoned_probes() -> None:
+    loop = ProbeLoop()
+    probe = EchoPair(timeout=5, send=False)
+    future = loop.submit(probe)
+    loop.wait(lambda: False, 0.01)
+    loop.close()
+    assert probe.closed == 1
+    assert not future.done()  # abandoned: no result
+    spare = EchoPair()
+    with pytest.raises(RuntimeError):
+        loop.submit(spare)
+    spare.close()
