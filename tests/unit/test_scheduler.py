@@ -183,6 +183,19 @@ def test_exception_in_check_is_a_failed_result_and_others_still_run(clock, caplo
     assert caplog.text.count("Traceback") == 1
 
 
+def test_a_monitor_whose_probe_breaks_is_checked_on_a_thread_instead(clock, caplog):
+    class BrokenProbe(FakeMonitor):
+        def probe(self):
+            raise RuntimeError("no probe today")
+
+    odd = BrokenProbe("odd")
+    s = make([(odd, {})], clock)
+    s.run_once()
+    assert odd.calls == 1
+    assert s.states["odd"].status is Status.OK
+    assert "monitor odd: internal error making its probe" in caplog.text
+
+
 def test_hung_check_fails_at_its_deadline_and_is_not_started_twice(clock):
     release = threading.Event()
     hung = FakeMonitor("hung", timeout=0.05, block=release)
