@@ -56,6 +56,34 @@ def sm_venv() -> Path:
     return venv
 
 
+def ours_python() -> str:
+    """Return the interpreter of a venv holding only our requirements.
+
+    SimpleMonitor runs from its own venv, so ours does too: a system interpreter
+    may carry site-wide ``.pth`` files that run at every start (on the reference
+    machine one imports certifi: +35 ms per process, paid only by whichever program
+    used it). SIMPLEMON_BENCH_OURS_VENV names the venv; default bench/.venv-ours.
+    """
+    venv = Path(os.environ.get("SIMPLEMON_BENCH_OURS_VENV", HERE / ".venv-ours"))
+    exe = venv / "bin" / "python"
+    if not exe.exists():
+        print(f"creating {venv} with requirements.txt", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [
+                str(exe),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-r",
+                str(REPO / "requirements.txt"),
+            ],
+            check=True,
+        )
+    return str(exe)
+
+
 def timed(argv: list[str], cwd: Path, limit: float = RUN_LIMIT) -> dict[str, Any]:
     """Run one process to its end; return wall seconds, CPU seconds, max RSS, rc."""
     started = time.perf_counter()
@@ -82,7 +110,7 @@ def timed(argv: list[str], cwd: Path, limit: float = RUN_LIMIT) -> dict[str, Any
 
 
 def ours_argv(ini: Path) -> list[str]:
-    return [sys.executable, str(REPO / "monitor.py"), "-f", str(ini), "-1", "-q"]
+    return [ours_python(), str(REPO / "monitor.py"), "-f", str(ini), "-1", "-q"]
 
 
 def sm_argv(venv: Path, ini: Path) -> list[str]:
@@ -99,7 +127,7 @@ def oneshot(args: argparse.Namespace, t: targets.Targets, out: Path) -> list[dic
     # pip byte-compiles SimpleMonitor at install; do the same for our tree, or with
     # PYTHONDONTWRITEBYTECODE set every run of ours would compile every module anew.
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", "simplemon", "alerters", "loggers"],
+        [ours_python(), "-m", "compileall", "-q", "simplemon", "alerters", "loggers"],
         cwd=REPO,
         check=True,
     )
@@ -159,7 +187,7 @@ def ceilings(args: argparse.Namespace, t: targets.Targets) -> list[dict]:
             if kind not in args.kinds and "mixed" not in args.kinds:
                 continue
             for lib in libs:
-                argv = [sys.executable, str(HERE / "ceilings.py"), lib, str(n)]
+                argv = [ours_python(), str(HERE / "ceilings.py"), lib, str(n)]
                 runs = [timed([*argv, target_of[kind]], HERE) for _ in range(args.reps)]
                 row = {
                     "kind": kind,
