@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
-import shlex
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -121,6 +119,30 @@ def _option_keys(cls: Any) -> frozenset[str]:
     return frozenset(k for f in option_fields(cls) for k in f.keys)
 
 
+@functools.cache
+def _field_plan(cls: Any) -> tuple[tuple[OptionField, str, tuple[str, ...], bool], ...]:
+    """Per field: the field, its key, its aliases, whether absence needs handling.
+
+    Computed once per class: building 10,000 sections looks these up for every field.
+    """
+    return tuple(
+        (
+            f,
+            f.key,
+            f.spec.aliases,
+            f.required or isinstance(f.default, Path),
+        )
+        for f in option_fields(cls)
+    )
+
+
+def _first_in(keys: tuple[str, ...], items: Mapping[str, str]) -> str | None:
+    for k in keys:
+        if k in items:
+            return k
+    return None
+
+
 # --- value parsers: each raises ValueError("expected …, e.g. …") -------------------
 
 
@@ -171,6 +193,8 @@ def url(text: str, ctx: ParseContext) -> str:
 
 def command(text: str, ctx: ParseContext) -> str:
     """Accept a command line that shlex can split into a non-empty argv."""
+    import shlex  # noqa: PLC0415 - few configs have commands; keep start-up lean
+
     try:
         argv = shlex.split(text)
     except ValueError as e:
@@ -184,6 +208,8 @@ def command(text: str, ctx: ParseContext) -> str:
 
 def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
     """Parse a JSON object of string values (HTTP headers)."""
+    import json  # noqa: PLC0415 - few configs have headers; keep start-up lean
+
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
@@ -303,12 +329,16 @@ def build_options(
     """
     errors: list[ConfigError] = []
     values: dict[str, Any] = {}
-    for field in option_fields(cls):
-        present = [k for k in field.keys if k in items]
-        if not present:
+    one_ctx = ctx if isinstance(ctx, ParseContext) else None
+    plan_key: Any = cls  # mypy does not see type objects as Hashable
+    for field, field_key, aliases, needs_default in _field_plan(plan_key):
+        key = field_key if field_key in items else _first_in(aliases, items)
+        if key is None:
+            if not needs_default:
+                continue
             if isinstance(field.default, Path):
                 # A relative default path is anchored like a written one would be.
-                anchor = ctx if isinstance(ctx, ParseContext) else default_ctx
+                anchor = default_ctx if one_ctx is None else one_ctx
                 values[field.name] = anchor.base_dir / field.default
             if field.required:
                 errors.append(
@@ -320,7 +350,6 @@ def build_options(
                     )
                 )
             continue
-        key = present[0]
         try:
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
             values[field.name] = parse_value(field, items[key], key_ctx)
