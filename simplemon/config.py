@@ -350,12 +350,17 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
     _check_defaults(loader, defaults)
     loader.monitor_sections = set(sections)
     result = []
+    accepted_by_type: dict[str, frozenset[str]] = {}  # keys [defaults] may give
     for name, items in sections.items():
         type_raw = items.get("type")
-        accepted: frozenset[str] = option_keys(MonitorCommon)
-        if type_raw is not None and type_raw.text.strip() in registry.MONITORS:
-            cls = registry.load("monitor", type_raw.text.strip())
-            accepted = accepted | option_keys(cls.Options)
+        type_name = "" if type_raw is None else type_raw.text.strip()
+        accepted = accepted_by_type.get(type_name)
+        if accepted is None:
+            accepted = option_keys(MonitorCommon)
+            if type_name in registry.MONITORS:
+                cls = registry.load("monitor", type_name)
+                accepted = accepted | option_keys(cls.Options)
+            accepted_by_type[type_name] = accepted
         merged = {k: v for k, v in defaults.items() if k in accepted} | items
         file = str(next(iter(items.values())).file) if items else str(main.monitors)
         monitor = loader.plugin("monitor", name, merged, file)

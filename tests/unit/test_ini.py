@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from simplemon.errors import ConfigError
 from simplemon.ini import _read_plain, read_ini
 
 REPO = Path(__file__).resolve().parents[2]
@@ -109,7 +110,7 @@ def test_the_example_configs_take_the_fast_path(name):
 def test_a_file_with_defaults_still_reads_through_configparser(tmp_path):
     ini = tmp_path / "m.ini"
     ini.write_text("[DEFAULT]\ntimeout = 3\n[web]\ntype = tcp\n")
-    errors: list = []
+    errors: list[ConfigError] = []
     sections = read_ini(ini, {}, errors)
     assert errors == []
     assert {k: v.text for k, v in sections["web"].items()} == {
