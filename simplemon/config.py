@@ -124,11 +124,20 @@ class _Loader:
         texts: dict[str, str] = {}
         contexts: dict[str, ParseContext] = {}
         files: set[str] = set()
+        last_path: Path | None = None
+        file_name = ""
+        context = ParseContext()
         for key, raw in items.items():
-            file_name = str(raw.file)
-            texts[key] = self.substitute(raw.text, file_name, name, key)
-            contexts[key] = self.context(file_name)
-            files.add(file_name)
+            if raw.file is not last_path:  # values of one file share one Path
+                last_path = raw.file
+                file_name = str(raw.file)
+                context = self.context(file_name)
+                files.add(file_name)
+            text = raw.text
+            if "%env:" in text:
+                text = self.substitute(text, file_name, name, key)
+            texts[key] = text
+            contexts[key] = context
         if not files:
             files.add(str(fallback_file))
         file = files.pop() if len(files) == 1 else None
