@@ -6,7 +6,6 @@ is appended to the caller's error list instead of raised, so all are reported at
 
 from __future__ import annotations
 
-import configparser
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ def read_ini(
         return {}
     parsed = _read_plain(text)
     if parsed is None:
+        import configparser  # noqa: PLC0415 - plain files never need it
+
         parser = configparser.ConfigParser(interpolation=None, strict=True)
         try:
             parser.read_string(text, source=str(path))
@@ -58,8 +59,11 @@ def read_ini(
     return sections
 
 
-_SECTION = configparser.ConfigParser.SECTCRE
-_OPTION = configparser.ConfigParser.OPTCRE
+# ConfigParser's own SECTCRE and OPTCRE (default delimiters; a test checks they are
+# the same), so that plain files are split exactly as ConfigParser splits them
+# without importing it.
+_SECTION = re.compile(r"\[(?P<header>.+)\]")
+_OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
 
 
 def _read_plain(text: str) -> dict[str, dict[str, str]] | None:
@@ -83,7 +87,7 @@ def _read_plain(text: str) -> dict[str, dict[str, str]] | None:
         match = _SECTION.match(value)
         if match is not None:
             name = match.group("header")
-            if name in sections or name == configparser.DEFAULTSECT:
+            if name in sections or name == "DEFAULT":
                 return None
             current = sections[name] = {}
             continue

@@ -2,12 +2,13 @@
 
 import configparser
 import random
+import re
 from pathlib import Path
 
 import pytest
 
 from simplemon.errors import ConfigError
-from simplemon.ini import _read_plain, read_ini
+from simplemon.ini import _OPTION, _SECTION, _read_plain, read_ini
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,14 @@ NOT_PLAIN = [
     "[]\nx = 1\n",
     "\ufeff[a]\nx = 1\n",
 ]
+
+
+def test_the_fast_reader_splits_lines_with_configparsers_own_patterns():
+    parser = configparser.ConfigParser()  # default delimiters: its _optcre is OPTCRE
+    for ours, theirs in [(_SECTION, parser.SECTCRE), (_OPTION, parser.OPTCRE)]:
+        assert re.sub(r"#.*|\s", "", theirs.pattern) == re.sub(r"\s", "", ours.pattern)
+        assert ours.flags | re.VERBOSE == theirs.flags
+    assert parser.default_section == "DEFAULT"
 
 
 @pytest.mark.parametrize("text", PLAIN)
