@@ -88,12 +88,21 @@ class _Loader:
         # thousand monitors in one file would otherwise build thousands of Paths.
         self._paths: dict[str, Path] = {}
         self._contexts: dict[str, ParseContext] = {}
+        self._accepted: dict[tuple[type[Any], type[Any]], frozenset[str]] = {}
 
     def path(self, file: str) -> Path:
         """Return ``Path(file)``, built once per file name."""
         found = self._paths.get(file)
         if found is None:
             found = self._paths[file] = Path(file)
+        return found
+
+    def accepted_keys(self, common: type[Any], options: type[Any]) -> frozenset[str]:
+        """Return the keys a section of these two option classes accepts."""
+        found = self._accepted.get((common, options))
+        if found is None:
+            found = option_keys(common) | option_keys(options)
+            self._accepted[(common, options)] = found
         return found
 
     def context(self, file: str) -> ParseContext:
@@ -225,7 +234,7 @@ class _Loader:
         plugin_keys = option_keys(cls.Options)
         self.unknown_keys(
             items,
-            common_keys | plugin_keys,
+            self.accepted_keys(common_cls, cls.Options),
             ignored_keys(kind, type_name),
             name,
             f"type '{type_name}'",
