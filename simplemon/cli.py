@@ -188,7 +188,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
     import socket  # noqa: PLC0415 - see the docstring
 
     from simplemon.commands import CommandRunner  # noqa: PLC0415
-    from simplemon.daemon import Daemon  # noqa: PLC0415
     from simplemon.scheduler import Scheduler  # noqa: PLC0415
 
     try:
@@ -211,6 +210,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
             log.warning("alerts still queued; they will be sent by the next run")
         stop_alerting(store, notifier)
         return 1 if report.failed else 0
+    from simplemon.daemon import Daemon  # noqa: PLC0415
+
     return Daemon(
         args,
         scheduler,
