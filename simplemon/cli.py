@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from simplemon import __version__, registry
-from simplemon.commands import CommandRunner
 from simplemon.config import Config, load_config
-from simplemon.daemon import Daemon
-from simplemon.dispatch import KEEP_FINISHED, Dispatcher
 from simplemon.errors import ConfigErrors, StateFileError
-from simplemon.notifier import Notifier
-from simplemon.scheduler import Scheduler, utc_now
-from simplemon.state_store import StateStore
+
+if TYPE_CHECKING:
+    from simplemon.notifier import Notifier
+    from simplemon.state_store import StateStore
 
 log = logging.getLogger("simplemon")
 
@@ -179,6 +176,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(config.loggers)} loggers, {len(config.alerters)} alerters"
         )
         return 0
+    return run(args, config)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Run rounds (one with --one-shot, else as a daemon); return the exit code.
+
+    The engine is imported here, not at the top: ``-t`` never needs it, and its
+    imports (SQLite, hashing, threads) are a large part of the start-up time.
+    """
+    import socket  # noqa: PLC0415 - see the docstring
+
+    from simplemon.commands import CommandRunner  # noqa: PLC0415
+    from simplemon.scheduler import Scheduler  # noqa: PLC0415
+
     try:
         store, notifier = start_alerting(config)
     except StateFileError as e:
@@ -199,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.warning("alerts still queued; they will be sent by the next run")
         stop_alerting(store, notifier)
         return 1 if report.failed else 0
+    from simplemon.daemon import Daemon  # noqa: PLC0415
+
     return Daemon(
         args,
         scheduler,
@@ -210,6 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
     """Open the state file, restore states and records, start delivery workers."""
+    from simplemon.dispatch import KEEP_FINISHED, Dispatcher  # noqa: PLC0415
+    from simplemon.notifier import Notifier  # noqa: PLC0415
+    from simplemon.scheduler import utc_now  # noqa: PLC0415
+    from simplemon.state_store import StateStore  # noqa: PLC0415
+
     path = config.main.state_file
     if not path.is_absolute():
         path = config.main_file.parent / path

@@ -7,8 +7,6 @@ thread so a slow command never delays checks.
 from __future__ import annotations
 
 import logging
-import shlex
-import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
@@ -22,6 +20,11 @@ COMMAND_TIMEOUT = 60.0
 
 def run_command(name: str, what: str, command: str, timeout: float) -> int | None:
     """Run ``command`` (shlex-split, no shell); return its exit code or None."""
+    # Imported on first use: most configs have no commands, and subprocess is a
+    # noticeable part of the start-up time.
+    import shlex  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
     try:
         argv = shlex.split(command)
         completed = subprocess.run(  # noqa: S603 - argv list, never a shell

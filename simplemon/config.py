@@ -6,7 +6,6 @@ here does network I/O, so ``--test`` can load a config with no side effects.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import logging
 import os
@@ -85,6 +84,33 @@ class _Loader:
         self.warnings: list[str] = []
         #: Every monitor section, including ones that failed to load.
         self.monitor_sections: set[str] = set()
+        # One Path and one ParseContext per file, not per section or option: a
+        # thousand monitors in one file would otherwise build thousands of Paths.
+        self._paths: dict[str, Path] = {}
+        self._contexts: dict[str, ParseContext] = {}
+        self._accepted: dict[tuple[type[Any], type[Any]], frozenset[str]] = {}
+
+    def path(self, file: str) -> Path:
+        """Return ``Path(file)``, built once per file name."""
+        found = self._paths.get(file)
+        if found is None:
+            found = self._paths[file] = Path(file)
+        return found
+
+    def accepted_keys(self, common: type[Any], options: type[Any]) -> frozenset[str]:
+        """Return the keys a section of these two option classes accepts."""
+        found = self._accepted.get((common, options))
+        if found is None:
+            found = option_keys(common) | option_keys(options)
+            self._accepted[(common, options)] = found
+        return found
+
+    def context(self, file: str) -> ParseContext:
+        """Return the parse context of ``file``: relative paths start in its folder."""
+        found = self._contexts.get(file)
+        if found is None:
+            found = self._contexts[file] = ParseContext(self.path(file).parent)
+        return found
 
     def read(self, path: Path) -> dict[str, dict[str, RawValue]]:
         return read_ini(path, self.environ, self.errors)
@@ -106,18 +132,29 @@ class _Loader:
     ) -> Any:
         texts: dict[str, str] = {}
         contexts: dict[str, ParseContext] = {}
+        files: set[str] = set()
+        last_path: Path | None = None
+        file_name = ""
+        context = ParseContext()
         for key, raw in items.items():
-            texts[key] = self.substitute(raw.text, str(raw.file), name, key)
-            contexts[key] = _context(raw.file)
-        files = {str(raw.file) for raw in items.values()} or {str(fallback_file)}
+            if raw.file is not last_path:  # values of one file share one Path
+                last_path = raw.file
+                file_name = str(raw.file)
+                context = self.context(file_name)
+                files.add(file_name)
+            text = raw.text
+            if "%env:" in text:
+                text = self.substitute(text, file_name, name, key)
+            texts[key] = text
+            contexts[key] = context
+        if not files:
+            files.add(str(fallback_file))
         file = files.pop() if len(files) == 1 else None
         obj, errors = build_options(
             cls,
             texts,
             contexts,
-            default_ctx=ParseContext(
-                Path(file).parent if file else fallback_file.parent
-            ),
+            default_ctx=self.context(file if file else str(fallback_file)),
             file=file,
             section=name,
             type_name=type_name,
@@ -148,11 +185,9 @@ class _Loader:
                     "and is ignored"
                 )
                 continue
-            hint = difflib.get_close_matches(key, sorted(accepted), n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             self.errors.append(
                 ConfigError(
-                    f"unknown option '{key}' for {what}{suggestion}",
+                    f"unknown option '{key}' for {what}{_suggest(key, accepted)}",
                     file=str(raw.file),
                     section=section,
                 )
@@ -199,7 +234,7 @@ class _Loader:
         plugin_keys = option_keys(cls.Options)
         self.unknown_keys(
             items,
-            common_keys | plugin_keys,
+            self.accepted_keys(common_cls, cls.Options),
             ignored_keys(kind, type_name),
             name,
             f"type '{type_name}'",
@@ -210,7 +245,7 @@ class _Loader:
             {k: v for k, v in items.items() if k in common_keys},
             type_name=type_name,
             kind=kind,
-            fallback_file=Path(file),
+            fallback_file=self.path(file),
         )
         options = self.build(
             cls.Options,
@@ -218,7 +253,7 @@ class _Loader:
             {k: v for k, v in items.items() if k in plugin_keys},
             type_name=type_name,
             kind=kind,
-            fallback_file=Path(file),
+            fallback_file=self.path(file),
         )
         if common is None or options is None:
             return None
@@ -333,12 +368,17 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
     _check_defaults(loader, defaults)
     loader.monitor_sections = set(sections)
     result = []
+    accepted_by_type: dict[str, frozenset[str]] = {}  # keys [defaults] may give
     for name, items in sections.items():
         type_raw = items.get("type")
-        accepted: frozenset[str] = option_keys(MonitorCommon)
-        if type_raw is not None and type_raw.text.strip() in registry.MONITORS:
-            cls = registry.load("monitor", type_raw.text.strip())
-            accepted = accepted | option_keys(cls.Options)
+        type_name = "" if type_raw is None else type_raw.text.strip()
+        accepted = accepted_by_type.get(type_name)
+        if accepted is None:
+            accepted = option_keys(MonitorCommon)
+            if type_name in registry.MONITORS:
+                cls = registry.load("monitor", type_name)
+                accepted = accepted | option_keys(cls.Options)
+            accepted_by_type[type_name] = accepted
         merged = {k: v for k, v in defaults.items() if k in accepted} | items
         file = str(next(iter(items.values())).file) if items else str(main.monitors)
         monitor = loader.plugin("monitor", name, merged, file)
@@ -347,10 +387,12 @@ def _load_monitors(loader: _Loader, main: MainOptions) -> tuple[PluginConfig, ..
     return tuple(result)
 
 
-@functools.lru_cache(maxsize=256)
-def _context(file: Path) -> ParseContext:
-    """Return the parse context of ``file`` (one per file, not one per option)."""
-    return ParseContext(file.parent)
+def _suggest(key: str, accepted: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest accepted key, or ''."""
+    import difflib  # noqa: PLC0415 - only a config with errors needs it
+
+    hint = difflib.get_close_matches(key, sorted(accepted), n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
 
 
 def _check_defaults(loader: _Loader, defaults: Mapping[str, RawValue]) -> None:
@@ -362,8 +404,7 @@ def _check_defaults(loader: _Loader, defaults: Mapping[str, RawValue]) -> None:
     accepted.discard("type")
     for key, raw in defaults.items():
         if key not in accepted:
-            hint = difflib.get_close_matches(key, sorted(accepted), n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            suggestion = _suggest(key, accepted)
             loader.errors.append(
                 ConfigError(
                     f"option '{key}' is not accepted by any monitor type{suggestion}",

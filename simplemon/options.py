@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
-import shlex
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -121,6 +119,33 @@ def _option_keys(cls: Any) -> frozenset[str]:
     return frozenset(k for f in option_fields(cls) for k in f.keys)
 
 
+@functools.cache
+def _field_plan(
+    cls: Any,
+) -> tuple[tuple[OptionField, str, tuple[str, ...], bool, Parser], ...]:
+    """Return per field: field, key, aliases, whether absence matters, value parser.
+
+    Computed once per class: building 10,000 sections looks these up for every field.
+    """
+    return tuple(
+        (
+            f,
+            f.key,
+            f.spec.aliases,
+            f.required or isinstance(f.default, Path),
+            value_parser(f),
+        )
+        for f in option_fields(cls)
+    )
+
+
+def _first_in(keys: tuple[str, ...], items: Mapping[str, str]) -> str | None:
+    for k in keys:
+        if k in items:
+            return k
+    return None
+
+
 # --- value parsers: each raises ValueError("expected …, e.g. …") -------------------
 
 
@@ -171,6 +196,8 @@ def url(text: str, ctx: ParseContext) -> str:
 
 def command(text: str, ctx: ParseContext) -> str:
     """Accept a command line that shlex can split into a non-empty argv."""
+    import shlex  # noqa: PLC0415 - few configs have commands; keep start-up lean
+
     try:
         argv = shlex.split(text)
     except ValueError as e:
@@ -184,6 +211,8 @@ def command(text: str, ctx: ParseContext) -> str:
 
 def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
     """Parse a JSON object of string values (HTTP headers)."""
+    import json  # noqa: PLC0415 - few configs have headers; keep start-up lean
+
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
@@ -255,32 +284,62 @@ def _parse_scalar(tp: Any, text: str, ctx: ParseContext) -> Any:
 
 def parse_value(field: OptionField, text: str, ctx: ParseContext) -> Any:
     """Parse one option's text according to its declared type and limits."""
+    return value_parser(field)(text, ctx)
+
+
+def value_parser(field: OptionField) -> Parser:
+    """Return the function parsing ``field``'s text (type and limits resolved once).
+
+    Resolving the annotation costs more than parsing a short value, and a config
+    of thousands of monitors parses the same few fields thousands of times.
+    """
+    spec = field.spec
     tp = field.type
-    if field.spec.parser is not None:
-        value = field.spec.parser(text, ctx)
-        _check_range(value, field.spec)
-        return value
+    if spec.parser is not None:
+        return _checked(spec.parser, spec)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
         tp = inner[0]
         origin = typing.get_origin(tp)
     if origin is Literal:
-        choices = typing.get_args(tp)
-        low = text.strip().lower()
-        for choice in choices:
-            if str(choice).lower() == low:
-                return choice
-        raise ValueError("expected one of " + ", ".join(str(c) for c in choices))
+        return functools.partial(_parse_choice, typing.get_args(tp))
     if origin is tuple:
-        (item_type, _) = typing.get_args(tp)
-        items = parse_list(text)
-        value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
-        for item in value:
-            _check_range(item, field.spec)
+        return functools.partial(_parse_items, typing.get_args(tp), spec)
+    scalar = _SCALARS.get(tp)
+    if scalar is not None:
+        return _checked(lambda text, ctx: scalar(text), spec)
+    return _checked(functools.partial(_parse_scalar, tp), spec)
+
+
+def _checked(parse: Parser, spec: OptionSpec) -> Parser:
+    if spec.min is None and spec.max is None:
+        return parse
+
+    def parse_in_range(text: str, ctx: ParseContext) -> Any:
+        value = parse(text, ctx)
+        _check_range(value, spec)
         return value
-    value = _parse_scalar(tp, text, ctx)
-    _check_range(value, field.spec)
+
+    return parse_in_range
+
+
+def _parse_choice(choices: tuple[Any, ...], text: str, ctx: ParseContext) -> Any:
+    low = text.strip().lower()
+    for choice in choices:
+        if str(choice).lower() == low:
+            return choice
+    raise ValueError("expected one of " + ", ".join(str(c) for c in choices))
+
+
+def _parse_items(
+    args: tuple[Any, ...], spec: OptionSpec, text: str, ctx: ParseContext
+) -> tuple[Any, ...]:
+    (item_type, _) = args
+    items = parse_list(text)
+    value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
+    for item in value:
+        _check_range(item, spec)
     return value
 
 
@@ -303,12 +362,19 @@ def build_options(
     """
     errors: list[ConfigError] = []
     values: dict[str, Any] = {}
-    for field in option_fields(cls):
-        present = [k for k in field.keys if k in items]
-        if not present:
+    one_ctx = ctx if isinstance(ctx, ParseContext) else None
+    plan_key: Any = cls  # mypy does not see type objects as Hashable
+    for field, field_key, aliases, needs_default, parse in _field_plan(plan_key):
+        if field_key in items:
+            key: str | None = field_key
+        else:
+            key = _first_in(aliases, items) if aliases else None
+        if key is None:
+            if not needs_default:
+                continue
             if isinstance(field.default, Path):
                 # A relative default path is anchored like a written one would be.
-                anchor = ctx if isinstance(ctx, ParseContext) else default_ctx
+                anchor = default_ctx if one_ctx is None else one_ctx
                 values[field.name] = anchor.base_dir / field.default
             if field.required:
                 errors.append(
@@ -320,10 +386,9 @@ def build_options(
                     )
                 )
             continue
-        key = present[0]
         try:
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
-            values[field.name] = parse_value(field, items[key], key_ctx)
+            values[field.name] = parse(items[key], key_ctx)
         except ValueError as e:
             errors.append(
                 ConfigError(

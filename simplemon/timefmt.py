@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
-from simplemon.options import ParseContext
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from simplemon.options import ParseContext
 
 
 def timezone(text: str, ctx: ParseContext) -> str:
     """Accept an IANA time zone name such as UTC or Europe/London."""
+    # zoneinfo is imported on first use: a config that names no time zone never
+    # pays for it (``-t`` start-up time).
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
     name = text.strip()
     try:
         ZoneInfo(name)
@@ -28,6 +34,8 @@ def format_time(
         return "-"
     if dateformat == "timestamp":
         return str(int(moment.timestamp()))
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
     return moment.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
 
 

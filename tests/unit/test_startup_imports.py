@@ -57,3 +57,50 @@ def test_defaults_section_still_checks_keys_against_every_type(tmp_path):
     )
     # (icmplib is imported only when a host name is pinged, not by ping.py itself.)
     assert {"requests", "dns"} <= loaded
+
+
+# Runs `monitor.py -t` in-process, then prints which of the costly modules it loaded.
+CHECK_ONLY_PROBE = """
+import sys
+from simplemon.cli import main
+code = main(["-f", sys.argv[1], "-t", "-q"])
+costly = (
+    "sqlite3", "hashlib", "concurrent.futures", "subprocess", "shlex", "json",
+    "zoneinfo", "difflib", "configparser", "simplemon.scheduler",
+    "simplemon.state_store", "simplemon.alerting", "simplemon.commands",
+)
+print(code, " ".join(sorted(m for m in costly if m in sys.modules)))
+"""
+
+
+def modules_after_check_only(tmp_path: Path, monitors: str) -> tuple[str, set[str]]:
+    (tmp_path / "monitor.ini").write_text("[monitor]\ninterval = 60\n")
+    (tmp_path / "monitors.ini").write_text(monitors)
+    out = subprocess.run(
+        [sys.executable, "-c", CHECK_ONLY_PROBE, str(tmp_path / "monitor.ini")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    code, *loaded = out.stdout.split("\n")[-2].split(" ")
+    return code, {m for m in loaded if m}
+
+
+def test_check_only_run_of_a_plain_config_loads_no_engine_or_rare_parsers(tmp_path):
+    code, loaded = modules_after_check_only(
+        tmp_path, "# a comment\n[web]\ntype = tcp\nhost = 127.0.0.1\nport = 80\n"
+    )
+    assert code == "0"
+    assert loaded == set()
+
+
+def test_check_only_run_still_parses_commands_and_continuation_lines(tmp_path):
+    code, loaded = modules_after_check_only(
+        tmp_path,
+        "[web]\ntype = tcp\nhost = 127.0.0.1\nport = 80\n"
+        "recover_command = systemctl restart\n  web\n",
+    )
+    assert code == "0"
+    assert {"shlex", "configparser"} <= loaded
