@@ -29,10 +29,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from simplemon.model import CheckResult
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +297,8 @@ class ProbeLoop:
 
         The probe starts during the next :meth:`wait`.
         """
+        from concurrent.futures import Future  # noqa: PLC0415 - not needed by -t
+
         if self._closed:
             raise RuntimeError("probe loop is closed")
         future: Future[CheckResult] = Future()

@@ -104,3 +104,33 @@ def test_check_only_run_still_parses_commands_and_continuation_lines(tmp_path):
     )
     assert code == "0"
     assert {"shlex", "configparser"} <= loaded
+
+
+# Runs one round (`monitor.py -1`) in-process, then prints the libraries it loaded.
+ONE_ROUND_PROBE = """
+import sys
+from simplemon.cli import main
+code = main(["-f", sys.argv[1], "-1", "-q"])
+heavy = ("requests", "urllib3", "dns", "icmplib", "jinja2", "hashlib", "zoneinfo")
+print(code, " ".join(sorted(m for m in heavy if m in sys.modules)))
+"""
+
+
+def test_a_round_pinging_ip_addresses_never_imports_icmplib(tmp_path):
+    # IP addresses are pinged on the probe loop; icmplib is only for host names.
+    (tmp_path / "monitor.ini").write_text("[monitor]\ninterval = 60\n")
+    (tmp_path / "monitors.ini").write_text(
+        "[lo]\ntype = ping\nhost = 127.0.0.1\ntimeout = 1\n"
+        "[lo6]\ntype = host\nhost = ::1\nping_ttl = 1\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", ONE_ROUND_PROBE, str(tmp_path / "monitor.ini")],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    _, *loaded = out.stdout.split("\n")[-2].split(" ")
+    assert not {m for m in loaded if m}, out.stdout + out.stderr
