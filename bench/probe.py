@@ -28,7 +28,9 @@ import itertools
 
 from simplemon.cli import start_alerting, stop_alerting
 from simplemon.config import load_config
+from simplemon.model import CheckResult
 from simplemon.pool import WorkerPool
+from simplemon.probe import Probe, ProbeIO, ProbeLoop
 from simplemon.scheduler import Scheduler
 
 
@@ -50,6 +52,54 @@ class TimingPool:
             return fn(*args)
 
         return self.pool.submit(timed)
+
+
+class TimedProbe(Probe):
+    """Wrap a probe; record (name, lateness) when the probe loop starts it."""
+
+    def __init__(
+        self, inner: Probe, name: str, due: float, late: list[tuple[str, float]]
+    ) -> None:
+        self.inner, self.name, self.due, self.late = inner, name, due, late
+        self.timeout = inner.timeout
+
+    def start(self, io: ProbeIO) -> None:
+        self.late.append((self.name, time.monotonic() - self.due))
+        self.inner.start(io)
+
+    def expire(self) -> CheckResult:
+        return self.inner.expire()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class TimingScheduler(Scheduler):
+    """Time the starts of probe-loop checks (tcp, ping) as TimingPool times the rest."""
+
+    timing: TimingPool
+
+    def _start(self, name: str) -> Future[Any] | None:
+        self._starting = name
+        return super()._start(name)
+
+    @property
+    def probe_loop(self) -> ProbeLoop:
+        loop = super().probe_loop
+        if not isinstance(loop, TimingProbeLoop):
+            loop = self._probe_loop = TimingProbeLoop(self)
+        return loop
+
+
+class TimingProbeLoop(ProbeLoop):
+    def __init__(self, scheduler: TimingScheduler) -> None:
+        super().__init__()
+        self.scheduler = scheduler
+
+    def submit(self, probe: Probe) -> Future[CheckResult]:
+        s = self.scheduler
+        name = s._starting
+        return super().submit(TimedProbe(probe, name, s.due_at[name], s.timing.late))
 
 
 def rss_mib() -> float:
@@ -74,7 +124,7 @@ def main() -> None:
     load_seconds = time.perf_counter() - t0
     pool = TimingPool(WorkerPool(32))
     alerting = start_alerting(config) if "--alerting" in sys.argv else None
-    s = Scheduler(
+    s = TimingScheduler(
         config,
         executor=pool,
         max_workers=32,
@@ -82,6 +132,7 @@ def main() -> None:
         states=alerting[1].states if alerting else None,
     )
     pool.scheduler = s
+    s.timing = pool
     if not spread:
         s.start_offsets = dict  # type: ignore[method-assign]
     stop = threading.Event()
