@@ -2,7 +2,8 @@
 
 ``python bench/ceilings.py KIND N TARGET [PORT]`` runs N checks and prints one JSON line
 (ok count, seconds). Loopback only. KIND is one of requests, requests-session, raw-http,
-tcp, icmplib, dnspython.
+tcp, tcp-select, icmplib, icmp-socket, dnspython. The -select and -socket kinds are
+the machine's floor: one thread, non-blocking sockets, stdlib only.
 """
 
 from __future__ import annotations
@@ -68,6 +69,69 @@ def tcp(port: str, n: int) -> int:
     return _pool(one, n)
 
 
+def tcp_select(port: str, n: int) -> int:
+    """Non-blocking connects multiplexed on one thread (the machine's tcp floor)."""
+    import errno
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    ok = started = 0
+    deadline = time.monotonic() + 5
+    while (ok < n or sel.get_map()) and time.monotonic() < deadline:
+        while started < n and len(sel.get_map()) < 1024:
+            sock = socket.socket()
+            sock.setblocking(False)
+            code = sock.connect_ex(("127.0.0.1", int(port)))
+            started += 1
+            if code == errno.EINPROGRESS:
+                sel.register(sock, selectors.EVENT_WRITE)
+            else:
+                ok += code == 0
+                sock.close()
+        for key, _ in sel.select(0.5):
+            sock = key.fileobj  # type: ignore[assignment]
+            sel.unregister(sock)
+            ok += sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+            sock.close()
+        if started >= n and not sel.get_map():
+            break
+    return ok
+
+
+def icmp_socket(host: str, n: int) -> int:
+    """N echo requests on one raw ICMP socket, then the replies (the ping floor)."""
+    import struct
+
+    def packet(seq: int) -> bytes:
+        data = struct.pack("!BBHHH", 8, 0, 0, 0x4242, seq) + bytes(56)
+        total = sum(struct.unpack("!32H", data))
+        total = (total >> 16) + (total & 0xFFFF)
+        total = ~(total + (total >> 16)) & 0xFFFF
+        return data[:2] + struct.pack("!H", total) + data[4:]
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.settimeout(2)
+    waiting = set()
+    for seq in range(n):
+        sock.sendto(packet(seq), (host, 0))
+        waiting.add(seq)
+    try:
+        while waiting:
+            data = sock.recv(4096)
+            offset = (data[0] & 0x0F) * 4
+            kind, ident, seq = (
+                data[offset],
+                *struct.unpack_from("!HH", data, offset + 4),
+            )
+            if kind == 0 and ident == 0x4242:
+                waiting.discard(seq)
+    except TimeoutError:
+        pass
+    sock.close()
+    return n - len(waiting)
+
+
 def icmp(host: str, n: int) -> int:
     from icmplib import ping
 
@@ -94,7 +158,9 @@ KINDS: dict[str, Callable[[str, int], int]] = {
     "requests-session": requests_session,
     "raw-http": raw_http,
     "tcp": tcp,
+    "tcp-select": tcp_select,
     "icmplib": icmp,
+    "icmp-socket": icmp_socket,
     "dnspython": dnspython,
 }
 

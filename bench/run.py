@@ -171,8 +171,8 @@ def oneshot(args: argparse.Namespace, t: targets.Targets, out: Path) -> list[dic
 
 CEILINGS = {
     "http": ["requests", "requests-session", "raw-http"],
-    "tcp": ["tcp"],
-    "ping": ["icmplib"],
+    "tcp": ["tcp", "tcp-select"],
+    "ping": ["icmplib", "icmp-socket"],
     "dns": ["dnspython"],
 }
 
