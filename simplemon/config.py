@@ -29,6 +29,7 @@ from simplemon.common import (
 from simplemon.depgraph import find_cycle, topological_order
 from simplemon.errors import ConfigError, ConfigErrors
 from simplemon.ini import RawValue, read_ini, substitute_env
+from simplemon.model import EventKind
 from simplemon.options import ParseContext, build_options, option_keys
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,20 @@ class _Loader:
         instance = (
             cls(name, options) if kind == "monitor" else cls(name, options, common)
         )
+        if isinstance(common, AlerterCommon) and not _can_send(instance, common):
+            self.warnings.append(
+                f"{self.path(file)}: [{name}] this alerter can never send anything: "
+                "it has nothing for failures and only_failures drops recoveries"
+            )
         return PluginConfig(name, type_name, common, instance, file)
+
+
+def _can_send(alerter: Any, common: AlerterCommon) -> bool:
+    """Whether some event an alerter is routed could produce a message; pure."""
+    kinds = [EventKind.FAILURE, EventKind.REMINDER, EventKind.CATCHUP]
+    if not common.only_failures:
+        kinds.append(EventKind.RECOVERY)
+    return any(alerter.handles(kind) for kind in kinds)
 
 
 def load_config(

@@ -415,3 +415,28 @@ def test_a_window_without_times_type_warns_that_it_has_no_effect(write_ini, tmp_
         f"{tmp_path}/monitor.ini: [night] option 'time_upper' has no effect with "
         "times_type = always (set times_type = only or not)",
     )
+
+
+def test_an_alerter_that_can_never_send_is_warned_about(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        [reporting]
+        alerters = mute, ok
+        [mute]
+        type = execute
+        success_command = /bin/true
+        only_failures = yes
+        [ok]
+        type = execute
+        success_command = /bin/true
+        """,
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    config = load_config(main, environ={})
+    assert config.warnings == (
+        f"{tmp_path}/monitor.ini: [mute] this alerter can never send anything: it "
+        "has nothing for failures and only_failures drops recoveries",
+    )
