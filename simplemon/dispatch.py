@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from simplemon.errors import DeliveryError
-from simplemon.model import AlertEvent
+from simplemon.model import AlertEvent, EventKind
 
 log = logging.getLogger(__name__)
 
 #: Outbox row outcomes (the store keeps the same words).
 DELIVERED, FAILED, EXPIRED = "delivered", "failed", "expired"
+SUPERSEDED = "superseded"  # a reminder made stale by a newer queued message
 #: How long finished outbox rows are kept for inspection.
 KEEP_FINISHED = timedelta(days=7)
 #: Seconds an idle worker sleeps before looking at the outbox again.
@@ -170,15 +171,29 @@ class Dispatcher:
         config = self._alerters.get(alerter)
         if config is None or self._is_holding(alerter):
             return POLL_SECONDS
-        for item in self.outbox.pending(alerter):
+        items = self.outbox.pending(alerter)
+        stale = superseded_reminders(items)
+        for item in items:
             if self._stop.is_set():
                 return POLL_SECONDS
+            if item.row_id in stale:
+                self._supersede(config.name, item)
+                continue
             wait = (item.next_attempt_at - self.now()).total_seconds()
             if wait > 0:
                 return wait
             if not self.attempt(config, item):
                 return self.backoff.delay(item.attempts + 1).total_seconds()
         return POLL_SECONDS
+
+    def _supersede(self, alerter: str, item: OutboxItem) -> None:
+        log.info(
+            "alerter %s: not sending an old reminder for monitor %s: a newer message "
+            "about it is queued",
+            alerter,
+            item.event.monitor,
+        )
+        self.outbox.finish(item.row_id, SUPERSEDED, self.now())
 
     def _is_holding(self, alerter: str) -> bool:
         """Return whether ``depend`` holds the alerter's messages; log it once."""
@@ -248,6 +263,25 @@ class Dispatcher:
         )
         self.outbox.retry_later(item.row_id, when, error)
         return False
+
+
+def superseded_reminders(items: Sequence[OutboxItem]) -> set[int]:
+    """Return the rows of reminders that a later queued message makes stale; pure.
+
+    While an alerter's messages wait (its ``depend`` is down, or its server is,
+    between retries) reminders keep being queued; once delivery resumes, only the
+    newest message about each monitor is worth sending of its reminders. Failures,
+    recoveries and catch-ups are always sent, in order.
+    """
+    latest: dict[str, int] = {}
+    for item in items:
+        latest[item.event.monitor] = item.row_id
+    return {
+        item.row_id
+        for item in items
+        if item.event.kind is EventKind.REMINDER
+        and latest[item.event.monitor] != item.row_id
+    }
 
 
 class _Worker(threading.Thread):

@@ -85,7 +85,8 @@ _SAVE_STATE = (
     "successes=excluded.successes"
 )
 
-#: Outbox statuses: only ``pending`` rows are ever (re)delivered.
+#: Outbox statuses: only ``pending`` rows are ever (re)delivered. ``superseded``: a
+#: reminder not sent because a newer message about the same monitor was queued.
 PENDING, DELIVERED, FAILED, EXPIRED = "pending", "delivered", "failed", "expired"
 
 

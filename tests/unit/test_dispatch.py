@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from simplemon.common import AlerterCommon
-from simplemon.dispatch import Backoff, Dispatcher
+from simplemon.dispatch import Backoff, Dispatcher, OutboxItem, superseded_reminders
 from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.state_store import StateStore
@@ -183,6 +183,51 @@ def test_depend_holds_messages_until_the_monitor_recovers(store, caplog):
     d.deliver_due("mail")
     assert len(plugin.sent) == 1
     assert "alerter mail: dependencies up, sending held messages" in caplog.text
+
+
+def message(kind: EventKind, monitor: str, n: int) -> AlertEvent:
+    return replace(event(n), kind=kind, monitor=monitor, event_id=f"{monitor}-{n}")
+
+
+def test_held_reminders_are_superseded_by_newer_messages(store, caplog):
+    # A mail relay (the alerter's depend) was down for hours: reminders piled up.
+    caplog.set_level(logging.INFO)
+    plugin = RecordingAlerter()
+    common = AlerterCommon(type="x", depend=("relay",))
+    queued = [
+        message(EventKind.FAILURE, "web", 1),
+        message(EventKind.REMINDER, "web", 2),
+        message(EventKind.REMINDER, "db", 3),
+        message(EventKind.REMINDER, "web", 4),
+        message(EventKind.RECOVERY, "web", 5),
+        message(EventKind.REMINDER, "db", 6),
+    ]
+    store.save_round({}, {}, queued)
+    d = Dispatcher(store, [Configured("mail", plugin, common)], now=Clock())
+    d.set_failing({"relay"})
+    d.deliver_due("mail")
+    d.set_failing(set())
+    d.deliver_due("mail")
+    assert [e.event_id for e in plugin.sent] == ["web-1", "web-5", "db-6"]
+    assert statuses(store) == [
+        ("web-1", "delivered"),
+        ("web-2", "superseded"),
+        ("db-3", "superseded"),
+        ("web-4", "superseded"),
+        ("web-5", "delivered"),
+        ("db-6", "delivered"),
+    ]
+    assert "not sending an old reminder for monitor web" in caplog.text
+
+
+def test_the_newest_reminder_is_still_sent():
+    items = [
+        OutboxItem(1, message(EventKind.REMINDER, "web", 1), 0, T0),
+        OutboxItem(2, message(EventKind.FAILURE, "db", 2), 0, T0),
+    ]
+    assert superseded_reminders(items) == set()
+    items.append(OutboxItem(3, message(EventKind.REMINDER, "web", 3), 0, T0))
+    assert superseded_reminders(items) == {1}
 
 
 def test_hung_alerter_does_not_delay_another(store):
