@@ -144,7 +144,14 @@ def write(results: dict[str, Any], doc: Path) -> None:
         lines += [f"![checks per second]({CHART})", ""]
         (doc.parent / CHART).write_text(svg(results["oneshot"], results["ceilings"]))
     if results.get("ceilings"):
-        lines += ["### Bare-library ceilings (whole process; requests, raw-http, tcp and dnspython on 32 threads, icmplib one ping after another, tcp-select and icmp-socket one thread with non-blocking sockets)", ""]
+        lines += [
+            "### Bare-library ceilings (whole process)",
+            "",
+            "requests, raw-http, tcp and dnspython run on 32 threads, icmplib one "
+            "ping after another; tcp-select and icmp-socket are the floors: one "
+            "thread, non-blocking sockets.",
+            "",
+        ]
         lines += [*ceiling_table(results["ceilings"], results.get("oneshot", [])), ""]
     probes = [
         r for key in ("period", "isolation", "sustained") for r in results.get(key, [])
