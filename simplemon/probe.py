@@ -213,7 +213,7 @@ class ProbeCore:
         for key, _ in self.selector.select(timeout):
             owner, callback = key.data
             if owner is None:
-                callback()  # a shared resource's own reader
+                _guard_shared(callback)  # a shared resource's own reader
             elif not owner.finished:
                 _guard(owner, callback)
         now = time.monotonic()
@@ -246,6 +246,14 @@ def _guard(io: ProbeIO, callback: Callable[[], Any]) -> None:
     except Exception as e:
         log.exception("internal error in probe %r", io._probe)
         io.finish(CheckResult(False, f"internal error: {type(e).__name__}: {e}"))
+
+
+def _guard_shared(callback: Callable[[], None]) -> None:
+    """Run a shared resource's reader; a bug in it is logged, the loop goes on."""
+    try:
+        callback()
+    except Exception:
+        log.exception("probe loop: internal error in a shared reader %r", callback)
 
 
 def default_max_active() -> int:

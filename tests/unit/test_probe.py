@@ -236,3 +236,33 @@ def test_closing_the_loop_closes_the_sockets_of_abandoned_probes() -> None:
     with pytest.raises(RuntimeError):
         loop.submit(spare)
     spare.close()
+
+
+def test_a_broken_shared_reader_is_logged_and_the_loop_goes_on(
+    loop: ProbeLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Noisy:
+        def __init__(self, core: ProbeCore) -> None:
+            self.core = core
+            self.a, self.b = socket.socketpair()
+            core.watch_shared(self.b, self.read)
+            self.a.send(b"x")
+
+        def read(self) -> None:
+            self.b.recv(16)
+            raise RuntimeError("bug in a reader")
+
+        def close(self) -> None:
+            self.core.unwatch_shared(self.b)
+            self.a.close()
+            self.b.close()
+
+    class Sharing(EchoPair):
+        def start(self, io: ProbeIO) -> None:
+            io.shared("noisy", Noisy)
+            super().start(io)
+
+    future = loop.submit(Sharing())
+    drive(loop, [future])
+    assert future.result().ok
+    assert "internal error in a shared reader" in caplog.text
