@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from simplemon.common import is_in_groups
-from simplemon.config import PluginConfig
 from simplemon.errors import DeliveryError
 from simplemon.model import Snapshot, Status
+from simplemon.sections import PluginConfig
 
 log = logging.getLogger(__name__)
 

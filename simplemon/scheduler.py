@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from simplemon import fanout, policy
-from simplemon.config import Config, PluginConfig, dependency_order
+from simplemon.config import Config, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
 from simplemon.probe import Probe, ProbeLoop
 from simplemon.round import Round, RoundHooks
+from simplemon.sections import PluginConfig
 
 log = logging.getLogger(__name__)
 

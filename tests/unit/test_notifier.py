@@ -7,13 +7,14 @@ from pathlib import Path
 
 from simplemon.alerting import REMOVED_INFO
 from simplemon.common import AlerterCommon, MainOptions, MonitorCommon
-from simplemon.config import Config, PluginConfig
+from simplemon.config import Config
 from simplemon.dispatch import Dispatcher
 from simplemon.model import AlertEvent, EventKind
 from simplemon.monitors.fail import FailMonitor, FailOptions
 from simplemon.monitors.null import NullMonitor, NullOptions
 from simplemon.notifier import Notifier
 from simplemon.scheduler import Scheduler
+from simplemon.sections import PluginConfig
 from simplemon.state_store import StateStore
 
 

@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 
 from simplemon.common import LoggerCommon, MainOptions, MonitorCommon
-from simplemon.config import Config, PluginConfig
+from simplemon.config import Config
 from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import CheckResult, MonitorState, Snapshot, Status
 from simplemon.monitor import Monitor
 from simplemon.scheduler import Scheduler
+from simplemon.sections import PluginConfig
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from simplemon.common import MainOptions, MonitorCommon
-from simplemon.config import Config, PluginConfig
+from simplemon.config import Config
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.scheduler import Scheduler
+from simplemon.sections import PluginConfig
 
 
 @dataclass(frozen=True)
