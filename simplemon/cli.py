@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=32,
-        help="most checks running at once (default 32)",
+        help="most checks running at once on worker threads (default 32); tcp and "
+        "ping of IP addresses run on the probe loop instead",
     )
     p.add_argument("-p", "--pidfile", default=None, help="write the process id here")
     p.add_argument(

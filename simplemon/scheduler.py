@@ -389,7 +389,13 @@ class Scheduler:
         next_tick = self.clock()
         count = 0
         while not stop.is_set() and (loops is None or count < loops):
-            report = self.run_once(tick=next_tick, spread=True)
+            try:
+                report = self.run_once(tick=next_tick, spread=True)
+            except Exception:
+                # Plugins are guarded one by one; this is a bug in the round itself.
+                # Monitoring must outlive it: log it, keep the rhythm, go on.
+                log.exception("round failed; the next one starts on schedule")
+                report = RoundReport(self.round_number)
             count += 1
             if on_round is not None:
                 on_round(report)

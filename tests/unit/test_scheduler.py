@@ -295,6 +295,23 @@ def test_overrun_starts_next_round_at_once_and_skips_missed_ticks(clock, caplog)
     assert "overran" in caplog.text
 
 
+def test_a_round_that_breaks_does_not_stop_the_daemon(clock, caplog):
+    worker = FakeMonitor("w")
+    s = make([(worker, {})], clock, sleep=clock.advance)
+    real_round, calls = s._run_round, []
+
+    def flaky(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("bug in the round")
+        real_round(*args)
+
+    s._run_round = flaky
+    assert s.run_forever(threading.Event(), loops=3) == 3
+    assert "round failed; the next one starts on schedule" in caplog.text
+    assert worker.calls == 2  # the rounds after the broken one ran
+
+
 def test_reload_keeps_state_by_name_and_type(clock):
     a = FakeMonitor("a", "f")
     b = FakeMonitor("b", "f")
