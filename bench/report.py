@@ -14,6 +14,7 @@ from typing import Any
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
 CHART = "performance-checks-per-second.svg"
+LATENESS_CHART = "performance-lateness.svg"
 
 
 def _f(x: Any, digits: int = 2) -> str:
@@ -127,6 +128,62 @@ def svg(oneshot: list[dict[str, Any]], ceilings: list[dict[str, Any]]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def lateness_svg(probes: list[dict[str, Any]], sm: dict[str, Any] | None) -> str:
+    """Bars of start lateness (log ms) per daemon run; SimpleMonitor's drift beside.
+
+    SimpleMonitor waits ``interval`` after each round's work, so its k-th round
+    starts (k - 1) x (round time - interval) after its due time; that figure is
+    derived from its measured ``--loops`` wall time.
+    """
+    bars: list[tuple[str, list[tuple[str, float, str]]]] = []
+    for r in probes:
+        label = f"{r['name']} N={r['monitors']}"
+        values = [
+            ("p50", r["late_p50"] * 1000, "#90cdf4"),
+            ("p99", r["late_p99"] * 1000, "#2b6cb0"),
+            ("max", r["late_max"] * 1000, "#1a365d"),
+        ]
+        bars.append((label, values))
+    if sm:
+        drift = sm["wall"] / sm["loops"] - sm["interval"]
+        late = (sm["loops"] - 1) * drift * 1000
+        bars.append((f"SM round {sm['loops']} N=1000", [("start", late, "#c05621")]))
+    top = max((v for _, vals in bars for _, v, _ in vals), default=10)
+    scale = math.log10(max(top, 10))
+    w, h, left, bottom = max(70 * len(bars) + 90, 660), 340, 60, 80
+    plot = h - bottom - 50
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        'font-family="sans-serif" font-size="10">',
+        f'<text x="{left}" y="14" font-size="12">start lateness, ms (log scale): '
+        "ours p50 / p99 / max (blues);</text>"
+        f'<text x="{left}" y="30" font-size="12">SimpleMonitor (orange): how late its '
+        "3rd round starts (its work is added to the interval)</text>",
+    ]
+    for dec in range(int(scale) + 1):
+        y = h - bottom - plot * dec / scale
+        parts.append(
+            f'<line x1="{left}" x2="{w - 10}" y1="{y:.0f}" y2="{y:.0f}" '
+            'stroke="#ddd"/>'
+            f'<text x="{left - 5}" y="{y + 3:.0f}" text-anchor="end">{10**dec}</text>'
+        )
+    for i, (label, values) in enumerate(bars):
+        x0 = left + 10 + i * 70
+        for j, (name, v, colour) in enumerate(values):
+            bh = plot * math.log10(max(v, 1)) / scale
+            parts.append(
+                f'<rect x="{x0 + j * 18}" y="{h - bottom - bh:.1f}" width="16" '
+                f'height="{bh:.1f}" fill="{colour}"><title>{name} {v:.0f} ms'
+                "</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x0 + 30}" y="{h - bottom + 12}" text-anchor="end" '
+            f'transform="rotate(-40 {x0 + 30} {h - bottom + 12})">{label}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
 def write(results: dict[str, Any], doc: Path) -> None:
     m = results["machine"]
     lines = [
@@ -159,6 +216,10 @@ def write(results: dict[str, Any], doc: Path) -> None:
     if probes:
         lines += ["### Daemon runs (bench/probe.py)", ""]
         lines += [*probe_table(probes), ""]
+        lines += [f"![start lateness]({LATENESS_CHART})", ""]
+        (doc.parent / LATENESS_CHART).write_text(
+            lateness_svg(probes, results.get("sm_period"))
+        )
         for r in probes:
             if r.get("alerting"):
                 counts = ", ".join(f"{k} {v}" for k, v in sorted(r["outbox"].items()))
