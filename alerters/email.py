@@ -21,7 +21,8 @@ from alerters._message import body, one_line, subject
 from simplemon.alerter import Alerter
 from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent
-from simplemon.options import ParseContext, opt
+from simplemon.options import opt
+from simplemon.parsers import ParseContext
 
 _MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 

@@ -20,7 +20,8 @@ from alerters._message import environment_name, one_line, substitutions
 from simplemon.alerter import Alerter
 from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent, EventKind
-from simplemon.options import ParseContext, opt
+from simplemon.options import opt
+from simplemon.parsers import ParseContext
 
 #: catchup_command may name this instead of a command, as in SimpleMonitor.
 SAME_AS_FAIL = "fail_command"

@@ -18,7 +18,8 @@ from alerters._message import single_line
 from simplemon.alerter import Alerter
 from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent, EventKind
-from simplemon.options import ParseContext, opt
+from simplemon.options import opt
+from simplemon.parsers import ParseContext
 
 _IDENT = re.compile(r"^[A-Za-z0-9._/-]{1,32}$")
 _HOST_PORT = re.compile(

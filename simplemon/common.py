@@ -12,7 +12,8 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 
-from simplemon.options import ParseContext, command, minutes, opt, parse_list
+from simplemon.options import opt
+from simplemon.parsers import ParseContext, command, minutes, parse_list
 from simplemon.timefmt import timezone
 
 #: Options SimpleMonitor defines that have no effect here; accepted with a warning.

@@ -18,21 +18,22 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from simplemon.errors import ConfigError
+from simplemon.parsers import (
+    ParseContext,
+    minutes,
+    parse_bool,
+    parse_duration,
+    parse_float,
+    parse_int,
+    parse_list,
+    parse_regex,
+    parse_str,
+)
 
 T = TypeVar("T")
+#: The context of values that come from no file (paths relative to the cwd).
+NO_CONTEXT = ParseContext()
 Parser = Callable[[str, "ParseContext"], Any]
-
-_TRUE = {"1", "yes", "true", "on"}
-_FALSE = {"0", "no", "false", "off"}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@dataclass(frozen=True)
-class ParseContext:
-    """What a parser may need beyond the text: where relative paths are anchored."""
-
-    base_dir: Path = Path()
 
 
 @dataclass(frozen=True)
@@ -146,82 +147,6 @@ def _first_in(keys: tuple[str, ...], items: Mapping[str, str]) -> str | None:
     return None
 
 
-# --- value parsers: each raises ValueError("expected …, e.g. …") -------------------
-
-
-def parse_bool(text: str, ctx: ParseContext | None = None) -> bool:
-    """Parse configparser's booleans only; anything else is an error, not False."""
-    low = text.strip().lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    raise ValueError("expected a boolean: yes/no, true/false, on/off or 1/0")
-
-
-def parse_duration(text: str, unit: str = "s") -> timedelta:
-    """Parse ``10``, ``1.5``, ``30s``, ``5m``, ``1h``; a bare number is in ``unit``."""
-    m = _DURATION.match(text)
-    if not m:
-        plural = {"s": "seconds", "m": "minutes"}[unit]
-        raise ValueError(f"expected a duration in {plural}, e.g. 10 (or 30s, 5m, 1h)")
-    seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or unit).lower()]
-    return timedelta(seconds=seconds)
-
-
-def minutes(text: str, ctx: ParseContext) -> timedelta:
-    """Parse a duration whose bare numbers are minutes (SimpleMonitor's ``remind``)."""
-    return parse_duration(text, unit="m")
-
-
-def parse_list(text: str) -> tuple[str, ...]:
-    """Split a comma list, trimming items and refusing empty ones."""
-    items = tuple(item.strip() for item in text.split(","))
-    if not text.strip():
-        return ()
-    if any(not item for item in items):
-        raise ValueError(
-            "expected a comma-separated list with no empty items, e.g. a, b"
-        )
-    return items
-
-
-def url(text: str, ctx: ParseContext) -> str:
-    """Accept an http(s) URL with a host."""
-    value = text.strip()
-    if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
-        raise ValueError("expected an http:// or https:// URL, e.g. http://127.0.0.1/")
-    return value
-
-
-def command(text: str, ctx: ParseContext) -> str:
-    """Accept a command line that shlex can split into a non-empty argv."""
-    import shlex  # noqa: PLC0415 - few configs have commands; keep start-up lean
-
-    try:
-        argv = shlex.split(text)
-    except ValueError as e:
-        raise ValueError(
-            f"expected a command line, e.g. systemctl restart web ({e})"
-        ) from None
-    if not argv:
-        raise ValueError("expected a command line, e.g. systemctl restart web")
-    return text.strip()
-
-
-def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
-    """Parse a JSON object of string values (HTTP headers)."""
-    import json  # noqa: PLC0415 - few configs have headers; keep start-up lean
-
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'expected a JSON object, e.g. {{"X-A": "b"}} ({e})') from e
-    if not isinstance(value, dict):
-        raise ValueError('expected a JSON object, e.g. {"X-A": "b"}')
-    return {str(k): str(v) for k, v in value.items()}
-
-
 def _check_range(value: Any, spec: OptionSpec) -> None:
     if spec.min is not None and value < spec.min:
         raise ValueError(f"expected at least {_show(spec.min)}")
@@ -235,38 +160,11 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _parse_str(text: str) -> str:
-    if not text.strip():
-        raise ValueError("expected a non-empty value")
-    return text.strip()
-
-
-def _parse_int(text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ValueError("expected a whole number, e.g. 10") from None
-
-
-def _parse_float(text: str) -> float:
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise ValueError("expected a number, e.g. 1.5") from None
-
-
-def _parse_regex(text: str) -> re.Pattern[str]:
-    try:
-        return re.compile(text)
-    except re.error as e:
-        raise ValueError(f"expected a regular expression ({e})") from None
-
-
 _SCALARS: dict[Any, Callable[[str], Any]] = {
-    str: _parse_str,
+    str: parse_str,
     bool: parse_bool,
-    int: _parse_int,
-    float: _parse_float,
+    int: parse_int,
+    float: parse_float,
     timedelta: parse_duration,
 }
 
@@ -276,9 +174,9 @@ def _parse_scalar(tp: Any, text: str, ctx: ParseContext) -> Any:
     if parser is not None:
         return parser(text)
     if tp is Path:
-        return ctx.base_dir / Path(_parse_str(text)).expanduser()
+        return ctx.base_dir / Path(parse_str(text)).expanduser()
     if typing.get_origin(tp) is re.Pattern:
-        return _parse_regex(text)
+        return parse_regex(text)
     raise TypeError(f"no parser for option type {tp!r}")
 
 
@@ -352,7 +250,7 @@ def build_options(
     section: str,
     type_name: str,
     kind: str = "monitor",
-    default_ctx: ParseContext = ParseContext(),
+    default_ctx: ParseContext = NO_CONTEXT,
 ) -> tuple[T | None, list[ConfigError]]:
     """Build ``cls`` from INI ``items`` (keys already known to belong to it).
 

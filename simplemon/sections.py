@@ -24,7 +24,8 @@ from simplemon.common import (
 from simplemon.errors import ConfigError
 from simplemon.ini import RawValue, read_ini, substitute_env
 from simplemon.model import EventKind
-from simplemon.options import ParseContext, build_options, option_keys
+from simplemon.options import build_options, option_keys
+from simplemon.parsers import ParseContext
 
 _NAME = re.compile(r"^[^\s,]+$")
 COMMON: dict[registry.Kind, type[Any]] = {

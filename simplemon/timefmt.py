@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from simplemon.options import ParseContext
+    from simplemon.parsers import ParseContext
 
 
 def timezone(text: str, ctx: ParseContext) -> str:

@@ -25,7 +25,8 @@ import dns.rrset
 
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
-from simplemon.options import ParseContext, opt
+from simplemon.options import opt
+from simplemon.parsers import ParseContext
 
 #: The ``desired_val`` that means "this name must not resolve".
 NXDOMAIN = "nxdomain"

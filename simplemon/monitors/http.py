@@ -28,7 +28,8 @@ from urllib3.util.ssl_match_hostname import CertificateError
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.monitors._http_transport import Watch, open_session, tls_context
-from simplemon.options import ParseContext, json_object, opt, url
+from simplemon.options import opt
+from simplemon.parsers import ParseContext, json_object, url
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")

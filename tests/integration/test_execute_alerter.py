@@ -12,7 +12,7 @@ import pytest
 from alerters.execute import ExecuteAlerter, ExecuteOptions, command
 from simplemon.errors import DeliveryError
 from simplemon.model import EventKind
-from simplemon.options import ParseContext
+from simplemon.parsers import ParseContext
 from tests.peers.alert_events import make_event
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from simplemon.common import clock_time
 from simplemon.config import dependency_order, load_config
 from simplemon.depgraph import find_cycle, topological_order
 from simplemon.errors import ConfigErrors
-from simplemon.options import ParseContext
+from simplemon.parsers import ParseContext
 
 MAIN = """
 [monitor]

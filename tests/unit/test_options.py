@@ -6,14 +6,12 @@ from typing import Literal
 
 import pytest
 
-from simplemon.options import (
+from simplemon.options import build_options, opt, option_table
+from simplemon.parsers import (
     ParseContext,
-    build_options,
     command,
     json_object,
     minutes,
-    opt,
-    option_table,
     parse_bool,
     parse_duration,
     parse_list,

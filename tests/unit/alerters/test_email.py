@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from alerters.email import EmailAlerter, EmailOptions
-from simplemon.options import ParseContext, build_options
+from simplemon.options import build_options
+from simplemon.parsers import ParseContext
 from tests.peers.alert_events import make_event
 
 

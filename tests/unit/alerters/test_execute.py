@@ -6,7 +6,8 @@ from alerters._command import parse_command
 from alerters.execute import ExecuteAlerter, ExecuteOptions
 from simplemon.errors import DeliveryError
 from simplemon.model import EventKind
-from simplemon.options import ParseContext, build_options
+from simplemon.options import build_options
+from simplemon.parsers import ParseContext
 from tests.peers.alert_events import make_event
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from alerters.syslog import SyslogAlerter, SyslogOptions
-from simplemon.options import ParseContext, build_options
+from simplemon.options import build_options
+from simplemon.parsers import ParseContext
 
 
 def load(tmp_path: Path, **items: str):

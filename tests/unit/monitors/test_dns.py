@@ -19,7 +19,8 @@ from simplemon.monitors.dns import (
     evaluate,
     parse_expected,
 )
-from simplemon.options import ParseContext, build_options
+from simplemon.options import build_options
+from simplemon.parsers import ParseContext
 
 
 def build(**items: str) -> tuple[DnsOptions | None, list[str]]:

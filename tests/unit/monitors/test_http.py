@@ -22,7 +22,8 @@ from simplemon.monitors.http import (
     judge,
     redact,
 )
-from simplemon.options import ParseContext, build_options, option_table
+from simplemon.options import build_options, option_table
+from simplemon.parsers import ParseContext
 
 BASE = Path("/srv/sm")
 

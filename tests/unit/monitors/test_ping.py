@@ -21,7 +21,8 @@ from simplemon.monitors.ping import (
     run_ping,
     summarise,
 )
-from simplemon.options import ParseContext, build_options
+from simplemon.options import build_options
+from simplemon.parsers import ParseContext
 
 SECOND = timedelta(seconds=1)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from simplemon.monitors.tcp import TcpMonitor, TcpOptions, failure_message
-from simplemon.options import ParseContext, build_options, option_table
+from simplemon.options import build_options, option_table
+from simplemon.parsers import ParseContext
 
 
 def build(items: dict[str, str]) -> tuple[TcpOptions | None, list[str]]:

@@ -1,0 +1,130 @@
+"""Value parsers for option text: each returns a typed value or raises ValueError.
+
+The message of every ValueError says what was expected, with an example
+(``expected a duration in seconds, e.g. 10 (or 30s, 5m, 1h)``);
+:mod:`simplemon.options` turns it into a ConfigError naming file, section and key.
+Custom parsers of plugins take ``(text, ctx)`` like :func:`url` and :func:`command`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+_TRUE = {"1", "yes", "true", "on"}
+_FALSE = {"0", "no", "false", "off"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a parser may need beyond the text: where relative paths are anchored."""
+
+    base_dir: Path = Path()
+
+
+def parse_bool(text: str, ctx: ParseContext | None = None) -> bool:
+    """Parse configparser's booleans only; anything else is an error, not False."""
+    low = text.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError("expected a boolean: yes/no, true/false, on/off or 1/0")
+
+
+def parse_duration(text: str, unit: str = "s") -> timedelta:
+    """Parse ``10``, ``1.5``, ``30s``, ``5m``, ``1h``; a bare number is in ``unit``."""
+    m = _DURATION.match(text)
+    if not m:
+        plural = {"s": "seconds", "m": "minutes"}[unit]
+        raise ValueError(f"expected a duration in {plural}, e.g. 10 (or 30s, 5m, 1h)")
+    seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or unit).lower()]
+    return timedelta(seconds=seconds)
+
+
+def minutes(text: str, ctx: ParseContext) -> timedelta:
+    """Parse a duration whose bare numbers are minutes (SimpleMonitor's ``remind``)."""
+    return parse_duration(text, unit="m")
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    """Split a comma list, trimming items and refusing empty ones."""
+    items = tuple(item.strip() for item in text.split(","))
+    if not text.strip():
+        return ()
+    if any(not item for item in items):
+        raise ValueError(
+            "expected a comma-separated list with no empty items, e.g. a, b"
+        )
+    return items
+
+
+def url(text: str, ctx: ParseContext) -> str:
+    """Accept an http(s) URL with a host."""
+    value = text.strip()
+    if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
+        raise ValueError("expected an http:// or https:// URL, e.g. http://127.0.0.1/")
+    return value
+
+
+def command(text: str, ctx: ParseContext) -> str:
+    """Accept a command line that shlex can split into a non-empty argv."""
+    import shlex  # noqa: PLC0415 - few configs have commands; keep start-up lean
+
+    try:
+        argv = shlex.split(text)
+    except ValueError as e:
+        raise ValueError(
+            f"expected a command line, e.g. systemctl restart web ({e})"
+        ) from None
+    if not argv:
+        raise ValueError("expected a command line, e.g. systemctl restart web")
+    return text.strip()
+
+
+def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
+    """Parse a JSON object of string values (HTTP headers)."""
+    import json  # noqa: PLC0415 - few configs have headers; keep start-up lean
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'expected a JSON object, e.g. {{"X-A": "b"}} ({e})') from e
+    if not isinstance(value, dict):
+        raise ValueError('expected a JSON object, e.g. {"X-A": "b"}')
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def parse_str(text: str) -> str:
+    """Return the trimmed text; an empty value is an error."""
+    if not text.strip():
+        raise ValueError("expected a non-empty value")
+    return text.strip()
+
+
+def parse_int(text: str) -> int:
+    """Parse a whole number."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError("expected a whole number, e.g. 10") from None
+
+
+def parse_float(text: str) -> float:
+    """Parse a number."""
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ValueError("expected a number, e.g. 1.5") from None
+
+
+def parse_regex(text: str) -> re.Pattern[str]:
+    """Compile a regular expression."""
+    try:
+        return re.compile(text)
+    except re.error as e:
+        raise ValueError(f"expected a regular expression ({e})") from None
