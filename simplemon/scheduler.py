@@ -308,6 +308,7 @@ class Scheduler:
         return self._probe_loop
 
     def _record(self, name: str, result: CheckResult) -> None:
+        result = _normalised(result)
         tolerance = self._by_name[name].common.tolerance
         self.states[name] = policy.apply_result(
             self.states[name], result, tolerance, self.now()
@@ -441,7 +442,7 @@ def _guarded_check(monitor: PluginConfig) -> CheckResult:
     """Run one check; an unexpected exception becomes a failed result, logged once."""
     started = time.monotonic()
     try:
-        result = monitor.plugin.check()
+        result: CheckResult = monitor.plugin.check()
     except Exception as e:
         log.exception("monitor %s: internal error in check", monitor.name)
         return CheckResult(
@@ -449,10 +450,16 @@ def _guarded_check(monitor: PluginConfig) -> CheckResult:
             f"internal error: {type(e).__name__}: {e}",
             time.monotonic() - started,
         )
+    return result  # checked and put on one line by _normalised
+
+
+def _normalised(result: CheckResult) -> CheckResult:
+    """Return ``result`` with its message on one line, however the check ran.
+
+    Messages end up in one-line logs, alert subjects and table cells. A probe
+    that handed over something else than a CheckResult is an internal error.
+    """
     if not isinstance(result, CheckResult):
-        return CheckResult(
-            False,
-            "internal error: check returned no result",
-            time.monotonic() - started,
-        )
-    return replace(result, message=" ".join(result.message.split()))
+        return CheckResult(False, "internal error: check returned no result")
+    message = " ".join(result.message.split())
+    return result if message == result.message else replace(result, message=message)

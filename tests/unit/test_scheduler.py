@@ -11,6 +11,7 @@ from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import CheckResult, MonitorState, Snapshot, Status
 from simplemon.monitor import Monitor
+from simplemon.probe import Probe
 from simplemon.scheduler import Scheduler
 from simplemon.sections import PluginConfig
 
@@ -293,6 +294,36 @@ def test_rounds_keep_their_period_when_work_takes_time(clock):
 def test_overrun_starts_next_round_at_once_and_skips_missed_ticks(clock, caplog):
     assert round_starts(clock, takes=70, loops=3) == [0, 70, 140]
     assert "overran" in caplog.text
+
+
+def test_probe_results_are_put_on_one_line_like_check_results(clock):
+    class Instant(Probe):
+        timeout = 1.0
+
+        def start(self, io):
+            io.finish(CheckResult(False, "refused\n  by   peer", 0.0))
+
+        def expire(self):
+            return CheckResult(False, "expired")
+
+    class Probing(FakeMonitor):
+        def probe(self):
+            return Instant()
+
+    s = make([(Probing("p"), {}), (FakeMonitor("c", "f"), {})], clock)
+    s.run_once()
+    assert s.states["p"].last_message == "refused by peer"
+    assert s.states["c"].last_message == "broken"
+
+
+def test_a_check_that_returns_no_result_is_an_internal_error(clock):
+    class Silent(FakeMonitor):
+        def check(self):
+            return None
+
+    s = make([(Silent("s"), {})], clock)
+    s.run_once()
+    assert s.states["s"].last_message == "internal error: check returned no result"
 
 
 def test_a_round_that_breaks_does_not_stop_the_daemon(clock, caplog):
