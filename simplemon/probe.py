@@ -8,10 +8,10 @@ non-blocking I/O, react when a socket is ready, give up at the deadline) is run 
 instead: one selector, one timer heap, sockets shared through :meth:`ProbeIO.shared`.
 
 The core knows nothing of any protocol; probes (in the monitor plugins) create and
-read their own sockets. :class:`ProbeLoop` runs probes on a daemon thread for the
-scheduler and returns a Future per probe, like the thread pool does; :func:`run_probe`
-runs one probe to completion on the calling thread, so a plugin's blocking ``check()``
-can be the very same code.
+read their own sockets. :class:`ProbeLoop` gives the scheduler a Future per probe,
+like the thread pool does, and runs the probes on the scheduler's own thread while
+the round waits for results; :func:`run_probe` runs one probe to completion on the
+calling thread, so a plugin's blocking ``check()`` can be the very same code.
 """
 
 from __future__ import annotations
