@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from simplemon.monitors.ping import (
     permission_message,
 )
 from simplemon.probe import run_probe
-from tests.peers.netns import Namespace, unavailable_reason
+from tests.peers.netns import Namespace, namespace_or_skip
 
 pytestmark = pytest.mark.integration
 
@@ -75,14 +74,8 @@ def via(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def namespace() -> Iterator[Namespace]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    try:
-        with Namespace() as ns:
-            yield ns
-    except subprocess.CalledProcessError as e:
-        pytest.skip(f"cannot create a network namespace here: {e.stderr.strip()}")
+    with namespace_or_skip() as ns:
+        yield ns
 
 
 def test_ping_loopback_ipv4_records_rtt(via: str) -> None:

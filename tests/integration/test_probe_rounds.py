@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from simplemon.config import load_config
 from simplemon.model import Status
 from simplemon.scheduler import Scheduler
-from tests.peers.netns import Namespace, unavailable_reason
+from tests.peers.netns import Namespace, namespace_or_skip
 
 pytestmark = pytest.mark.integration
 
@@ -106,14 +105,8 @@ def test_a_round_of_hundreds_of_tcp_checks_keeps_each_result_apart(
 
 @pytest.fixture
 def namespace() -> Iterator[Namespace]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    try:
-        with Namespace() as ns:
-            yield ns
-    except subprocess.CalledProcessError as e:
-        pytest.skip(f"cannot create a network namespace here: {e.stderr.strip()}")
+    with namespace_or_skip() as ns:
+        yield ns
 
 
 def test_a_round_of_pings_shares_one_socket_and_times_out_only_the_silent(

@@ -18,13 +18,16 @@ The namespace (and with it both veth ends and their route) is deleted on exit.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
+
+import pytest
 
 TIMEOUT = 10  # seconds for every ``ip`` command
 # TEST-NET-1 (RFC 5737): documentation addresses, never used on real networks.
@@ -125,3 +128,16 @@ class Namespace:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def namespace_or_skip() -> Iterator[Namespace]:
+    """Yield a fresh Namespace, or skip the test saying why one can't be made here."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        with Namespace() as ns:
+            yield ns
+    except subprocess.CalledProcessError as e:
+        pytest.skip(f"cannot create a network namespace here: {e.stderr.strip()}")
