@@ -81,6 +81,19 @@ def probe_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _log_grid(left: int, right: int, base: int, plot: int, scale: float) -> list[str]:
+    """Return the lines and labels of a log-10 axis from ``base`` up ``plot`` px."""
+    parts = []
+    for dec in range(int(scale) + 1):
+        y = base - plot * dec / scale
+        parts.append(
+            f'<line x1="{left}" x2="{right - 10}" y1="{y:.0f}" y2="{y:.0f}" '
+            'stroke="#ddd"/>'
+            f'<text x="{left - 5}" y="{y + 3:.0f}" text-anchor="end">{10**dec}</text>'
+        )
+    return parts
+
+
 def svg(oneshot: list[dict[str, Any]], ceilings: list[dict[str, Any]]) -> str:
     """Grouped bars: checks/s per kind at each N, ours vs SimpleMonitor vs ceiling."""
     best_ceiling: dict[tuple[str, int], float] = {}
@@ -103,13 +116,7 @@ def svg(oneshot: list[dict[str, Any]], ceilings: list[dict[str, Any]]) -> str:
         "`-1`: ours (blue), SimpleMonitor 1.15 (orange), bare library (grey)</text>",
     ]
     plot = h - bottom - 30
-    for dec in range(int(scale) + 1):
-        y = h - bottom - plot * dec / scale
-        parts.append(
-            f'<line x1="{left}" x2="{w - 10}" y1="{y:.0f}" y2="{y:.0f}" '
-            'stroke="#ddd"/>'
-            f'<text x="{left - 5}" y="{y + 3:.0f}" text-anchor="end">{10**dec}</text>'
-        )
+    parts += _log_grid(left, w, h - bottom, plot, scale)
     for i, (label, *vals) in enumerate(groups):
         x0 = left + 10 + i * 60
         for j, v in enumerate(vals):
@@ -160,13 +167,7 @@ def lateness_svg(probes: list[dict[str, Any]], sm: dict[str, Any] | None) -> str
         f'<text x="{left}" y="30" font-size="12">SimpleMonitor (orange): how late its '
         "3rd round starts (its work is added to the interval)</text>",
     ]
-    for dec in range(int(scale) + 1):
-        y = h - bottom - plot * dec / scale
-        parts.append(
-            f'<line x1="{left}" x2="{w - 10}" y1="{y:.0f}" y2="{y:.0f}" '
-            'stroke="#ddd"/>'
-            f'<text x="{left - 5}" y="{y + 3:.0f}" text-anchor="end">{10**dec}</text>'
-        )
+    parts += _log_grid(left, w, h - bottom, plot, scale)
     for i, (label, values) in enumerate(bars):
         x0 = left + 10 + i * 70
         for j, (name, v, colour) in enumerate(values):

@@ -33,6 +33,13 @@ SM_VERSION = "1.15.0"
 RUN_LIMIT = 900.0  # seconds; any single run is killed after this
 
 
+def make_venv(venv: Path, *install: str) -> None:
+    """Create ``venv`` and pip-install ``install`` into it."""
+    print(f"creating {venv} with {' '.join(install)}", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *install], check=True)
+
+
 def sm_venv() -> Path:
     """Return a venv with SimpleMonitor 1.15, creating it on a fresh machine.
 
@@ -42,17 +49,7 @@ def sm_venv() -> Path:
     venv = Path(os.environ.get("SIMPLEMON_BENCH_SM_VENV", HERE / ".venv-sm"))
     exe = venv / "bin" / "simplemonitor"
     if not exe.exists():
-        print(f"creating {venv} with simplemonitor=={SM_VERSION}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [
-                str(venv / "bin" / "pip"),
-                "install",
-                "-q",
-                f"simplemonitor=={SM_VERSION}",
-            ],
-            check=True,
-        )
+        make_venv(venv, f"simplemonitor=={SM_VERSION}")
     return venv
 
 
@@ -67,20 +64,7 @@ def ours_python() -> str:
     venv = Path(os.environ.get("SIMPLEMON_BENCH_OURS_VENV", HERE / ".venv-ours"))
     exe = venv / "bin" / "python"
     if not exe.exists():
-        print(f"creating {venv} with requirements.txt", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [
-                str(exe),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "-r",
-                str(REPO / "requirements.txt"),
-            ],
-            check=True,
-        )
+        make_venv(venv, "-r", str(REPO / "requirements.txt"))
     return str(exe)
 
 

@@ -13,22 +13,12 @@ from pathlib import Path
 from simplemon.config import load_config
 load_config(Path(sys.argv[1]))
 heavy = ("requests", "urllib3", "dns", "icmplib", "jinja2")
-print(" ".join(sorted(m for m in heavy if m in sys.modules)))
+print(0, " ".join(sorted(m for m in heavy if m in sys.modules)))
 """
 
 
 def loaded_after_config(tmp_path: Path, monitors: str) -> set[str]:
-    (tmp_path / "monitor.ini").write_text("[monitor]\ninterval = 60\n")
-    (tmp_path / "monitors.ini").write_text(monitors)
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path / "monitor.ini")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return set(out.stdout.split())
+    return modules_after(tmp_path, monitors, PROBE)[1]
 
 
 def test_tcp_only_config_imports_no_http_dns_or_ping_library(tmp_path):
