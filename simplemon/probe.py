@@ -239,13 +239,20 @@ def _expiry(io: ProbeIO, probe: Probe) -> Callable[[], None]:
     return lambda: io.finish(probe.expire())
 
 
+def internal_error(error: Exception, duration: float = 0.0) -> CheckResult:
+    """Return the result recorded for a check whose own code raised ``error``."""
+    return CheckResult(
+        False, f"internal error: {type(error).__name__}: {error}", duration
+    )
+
+
 def _guard(io: ProbeIO, callback: Callable[[], Any]) -> None:
     """Run a probe callback; an exception ends that probe, never the loop."""
     try:
         callback()
     except Exception as e:
         log.exception("internal error in probe %r", io._probe)
-        io.finish(CheckResult(False, f"internal error: {type(e).__name__}: {e}"))
+        io.finish(internal_error(e))
 
 
 def _guard_shared(callback: Callable[[], None]) -> None:

@@ -22,7 +22,7 @@ from simplemon import fanout, policy
 from simplemon.config import Config, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
-from simplemon.probe import Probe, ProbeLoop
+from simplemon.probe import Probe, ProbeLoop, internal_error
 from simplemon.round import Round, RoundHooks
 from simplemon.sections import PluginConfig
 
@@ -445,11 +445,7 @@ def _guarded_check(monitor: PluginConfig) -> CheckResult:
         result: CheckResult = monitor.plugin.check()
     except Exception as e:
         log.exception("monitor %s: internal error in check", monitor.name)
-        return CheckResult(
-            False,
-            f"internal error: {type(e).__name__}: {e}",
-            time.monotonic() - started,
-        )
+        return internal_error(e, time.monotonic() - started)
     return result  # checked and put on one line by _normalised
 
 

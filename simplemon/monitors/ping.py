@@ -10,7 +10,6 @@ SimpleMonitor's name for the same check, with its per-reply wait called
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.monitors._address import ip_family
 from simplemon.monitors._icmp import EchoProbe
 from simplemon.options import opt
 from simplemon.probe import Probe
@@ -113,23 +113,19 @@ def echo_probe(
     host: str, count: int, timeout: timedelta, mode: Privileged
 ) -> Probe | None:
     """Return a non-blocking ping of ``host`` if it is an IP address, else None."""
-    address = host.strip("[]")
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, address)
-        except OSError:
-            continue
-        return EchoProbe(
-            address,
-            family,
-            count,
-            timeout.total_seconds(),
-            INTERVAL,
-            privilege_attempts(mode),
-            summarise_replies,
-            permission_message(mode),
-        )
-    return None
+    family = ip_family(host)
+    if family is None:
+        return None
+    return EchoProbe(
+        host.strip("[]"),
+        family,
+        count,
+        timeout.total_seconds(),
+        INTERVAL,
+        privilege_attempts(mode),
+        summarise_replies,
+        permission_message(mode),
+    )
 
 
 def run_ping(

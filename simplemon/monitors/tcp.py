@@ -17,6 +17,7 @@ from typing import Any
 
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.monitors._address import ip_family
 from simplemon.options import opt
 from simplemon.probe import WRITE, Probe, ProbeIO, run_probe
 
@@ -176,17 +177,10 @@ def numeric_addresses(host: str, port: int) -> list[AddrInfo]:
     """
     host = host.strip("[]")
     tcp = socket.SOCK_STREAM, socket.IPPROTO_TCP
-    try:
-        socket.inet_pton(socket.AF_INET, host)
-    except OSError:
-        pass
-    else:
+    family = ip_family(host)
+    if family == socket.AF_INET:
         return [(socket.AF_INET, *tcp, "", (host, port))]
-    try:
-        socket.inet_pton(socket.AF_INET6, host)
-    except OSError:
-        pass
-    else:
+    if family == socket.AF_INET6:
         return [(socket.AF_INET6, *tcp, "", (host, port, 0, 0))]
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=NUMERIC)
