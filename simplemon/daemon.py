@@ -15,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from simplemon.scheduler import RoundReport, Scheduler
+from simplemon.round import RoundReport
+from simplemon.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from simplemon.config import Config

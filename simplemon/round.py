@@ -16,10 +16,21 @@ import queue
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simplemon.model import CheckResult
+
+
+@dataclass
+class RoundReport:
+    """What one round did, for the CLI's exit code and heartbeat line."""
+
+    number: int
+    ran: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    duration: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -14,25 +14,22 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from simplemon import fanout, policy
+from simplemon import cadence, fanout, policy
+from simplemon.checks import guarded_check, normalised, probe_of
 from simplemon.config import Config, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
-from simplemon.probe import Probe, ProbeLoop, internal_error
-from simplemon.round import Round, RoundHooks
+from simplemon.probe import ProbeLoop
+from simplemon.round import Round, RoundHooks, RoundReport
 from simplemon.sections import PluginConfig
 
 log = logging.getLogger(__name__)
 
 #: Seconds a check may overrun its own timeout before the scheduler gives up on it.
 DEADLINE_MARGIN = 2.0
-#: In the daemon, a round with more due monitors than workers spreads their starts
-#: over this share of the interval (see Scheduler.start_offsets).
-SPREAD_SHARE = 0.5
 _EPSILON = 1e-6
 #: How loudly each outcome is logged: failures are warnings, the rest routine.
 _LOG_LEVELS = {
@@ -61,17 +58,6 @@ class Executor(Protocol):
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         """Queue ``fn(*args)``."""
-
-
-@dataclass
-class RoundReport:
-    """What one round did, for the CLI's exit code and heartbeat line."""
-
-    number: int
-    ran: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    duration: float = 0.0
 
 
 class Scheduler:
@@ -161,21 +147,9 @@ class Scheduler:
         return tick - last >= period - _EPSILON
 
     def start_offsets(self) -> dict[str, float]:
-        """Return each monitor's start offset (seconds after its round's tick).
-
-        With more monitors than workers, starting them all at the tick only queues
-        them: the k-th monitor in dependency order (k from 0) instead starts at
-        ``(k // W) * SPREAD_SHARE * interval / ceil(N / W)``, W workers, N monitors,
-        so batches of W start evenly over the first half of the interval. Every round
-        uses the same offsets, so each monitor keeps an exact period. With at most W
-        monitors every offset is 0.
-        """
-        workers, count = self.max_workers, len(self._order)
-        if count <= workers:
-            return {}
+        """Return each monitor's start offset; see cadence.start_offsets."""
         interval = self.config.main.interval.total_seconds()
-        step = SPREAD_SHARE * interval / -(-count // workers)
-        return {name: (k // workers) * step for k, name in enumerate(self._order)}
+        return cadence.start_offsets(self._order, self.max_workers, interval)
 
     def run_once(
         self, tick: float | None = None, *, spread: bool = False
@@ -295,10 +269,10 @@ class Scheduler:
             self._record(name, CheckResult(False, "previous check is still running"))
             return None
         self._hung.pop(name, None)
-        probe = _probe_of(monitor)
+        probe = probe_of(monitor)
         if probe is not None:
             return self.probe_loop.submit(probe)
-        return self.executor.submit(_guarded_check, monitor)
+        return self.executor.submit(guarded_check, monitor)
 
     @property
     def probe_loop(self) -> ProbeLoop:
@@ -308,7 +282,7 @@ class Scheduler:
         return self._probe_loop
 
     def _record(self, name: str, result: CheckResult) -> None:
-        result = _normalised(result)
+        result = normalised(result)
         tolerance = self._by_name[name].common.tolerance
         self.states[name] = policy.apply_result(
             self.states[name], result, tolerance, self.now()
@@ -386,76 +360,25 @@ class Scheduler:
         the missed ticks are skipped (and logged). Returns the number of rounds run.
         """
         self._stop = stop
-        interval = self.config.main.interval.total_seconds()
-        next_tick = self.clock()
-        count = 0
-        while not stop.is_set() and (loops is None or count < loops):
-            try:
-                report = self.run_once(tick=next_tick, spread=True)
-            except Exception:
-                # Plugins are guarded one by one; this is a bug in the round itself.
-                # Monitoring must outlive it: log it, keep the rhythm, go on.
-                log.exception("round failed; the next one starts on schedule")
-                report = RoundReport(self.round_number)
-            count += 1
-            if on_round is not None:
-                on_round(report)
-            interval = self.config.main.interval.total_seconds()
-            next_tick += interval
-            now = self.clock()
-            if now > next_tick:
-                missed = int((now - next_tick) // interval) + 1
-                log.warning(
-                    "round %d overran the %gs interval; skipping %d tick(s)",
-                    report.number,
-                    interval,
-                    missed - 1,
-                )
-                next_tick += (missed - 1) * interval
-                next_tick = max(next_tick, now)
-            if loops is not None and count >= loops:
-                break
-            while not stop.is_set():
-                remaining = next_tick - self.clock()
-                if remaining <= 0:
-                    break
-                if self.sleep is not None:
-                    self.sleep(min(remaining, 1.0))
-                else:
-                    stop.wait(min(remaining, 1.0))
-                if between_rounds is not None:
-                    between_rounds()
-        return count
+        return cadence.run_rounds(
+            self._run_tick,
+            self._interval,
+            self.clock,
+            stop,
+            loops=loops,
+            sleep=self.sleep,
+            between_rounds=between_rounds,
+            on_round=on_round,
+        )
 
+    def _interval(self) -> float:
+        return self.config.main.interval.total_seconds()  # a reload may change it
 
-def _probe_of(monitor: PluginConfig) -> Probe | None:
-    """Return the monitor's non-blocking probe, or None to run ``check()`` instead."""
-    try:
-        probe: Probe | None = monitor.plugin.probe()
-    except Exception:
-        log.exception("monitor %s: internal error making its probe", monitor.name)
-        return None  # check() on a worker thread still gives a result
-    return probe
-
-
-def _guarded_check(monitor: PluginConfig) -> CheckResult:
-    """Run one check; an unexpected exception becomes a failed result, logged once."""
-    started = time.monotonic()
-    try:
-        result: CheckResult = monitor.plugin.check()
-    except Exception as e:
-        log.exception("monitor %s: internal error in check", monitor.name)
-        return internal_error(e, time.monotonic() - started)
-    return result  # checked and put on one line by _normalised
-
-
-def _normalised(result: CheckResult) -> CheckResult:
-    """Return ``result`` with its message on one line, however the check ran.
-
-    Messages end up in one-line logs, alert subjects and table cells. A probe
-    that handed over something else than a CheckResult is an internal error.
-    """
-    if not isinstance(result, CheckResult):
-        return CheckResult(False, "internal error: check returned no result")
-    message = " ".join(result.message.split())
-    return result if message == result.message else replace(result, message=message)
+    def _run_tick(self, tick: float) -> RoundReport:
+        try:
+            return self.run_once(tick=tick, spread=True)
+        except Exception:
+            # Plugins are guarded one by one; this is a bug in the round itself.
+            # Monitoring must outlive it: log it, keep the rhythm, go on.
+            log.exception("round failed; the next one starts on schedule")
+            return RoundReport(self.round_number)

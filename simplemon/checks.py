@@ -1,0 +1,51 @@
+"""Run one monitor's check so that nothing it does can stop the round.
+
+A plugin may raise, hand back something that is not a CheckResult, or put line
+breaks in its message; the scheduler must still get one well-formed result per
+check, whether the check ran as a non-blocking probe or on a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+from simplemon.model import CheckResult
+from simplemon.probe import Probe, internal_error
+from simplemon.sections import PluginConfig
+
+log = logging.getLogger(__name__)
+
+
+def probe_of(monitor: PluginConfig) -> Probe | None:
+    """Return the monitor's non-blocking probe, or None to run ``check()`` instead."""
+    try:
+        probe: Probe | None = monitor.plugin.probe()
+    except Exception:
+        log.exception("monitor %s: internal error making its probe", monitor.name)
+        return None  # check() on a worker thread still gives a result
+    return probe
+
+
+def guarded_check(monitor: PluginConfig) -> CheckResult:
+    """Run one check; an unexpected exception becomes a failed result, logged once."""
+    started = time.monotonic()
+    try:
+        result: CheckResult = monitor.plugin.check()
+    except Exception as e:
+        log.exception("monitor %s: internal error in check", monitor.name)
+        return internal_error(e, time.monotonic() - started)
+    return result  # checked and put on one line by normalised()
+
+
+def normalised(result: CheckResult) -> CheckResult:
+    """Return ``result`` with its message on one line, however the check ran.
+
+    Messages end up in one-line logs, alert subjects and table cells. A probe
+    that handed over something else than a CheckResult is an internal error.
+    """
+    if not isinstance(result, CheckResult):
+        return CheckResult(False, "internal error: check returned no result")
+    message = " ".join(result.message.split())
+    return result if message == result.message else replace(result, message=message)

@@ -1,0 +1,125 @@
+"""The daemon's rhythm, driven directly with a fake clock: no scheduler, no threads."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+
+from simplemon.cadence import SPREAD_SHARE, run_rounds, start_offsets
+
+
+@dataclass
+class Report:
+    number: int
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def rounds(clock, work, intervals, loops, **kw):
+    """Run ``loops`` rounds; round k takes work[k] seconds; return their ticks."""
+    ticks: list[float] = []
+
+    def run_round(tick):
+        ticks.append(tick - 100.0)
+        clock.now += work[len(ticks) - 1]
+        return Report(len(ticks))
+
+    interval = iter(intervals)
+    count = run_rounds(
+        run_round,
+        lambda: next(interval),
+        clock,
+        threading.Event(),
+        loops=loops,
+        sleep=clock.sleep,
+        **kw,
+    )
+    assert count == loops
+    return ticks
+
+
+def test_ticks_are_fixed_however_long_each_round_takes():
+    clock = Clock()
+    assert rounds(clock, [1, 9, 0, 5], [10] * 4, 4) == [0, 10, 20, 30]
+
+
+def test_an_overrun_starts_the_next_round_at_once_and_the_rhythm_restarts_there(
+    caplog,
+):
+    clock = Clock()
+    # Round 1 takes 25 s of a 10 s interval: tick 10 is late, tick 20 is dropped.
+    # Round 2 starts at once (25), and round 3 a full interval after it, not at the
+    # old grid's 30: no monitor is ever checked twice within less than an interval.
+    assert rounds(clock, [25, 1, 1], [10] * 3, 3) == [0, 25, 35]
+    assert "round 1 overran the 10s interval; skipping 1 tick(s)" in caplog.text
+
+
+def test_a_new_interval_applies_from_the_next_tick():
+    clock = Clock()
+    # A reload during round 2 makes the interval 30 s.
+    assert rounds(clock, [0, 0, 0, 0], [10, 30, 30, 30], 4) == [0, 10, 40, 70]
+
+
+def test_waits_are_cut_into_seconds_so_signals_are_handled_between_rounds():
+    clock = Clock()
+    calls: list[float] = []
+    rounds(
+        clock, [0.5, 0], [3.5, 3.5], 2, between_rounds=lambda: calls.append(clock.now)
+    )
+    assert clock.slept == [1.0, 1.0, 1.0]
+    assert calls == [101.5, 102.5, 103.5]
+
+
+def test_each_report_is_handed_over_in_order():
+    clock = Clock()
+    seen: list[int] = []
+    rounds(clock, [0, 0, 0], [5] * 3, 3, on_round=lambda r: seen.append(r.number))
+    assert seen == [1, 2, 3]
+
+
+def test_a_stop_during_the_wait_ends_the_loop_without_another_round():
+    stop = threading.Event()
+    clock = Clock()
+    ran: list[float] = []
+
+    def run_round(tick):
+        ran.append(tick)
+        return Report(len(ran))
+
+    def sleep(seconds):
+        clock.now += seconds
+        stop.set()
+
+    assert run_rounds(run_round, lambda: 60.0, clock, stop, sleep=sleep) == 1
+    assert ran == [100.0]
+
+
+def test_no_offsets_while_every_monitor_has_a_worker():
+    assert start_offsets(["a", "b"], workers=2, interval=60.0) == {}
+
+
+@pytest.mark.parametrize(("count", "workers"), [(3, 2), (10, 3), (100, 32)])
+def test_batches_of_workers_start_evenly_over_the_first_part_of_the_interval(
+    count, workers
+):
+    order = [f"m{i}" for i in range(count)]
+    offsets = start_offsets(order, workers=workers, interval=60.0)
+    batches = -(-count // workers)
+    step = SPREAD_SHARE * 60.0 / batches
+    assert [offsets[n] for n in order] == [(k // workers) * step for k in range(count)]
+    assert max(offsets.values()) < SPREAD_SHARE * 60.0
+    # Each batch is at most ``workers`` monitors.
+    assert max(list(offsets.values()).count(v) for v in offsets.values()) <= workers
