@@ -93,7 +93,9 @@ class DbLogger(ResultLogger[DbOptions]):
         rows = [
             self.row(snapshot, m)
             for m in snapshot.monitors
-            if m.ran or self.common.heartbeat
+            # A disabled monitor was not checked (SimpleMonitor never loads one).
+            if (m.ran and m.state.status is not Status.DISABLED)
+            or self.common.heartbeat
         ]
         retention = self.options.retention
 

@@ -59,13 +59,16 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
     def write(self, snapshot: Snapshot) -> None:
         """Append a line for every monitor checked (or skipped) in this round.
 
-        With the common ``heartbeat`` option, every monitor gets a line every round.
+        Disabled monitors (``enabled = no``, ``runon`` another host) were not
+        checked and get no line. With the common ``heartbeat`` option, every monitor
+        gets a line every round.
         """
         handle = self._open()
         stamp = format_time(snapshot.taken_at, self.dateformat, self.tz)
         try:
             for monitor in snapshot.monitors:
-                if not monitor.ran and not self.common.heartbeat:
+                checked = monitor.ran and monitor.state.status is not Status.DISABLED
+                if not checked and not self.common.heartbeat:
                     continue
                 if self.options.only_failures and monitor.state.status not in (
                     Status.FAILING,

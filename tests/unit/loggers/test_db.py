@@ -269,3 +269,12 @@ def test_docs_example_queries_run_against_a_logged_database(tmp_path):
     conn.close()
     assert availability == [("50.000%", 4)]
     assert outage[0][2] == 2  # minutes from the first failure to the recovery
+
+
+def test_db_logger_stores_no_rows_for_disabled_monitors(tmp_path):
+    # A disabled monitor was not checked: SimpleMonitor does not even load it.
+    path = tmp_path / "m.db"
+    logger = DbLogger("db", DbOptions(db_path=path))
+    logger.write(snapshot(monitor("web"), monitor("off", Status.DISABLED)))
+    logger.close()
+    assert rows(path, "SELECT monitor_name FROM results") == [("web",)]
