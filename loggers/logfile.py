@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from loggers._checked import logged
 from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
@@ -60,15 +61,14 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
         """Append a line for every monitor checked (or skipped) in this round.
 
         Disabled monitors (``enabled = no``, ``runon`` another host) were not
-        checked and get no line. With the common ``heartbeat`` option, every monitor
-        gets a line every round.
+        checked and get no line. With the common ``heartbeat`` option (as in
+        SimpleMonitor), only monitors whose check ran get one: no skipped ones.
         """
         handle = self._open()
         stamp = format_time(snapshot.taken_at, self.dateformat, self.tz)
         try:
             for monitor in snapshot.monitors:
-                checked = monitor.ran and monitor.state.status is not Status.DISABLED
-                if not checked and not self.common.heartbeat:
+                if not logged(monitor, self.common):
                     continue
                 if self.options.only_failures and monitor.state.status not in (
                     Status.FAILING,

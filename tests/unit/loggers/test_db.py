@@ -80,13 +80,22 @@ def test_db_logger_stores_result_text_state_and_duration(tmp_path):
     ]
 
 
-def test_db_logger_heartbeat_writes_monitors_not_checked_this_round(tmp_path):
+def test_db_logger_heartbeat_stores_only_monitors_whose_check_ran(tmp_path):
+    # SimpleMonitor's heartbeat: only monitors executed this round, no skips.
     path = tmp_path / "m.db"
     logger = DbLogger(
         "db", DbOptions(db_path=path), LoggerCommon(type="db", heartbeat=True)
     )
-    logger.write(snapshot(monitor("idle", ran=False)))
-    assert rows(path, "SELECT monitor_name FROM results") == [("idle",)]
+    logger.write(
+        snapshot(
+            monitor("web"),
+            monitor("idle", ran=False),
+            monitor("child", Status.SKIPPED),
+            monitor("off", Status.DISABLED),
+        )
+    )
+    logger.close()
+    assert rows(path, "SELECT monitor_name FROM results") == [("web",)]
 
 
 def test_db_logger_never_stores_credentials(tmp_path):

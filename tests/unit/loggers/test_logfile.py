@@ -23,10 +23,22 @@ def test_logfile_writes_no_line_for_disabled_monitors(tmp_path):
     ]
 
 
-def test_logfile_heartbeat_still_lists_disabled_monitors(tmp_path):
+def test_logfile_heartbeat_logs_only_monitors_whose_check_ran(tmp_path):
+    # SimpleMonitor's heartbeat (its #923): no line for a skipped monitor either.
     path = tmp_path / "out.log"
     common = LoggerCommon(type="logfile", heartbeat=True)
     logger = LogfileLogger("log", LogfileOptions(filename=path), common)
-    logger.write(snapshot(monitor("off", Status.DISABLED, message="disabled")))
+    logger.write(
+        snapshot(
+            monitor("web"),
+            monitor("idle", ran=False),
+            monitor("child", Status.SKIPPED, message="skipped: depends on db"),
+            monitor("off", Status.DISABLED, message="disabled"),
+        )
+    )
     logger.close()
-    assert path.read_text().splitlines()[1].endswith("off: disabled (disabled)")
+    lines = path.read_text().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "simplemon starting",
+        "web: ok (0.012s)",
+    ]
