@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from loggers._checked import logged
 from loggers._redact import redact
 from loggers._sqlite import LazyDatabase
 from simplemon.common import LoggerCommon
@@ -91,9 +92,7 @@ class DbLogger(ResultLogger[DbOptions]):
     def write(self, snapshot: Snapshot) -> None:
         """Insert this round's rows and prune old ones, in one transaction."""
         rows = [
-            self.row(snapshot, m)
-            for m in snapshot.monitors
-            if m.ran or self.common.heartbeat
+            self.row(snapshot, m) for m in snapshot.monitors if logged(m, self.common)
         ]
         retention = self.options.retention
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from loggers._checked import logged
 from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
@@ -59,13 +60,15 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
     def write(self, snapshot: Snapshot) -> None:
         """Append a line for every monitor checked (or skipped) in this round.
 
-        With the common ``heartbeat`` option, every monitor gets a line every round.
+        Disabled monitors (``enabled = no``, ``runon`` another host) were not
+        checked and get no line. With the common ``heartbeat`` option (as in
+        SimpleMonitor), only monitors whose check ran get one: no skipped ones.
         """
         handle = self._open()
         stamp = format_time(snapshot.taken_at, self.dateformat, self.tz)
         try:
             for monitor in snapshot.monitors:
-                if not monitor.ran and not self.common.heartbeat:
+                if not logged(monitor, self.common):
                     continue
                 if self.options.only_failures and monitor.state.status not in (
                     Status.FAILING,

@@ -29,6 +29,29 @@ ONE_SHOT_DRAIN_SECONDS = 15.0
 STOP_DRAIN_SECONDS = 5.0
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+#: SimpleMonitor's -l takes any name the logging module knows, in any case.
+_LEVEL_ALIASES = {"warn": "warning", "fatal": "critical"}
+
+
+def log_level(text: str) -> str:
+    """Parse ``-l``: a level name in any case, ``warn`` and ``fatal`` included."""
+    name = text.strip().lower()
+    name = _LEVEL_ALIASES.get(name, name)
+    if name not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return name
+
+
+def loop_limit(text: str) -> int | None:
+    """Parse ``--loops``: as in SimpleMonitor, 0 or less means no limit."""
+    try:
+        loops = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a whole number, e.g. 10") from None
+    return loops if loops > 0 else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (SimpleMonitor 1.15's options)."""
     p = argparse.ArgumentParser(
@@ -49,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run one round and exit (1 if any check failed)",
     )
     p.add_argument(
-        "--loops", type=int, default=None, help="stop after this many rounds"
+        "--loops",
+        type=loop_limit,
+        default=None,
+        help="stop after this many rounds (0 or less: no limit)",
     )
     p.add_argument(
         "-j",
@@ -81,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-l",
         "--log-level",
         default=None,
-        choices=["debug", "info", "warning", "error", "critical"],
+        type=log_level,
+        metavar="LEVEL",
+        help="debug, info, warn(ing), error or critical",
     )
     out.add_argument(
         "-C",

@@ -150,7 +150,9 @@ class LoggerCommon:
         "timestamp", help="how times are written: Unix timestamp or ISO 8601"
     )
     heartbeat: bool = opt(
-        False, help="write every round, even for monitors not checked in it"
+        False,
+        help="logfile, db: record only monitors whose check ran this round, not "
+        "skipped ones (SimpleMonitor's meaning)",
     )
 
 

@@ -87,7 +87,7 @@ def load_config(
     )
     monitors: tuple[PluginConfig, ...] = ()
     if main is not None:
-        monitors = _load_monitors(loader, main)
+        monitors = _load_monitors(loader, main, main_path)
     alerters: tuple[PluginConfig, ...] = ()
     loggers: tuple[PluginConfig, ...] = ()
     if reporting is not None:
@@ -126,15 +126,34 @@ def _load_section(
 
 
 def _read_monitor_files(
-    loader: Loader, main: MainOptions
+    loader: Loader, main: MainOptions, main_path: Path
 ) -> dict[str, dict[str, RawValue]]:
-    merged = loader.read(main.monitors)
+    merged: dict[str, dict[str, RawValue]] = {}
+    # `monitors = .` (relative paths start in monitor.ini's folder): no main
+    # monitors file, only monitors_dir, as in SimpleMonitor.
+    if main.monitors != main_path.parent:
+        if main.monitors.is_file():
+            merged = loader.read(main.monitors)
+        else:
+            problem = "is a folder" if main.monitors.is_dir() else "does not exist"
+            loader.errors.append(
+                ConfigError(
+                    f"{problem}; expected the file defining the monitors",
+                    file=str(main_path),
+                    section="monitor",
+                    key="monitors",
+                    value=str(main.monitors),
+                )
+            )
     if main.monitors_dir is not None:
         if not main.monitors_dir.is_dir():
             loader.errors.append(
                 ConfigError(
-                    f"monitors_dir {str(main.monitors_dir)!r} is not a folder",
+                    "is not a folder",
+                    file=str(main_path),
                     section="monitor",
+                    key="monitors_dir",
+                    value=str(main.monitors_dir),
                 )
             )
         else:
@@ -144,8 +163,10 @@ def _read_monitor_files(
     return merged
 
 
-def _load_monitors(loader: Loader, main: MainOptions) -> tuple[PluginConfig, ...]:
-    sections = _read_monitor_files(loader, main)
+def _load_monitors(
+    loader: Loader, main: MainOptions, main_path: Path
+) -> tuple[PluginConfig, ...]:
+    sections = _read_monitor_files(loader, main, main_path)
     defaults = sections.pop("defaults", {})
     _check_defaults(loader, defaults)
     loader.monitor_sections = set(sections)

@@ -243,10 +243,12 @@ def test_shipped_example_configs_load_and_run_anywhere(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_logfile_heartbeat_logs_monitors_not_due_this_round(tmp_path):
+def test_logfile_heartbeat_logs_only_monitors_whose_check_ran(tmp_path):
+    # SimpleMonitor's heartbeat (its #923): log only monitors executed this loop.
     write(
         tmp_path / "monitors.ini",
-        "[slow]\ntype = null\ngap = 3600\n[fast]\ntype = null\n",
+        "[slow]\ntype = null\ngap = 3600\n[down]\ntype = fail\n"
+        "[child]\ntype = null\ndepend = down\n",
     )
     main = write(
         tmp_path / "monitor.ini",
@@ -269,9 +271,10 @@ def test_logfile_heartbeat_logs_monitors_not_due_this_round(tmp_path):
     assert run_monitor("--loops", "2", "-f", str(main)).returncode == 0
     plain = (tmp_path / "plain.log").read_text()
     beat = (tmp_path / "beat.log").read_text()
-    assert plain.count(" slow: ok") == 1
-    assert beat.count(" slow: ok") == 2
-    assert plain.count(" fast: ok") == beat.count(" fast: ok") == 2
+    assert plain.count(" slow: ok") == beat.count(" slow: ok") == 1
+    assert plain.count(" down: ") == beat.count(" down: ") == 2
+    assert plain.count(" child: skipped") == 2
+    assert " child: " not in beat
 
 
 def test_recover_and_recovered_commands_run_without_a_shell(tmp_path):

@@ -246,7 +246,8 @@ def test_missing_files_and_bad_syntax_are_config_errors(write_ini, tmp_path):
     assert errors_of(broken)[0].startswith(f"{broken}: not a valid INI file")
     main = write_ini("monitor.ini", MAIN)
     assert errors_of(main) == [
-        f"{tmp_path}/monitors.ini: cannot read file: No such file or directory"
+        f"{main}: [monitor] monitors = '{tmp_path}/monitors.ini': does not exist; "
+        "expected the file defining the monitors"
     ]
 
 
@@ -440,3 +441,48 @@ def test_an_alerter_that_can_never_send_is_warned_about(write_ini, tmp_path):
         f"{tmp_path}/monitor.ini: [mute] this alerter can never send anything: it "
         "has nothing for failures and only_failures drops recoveries",
     )
+
+
+def test_monitors_dot_means_only_monitors_dir_as_in_simplemonitor(write_ini):
+    main = write_ini(
+        "monitor.ini",
+        MAIN.replace("interval = 30", "interval = 30\nmonitors = .\nmonitors_dir = d"),
+    )
+    write_ini("d/a.ini", "[a]\ntype = null\n")
+    assert [m.name for m in load_config(main, environ={}).monitors] == ["a"]
+
+
+def test_missing_monitors_file_error_names_the_option_that_points_at_it(
+    write_ini, tmp_path
+):
+    main = write_ini(
+        "monitor.ini", MAIN.replace("interval = 30", "interval = 30\nmonitors = m.ini")
+    )
+    assert errors_of(main) == [
+        f"{tmp_path}/monitor.ini: [monitor] monitors = '{tmp_path}/m.ini': "
+        "does not exist; expected the file defining the monitors"
+    ]
+
+
+def test_monitors_option_naming_a_folder_is_an_error_naming_the_option(
+    write_ini, tmp_path
+):
+    main = write_ini(
+        "monitor.ini", MAIN.replace("interval = 30", "interval = 30\nmonitors = d")
+    )
+    (tmp_path / "d").mkdir()
+    assert errors_of(main) == [
+        f"{tmp_path}/monitor.ini: [monitor] monitors = '{tmp_path}/d': "
+        "is a folder; expected the file defining the monitors"
+    ]
+
+
+def test_missing_monitors_dir_error_names_file_and_option(write_ini, tmp_path):
+    main = write_ini(
+        "monitor.ini", MAIN.replace("interval = 30", "interval = 30\nmonitors_dir = d")
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    assert errors_of(main) == [
+        f"{tmp_path}/monitor.ini: [monitor] monitors_dir = '{tmp_path}/d': "
+        "is not a folder"
+    ]

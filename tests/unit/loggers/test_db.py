@@ -80,13 +80,22 @@ def test_db_logger_stores_result_text_state_and_duration(tmp_path):
     ]
 
 
-def test_db_logger_heartbeat_writes_monitors_not_checked_this_round(tmp_path):
+def test_db_logger_heartbeat_stores_only_monitors_whose_check_ran(tmp_path):
+    # SimpleMonitor's heartbeat: only monitors executed this round, no skips.
     path = tmp_path / "m.db"
     logger = DbLogger(
         "db", DbOptions(db_path=path), LoggerCommon(type="db", heartbeat=True)
     )
-    logger.write(snapshot(monitor("idle", ran=False)))
-    assert rows(path, "SELECT monitor_name FROM results") == [("idle",)]
+    logger.write(
+        snapshot(
+            monitor("web"),
+            monitor("idle", ran=False),
+            monitor("child", Status.SKIPPED),
+            monitor("off", Status.DISABLED),
+        )
+    )
+    logger.close()
+    assert rows(path, "SELECT monitor_name FROM results") == [("web",)]
 
 
 def test_db_logger_never_stores_credentials(tmp_path):
@@ -269,3 +278,12 @@ def test_docs_example_queries_run_against_a_logged_database(tmp_path):
     conn.close()
     assert availability == [("50.000%", 4)]
     assert outage[0][2] == 2  # minutes from the first failure to the recovery
+
+
+def test_db_logger_stores_no_rows_for_disabled_monitors(tmp_path):
+    # A disabled monitor was not checked: SimpleMonitor does not even load it.
+    path = tmp_path / "m.db"
+    logger = DbLogger("db", DbOptions(db_path=path))
+    logger.write(snapshot(monitor("web"), monitor("off", Status.DISABLED)))
+    logger.close()
+    assert rows(path, "SELECT monitor_name FROM results") == [("web",)]

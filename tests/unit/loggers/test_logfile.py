@@ -1,0 +1,44 @@
+from loggers.logfile import LogfileLogger, LogfileOptions
+from simplemon.common import LoggerCommon
+from simplemon.model import Status
+from tests.peers.snapshots import monitor, snapshot
+
+
+def test_logfile_writes_no_line_for_disabled_monitors(tmp_path):
+    # SimpleMonitor never loads a disabled monitor (enabled = no, or runon another
+    # host), so its log never mentions one; the scheduler still hands them over.
+    path = tmp_path / "out.log"
+    logger = LogfileLogger("log", LogfileOptions(filename=path))
+    logger.write(
+        snapshot(
+            monitor("web"),
+            monitor("off", Status.DISABLED, message="disabled", duration=None),
+        )
+    )
+    logger.close()
+    lines = path.read_text().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "simplemon starting",
+        "web: ok (0.012s)",
+    ]
+
+
+def test_logfile_heartbeat_logs_only_monitors_whose_check_ran(tmp_path):
+    # SimpleMonitor's heartbeat (its #923): no line for a skipped monitor either.
+    path = tmp_path / "out.log"
+    common = LoggerCommon(type="logfile", heartbeat=True)
+    logger = LogfileLogger("log", LogfileOptions(filename=path), common)
+    logger.write(
+        snapshot(
+            monitor("web"),
+            monitor("idle", ran=False),
+            monitor("child", Status.SKIPPED, message="skipped: depends on db"),
+            monitor("off", Status.DISABLED, message="disabled"),
+        )
+    )
+    logger.close()
+    lines = path.read_text().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "simplemon starting",
+        "web: ok (0.012s)",
+    ]

@@ -1,0 +1,39 @@
+import pytest
+
+from simplemon.cli import build_parser
+
+
+@pytest.mark.parametrize(
+    ("given", "level"),
+    [
+        ("warn", "warning"),  # SimpleMonitor's own default and help text
+        ("WARNING", "warning"),
+        ("Info", "info"),
+        ("debug", "debug"),
+        ("fatal", "critical"),
+    ],
+)
+def test_log_level_accepts_simplemonitor_names_in_any_case(given, level):
+    assert build_parser().parse_args(["-l", given]).log_level == level
+
+
+def test_unknown_log_level_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["-l", "loud"])
+    assert info.value.code == 2
+    assert "expected one of debug, info, warning, error, critical" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "loops"),
+    [
+        ([], None),
+        (["--loops", "3"], 3),
+        (["--loops", "0"], None),
+        (["--loops=-1"], None),
+    ],
+)
+def test_loops_zero_or_negative_means_no_limit_as_in_simplemonitor(argv, loops):
+    assert build_parser().parse_args(argv).loops == loops
