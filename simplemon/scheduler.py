@@ -185,8 +185,10 @@ class Scheduler:
         """Run ``due`` monitors, each once its due dependencies have settled."""
 
         def start(name: str) -> Future[Any] | None:
-            ran.add(name)
-            return self._start(name)
+            future = self._start(name)
+            if future is not None or self.states[name].status is not Status.DISABLED:
+                ran.add(name)  # a disabled monitor was not checked: not "ran"
+            return future
 
         def hung(name: str, future: Future[Any]) -> None:
             self._hung[name] = future
@@ -291,7 +293,8 @@ class Scheduler:
 
     def _account(self, name: str, report: RoundReport) -> None:
         state = self.states[name]
-        report.ran.append(name)
+        if state.status is not Status.DISABLED:
+            report.ran.append(name)  # "checked" in the round's summary line
         if state.status is Status.SKIPPED:
             report.skipped.append(name)
         elif state.status in (Status.FAILING, Status.FAILED):

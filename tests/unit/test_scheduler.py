@@ -229,10 +229,18 @@ def test_disabled_and_runon_elsewhere_are_not_run(clock):
         clock,
         hostname="web1",
     )
-    s.run_once()
+    snapshots = []
+    s.observers.append(
+        type("Keep", (), {"after_round": lambda _, sn, p: snapshots.append(sn)})()
+    )
+    report = s.run_once()
     assert (off.calls, there.calls, here.calls, child.calls) == (0, 0, 1, 1)
     assert s.states["off"].status is Status.DISABLED
     assert s.states["there"].last_message == "runs only on db7"
+    # Not checked, so neither counted as checked nor marked as run for the loggers.
+    assert sorted(report.ran) == ["child", "here"]
+    ran = {m.name: m.ran for m in snapshots[0].monitors}
+    assert ran == {"off": False, "there": False, "here": True, "child": True}
 
 
 def test_runon_matches_the_hostname_in_any_case_as_in_simplemonitor(clock):
