@@ -25,16 +25,35 @@ import requests
 from urllib3.exceptions import HTTPError
 from urllib3.util.ssl_match_hostname import CertificateError
 
+from simplemon import parsers
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.monitors._http_transport import Watch, open_session, tls_context
 from simplemon.options import opt
-from simplemon.parsers import ParseContext, json_object, url
+from simplemon.parsers import ParseContext, json_object
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CHUNK = 64 * 1024
 _MAX_REDIRECTS = 10
+
+
+def url(text: str, ctx: ParseContext) -> str:
+    """Accept an http(s) URL whose host and port are usable, e.g. ``http://[::1]:80/``.
+
+    A malformed one (``http://[::1/``, port ``abc`` or 99999) would fail every check.
+    """
+    value = parsers.url(text, ctx)
+    try:
+        parts = urlsplit(value)
+        if not parts.hostname:
+            raise ValueError("no host")
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as e:
+        raise ValueError(
+            f"expected an http:// or https:// URL, e.g. http://127.0.0.1/ ({e})"
+        ) from None
+    return value
 
 
 def json_text(text: str, ctx: ParseContext) -> str:
