@@ -56,6 +56,11 @@ def url(text: str, ctx: ParseContext) -> str:
     return value
 
 
+def text(value: str, ctx: ParseContext) -> str:
+    """Accept any text, empty included (a token as user name, no password)."""
+    return value.strip()
+
+
 def json_text(text: str, ctx: ParseContext) -> str:
     """Accept any JSON document (a request body); return it unchanged."""
     try:
@@ -101,7 +106,9 @@ class HttpOptions:
         None, help="private key of the client certificate (needs certfile)"
     )
     username: str | None = opt(None, help="user name for HTTP basic authentication")
-    password: str | None = opt(None, help="password for HTTP basic authentication")
+    password: str | None = opt(
+        None, parser=text, help="password for HTTP basic authentication"
+    )
     headers: dict[str, str] | None = opt(
         None,
         parser=json_object,
@@ -178,7 +185,9 @@ class HttpMonitor(Monitor[HttpOptions]):
                 headers["Content-Type"] = "application/json"
         elif o.data is not None:
             body = o.data.encode()
-        auth = (o.username, o.password) if o.username and o.password else None
+        auth = None
+        if o.username is not None and o.password is not None:
+            auth = (o.username, o.password)
         with session.request(
             o.method,
             o.url,

@@ -121,6 +121,11 @@ def test_http_monitor_sends_basic_auth(peer: HttpPeer) -> None:
     assert "s3cret" not in web.describe()
 
 
+def test_http_monitor_sends_basic_auth_with_an_empty_password(peer: HttpPeer) -> None:
+    peer.route("/", Reply(auth=("token", "")))
+    assert monitor(peer.url("/"), username="token", password="").check().ok
+
+
 def test_http_monitor_sends_configured_headers(peer: HttpPeer) -> None:
     peer.route("/", Reply())
     assert monitor(peer.url("/"), headers={"X-Probe": "simplemon"}).check().ok

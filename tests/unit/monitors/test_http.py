@@ -96,6 +96,12 @@ def test_http_options_parse_every_value() -> None:
     assert o.json_body == '{"a": 1}'
 
 
+def test_http_options_accept_an_empty_password_as_simplemonitor_does() -> None:
+    # API tokens are often sent as the user name with an empty password.
+    o = parse(username="token", password="")
+    assert (o.username, o.password) == ("token", "")
+
+
 def test_http_options_certfile_alone_is_a_combined_pem() -> None:
     assert parse(certfile="both.pem").keyfile is None
 
