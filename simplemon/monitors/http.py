@@ -165,7 +165,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             with watch, open_session(context, o.verify_hostname, watch) as session:
                 session.max_redirects = _MAX_REDIRECTS
                 fetched = self._fetch(session, start + timeout)
-        except (OSError, HTTPError) as e:  # requests' errors are OSErrors
+        # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
+        except (OSError, HTTPError, ValueError) as e:
             message = failure_message(e, timeout=timeout, expired=watch.expired)
             return CheckResult(False, message, time.monotonic() - start)
         duration = time.monotonic() - start
@@ -294,6 +295,12 @@ _MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
     (requests.TooManyRedirects, f"too many redirects (over {_MAX_REDIRECTS})"),
     (requests.exceptions.ChunkedEncodingError, "response body cut short"),
     (requests.exceptions.ContentDecodingError, "cannot decode the response body"),
+    # The configured URL was checked at load time: only a redirect gets these.
+    (
+        requests.exceptions.InvalidSchema,
+        "redirected to a URL that is not http:// or https://",
+    ),
+    (ValueError, "invalid URL"),
 )
 
 
