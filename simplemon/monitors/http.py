@@ -86,6 +86,7 @@ class HttpOptions:
     timeout: timedelta = opt(
         timedelta(seconds=5),
         min=timedelta(seconds=0.1),
+        max=timedelta(days=1),
         help="total deadline for the whole fetch: connect, TLS, redirects and body",
     )
     verify_hostname: bool = opt(

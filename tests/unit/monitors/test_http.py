@@ -145,6 +145,12 @@ def test_http_options_report_config_errors(
     assert expected.replace("{nope}", "{nope") in message
 
 
+def test_http_timeout_over_a_day_is_a_config_error_not_a_crash() -> None:
+    assert error(timeout="9000000d").endswith(
+        "timeout = '9000000d': expected at most 86400s"
+    )
+
+
 def test_http_options_require_url() -> None:
     obj, errors = build_options(
         HttpOptions, {}, ParseContext(), file="m.ini", section="web", type_name="http"
