@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from http.client import RemoteDisconnected
+from http.client import BadStatusLine, RemoteDisconnected
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -293,6 +293,7 @@ _MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
     (ConnectionRefusedError, "connection refused"),
     (RemoteDisconnected, "server closed the connection without a response"),
     (ConnectionResetError, "connection reset by the server"),
+    (BadStatusLine, "invalid HTTP response from the server"),
     (requests.TooManyRedirects, f"too many redirects (over {_MAX_REDIRECTS})"),
     (requests.exceptions.ChunkedEncodingError, "response body cut short"),
     (requests.exceptions.ContentDecodingError, "cannot decode the response body"),

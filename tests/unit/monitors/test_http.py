@@ -6,7 +6,7 @@ import socket
 import ssl
 import time
 from datetime import timedelta
-from http.client import RemoteDisconnected
+from http.client import BadStatusLine, RemoteDisconnected
 from pathlib import Path
 
 import pytest
@@ -241,6 +241,10 @@ def wrapped(cause: BaseException) -> requests.ConnectionError:
         (wrapped(TimeoutError("timed out")), "timed out after 5s"),
         (requests.TooManyRedirects("x"), "too many redirects (over 10)"),
         (requests.exceptions.ChunkedEncodingError("x"), "response body cut short"),
+        (
+            requests.ConnectionError(BadStatusLine("garbage")),
+            "invalid HTTP response from the server",
+        ),
         (requests.RequestException("odd"), "request failed (RequestException)"),
     ],
 )
