@@ -39,11 +39,16 @@ def parse_bool(text: str, ctx: ParseContext | None = None) -> bool:
 def parse_duration(text: str, unit: str = "s") -> timedelta:
     """Parse ``10``, ``1.5``, ``30s``, ``5m``, ``1h``; a bare number is in ``unit``."""
     m = _DURATION.match(text)
+    plural = {"s": "seconds", "m": "minutes"}[unit]
     if not m:
-        plural = {"s": "seconds", "m": "minutes"}[unit]
         raise ValueError(f"expected a duration in {plural}, e.g. 10 (or 30s, 5m, 1h)")
     seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or unit).lower()]
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(
+            f"expected a duration in {plural}, e.g. 10 (or 30s, 5m, 1h); too long"
+        ) from None
 
 
 def minutes(text: str, ctx: ParseContext) -> timedelta:

@@ -236,6 +236,7 @@ class DnsOptions:
     timeout: timedelta = opt(
         timedelta(seconds=5),
         min=timedelta(milliseconds=100),
+        max=timedelta(days=1),
         help="seconds allowed for the whole lookup, TCP retry included",
     )
 

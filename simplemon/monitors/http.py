@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from http.client import RemoteDisconnected
+from http.client import BadStatusLine, RemoteDisconnected
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -25,16 +25,40 @@ import requests
 from urllib3.exceptions import HTTPError
 from urllib3.util.ssl_match_hostname import CertificateError
 
+from simplemon import parsers
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.monitors._http_transport import Watch, open_session, tls_context
 from simplemon.options import opt
-from simplemon.parsers import ParseContext, json_object, url
+from simplemon.parsers import ParseContext, json_object
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CHUNK = 64 * 1024
 _MAX_REDIRECTS = 10
+
+
+def url(text: str, ctx: ParseContext) -> str:
+    """Accept an http(s) URL whose host and port are usable, e.g. ``http://[::1]:80/``.
+
+    A malformed one (``http://[::1/``, port ``abc`` or 99999) would fail every check.
+    """
+    value = parsers.url(text, ctx)
+    try:
+        parts = urlsplit(value)
+        if not parts.hostname:
+            raise ValueError("no host")
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as e:
+        raise ValueError(
+            f"expected an http:// or https:// URL, e.g. http://127.0.0.1/ ({e})"
+        ) from None
+    return value
+
+
+def text(value: str, ctx: ParseContext) -> str:
+    """Accept any text, empty included (a token as user name, no password)."""
+    return value.strip()
 
 
 def json_text(text: str, ctx: ParseContext) -> str:
@@ -62,6 +86,7 @@ class HttpOptions:
     timeout: timedelta = opt(
         timedelta(seconds=5),
         min=timedelta(seconds=0.1),
+        max=timedelta(days=1),
         help="total deadline for the whole fetch: connect, TLS, redirects and body",
     )
     verify_hostname: bool = opt(
@@ -82,7 +107,9 @@ class HttpOptions:
         None, help="private key of the client certificate (needs certfile)"
     )
     username: str | None = opt(None, help="user name for HTTP basic authentication")
-    password: str | None = opt(None, help="password for HTTP basic authentication")
+    password: str | None = opt(
+        None, parser=text, help="password for HTTP basic authentication"
+    )
     headers: dict[str, str] | None = opt(
         None,
         parser=json_object,
@@ -139,7 +166,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             with watch, open_session(context, o.verify_hostname, watch) as session:
                 session.max_redirects = _MAX_REDIRECTS
                 fetched = self._fetch(session, start + timeout)
-        except (OSError, HTTPError) as e:  # requests' errors are OSErrors
+        # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
+        except (OSError, HTTPError, ValueError) as e:
             message = failure_message(e, timeout=timeout, expired=watch.expired)
             return CheckResult(False, message, time.monotonic() - start)
         duration = time.monotonic() - start
@@ -159,7 +187,9 @@ class HttpMonitor(Monitor[HttpOptions]):
                 headers["Content-Type"] = "application/json"
         elif o.data is not None:
             body = o.data.encode()
-        auth = (o.username, o.password) if o.username and o.password else None
+        auth = None
+        if o.username is not None and o.password is not None:
+            auth = (o.username, o.password)
         with session.request(
             o.method,
             o.url,
@@ -263,9 +293,16 @@ _MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
     (ConnectionRefusedError, "connection refused"),
     (RemoteDisconnected, "server closed the connection without a response"),
     (ConnectionResetError, "connection reset by the server"),
+    (BadStatusLine, "invalid HTTP response from the server"),
     (requests.TooManyRedirects, f"too many redirects (over {_MAX_REDIRECTS})"),
     (requests.exceptions.ChunkedEncodingError, "response body cut short"),
     (requests.exceptions.ContentDecodingError, "cannot decode the response body"),
+    # The configured URL was checked at load time: only a redirect gets these.
+    (
+        requests.exceptions.InvalidSchema,
+        "redirected to a URL that is not http:// or https://",
+    ),
+    (ValueError, "invalid URL"),
 )
 
 

@@ -188,6 +188,7 @@ class PingOptions:
     timeout: timedelta = opt(
         timedelta(seconds=5),
         min=timedelta(milliseconds=100),
+        max=timedelta(days=1),
         help="seconds to wait for each reply",
     )
     privileged: Privileged = opt("auto", help=_PRIVILEGED_HELP)
@@ -233,6 +234,7 @@ class HostOptions:
     ping_ttl: timedelta = opt(
         timedelta(seconds=5),
         min=timedelta(milliseconds=100),
+        max=timedelta(days=1),
         aliases=("timeout",),
         help="seconds to wait for each reply (SimpleMonitor's name; not an IP TTL)",
     )

@@ -36,6 +36,7 @@ class TcpOptions:
     timeout: timedelta = opt(
         timedelta(seconds=5),
         min=timedelta(seconds=0.1),
+        max=timedelta(days=1),
         help="total deadline for the connection, over every address of the host",
     )
 

@@ -111,6 +111,22 @@ def test_http_monitor_gives_up_on_a_redirect_loop(peer: HttpPeer) -> None:
     assert result.message == "too many redirects (over 10)"
 
 
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("http://[::1/", "invalid URL"),
+        ("http://127.0.0.1:99999/", "invalid URL"),
+        ("ftp://127.0.0.1/", "redirected to a URL that is not http:// or https://"),
+    ],
+)
+def test_http_monitor_fails_cleanly_on_a_bad_redirect_location(
+    peer: HttpPeer, location: str, message: str
+) -> None:
+    peer.route("/", Reply(301, b"", {"Location": location}))
+    result = monitor(peer.url("/")).check()
+    assert (result.ok, result.message) == (False, message)
+
+
 def test_http_monitor_sends_basic_auth(peer: HttpPeer) -> None:
     peer.route("/", Reply(auth=("ann", "s3cret")))
     web = monitor(peer.url("/"), username="ann", password="s3cret")  # noqa: S106
@@ -119,6 +135,11 @@ def test_http_monitor_sends_basic_auth(peer: HttpPeer) -> None:
     assert not result.ok
     assert result.message == "HTTP 401 Unauthorized"
     assert "s3cret" not in web.describe()
+
+
+def test_http_monitor_sends_basic_auth_with_an_empty_password(peer: HttpPeer) -> None:
+    peer.route("/", Reply(auth=("token", "")))
+    assert monitor(peer.url("/"), username="token", password="").check().ok
 
 
 def test_http_monitor_sends_configured_headers(peer: HttpPeer) -> None:

@@ -35,6 +35,12 @@ def build(**items: str) -> tuple[DnsOptions | None, list[str]]:
     return options, [str(e) for e in errors]
 
 
+def test_dns_timeout_over_a_day_is_a_config_error_not_a_crash() -> None:
+    options, errors = build(record="a.test", timeout="9000000d")
+    assert options is None
+    assert errors == ["monitors.ini: [d] timeout = '9000000d': expected at most 86400s"]
+
+
 def rrset(name: str, rdtype: str, *values: str) -> dns.rrset.RRset:
     return dns.rrset.from_text_list(name, 60, "IN", rdtype, list(values))
 

@@ -6,7 +6,7 @@ import socket
 import ssl
 import time
 from datetime import timedelta
-from http.client import RemoteDisconnected
+from http.client import BadStatusLine, RemoteDisconnected
 from pathlib import Path
 
 import pytest
@@ -96,6 +96,12 @@ def test_http_options_parse_every_value() -> None:
     assert o.json_body == '{"a": 1}'
 
 
+def test_http_options_accept_an_empty_password_as_simplemonitor_does() -> None:
+    # API tokens are often sent as the user name with an empty password.
+    o = parse(username="token", password="")
+    assert (o.username, o.password) == ("token", "")
+
+
 def test_http_options_certfile_alone_is_a_combined_pem() -> None:
     assert parse(certfile="both.pem").keyfile is None
 
@@ -107,6 +113,11 @@ def test_http_options_certfile_alone_is_a_combined_pem() -> None:
             {"url": "ftp://x/"},
             "[web] url = 'ftp://x/': expected an http:// or https://",
         ),
+        ({"url": "http://[::1/"}, "url = 'http://[::1/': expected an http://"),
+        ({"url": "http://[::1:80/x"}, "expected an http:// or https:// URL"),
+        ({"url": "http://127.0.0.1:99999/"}, "(Port out of range 0-65535)"),
+        ({"url": "http://127.0.0.1:abc/"}, "expected an http:// or https:// URL"),
+        ({"url": "http://:80/"}, "expected an http:// or https:// URL"),
         ({"method": "PUT"}, "method = 'PUT': expected one of GET, POST, HEAD"),
         ({"headers": "{nope"}, "headers = '{nope}': expected a JSON object"),
         ({"headers": "[1]"}, "headers = '[1]': expected a JSON object"),
@@ -132,6 +143,12 @@ def test_http_options_report_config_errors(
     message = error(**items)
     assert message.startswith("monitors.ini: [web]")
     assert expected.replace("{nope}", "{nope") in message
+
+
+def test_http_timeout_over_a_day_is_a_config_error_not_a_crash() -> None:
+    assert error(timeout="9000000d").endswith(
+        "timeout = '9000000d': expected at most 86400s"
+    )
 
 
 def test_http_options_require_url() -> None:
@@ -224,6 +241,10 @@ def wrapped(cause: BaseException) -> requests.ConnectionError:
         (wrapped(TimeoutError("timed out")), "timed out after 5s"),
         (requests.TooManyRedirects("x"), "too many redirects (over 10)"),
         (requests.exceptions.ChunkedEncodingError("x"), "response body cut short"),
+        (
+            requests.ConnectionError(BadStatusLine("garbage")),
+            "invalid HTTP response from the server",
+        ),
         (requests.RequestException("odd"), "request failed (RequestException)"),
     ],
 )

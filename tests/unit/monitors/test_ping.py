@@ -39,6 +39,18 @@ def build(cls: type[Any], type_name: str, **items: str) -> tuple[Any, list[str]]
     return options, [str(e) for e in errors]
 
 
+@pytest.mark.parametrize(
+    ("cls", "type_name", "key"),
+    [(PingOptions, "ping", "timeout"), (HostOptions, "host", "ping_ttl")],
+)
+def test_ping_wait_over_a_day_is_a_config_error_not_a_crash(
+    cls: type[Any], type_name: str, key: str
+) -> None:
+    options, errors = build(cls, type_name, host="127.0.0.1", **{key: "9000000d"})
+    assert options is None
+    assert errors == [f"monitors.ini: [p] {key} = '9000000d': expected at most 86400s"]
+
+
 def scripted_ping(*outcomes: Any) -> tuple[Callable[..., icmplib.Host], list[bool]]:
     """A stand-in for icmplib.ping: raises or returns each outcome in turn."""
     calls: list[bool] = []

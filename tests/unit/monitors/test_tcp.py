@@ -31,6 +31,14 @@ def test_tcp_options_parse_host_port_and_timeout() -> None:
     assert obj == TcpOptions("::1", 22, timedelta(seconds=0.5))
 
 
+def test_tcp_timeout_over_a_day_is_a_config_error_not_a_crash() -> None:
+    obj, errors = build({"host": "127.0.0.1", "port": "22", "timeout": "9000000d"})
+    assert obj is None
+    assert errors == [
+        "monitors.ini: [ssh] timeout = '9000000d': expected at most 86400s"
+    ]
+
+
 def test_tcp_timeout_defaults_to_five_seconds() -> None:
     obj, _ = build({"host": "127.0.0.1", "port": "22"})
     assert obj is not None
