@@ -31,7 +31,9 @@ def address(text: str, ctx: ParseContext) -> str:
     """Accept one mail address, optionally with a display name."""
     value = text.strip()
     _, addr = email.utils.parseaddr(value)
-    if one_line(value) != value or "@" not in addr or " " in addr:
+    # parseaddr reads only the first of "a@x, b@x"; the rest would be lost.
+    several = len(email.utils.getaddresses([value])) != 1
+    if one_line(value) != value or "@" not in addr or " " in addr or several:
         raise ValueError("expected a mail address, e.g. monitor@example.com")
     return value
 

@@ -52,6 +52,11 @@ def test_recipients_are_split_on_semicolons(tmp_path):
     assert a.recipients() == ["a@example.test", "b@example.test", "c@example.test"]
 
 
+def test_a_display_name_may_contain_a_comma(tmp_path):
+    a = alerter(tmp_path, to='"Doe, Jo" <jo@example.test>')
+    assert a.recipients() == ["jo@example.test"]
+
+
 @pytest.mark.parametrize(
     ("items", "message"),
     [
@@ -60,6 +65,11 @@ def test_recipients_are_split_on_semicolons(tmp_path):
         ({"ssl": "maybe"}, "expected one of starttls, yes, no"),
         ({"to": "not-an-address"}, "expected mail addresses separated by ';'"),
         ({"to": ";"}, "to needs at least one address"),
+        # A comma list would reach the To header whole but RCPT only its first
+        # address: the others would silently never get the mail.
+        ({"to": "a@example.test, b@example.test"}, "separated by ';'"),
+        ({"cc": "a@example.test,b@example.test"}, "separated by ';'"),
+        ({"from_": "a@example.test, b@example.test"}, "expected a mail address"),
         ({"from_": "a@example.test\nBcc: b@example.test"}, "expected a mail address"),
         ({"port": "0"}, "expected at least 1"),
     ],
