@@ -31,7 +31,9 @@ def address(text: str, ctx: ParseContext) -> str:
     """Accept one mail address, optionally with a display name."""
     value = text.strip()
     _, addr = email.utils.parseaddr(value)
-    if one_line(value) != value or "@" not in addr or " " in addr:
+    # parseaddr reads only the first of "a@x, b@x"; the rest would be lost.
+    several = len(email.utils.getaddresses([value])) != 1
+    if one_line(value) != value or "@" not in addr or " " in addr or several:
         raise ValueError("expected a mail address, e.g. monitor@example.com")
     return value
 
@@ -47,6 +49,14 @@ def address_list(text: str, ctx: ParseContext) -> tuple[str, ...]:
         raise ValueError(
             "expected mail addresses separated by ';', e.g. a@example.com;b@example.com"
         ) from None
+
+
+def existing_file(text: str, ctx: ParseContext) -> Path:
+    """Accept an existing file (relative to the INI file's folder)."""
+    path = ctx.base_dir / Path(text.strip()).expanduser()
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}; expected a PEM file of CAs")
+    return path
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,9 @@ class EmailOptions:
         help="limit for connecting and for each SMTP exchange",
     )
     ca_file: Path | None = opt(
-        None, help="PEM file of CAs to trust instead of the system's"
+        None,
+        parser=existing_file,
+        help="PEM file of CAs to trust instead of the system's",
     )
 
     def __post_init__(self) -> None:
@@ -150,9 +162,15 @@ class EmailAlerter(Alerter[EmailOptions]):
     def _deliver(self, message: EmailMessage) -> None:
         opts = self.options
         timeout = opts.timeout.total_seconds()
-        context = ssl.create_default_context(
-            cafile=str(opts.ca_file) if opts.ca_file else None
-        )
+        try:
+            context = ssl.create_default_context(
+                cafile=str(opts.ca_file) if opts.ca_file else None
+            )
+        except OSError as e:  # missing, unreadable or not PEM (ssl.SSLError)
+            raise DeliveryError(
+                f"{self._where()}: cannot load ca_file {opts.ca_file}: "
+                f"{one_line(e.strerror or str(e))}"
+            ) from e
         # local_hostname is given so smtplib never calls getfqdn() (a DNS lookup).
         helo = socket.gethostname() or "localhost"
         smtp: smtplib.SMTP

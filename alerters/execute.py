@@ -49,7 +49,7 @@ class ExecuteOptions:
         None,
         parser=command,
         help="run for failures held outside the alerter's hours; "
-        "`fail_command` reuses fail_command",
+        "unset or `fail_command`: fail_command runs",
     )
     timeout: timedelta = opt(
         timedelta(seconds=30),
@@ -82,9 +82,11 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
         if kind is EventKind.RECOVERY:
             return opts.success_command
         if kind is EventKind.CATCHUP:
-            if opts.catchup_command and opts.catchup_command.source == SAME_AS_FAIL:
+            # Unset, a held failure runs fail_command, as SimpleMonitor's does.
+            catchup = opts.catchup_command
+            if catchup is None or catchup.source == SAME_AS_FAIL:
                 return opts.fail_command
-            return opts.catchup_command
+            return catchup
         return opts.fail_command
 
     def handles(self, kind: EventKind) -> bool:

@@ -219,6 +219,7 @@ class AlerterCommon:
     )
     ooh_recovery: bool = opt(
         False,
+        aliases=("ooh_success",),  # the name in SimpleMonitor's documentation
         help="send recoveries out of hours at once (otherwise they wait for hours)",
     )
     only_failures: bool = opt(False, help="never send recoveries")

@@ -354,6 +354,28 @@ def test_simplemonitor_alerter_and_html_options_warn_not_fail(write_ini):
     assert any("[page] option 'map' has no effect" in w for w in config.warnings)
 
 
+def test_ooh_success_as_simplemonitors_docs_name_it_means_ooh_recovery(write_ini):
+    # SimpleMonitor documents the option as ooh_success; its code reads ooh_recovery.
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+
+        [reporting]
+        alerters = night
+
+        [night]
+        type = execute
+        success_command = true
+        ooh_success = yes
+        """,
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    (alerter,) = load_config(main, environ={}).alerters
+    assert alerter.common.ooh_recovery is True
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("9:00", time(9, 0)), ("22:15", time(22, 15)), ("06:30:00", time(6, 30))],

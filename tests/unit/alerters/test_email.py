@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from alerters.email import EmailAlerter, EmailOptions
+from simplemon.errors import DeliveryError
 from simplemon.options import build_options
 from simplemon.parsers import ParseContext
 from tests.peers.alert_events import make_event
@@ -52,6 +53,11 @@ def test_recipients_are_split_on_semicolons(tmp_path):
     assert a.recipients() == ["a@example.test", "b@example.test", "c@example.test"]
 
 
+def test_a_display_name_may_contain_a_comma(tmp_path):
+    a = alerter(tmp_path, to='"Doe, Jo" <jo@example.test>')
+    assert a.recipients() == ["jo@example.test"]
+
+
 @pytest.mark.parametrize(
     ("items", "message"),
     [
@@ -60,6 +66,11 @@ def test_recipients_are_split_on_semicolons(tmp_path):
         ({"ssl": "maybe"}, "expected one of starttls, yes, no"),
         ({"to": "not-an-address"}, "expected mail addresses separated by ';'"),
         ({"to": ";"}, "to needs at least one address"),
+        # A comma list would reach the To header whole but RCPT only its first
+        # address: the others would silently never get the mail.
+        ({"to": "a@example.test, b@example.test"}, "separated by ';'"),
+        ({"cc": "a@example.test,b@example.test"}, "separated by ';'"),
+        ({"from_": "a@example.test, b@example.test"}, "expected a mail address"),
         ({"from_": "a@example.test\nBcc: b@example.test"}, "expected a mail address"),
         ({"port": "0"}, "expected at least 1"),
     ],
@@ -71,7 +82,25 @@ def test_bad_options_are_config_errors(tmp_path, items, message):
 
 
 def test_ca_file_is_relative_to_the_ini_folder(tmp_path):
+    (tmp_path / "ca.pem").write_text("")
     assert alerter(tmp_path, ca_file="ca.pem").options.ca_file == tmp_path / "ca.pem"
+
+
+def test_a_missing_ca_file_is_a_config_error(tmp_path):
+    # Otherwise -t says OK and every alert fails with a bare "No such file".
+    options, errors = load(tmp_path, ca_file="missing.pem")
+    assert options is None
+    assert "no such file" in str(errors[0])
+    assert str(tmp_path / "missing.pem") in str(errors[0])
+
+
+def test_a_ca_file_gone_after_loading_is_named_in_the_delivery_error(tmp_path):
+    (tmp_path / "ca.pem").write_text("")
+    a = alerter(tmp_path, ca_file="ca.pem", port="9")
+    (tmp_path / "ca.pem").unlink()
+    with pytest.raises(DeliveryError) as info:
+        a.send(make_event())
+    assert f"cannot load ca_file {tmp_path / 'ca.pem'}" in str(info.value)
 
 
 def parse(raw: bytes):

@@ -134,7 +134,7 @@ def test_a_shell_without_dash_c_is_not_rewritten():
     [
         (
             {"fail_command": "/bin/a"},
-            {EventKind.FAILURE, EventKind.REMINDER},
+            {EventKind.FAILURE, EventKind.REMINDER, EventKind.CATCHUP},
         ),
         ({"success_command": "/bin/b"}, {EventKind.RECOVERY}),
         (
@@ -152,6 +152,18 @@ def test_handles_only_kinds_with_a_command(tmp_path, items, handled):
 def test_catchup_may_reuse_the_fail_command(tmp_path):
     a = alerter(tmp_path, fail_command="/bin/a {name}", catchup_command="fail_command")
     assert a.build(make_event(kind=EventKind.CATCHUP))[0] == ["/bin/a", "web"]
+
+
+def test_catchup_without_catchup_command_runs_the_fail_command(tmp_path):
+    # SimpleMonitor's execute alerter sends a held (delay = yes) failure as a
+    # failure, running fail_command; dropping it would lose the alert.
+    a = alerter(tmp_path, fail_command="/bin/a {name}", success_command="/bin/b")
+    assert a.build(make_event(kind=EventKind.CATCHUP))[0] == ["/bin/a", "web"]
+
+
+def test_an_own_catchup_command_is_used_for_catchups(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/a", catchup_command="/bin/c {name}")
+    assert a.build(make_event(kind=EventKind.CATCHUP))[0] == ["/bin/c", "web"]
 
 
 def test_recovery_runs_the_success_command(tmp_path):
