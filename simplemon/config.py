@@ -18,6 +18,8 @@ from simplemon import registry
 from simplemon.common import (
     IGNORED_MAIN_KEYS,
     IGNORED_MONITOR_KEYS,
+    AlerterCommon,
+    LoggerCommon,
     MainOptions,
     MonitorCommon,
     ReportingOptions,
@@ -98,6 +100,7 @@ def load_config(
             loader, "logger", reporting.loggers, sections, main_path
         )
     _check_references(loader, monitors, alerters, loggers, main_path)
+    _check_groups(loader, monitors, (*alerters, *loggers))
     if loader.errors or main is None:
         raise ConfigErrors(loader.errors)
     return Config(main_path, main, monitors, alerters, loggers, tuple(loader.warnings))
@@ -295,6 +298,37 @@ def _check_references(
                         key="depend",
                     )
                 )
+
+
+def _check_groups(
+    loader: Loader,
+    monitors: tuple[PluginConfig, ...],
+    plugins: tuple[PluginConfig, ...],
+) -> None:
+    """Warn about an alerter or logger whose ``groups`` match no monitor at all.
+
+    Such a plugin loads fine and then silently never alerts (or logs nothing):
+    usually a typo in a group name, or an empty ``groups =``.
+    """
+    if not monitors:
+        return
+    present = {g for m in monitors for g in m.common.group.split(",")}
+    shown = ", ".join(sorted(present)[:10]) + (", ..." if len(present) > 10 else "")
+    for plugin in plugins:
+        common = plugin.common
+        if not isinstance(common, AlerterCommon | LoggerCommon):
+            continue
+        if "_all" not in common.groups and present.isdisjoint(common.groups):
+            what = (
+                "alerter never alerts"
+                if isinstance(common, AlerterCommon)
+                else ("logger records no monitor")
+            )
+            loader.warnings.append(
+                f"{plugin.file}: [{plugin.name}] groups = "
+                f"{', '.join(common.groups) or '(empty)'} matches no monitor, so this "
+                f"{what} (groups in use: {shown}; _all matches every monitor)"
+            )
 
 
 def dependency_order(config: Config) -> list[str]:

@@ -465,6 +465,70 @@ def test_an_alerter_that_can_never_send_is_warned_about(write_ini, tmp_path):
     )
 
 
+def test_an_alerter_or_logger_whose_groups_match_no_monitor_is_warned_about(
+    write_ini, tmp_path
+):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        [reporting]
+        alerters = typo, empty, fine, every
+        loggers = page
+        [typo]
+        type = execute
+        fail_command = /bin/true
+        groups = webs
+        [empty]
+        type = execute
+        fail_command = /bin/true
+        groups =
+        [fine]
+        type = execute
+        fail_command = /bin/true
+        groups = db, web
+        [every]
+        type = execute
+        fail_command = /bin/true
+        groups = _all
+        [page]
+        type = logfile
+        filename = x.log
+        groups = ops
+        """,
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n[b]\ntype = null\ngroup = web,ops2\n")
+    config = load_config(main, environ={})
+    tail = "(groups in use: default, ops2, web; _all matches every monitor)"
+    assert config.warnings == (
+        f"{tmp_path}/monitor.ini: [typo] groups = webs matches no monitor, so this "
+        f"alerter never alerts {tail}",
+        f"{tmp_path}/monitor.ini: [empty] groups = (empty) matches no monitor, so "
+        f"this alerter never alerts {tail}",
+        f"{tmp_path}/monitor.ini: [page] groups = ops matches no monitor, so this "
+        f"logger records no monitor {tail}",
+    )
+
+
+def test_no_group_warning_without_monitors(write_ini):
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        [reporting]
+        alerters = typo
+        [typo]
+        type = execute
+        fail_command = /bin/true
+        groups = webs
+        """,
+    )
+    write_ini("monitors.ini", "")
+    assert load_config(main, environ={}).warnings == ()
+
+
 def test_monitors_dot_means_only_monitors_dir_as_in_simplemonitor(write_ini):
     main = write_ini(
         "monitor.ini",
