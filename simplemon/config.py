@@ -319,11 +319,8 @@ def _check_groups(
         if not isinstance(common, AlerterCommon | LoggerCommon):
             continue
         if "_all" not in common.groups and present.isdisjoint(common.groups):
-            what = (
-                "alerter never alerts"
-                if isinstance(common, AlerterCommon)
-                else ("logger records no monitor")
-            )
+            alerter = isinstance(common, AlerterCommon)
+            what = "alerter never alerts" if alerter else "logger records no monitor"
             loader.warnings.append(
                 f"{plugin.file}: [{plugin.name}] groups = "
                 f"{', '.join(common.groups) or '(empty)'} matches no monitor, so this "
