@@ -14,6 +14,7 @@ from pathlib import Path
 
 from loggers._redact import redact, repair_simplemonitor_params
 from simplemon.errors import DeliveryError
+from simplemon.paths import write_problem
 
 #: How long a write waits for another writer (e.g. a second logger on the same file).
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -195,6 +196,11 @@ class LazyDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+
+    def problems(self) -> list[str]:
+        """Say why the file could not be opened for writing (asks, creates nothing)."""
+        problem = write_problem(self.path, needs_folder=True)
+        return [problem] if problem else []  # needs_folder: SQLite's journal
 
     def write(self, fn: Callable[[sqlite3.Connection], object]) -> None:
         """Run ``fn`` inside a transaction on the (lazily opened) database."""

@@ -108,6 +108,10 @@ class DbLogger(ResultLogger[DbOptions]):
         """Close the database connection."""
         self._db.close()
 
+    def problems(self) -> list[str]:
+        """Say why the database could not be written (asks, creates nothing)."""
+        return self._db.problems()
+
     def describe(self) -> str:
         """Summarise where results go."""
         return f"logging results to {self.options.db_path}"

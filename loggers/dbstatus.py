@@ -79,6 +79,10 @@ class DbstatusLogger(ResultLogger[DbstatusOptions]):
         """Close the database connection."""
         self._db.close()
 
+    def problems(self) -> list[str]:
+        """Say why the database could not be written (asks, creates nothing)."""
+        return self._db.problems()
+
     def describe(self) -> str:
         """Summarise where the status goes."""
         return f"keeping monitor status in {self.options.db_path}"

@@ -34,6 +34,7 @@ from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import Snapshot
 from simplemon.options import opt
+from simplemon.paths import write_problem
 
 TEMPLATE = "status.html.j2"
 HISTORY_NAME = ".simplemon-history.db"
@@ -157,6 +158,12 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
     def close(self) -> None:
         """Close the history file."""
         self.history.close()
+
+    def problems(self) -> list[str]:
+        """Say why the page could not be written (it is replaced via a temp file)."""
+        target = self.options.folder / self.options.filename
+        problem = write_problem(target, needs_folder=True)
+        return [problem] if problem else []
 
     def describe(self) -> str:
         """Summarise where the page goes."""

@@ -25,6 +25,7 @@ from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import Snapshot
 from simplemon.options import opt
+from simplemon.paths import write_problem
 
 HISTORY_NAME = ".simplemon-history.db"
 # SimpleMonitor's "status": Skipped, OK while no failure is beyond tolerance, else Fail.
@@ -124,6 +125,11 @@ class JsonLogger(ResultLogger[JsonOptions]):
     def close(self) -> None:
         """Close the history file."""
         self.history.close()
+
+    def problems(self) -> list[str]:
+        """Say why the file could not be written (it is replaced via a temp file)."""
+        problem = write_problem(self.options.filename, needs_folder=True)
+        return [problem] if problem else []
 
     def describe(self) -> str:
         """Summarise where the file goes."""

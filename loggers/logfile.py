@@ -17,6 +17,7 @@ from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 from simplemon.options import opt
+from simplemon.paths import write_problem
 from simplemon.timefmt import format_time
 
 
@@ -24,7 +25,10 @@ from simplemon.timefmt import format_time
 class LogfileOptions:
     """Options of the logfile logger."""
 
-    filename: Path = opt(help="file to append to (relative to monitor.ini's folder)")
+    filename: Path = opt(
+        help="file to append to (relative to monitor.ini's folder; missing folders "
+        "are created)"
+    )
     only_failures: bool = opt(
         False, help="log only monitors that are failing or failed"
     )
@@ -50,6 +54,8 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
     def _open(self) -> TextIO:
         if self._handle is None:
             try:
+                # Created like every other logger's folder (SimpleMonitor's is not).
+                self.options.filename.parent.mkdir(parents=True, exist_ok=True)
                 self._handle = self.options.filename.open("a", encoding="utf-8")
             except OSError as e:
                 raise DeliveryError(f"cannot open {self.options.filename}: {e}") from e
@@ -114,6 +120,11 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
                 self._handle.close()
             finally:
                 self._handle = None
+
+    def problems(self) -> list[str]:
+        """Say why the file could not be appended to (asks, creates nothing)."""
+        problem = write_problem(self.options.filename, needs_folder=False)
+        return [problem] if problem else []
 
     def describe(self) -> str:
         """Summarise where lines go."""

@@ -47,6 +47,14 @@ class ResultLogger(abc.ABC, Generic[OptionsT]):
     def close(self) -> None:
         """Flush and release resources at shutdown."""
 
+    def problems(self) -> list[str]:
+        """Say what would keep ``write`` from working, without writing anything.
+
+        Called when the configuration is loaded (and by ``-t``); each problem is
+        reported as a warning naming the logger's section.
+        """
+        return []
+
     def describe(self) -> str:
         """Return a one-line human summary of where results go."""
         return f"{self.type_name} logger"

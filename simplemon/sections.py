@@ -254,6 +254,12 @@ class Loader:
                 f"{self.path(file)}: [{name}] this alerter can never send anything: "
                 "it has nothing for failures and only_failures drops recoveries"
             )
+        if isinstance(common, LoggerCommon) and common.enabled:
+            self.warnings.extend(
+                f"{self.path(file)}: [{name}] {problem}: this logger cannot write "
+                "until that is fixed"
+                for problem in instance.problems()
+            )
         return PluginConfig(name, type_name, common, instance, file)
 
 

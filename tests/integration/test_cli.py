@@ -81,10 +81,57 @@ def test_test_mode_creates_no_database_page_or_json(tmp_path):
     assert "configuration OK: 1 monitors, 4 loggers, 0 alerters" in result.stdout
     after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     assert after == before
+    assert "cannot write" not in result.stderr  # missing folders are created later
     # The same configuration without -t does write all of them.
     assert run_monitor("-1", "-f", str(main)).returncode == 0
     for made in ("data/results.db", "status.db", "www/index.html", "history/page.db"):
         assert (tmp_path / made).is_file(), made
+    assert (tmp_path / "out" / "status.json").is_file()
+
+
+def test_test_mode_warns_about_logger_files_that_cannot_be_written(tmp_path):
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n")
+    (tmp_path / "blocker").write_text("a file, where a folder should be\n")
+    (tmp_path / "adir").mkdir()
+    main = write(
+        tmp_path / "monitor.ini",
+        """
+        [monitor]
+        interval = 1
+        [reporting]
+        loggers = log, results, page, dirlog, fine
+        [log]
+        type = logfile
+        filename = blocker/results.log
+        [results]
+        type = db
+        db_path = blocker/deeper/results.db
+        [page]
+        type = html
+        folder = blocker
+        [dirlog]
+        type = logfile
+        filename = adir
+        [fine]
+        type = json
+        filename = out/status.json
+        """,
+    )
+    result = run_monitor("-t", "-f", str(main))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    warned = [line for line in result.stderr.splitlines() if "cannot write" in line]
+    blocker = tmp_path / "blocker"
+    assert len(warned) == 4, result.stderr
+    assert f"[log] {blocker} is not a folder: this logger cannot write" in warned[0]
+    assert (
+        f"[results] folder {blocker}/deeper cannot be created: {blocker} is not a "
+        "folder" in warned[1]
+    )
+    assert f"[page] {blocker} is not a folder" in warned[2]
+    assert f"[dirlog] {tmp_path / 'adir'} is a folder; expected a file" in warned[3]
+    # The run itself reports the same loggers failing, and the good one still writes.
+    assert run_monitor("-1", "-f", str(main)).returncode == 0
     assert (tmp_path / "out" / "status.json").is_file()
 
 

@@ -42,3 +42,12 @@ def test_logfile_heartbeat_logs_only_monitors_whose_check_ran(tmp_path):
         "simplemon starting",
         "web: ok (0.012s)",
     ]
+
+
+def test_logfile_creates_its_missing_folders_like_every_other_logger(tmp_path):
+    path = tmp_path / "var" / "log" / "simplemon" / "out.log"
+    logger = LogfileLogger("log", LogfileOptions(filename=path))
+    assert logger.problems() == []
+    logger.write(snapshot(monitor("web")))
+    logger.close()
+    assert path.read_text().splitlines()[-1].endswith("web: ok (0.012s)")
