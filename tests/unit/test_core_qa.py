@@ -1,0 +1,49 @@
+"""Core behaviours pinned by a migration QA pass against SimpleMonitor 1.15."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from simplemon import policy
+from simplemon.alerting import MonitorView, NotificationRecord, decide, is_in_hours
+from simplemon.common import AlerterCommon
+from simplemon.model import CheckResult, MonitorState
+
+NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday
+BAD = CheckResult(False, "down")
+OK = CheckResult(True, "fine")
+
+
+def mail(**kwargs: object) -> AlerterCommon:
+    return AlerterCommon(type="email", **kwargs)  # type: ignore[arg-type]
+
+
+def test_alert_times_count_from_the_first_tolerated_failure():
+    # docs/migrating.md: SimpleMonitor counts from when tolerance was exceeded.
+    state = MonitorState()
+    for minute in range(3):
+        previous = state
+        state = policy.apply_result(state, BAD, 2, NOON + timedelta(minutes=minute))
+    now = NOON + timedelta(minutes=2)
+    view = MonitorView("web", previous, state)
+    (event,) = decide(view, "mail", mail(), NotificationRecord(), now).events
+    assert event.failed_at == NOON
+    assert event.downtime_seconds == 120
+
+
+def test_days_apply_to_the_day_of_now_inside_a_window_wrapping_midnight():
+    night = mail(
+        times_type="only",
+        time_lower=time(22),
+        time_upper=time(6),
+        times_tz="Europe/London",
+        days=(0, 1, 2, 3, 4),
+    )
+    friday_late = datetime(2026, 1, 9, 23, 0, tzinfo=UTC)
+    saturday_early = datetime(2026, 1, 10, 1, 0, tzinfo=UTC)
+    monday_early = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+    sunday_late = datetime(2026, 1, 4, 23, 0, tzinfo=UTC)
+    assert is_in_hours(night, friday_late)
+    assert not is_in_hours(night, saturday_early)
+    assert is_in_hours(night, monday_early)
+    assert not is_in_hours(night, sunday_late)
