@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from alerters._message import body
 from simplemon import policy
 from simplemon.alerting import MonitorView, NotificationRecord, decide, is_in_hours
 from simplemon.common import AlerterCommon
@@ -47,3 +48,33 @@ def test_days_apply_to_the_day_of_now_inside_a_window_wrapping_midnight():
     assert not is_in_hours(night, saturday_early)
     assert is_in_hours(night, monday_early)
     assert not is_in_hours(night, sunday_late)
+
+
+def test_held_recovery_message_gives_the_time_of_the_recovery_not_of_sending():
+    office = AlerterCommon(
+        type="email",
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="UTC",
+    )
+    failed = policy.apply_result(MonitorState(), BAD, 0, NOON)
+    record = decide(
+        MonitorView("web", MonitorState(), failed),
+        "mail",
+        office,
+        NotificationRecord(),
+        NOON,
+    ).record
+    evening = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
+    ok = policy.apply_result(failed, OK, 0, evening)
+    held = decide(MonitorView("web", failed, ok), "mail", office, record, evening)
+    assert held.events == ()
+    morning = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    (event,) = decide(
+        MonitorView("web", ok, ok), "mail", office, held.record, morning
+    ).events
+    assert event.downtime_seconds == 6 * 3600
+    text = body(event)
+    assert "Recovered at:   2026-01-05T18:00:00+00:00" in text
+    assert "Was down for:   0+06:00:00" in text
