@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from simplemon.model import AlertEvent, EventKind
 from simplemon.timefmt import format_duration, format_time
@@ -77,7 +78,7 @@ def body(event: AlertEvent, tz: str = "UTC") -> str:
     failed_at = format_time(event.failed_at, tz=tz)
     downtime = format_duration(event.downtime_seconds)
     if event.kind is EventKind.RECOVERY:
-        lines.append(_field("Recovered at", format_time(event.created_at, tz=tz)))
+        lines.append(_field("Recovered at", format_time(recovered_at(event), tz=tz)))
         lines.append(_field("Failing since", failed_at))
         lines.append(_field("Was down for", downtime))
         lines.append(_field("Fail count", str(event.last_virtual_fail_count)))
@@ -94,6 +95,16 @@ def body(event: AlertEvent, tz: str = "UTC") -> str:
     if event.kind is EventKind.REMINDER:
         lines += ["", "This is a reminder: the monitor has not recovered yet."]
     return "\n".join(lines) + "\n"
+
+
+def recovered_at(event: AlertEvent) -> datetime:
+    """Return when a recovery happened: a recovery held out of hours is sent later.
+
+    Its downtime runs from ``failed_at`` to the recovery itself, not to the sending.
+    """
+    if event.failed_at is None:
+        return event.created_at
+    return event.failed_at + timedelta(seconds=event.downtime_seconds)
 
 
 def _field(label: str, value: str) -> str:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from simplemon.notifier import Notifier
 
 log = logging.getLogger("simplemon")
+#: After ``--loops`` rounds, how long to wait for queued alerts (as ``-1`` does).
+LOOPS_DRAIN_SECONDS = 15.0
 
 
 class Daemon:
@@ -62,6 +64,10 @@ class Daemon:
                 between_rounds=self._between_rounds,
                 on_round=self._heartbeat,
             )
+            if not self.stop.is_set():
+                # --loops reached, not a signal: as in SimpleMonitor, whose alerts go
+                # out within the round, the last round's alerts are sent before exit.
+                self._drain()
         finally:
             self.scheduler.close_loggers()
             self.shutdown()
@@ -69,6 +75,10 @@ class Daemon:
                 self.pidfile.unlink(missing_ok=True)
         log.info("stopped")
         return 0
+
+    def _drain(self) -> None:
+        if not self.notifier.dispatcher.drain(LOOPS_DRAIN_SECONDS):
+            log.warning("alerts still queued; they will be sent by the next run")
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
         log.info("received signal %d, stopping after this round", signum)

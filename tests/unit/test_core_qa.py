@@ -1,0 +1,136 @@
+"""Core behaviours pinned by a migration QA pass against SimpleMonitor 1.15."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from alerters._message import body
+from simplemon import policy
+from simplemon.alerting import MonitorView, NotificationRecord, decide, is_in_hours
+from simplemon.common import AlerterCommon
+from simplemon.model import CheckResult, MonitorState
+
+NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday
+BAD = CheckResult(False, "down")
+OK = CheckResult(True, "fine")
+
+
+def mail(**kwargs: object) -> AlerterCommon:
+    return AlerterCommon(type="email", **kwargs)  # type: ignore[arg-type]
+
+
+def test_alert_times_count_from_the_first_tolerated_failure():
+    # docs/migrating.md: SimpleMonitor counts from when tolerance was exceeded.
+    state = MonitorState()
+    for minute in range(3):
+        previous = state
+        state = policy.apply_result(state, BAD, 2, NOON + timedelta(minutes=minute))
+    now = NOON + timedelta(minutes=2)
+    view = MonitorView("web", previous, state)
+    (event,) = decide(view, "mail", mail(), NotificationRecord(), now).events
+    assert event.failed_at == NOON
+    assert event.downtime_seconds == 120
+
+
+def test_days_apply_to_the_day_of_now_inside_a_window_wrapping_midnight():
+    night = mail(
+        times_type="only",
+        time_lower=time(22),
+        time_upper=time(6),
+        times_tz="Europe/London",
+        days=(0, 1, 2, 3, 4),
+    )
+    friday_late = datetime(2026, 1, 9, 23, 0, tzinfo=UTC)
+    saturday_early = datetime(2026, 1, 10, 1, 0, tzinfo=UTC)
+    monday_early = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+    sunday_late = datetime(2026, 1, 4, 23, 0, tzinfo=UTC)
+    assert is_in_hours(night, friday_late)
+    assert not is_in_hours(night, saturday_early)
+    assert is_in_hours(night, monday_early)
+    assert not is_in_hours(night, sunday_late)
+
+
+def test_held_recovery_message_gives_the_time_of_the_recovery_not_of_sending():
+    office = AlerterCommon(
+        type="email",
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="UTC",
+    )
+    failed = policy.apply_result(MonitorState(), BAD, 0, NOON)
+    record = decide(
+        MonitorView("web", MonitorState(), failed),
+        "mail",
+        office,
+        NotificationRecord(),
+        NOON,
+    ).record
+    evening = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
+    ok = policy.apply_result(failed, OK, 0, evening)
+    held = decide(MonitorView("web", failed, ok), "mail", office, record, evening)
+    assert held.events == ()
+    morning = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    (event,) = decide(
+        MonitorView("web", ok, ok), "mail", office, held.record, morning
+    ).events
+    assert event.downtime_seconds == 6 * 3600
+    text = body(event)
+    assert "Recovered at:   2026-01-05T18:00:00+00:00" in text
+    assert "Was down for:   0+06:00:00" in text
+
+
+def test_window_in_times_tz_follows_the_dst_change():
+    day_shift = mail(
+        times_type="only",
+        time_lower=time(8),
+        time_upper=time(20),
+        times_tz="America/New_York",
+    )
+    # 2026-03-08: US clocks go forward at 02:00, so 08:00 is 12:00 UTC, not 13:00.
+    assert not is_in_hours(day_shift, datetime(2026, 3, 7, 12, 30, tzinfo=UTC))
+    assert is_in_hours(day_shift, datetime(2026, 3, 7, 13, 0, tzinfo=UTC))
+    assert not is_in_hours(day_shift, datetime(2026, 3, 8, 11, 59, tzinfo=UTC))
+    assert is_in_hours(day_shift, datetime(2026, 3, 8, 12, 0, tzinfo=UTC))
+
+
+def test_message_times_in_tz_take_each_moment_own_offset_across_dst():
+    # Europe/London goes from GMT to BST at 01:00 UTC on 2026-03-29.
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    failed = policy.apply_result(MonitorState(), BAD, 0, start)
+    record = decide(
+        MonitorView("web", MonitorState(), failed),
+        "m",
+        mail(),
+        NotificationRecord(),
+        start,
+    ).record
+    end = start + timedelta(hours=1)
+    ok = policy.apply_result(failed, OK, 0, end)
+    (event,) = decide(MonitorView("web", failed, ok), "m", mail(), record, end).events
+    text = body(event, tz="Europe/London")
+    assert "Recovered at:   2026-03-29T02:30:00+01:00" in text
+    assert "Failing since:  2026-03-29T00:30:00+00:00" in text
+    assert "Was down for:   0+01:00:00" in text
+
+
+def test_reload_changing_a_monitor_type_starts_it_fresh_but_owes_the_recovery(
+    tmp_path, clock
+):
+    from simplemon.state_store import StateStore
+    from tests.unit.test_notifier import build, config, monitor, queued
+
+    store = StateStore(tmp_path / "s.db")
+    scheduler, notifier = build(store, config(monitor("web", True)), clock)
+    scheduler.run_once()
+    clock.advance(1)
+    scheduler.run_once()
+    assert scheduler.states["web"].virtual_fail_count == 2
+    new = config(monitor("web", False))  # same name, type fail -> null
+    scheduler.reload(new)
+    notifier.reload(new)
+    assert scheduler.states["web"].checks == 0  # SimpleMonitor refuses the change
+    clock.advance(1)
+    scheduler.run_once()
+    assert [kind for kind, _ in queued(store)] == ["failure", "recovery"]
+    store.close()
