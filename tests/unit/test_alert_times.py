@@ -1,4 +1,4 @@
-"""Core behaviours pinned by a migration QA pass against SimpleMonitor 1.15."""
+"""Alert times, windows and days across DST and midnight, and a type change on reload."""
 
 from __future__ import annotations
 

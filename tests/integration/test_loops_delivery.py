@@ -1,4 +1,4 @@
-"""Core behaviours found in a migration QA pass, end to end through monitor.py."""
+"""`--loops N` ends like `-1`: the alerts of its last round go out before it exits."""
 
 from __future__ import annotations
 
