@@ -1,4 +1,4 @@
-"""Alert times, windows and days across DST and midnight, and a type change on reload."""
+"""Alert times, windows and days across DST and midnight; a type change on reload."""
 
 from __future__ import annotations
 
