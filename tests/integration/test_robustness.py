@@ -1,0 +1,156 @@
+"""Fault injection through real ``monitor.py`` processes: a second instance, a
+state file that is read-only, locked or damaged, signals and stuck plugins.
+
+Every subprocess and wait is bounded. A file is made read-only for root with
+``chattr +i`` (root ignores permission bits); those tests skip where it is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import run_monitor
+from tests.peers.monitor_process import (
+    MonitorProcess,
+    kinds,
+    recorder_command,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def setup(
+    tmp_path: Path,
+    monitors: str = "[down]\ntype = fail\ninterval = 1000\n",
+    extra: str = "",
+) -> Path:
+    """A one-second config whose alerter records each event in pager.jsonl."""
+    write(tmp_path / "monitors.ini", monitors)
+    command = recorder_command(tmp_path / "pager.jsonl")
+    return write(
+        tmp_path / "monitor.ini",
+        f"""
+        [monitor]
+        interval = 1
+        pidfile = run.pid
+        {extra}
+        [reporting]
+        alerters = pager
+        [pager]
+        type = execute
+        fail_command = {command}
+        success_command = {command}
+        groups = _all
+        """,
+    )
+
+
+@pytest.fixture
+def immutable() -> Iterator[list[Path]]:
+    """Paths to make read-only even for root; made writable again afterwards."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    paths: list[Path] = []
+    yield paths
+    for path in paths:
+        subprocess.run(["chattr", "-i", str(path)], timeout=10, check=False)
+
+
+def make_immutable(paths: list[Path], path: Path) -> None:
+    result = subprocess.run(
+        ["chattr", "+i", str(path)], capture_output=True, timeout=10, check=False
+    )
+    if result.returncode != 0:
+        pytest.skip(f"chattr +i does not work here: {result.stderr!r}")
+    paths.append(path)
+
+
+# --- two instances ------------------------------------------------------------------
+
+
+def test_a_second_instance_on_the_same_state_file_is_refused(tmp_path):
+    ini = setup(tmp_path)
+    with MonitorProcess(ini) as first:
+        first.wait_for(lambda: kinds(tmp_path / "pager.jsonl"))
+        pid = (tmp_path / "run.pid").read_text()
+        second = run_monitor("-f", str(ini), "--loops", "3", cwd=tmp_path, timeout=30)
+        once = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
+        first.wait_rounds(1)
+        assert (tmp_path / "run.pid").read_text() == pid  # not taken over
+    for result in (second, once):
+        assert result.returncode == 1, result.stderr
+        assert "is in use by another simplemon" in result.stderr
+        assert f"(process {pid.strip()})" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert kinds(tmp_path / "pager.jsonl") == [("failure", "down", 1)]
+
+
+def test_the_state_file_is_free_again_after_a_kill_9(tmp_path):
+    ini = setup(tmp_path)
+    first = MonitorProcess(ini)
+    try:
+        first.wait_rounds(1)
+    finally:
+        first.kill()
+    result = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
+    assert "in use" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- the state file -----------------------------------------------------------------
+
+
+def test_a_read_only_state_file_is_one_clear_error(tmp_path, immutable):
+    ini = setup(tmp_path)
+    assert run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30).returncode == 1
+    state = tmp_path / "simplemon-state.db"
+    assert not (tmp_path / "simplemon-state.db-wal").exists()
+    make_immutable(immutable, state)
+    result = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"state file {state}" in result.stderr
+    assert "readonly" in result.stderr
+
+
+def test_a_state_folder_that_cannot_be_written_is_one_clear_error(tmp_path, immutable):
+    ini = setup(tmp_path, extra="state_file = state/s.db")
+    (tmp_path / "state").mkdir()
+    make_immutable(immutable, tmp_path / "state")
+    result = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"state file {tmp_path / 'state' / 's.db'}" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_state_file_is_one_clear_error_and_left_alone(tmp_path, damage):
+    ini = setup(tmp_path)
+    state = tmp_path / "simplemon-state.db"
+    if damage == "garbage":
+        state.write_bytes(b"not a database\n" * 50)
+    else:
+        run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
+        import sqlite3
+
+        db = sqlite3.connect(state)
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.close()
+        state.write_bytes(state.read_bytes()[:3000])
+    before = state.read_bytes()
+    result = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"state file {state}" in result.stderr
+    assert state.read_bytes() == before
