@@ -8,7 +8,9 @@ Every subprocess and wait is bounded. A file is made read-only for root with
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,3 +156,53 @@ def test_a_damaged_state_file_is_one_clear_error_and_left_alone(tmp_path, damage
     assert "Traceback" not in result.stderr
     assert f"state file {state}" in result.stderr
     assert state.read_bytes() == before
+
+
+#: Holds a write transaction on argv[1] for argv[2] seconds; prints "locked" first.
+_LOCKER = """\
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+"""
+
+
+def hold_write_lock(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Start a process holding ``path``'s write lock; return once it holds it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LOCKER, str(path), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_a_failure_while_the_state_file_is_locked_is_alerted_once_later(tmp_path):
+    """The round that fails cannot be saved (another process holds the lock for
+    longer than SQLite waits): its alert is decided again once the file is free."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    ini = setup(tmp_path, f"[svc]\ntype = tcp\nhost = 127.0.0.1\nport = {port}\n")
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        locker = hold_write_lock(proc.state_file, 11)
+        try:
+            listener.close()
+            proc.wait_for(lambda: "cannot save" in proc.log(), timeout=30)
+            assert kinds(tmp_path / "pager.jsonl") == []
+        finally:
+            locker.wait(30)
+            assert locker.stdout is not None
+            locker.stdout.close()
+        proc.wait_for(lambda: kinds(tmp_path / "pager.jsonl"), timeout=30)
+        proc.wait_rounds(2)
+    assert [k for k, _, _ in kinds(tmp_path / "pager.jsonl")] == ["failure"]
+    log = proc.log()
+    assert "Traceback" not in log
+    assert f"state file {proc.state_file}: cannot save the round" in log
