@@ -206,3 +206,82 @@ def test_a_failure_while_the_state_file_is_locked_is_alerted_once_later(tmp_path
     log = proc.log()
     assert "Traceback" not in log
     assert f"state file {proc.state_file}: cannot save the round" in log
+
+
+# --- execute alerter commands -------------------------------------------------------
+
+#: Records its event in argv[1], leaves a child behind holding stderr, exits 0.
+_BACKGROUNDING = """\
+import os, subprocess, sys
+with open(sys.argv[1], "a", encoding="utf-8") as out:
+    out.write(os.environ["SIMPLEMON_EVENT"] + "\\n")
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(6)"])
+"""
+
+#: Writes argv[2] megabytes to stderr, then exits 3.
+_NOISY = """\
+import sys
+for _ in range(int(sys.argv[2])):
+    sys.stderr.write("x" * 1023 + "\\n")
+sys.stderr.write("the real reason\\n")
+with open(sys.argv[1], "a", encoding="utf-8") as out:
+    out.write("tried\\n")
+sys.exit(3)
+"""
+
+
+def test_a_command_that_leaves_a_child_running_is_delivered_once(tmp_path):
+    """The program exited 0; a background child still holding stderr open is no
+    reason to call it hung, kill it and run the command again."""
+    script = write(tmp_path / "background.py", _BACKGROUNDING)
+    write(tmp_path / "monitors.ini", "[down]\ntype = fail\ninterval = 1000\n")
+    ini = write(
+        tmp_path / "monitor.ini",
+        f"""
+        [monitor]
+        interval = 1
+        [reporting]
+        alerters = pager
+        [pager]
+        type = execute
+        fail_command = {sys.executable} {script} {tmp_path / "sent.txt"}
+        timeout = 2
+        groups = _all
+        """,
+    )
+    with MonitorProcess(ini) as proc:
+        proc.wait_for(lambda: "alerter pager: sent failure" in proc.log(), timeout=15)
+        proc.wait_rounds(2)
+    assert (tmp_path / "sent.txt").read_text() == "failure\n"
+    assert "still running" not in proc.log()
+
+
+def test_a_command_that_fails_noisily_is_one_line_and_others_go_on(tmp_path):
+    noisy = write(tmp_path / "noisy.py", _NOISY)
+    write(tmp_path / "monitors.ini", "[down]\ntype = fail\ninterval = 1000\n")
+    command = recorder_command(tmp_path / "pager.jsonl")
+    ini = write(
+        tmp_path / "monitor.ini",
+        f"""
+        [monitor]
+        interval = 1
+        [reporting]
+        alerters = noisy, pager
+        [noisy]
+        type = execute
+        fail_command = {sys.executable} {noisy} {tmp_path / "tried.txt"} 2048
+        groups = _all
+        [pager]
+        type = execute
+        fail_command = {command}
+        groups = _all
+        """,
+    )
+    with MonitorProcess(ini) as proc:
+        proc.wait_for(lambda: "alerter noisy: could not send" in proc.log())
+        proc.wait_for(lambda: kinds(tmp_path / "pager.jsonl"))
+    (line,) = [x for x in proc.log().splitlines() if "alerter noisy: could not" in x]
+    assert line.endswith("exited with 3: the real reason") or "the real reason" in line
+    assert len(line) < 1000
+    assert "Traceback" not in proc.log()
+    assert kinds(tmp_path / "pager.jsonl") == [("failure", "down", 1)]
