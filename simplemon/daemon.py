@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("simplemon")
 
 
+class _StopNow(BaseException):  # not an Exception: no "except Exception" keeps it
+    """Raised by a second SIGTERM/SIGINT to leave the round being run."""
+
+
 class Daemon:
     """The long-running mode: signals, pid file, reloads, heartbeat."""
 
@@ -48,6 +52,8 @@ class Daemon:
             Path(args.pidfile) if args.pidfile else scheduler.config.main.pidfile
         )
         self.hup_mtime = self._hup_mtime()
+        #: While True a second stop signal interrupts the round (see _on_stop).
+        self._interruptible = False
 
     def run(self) -> int:
         """Loop until a signal or ``--loops``; return 0 on a clean stop."""
@@ -56,13 +62,17 @@ class Daemon:
         signal.signal(signal.SIGHUP, self._on_hup)
         self._write_pidfile()
         try:
+            self._interruptible = True
             self.scheduler.run_forever(
                 self.stop,
                 loops=self.args.loops,
                 between_rounds=self._between_rounds,
                 on_round=self._heartbeat,
             )
+        except _StopNow:
+            pass  # the round is dropped unsaved: the next start decides it again
         finally:
+            self._interruptible = False
             self.scheduler.close_loggers()
             self.shutdown()
             if self.pidfile is not None:
@@ -71,6 +81,15 @@ class Daemon:
         return 0
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        """First signal: finish the round, then stop. Second: stop now.
+
+        Leaving a round half done loses nothing: its states and alerts were not
+        saved, so the next start checks and decides again from the last saved ones.
+        """
+        if self.stop.is_set() and self._interruptible:
+            self._interruptible = False
+            log.warning("received signal %d again, stopping now", signum)
+            raise _StopNow
         log.info("received signal %d, stopping after this round", signum)
         self.stop.set()
 

@@ -8,6 +8,7 @@ Every subprocess and wait is bounded. A file is made read-only for root with
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -285,3 +286,54 @@ def test_a_command_that_fails_noisily_is_one_line_and_others_go_on(tmp_path):
     assert len(line) < 1000
     assert "Traceback" not in proc.log()
     assert kinds(tmp_path / "pager.jsonl") == [("failure", "down", 1)]
+
+
+# --- signals ------------------------------------------------------------------------
+
+
+def test_a_second_sigterm_stops_at_once_during_a_hung_check(tmp_path):
+    """The first signal lets the round finish (here: a check that waits 30 s for
+    a server that never answers); the second one stops without waiting."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(15)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        monitors = (
+            f"[hang]\ntype = http\nurl = {url}\ntimeout = 30\n[ok]\ntype = null\n"
+        )
+        ini = setup(tmp_path, monitors)
+        proc = MonitorProcess(ini)
+        try:
+            conn, _ = listener.accept()  # the check is waiting for an answer
+            with conn:
+                proc.signal(signal.SIGTERM)
+                proc.wait_for(lambda: "stopping after this round" in proc.log())
+                assert proc.proc.poll() is None  # still finishing the round
+                proc.signal(signal.SIGTERM)
+                assert proc.proc.wait(10) == 0
+        finally:
+            proc.kill()
+    log = proc.log()
+    assert "stopping now" in log
+    assert "Traceback" not in log
+    assert not (tmp_path / "run.pid").exists()
+
+
+def test_ctrl_c_during_a_one_shot_round_is_one_line(tmp_path):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(15)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        ini = setup(tmp_path, f"[hang]\ntype = http\nurl = {url}\ntimeout = 30\n")
+        proc = MonitorProcess(ini, "-1")
+        try:
+            conn, _ = listener.accept()
+            with conn:
+                proc.signal(signal.SIGINT)
+                assert proc.proc.wait(10) == 130
+        finally:
+            proc.kill()
+    assert proc.log().strip().endswith("interrupted")
+    assert "Traceback" not in proc.log()
