@@ -1,11 +1,17 @@
 """The long-running mode: signals, pid file, reloads (SIGHUP or hup_file), heartbeat.
 
-Signal handlers only set flags; reloads happen between rounds on the main thread.
+Signal handlers take no lock and log nothing: a handler runs on the main thread
+between any two bytecodes, maybe inside ``Event.set`` or a log write of the code it
+interrupted (or of the previous handler, in a storm of SIGHUPs), and taking the
+same lock there would freeze the daemon for good. They write the signal number to a
+pipe; a relay thread sets the Events and logs. Reloads happen between rounds on the
+main thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -54,9 +60,12 @@ class Daemon:
         self.hup_mtime = self._hup_mtime()
         #: While True a second stop signal interrupts the round (see _on_stop).
         self._interruptible = False
+        self._stop_signalled = False
+        self._relay_fd: int | None = None
 
     def run(self) -> int:
         """Loop until a signal or ``--loops``; return 0 on a clean stop."""
+        self._relay_fd = _start_relay(self._relayed)
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
@@ -70,13 +79,17 @@ class Daemon:
                 on_round=self._heartbeat,
             )
         except _StopNow:
-            pass  # the round is dropped unsaved: the next start decides it again
+            # The round is dropped unsaved: the next start decides it again.
+            log.warning("second stop signal: stopping now, without finishing the round")
         finally:
             self._interruptible = False
             self.scheduler.close_loggers()
             self.shutdown()
             if self.pidfile is not None:
                 self.pidfile.unlink(missing_ok=True)
+            fd, self._relay_fd = self._relay_fd, None
+            if fd is not None:
+                os.close(fd)  # ends the relay thread
         log.info("stopped")
         return 0
 
@@ -86,15 +99,29 @@ class Daemon:
         Leaving a round half done loses nothing: its states and alerts were not
         saved, so the next start checks and decides again from the last saved ones.
         """
-        if self.stop.is_set() and self._interruptible:
+        if self._stop_signalled and self._interruptible:
             self._interruptible = False
-            log.warning("received signal %d again, stopping now", signum)
             raise _StopNow
-        log.info("received signal %d, stopping after this round", signum)
-        self.stop.set()
+        self._stop_signalled = True
+        self._relay(signum)
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
-        self.reload_requested.set()
+        self._relay(signum)
+
+    def _relay(self, signum: int) -> None:
+        """Hand the signal to the relay thread; only a write(2), no lock."""
+        if self._relay_fd is not None:
+            # Full pipe: the relay has this signal number queued already.
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._relay_fd, bytes([signum]))
+
+    def _relayed(self, signum: int) -> None:
+        """Act on a signal, on the relay thread."""
+        if signum == signal.SIGHUP:
+            self.reload_requested.set()
+        elif not self.stop.is_set():
+            log.info("received signal %d, stopping after this round", signum)
+            self.stop.set()
 
     def _hup_mtime(self) -> float | None:
         hup = self.scheduler.config.main.hup_file
@@ -144,3 +171,20 @@ class Daemon:
                 self.pidfile.write_text(f"{os.getpid()}\n", encoding="ascii")
             except OSError as e:
                 log.error("cannot write pid file %s: %s", self.pidfile, e)
+
+
+def _start_relay(act: Callable[[int], None]) -> int:
+    """Start the thread that acts on signal numbers; return the pipe's write end."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+
+    def relay() -> None:
+        try:
+            while data := os.read(read_fd, 64):
+                for signum in data:
+                    act(signum)
+        finally:
+            os.close(read_fd)
+
+    threading.Thread(target=relay, name="signals", daemon=True).start()
+    return write_fd

@@ -7,12 +7,14 @@ Every subprocess and wait is bounded. A file is made read-only for root with
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -336,4 +338,21 @@ def test_ctrl_c_during_a_one_shot_round_is_one_line(tmp_path):
         finally:
             proc.kill()
     assert proc.log().strip().endswith("interrupted")
+    assert "Traceback" not in proc.log()
+
+
+def test_a_storm_of_sighups_neither_hangs_nor_kills_the_daemon(tmp_path):
+    """Signal handlers take no locks: a handler interrupted by the next signal
+    used to wait for a lock its own thread held, and the daemon froze for good."""
+    ini = setup(tmp_path, "[a]\ntype = null\n")
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        for _ in range(5):
+            for _ in range(200):
+                os.kill(proc.proc.pid, signal.SIGHUP)
+            time.sleep(0.05)
+        proc.wait_for(lambda: "configuration reloaded" in proc.log())
+        proc.wait_rounds(2, timeout=10)
+        proc.signal(signal.SIGTERM)
+        assert proc.proc.wait(15) == 0
     assert "Traceback" not in proc.log()
