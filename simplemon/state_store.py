@@ -121,9 +121,7 @@ class StateStore:
         # Released by close(), or when the store is garbage collected.
         self._owner = weakref.finalize(self, os.close, _lock_owner(path))
         try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db = _connect(path)
             if _version(self._db) != SCHEMA_VERSION:
                 _migrate(self._db, path)
         except (OSError, sqlite3.Error, ValueError, TypeError) as e:
@@ -209,24 +207,59 @@ class StateStore:
             )
             for e in events
         ]
-        with self._using("save the round"), self._db:
-            for name in removed:
-                self._db.execute("DELETE FROM monitor_state WHERE monitor=?", (name,))
-                self._db.execute("DELETE FROM notification WHERE monitor=?", (name,))
-            self._db.executemany(_SAVE_STATE, state_rows)
-            self._db.executemany(
-                "DELETE FROM notification WHERE monitor=? AND alerter=?", cleared
-            )
-            self._db.executemany(
-                "INSERT INTO notification VALUES (?, ?, ?) "
-                "ON CONFLICT (monitor, alerter) DO UPDATE SET data=excluded.data",
-                kept,
-            )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO outbox (event_id, alerter, monitor, data, "
-                "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-                event_rows,
-            )
+        with self._using("save the round"):
+            self._restore_if_deleted()
+            with self._db:
+                for name in removed:
+                    self._db.execute(
+                        "DELETE FROM monitor_state WHERE monitor=?", (name,)
+                    )
+                    self._db.execute(
+                        "DELETE FROM notification WHERE monitor=?", (name,)
+                    )
+                self._db.executemany(_SAVE_STATE, state_rows)
+                self._db.executemany(
+                    "DELETE FROM notification WHERE monitor=? AND alerter=?", cleared
+                )
+                self._db.executemany(
+                    "INSERT INTO notification VALUES (?, ?, ?) "
+                    "ON CONFLICT (monitor, alerter) DO UPDATE SET data=excluded.data",
+                    kept,
+                )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO outbox (event_id, alerter, monitor, data, "
+                    "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    event_rows,
+                )
+
+    def _restore_if_deleted(self) -> None:
+        """Write the file again from the open connection if it was deleted.
+
+        SQLite would otherwise go on writing to the deleted file, and the next
+        start would find nothing: every state, record and queued alert forgotten.
+        The lock is taken again on a new ``.lock`` file first, so that a second
+        process that started meanwhile is not overwritten. Runs under the lock.
+        """
+        if self.path.exists():
+            return
+        log.error(
+            "state file %s was deleted while running; writing it again", self.path
+        )
+        try:
+            owner = _lock_owner(self.path)
+        except StateFileError as e:
+            log.error("%s; not writing it again", e)
+            return
+        try:
+            self._db.execute("VACUUM INTO ?", (str(self.path),))
+            db = _connect(self.path)
+        except BaseException:
+            os.close(owner)  # tried again next round
+            raise
+        self._owner()
+        self._owner = weakref.finalize(self, os.close, owner)
+        self._db.close()
+        self._db = db
 
     # --- the outbox ------------------------------------------------------------------
 
@@ -318,6 +351,13 @@ def _lock_owner(path: Path) -> int:
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode("ascii"))
     return fd
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
 
 
 def _version(db: sqlite3.Connection) -> int:

@@ -356,3 +356,24 @@ def test_a_storm_of_sighups_neither_hangs_nor_kills_the_daemon(tmp_path):
         proc.signal(signal.SIGTERM)
         assert proc.proc.wait(15) == 0
     assert "Traceback" not in proc.log()
+
+
+def test_a_state_file_deleted_while_running_is_written_again(tmp_path):
+    """rm of the state file (and its -wal, -shm and .lock) while running: SQLite
+    would go on writing to the deleted file and a restart would forget every
+    state, record and queued alert (and alert again); a second instance could
+    start. The store writes the file again from what it holds."""
+    ini = setup(tmp_path)
+    with MonitorProcess(ini) as proc:
+        proc.wait_for(lambda: kinds(tmp_path / "pager.jsonl"))
+        for path in tmp_path.glob("simplemon-state.db*"):
+            path.unlink()
+        proc.wait_for(lambda: "was deleted" in proc.log())
+        proc.wait_rounds(2)
+        assert proc.state_file.exists()
+        second = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
+        assert "is in use by another simplemon" in second.stderr
+    with MonitorProcess(ini) as again:
+        again.wait_rounds(2)
+    assert kinds(tmp_path / "pager.jsonl") == [("failure", "down", 1)]
+    assert "Traceback" not in proc.log() + again.log()
