@@ -188,6 +188,8 @@ class Dispatcher:
                 self._supersede(config.name, item)
                 continue
             wait = (item.next_attempt_at - self.now()).total_seconds()
+            if wait > self.backoff.maximum.total_seconds():
+                wait = 0.0  # planned before the wall clock was set back: due now
             if wait > 0:
                 return wait
             if not self.attempt(config, item):

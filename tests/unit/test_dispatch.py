@@ -318,3 +318,19 @@ def test_a_sent_event_that_cannot_be_marked_delivered_is_not_sent_again(
     assert statuses(store) == [("e1mail", "delivered"), ("e2mail", "delivered")]
     assert "cannot record a delivery" in caplog.text
     assert "Traceback" not in caplog.text
+
+
+def test_a_retry_is_not_postponed_by_a_wall_clock_stepped_back(store):
+    """Retries are stored as wall-clock times. After the clock is set back (a
+    machine that booted a year ahead, then NTP), a retry must not wait the year:
+    no retry is ever planned further ahead than the backoff's maximum."""
+    plugin = RecordingAlerter([DeliveryError("refused")])
+    clock = Clock()
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [Configured("mail", plugin)], now=clock, backoff=Backoff())
+    d.deliver_due("mail")  # fails; retry planned at T0 + 2 s
+    clock.now -= timedelta(days=365)
+    assert d.deliver_due("mail") <= Backoff().maximum.total_seconds()
+    clock.now += timedelta(seconds=2)
+    d.deliver_due("mail")
+    assert [e.event_id for e in plugin.sent] == ["e1mail"]
