@@ -304,9 +304,7 @@ class FlakyFinish:
         self.store.retry_later(row_id, when, error)
 
 
-def test_a_sent_event_that_cannot_be_marked_delivered_is_not_sent_again(
-    store, caplog
-):
+def test_a_sent_event_that_cannot_be_marked_delivered_is_not_sent_again(store, caplog):
     alerter = Configured("mail", RecordingAlerter())
     store.save_round({}, {}, [event(1), event(2)])
     d = Dispatcher(FlakyFinish(store, failures=2), [alerter], now=Clock())
