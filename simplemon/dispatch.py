@@ -139,6 +139,13 @@ class Dispatcher:
         deadline = time.monotonic() + timeout
         for worker in self._workers.values():
             worker.join(max(0.0, deadline - time.monotonic()))
+        for name, worker in self._workers.items():
+            if worker.is_alive():
+                log.warning(
+                    "alerter %s: still sending when stopping; what it was sending "
+                    "stays queued and is sent after the next start",
+                    name,
+                )
 
     def is_blocked(self, alerter: str) -> str | None:
         """Return the failing monitor the alerter depends on, if any."""

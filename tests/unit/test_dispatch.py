@@ -332,3 +332,23 @@ def test_a_retry_is_not_postponed_by_a_wall_clock_stepped_back(store):
     clock.now += timedelta(seconds=2)
     d.deliver_due("mail")
     assert [e.event_id for e in plugin.sent] == ["e1mail"]
+
+
+def test_stopping_while_an_alerter_hangs_says_its_message_stays_queued(store, caplog):
+    block = threading.Event()
+    alerter = Configured("mail", RecordingAlerter(block=block))
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [alerter], now=Clock())
+    d.start()
+    try:
+        for _ in range(200):  # bounded: until the worker is inside send()
+            if alerter.plugin.attempts:
+                break
+            threading.Event().wait(0.01)
+        with caplog.at_level(logging.WARNING):
+            d.stop(0.1)
+        assert statuses(store) == [("e1mail", "pending")]
+    finally:
+        block.set()
+        d.stop(5)  # the worker ends before the store closes
+    assert "alerter mail: still sending when stopping" in caplog.text
