@@ -11,9 +11,11 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import IO
 
 from alerters._command import CommandTemplate, parse_command
 from alerters._message import environment_name, one_line, substitutions
@@ -122,36 +124,41 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
         """
         argv, env = self.build(event)
         timeout = self.options.timeout.total_seconds()
-        try:
-            process = subprocess.Popen(  # noqa: S603 - argv list, no shell
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=env,
-                start_new_session=True,
-            )
-        except OSError as e:
-            # Missing or non-executable program: retrying will not help.
-            raise DeliveryError(
-                f"alerter {self.name}: cannot run {argv[0]}: {e.strerror or e}",
-                permanent=True,
-            ) from e
-        with process:
+        # stderr goes to a file, not a pipe: a child the command leaves running in
+        # the background keeps a pipe open, and waiting for its end would call a
+        # command that finished "hung" and run it again. The file also bounds the
+        # memory a very talkative command costs to the tail that is shown.
+        with tempfile.TemporaryFile() as err:
             try:
-                _, stderr = process.communicate(timeout=timeout)
+                process = subprocess.Popen(  # noqa: S603 - argv list, no shell
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    env=env,
+                    start_new_session=True,
+                )
+            except OSError as e:
+                # Missing or non-executable program: retrying will not help.
+                raise DeliveryError(
+                    f"alerter {self.name}: cannot run {argv[0]}: {e.strerror or e}",
+                    permanent=True,
+                ) from e
+            try:
+                process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 _kill_group(process)
                 raise DeliveryError(
                     f"alerter {self.name}: {argv[0]} still running after "
                     f"{timeout:g}s; killed"
                 ) from None
-        if process.returncode != 0:
-            tail = one_line(stderr.decode("utf-8", "replace"))[-_STDERR_SHOWN:]
-            raise DeliveryError(
-                f"alerter {self.name}: {argv[0]} exited with {process.returncode}"
-                + (f": {tail}" if tail else "")
-            )
+            if process.returncode != 0:
+                tail = one_line(_tail(err).decode("utf-8", "replace"))
+                tail = tail[-_STDERR_SHOWN:]
+                raise DeliveryError(
+                    f"alerter {self.name}: {argv[0]} exited with {process.returncode}"
+                    + (f": {tail}" if tail else "")
+                )
 
     def _tz(self) -> str:
         tz = getattr(self.common, "tz", None)
@@ -163,12 +170,19 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
         return "running commands on " + ", ".join(kinds)
 
 
+def _tail(file: IO[bytes], size: int = 4 * _STDERR_SHOWN) -> bytes:
+    """Return the last ``size`` bytes written to ``file``."""
+    end = file.seek(0, os.SEEK_END)
+    file.seek(max(0, end - size))
+    return file.read()
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    # The command may have started children (sh -c does) that hold the pipe open;
-    # killing only the child would leave communicate() waiting for them.
+    # The command may have started children (sh -c does): a hung command's whole
+    # group goes, not only the program itself.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     try:
-        process.communicate(timeout=5)
+        process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         process.kill()

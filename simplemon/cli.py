@@ -190,7 +190,19 @@ def load(path: str) -> Config | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
+    """Run the command line; return the process exit code (130 after Ctrl-C).
+
+    Ctrl-C outside the daemon's own handling (at start, during ``-1``) stops with
+    one line: nothing unsaved matters, as an unfinished round was never stored.
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)
     if args.dump_known_resources:

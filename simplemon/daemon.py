@@ -1,11 +1,17 @@
 """The long-running mode: signals, pid file, reloads (SIGHUP or hup_file), heartbeat.
 
-Signal handlers only set flags; reloads happen between rounds on the main thread.
+Signal handlers take no lock and log nothing: a handler runs on the main thread
+between any two bytecodes, maybe inside ``Event.set`` or a log write of the code it
+interrupted (or of the previous handler, in a storm of SIGHUPs), and taking the
+same lock there would freeze the daemon for good. They write the signal number to a
+pipe; a relay thread sets the Events and logs. Reloads happen between rounds on the
+main thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -25,6 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("simplemon")
 #: After ``--loops`` rounds, how long to wait for queued alerts (as ``-1`` does).
 LOOPS_DRAIN_SECONDS = 15.0
+
+
+class _StopNow(BaseException):  # not an Exception: no "except Exception" keeps it
+    """Raised by a second SIGTERM/SIGINT to leave the round being run."""
 
 
 class Daemon:
@@ -50,14 +60,20 @@ class Daemon:
             Path(args.pidfile) if args.pidfile else scheduler.config.main.pidfile
         )
         self.hup_mtime = self._hup_mtime()
+        #: While True a second stop signal interrupts the round (see _on_stop).
+        self._interruptible = False
+        self._stop_signalled = False
+        self._relay_fd: int | None = None
 
     def run(self) -> int:
         """Loop until a signal or ``--loops``; return 0 on a clean stop."""
+        self._relay_fd = _start_relay(self._relayed)
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
         self._write_pidfile()
         try:
+            self._interruptible = True
             self.scheduler.run_forever(
                 self.stop,
                 loops=self.args.loops,
@@ -68,11 +84,18 @@ class Daemon:
                 # --loops reached, not a signal: as in SimpleMonitor, whose alerts go
                 # out within the round, the last round's alerts are sent before exit.
                 self._drain()
+        except _StopNow:
+            # The round is dropped unsaved: the next start decides it again.
+            log.warning("second stop signal: stopping now, without finishing the round")
         finally:
+            self._interruptible = False
             self.scheduler.close_loggers()
             self.shutdown()
             if self.pidfile is not None:
                 self.pidfile.unlink(missing_ok=True)
+            fd, self._relay_fd = self._relay_fd, None
+            if fd is not None:
+                os.close(fd)  # ends the relay thread
         log.info("stopped")
         return 0
 
@@ -81,11 +104,34 @@ class Daemon:
             log.warning("alerts still queued; they will be sent by the next run")
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
-        log.info("received signal %d, stopping after this round", signum)
-        self.stop.set()
+        """First signal: finish the round, then stop. Second: stop now.
+
+        Leaving a round half done loses nothing: its states and alerts were not
+        saved, so the next start checks and decides again from the last saved ones.
+        """
+        if self._stop_signalled and self._interruptible:
+            self._interruptible = False
+            raise _StopNow
+        self._stop_signalled = True
+        self._relay(signum)
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
-        self.reload_requested.set()
+        self._relay(signum)
+
+    def _relay(self, signum: int) -> None:
+        """Hand the signal to the relay thread; only a write(2), no lock."""
+        if self._relay_fd is not None:
+            # Full pipe: the relay has this signal number queued already.
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._relay_fd, bytes([signum]))
+
+    def _relayed(self, signum: int) -> None:
+        """Act on a signal, on the relay thread."""
+        if signum == signal.SIGHUP:
+            self.reload_requested.set()
+        elif not self.stop.is_set():
+            log.info("received signal %d, stopping after this round", signum)
+            self.stop.set()
 
     def _hup_mtime(self) -> float | None:
         hup = self.scheduler.config.main.hup_file
@@ -135,3 +181,20 @@ class Daemon:
                 self.pidfile.write_text(f"{os.getpid()}\n", encoding="ascii")
             except OSError as e:
                 log.error("cannot write pid file %s: %s", self.pidfile, e)
+
+
+def _start_relay(act: Callable[[int], None]) -> int:
+    """Start the thread that acts on signal numbers; return the pipe's write end."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+
+    def relay() -> None:
+        try:
+            while data := os.read(read_fd, 64):
+                for signum in data:
+                    act(signum)
+        finally:
+            os.close(read_fd)
+
+    threading.Thread(target=relay, name="signals", daemon=True).start()
+    return write_fd

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from simplemon.errors import DeliveryError
+from simplemon.errors import DeliveryError, StateFileError
 from simplemon.model import AlertEvent, EventKind
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,9 @@ class Dispatcher:
         self._failing: frozenset[str] = frozenset()
         self._held_for: dict[str, str] = {}  # alerter -> dependency it waits for
         self._workers: dict[str, _Worker] = {}
+        # Outcomes the outbox could not store yet (row id -> status, error): such
+        # an event is never sent again, its outcome is stored first.
+        self._unrecorded: dict[int, tuple[str, str]] = {}
         self._stop = threading.Event()
         self._started = False
         self.configure(alerters)
@@ -136,6 +139,13 @@ class Dispatcher:
         deadline = time.monotonic() + timeout
         for worker in self._workers.values():
             worker.join(max(0.0, deadline - time.monotonic()))
+        for name, worker in self._workers.items():
+            if worker.is_alive():
+                log.warning(
+                    "alerter %s: still sending when stopping; what it was sending "
+                    "stays queued and is sent after the next start",
+                    name,
+                )
 
     def is_blocked(self, alerter: str) -> str | None:
         """Return the failing monitor the alerter depends on, if any."""
@@ -176,10 +186,17 @@ class Dispatcher:
         for item in items:
             if self._stop.is_set():
                 return POLL_SECONDS
+            outcome = self._unrecorded.get(item.row_id)
+            if outcome is not None:
+                if not self._finish(config.name, item, *outcome):
+                    return POLL_SECONDS
+                continue
             if item.row_id in stale:
                 self._supersede(config.name, item)
                 continue
             wait = (item.next_attempt_at - self.now()).total_seconds()
+            if wait > self.backoff.maximum.total_seconds():
+                wait = 0.0  # planned before the wall clock was set back: due now
             if wait > 0:
                 return wait
             if not self.attempt(config, item):
@@ -193,7 +210,7 @@ class Dispatcher:
             alerter,
             item.event.monitor,
         )
-        self.outbox.finish(item.row_id, SUPERSEDED, self.now())
+        self._finish(alerter, item, SUPERSEDED)
 
     def _is_holding(self, alerter: str) -> bool:
         """Return whether ``depend`` holds the alerter's messages; log it once."""
@@ -217,8 +234,7 @@ class Dispatcher:
         what = f"{event.kind.value} for monitor {event.monitor}"
         if config.common.dry_run:
             log.info("alerter %s: dry run, not sending %s", name, what)
-            self.outbox.finish(item.row_id, DELIVERED, self.now(), "dry run")
-            return True
+            return self._finish(name, item, DELIVERED, "dry run")
         try:
             config.plugin.send(event)
         except DeliveryError as e:
@@ -227,7 +243,31 @@ class Dispatcher:
             log.exception("alerter %s: internal error sending %s", name, what)
             return self._failed(config, item, f"{type(e).__name__}: {e}", False)
         log.info("alerter %s: sent %s", name, what)
-        self.outbox.finish(item.row_id, DELIVERED, self.now())
+        return self._finish(name, item, DELIVERED)
+
+    def _finish(
+        self, alerter: str, item: OutboxItem, status: str, error: str = ""
+    ) -> bool:
+        """Store an event's outcome; False if the state file refused it.
+
+        The outcome is then kept here and stored before anything else of the
+        alerter is sent, so a sent event is not sent again (unless the process
+        stops before the file accepts it: delivery is at least once).
+        """
+        try:
+            self.outbox.finish(item.row_id, status, self.now(), error)
+        except StateFileError as e:
+            self._unrecorded[item.row_id] = (status, error)
+            log.error(
+                "alerter %s: %s; the %s %s for monitor %s is not sent again",
+                alerter,
+                e,
+                status,
+                item.event.kind.value,
+                item.event.monitor,
+            )
+            return False
+        self._unrecorded.pop(item.row_id, None)
         return True
 
     def _failed(
@@ -239,8 +279,7 @@ class Dispatcher:
         error = error.removeprefix(f"alerter {name}: ")
         if permanent:
             log.error("alerter %s: GAVE UP on %s (permanent): %s", name, what, error)
-            self.outbox.finish(item.row_id, FAILED, now, error)
-            return True
+            return self._finish(name, item, FAILED, error)
         if now - event.created_at >= config.common.retry_for:
             log.error(
                 "alerter %s: GAVE UP on %s after %d attempts over %s: %s",
@@ -250,8 +289,7 @@ class Dispatcher:
                 config.common.retry_for,
                 error,
             )
-            self.outbox.finish(item.row_id, EXPIRED, now, error)
-            return True
+            return self._finish(name, item, EXPIRED, error)
         when = now + self.backoff.delay(item.attempts + 1)
         log.warning(
             "alerter %s: could not send %s (attempt %d), retrying at %s: %s",
@@ -299,6 +337,9 @@ class _Worker(threading.Thread):
             self.wakeup.clear()
             try:
                 wait = self.dispatcher.deliver_due(self.alerter)
+            except StateFileError as e:  # e.g. locked by another process: one line
+                log.error("alerter %s: %s", self.alerter, e)
+                wait = POLL_SECONDS
             except Exception:
                 log.exception("alerter %s: delivery worker error", self.alerter)
                 wait = POLL_SECONDS

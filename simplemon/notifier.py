@@ -22,6 +22,7 @@ from simplemon.alerting import (
 )
 from simplemon.config import Config
 from simplemon.dispatch import KEEP_FINISHED, Dispatcher
+from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorSnapshot, MonitorState, Snapshot
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class Notifier:
         self._records = dict(records)
         # When the outbox was last pruned (by the caller, at start); None: never.
         self._pruned_at = pruned_at
+        # The states before the first round that could not be saved, if any.
+        self._unsaved_previous: dict[str, MonitorState] | None = None
         self.reload(config)
         # Until the first round, alerter ``depend`` sees the states from before the
         # restart: an uplink that was down stays down until checked again.
@@ -86,7 +89,14 @@ class Notifier:
     def after_round(
         self, snapshot: Snapshot, previous: Mapping[str, MonitorState]
     ) -> None:
-        """Decide, persist and enqueue this round's alerts, then wake delivery."""
+        """Decide, persist and enqueue this round's alerts, then wake delivery.
+
+        A round that cannot be saved (the state file is locked, the disk is full)
+        changes nothing here: the next round decides again from the states before
+        it, so an alert it would have sent is sent then, once.
+        """
+        if self._unsaved_previous is not None:
+            previous = {**previous, **self._unsaved_previous}
         records: dict[tuple[str, str], NotificationRecord] = {}
         events: list[AlertEvent] = []
         if self.config.alerters:
@@ -97,7 +107,14 @@ class Notifier:
             for m in snapshot.monitors
             if self._saved.get(m.name) != m.state
         }
-        self.store.save_round(states, records, events, removed=removed)
+        try:
+            self.store.save_round(states, records, events, removed=removed)
+        except StateFileError as e:
+            if self._unsaved_previous is None:
+                self._unsaved_previous = dict(previous)
+            log.error("%s; its alerts are decided again after the next round", e)
+            return
+        self._unsaved_previous = None
         self._saved.update(states)
         for name in removed:
             self._saved.pop(name, None)

@@ -7,10 +7,14 @@ nothing else in the core imports sqlite3.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,7 +99,13 @@ class StateStore:
 
     Every method is one transaction, serialised by a lock; every write is committed
     (``synchronous=FULL``) before the method returns, so a ``kill -9`` loses nothing
-    that a method reported as stored.
+    that a method reported as stored. Any SQLite failure (file locked, read-only,
+    damaged) is raised as a StateFileError naming the file.
+
+    One process at a time: the store holds an exclusive lock on ``<file>.lock``
+    for as long as it is open, so a second simplemon on the same state file (a
+    manual run beside the service) is refused instead of deciding and sending
+    every alert a second time.
     """
 
     def __init__(self, path: Path) -> None:
@@ -103,38 +113,54 @@ class StateStore:
 
         Raises:
             StateFileError: the folder or file cannot be created, or is not a
-                simplemon state file (e.g. some other file at that path).
+                simplemon state file (e.g. some other file at that path), or
+                another process has it open.
         """
         self.path = path
         self._lock = threading.Lock()
+        # Released by close(), or when the store is garbage collected.
+        self._owner = weakref.finalize(self, os.close, _lock_owner(path))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db = _connect(path)
             if _version(self._db) != SCHEMA_VERSION:
                 _migrate(self._db, path)
         except (OSError, sqlite3.Error, ValueError, TypeError) as e:
             # ValueError/TypeError: a stored state that cannot be migrated.
+            self._owner()
             raise StateFileError(f"cannot use state file {path}: {e}") from e
+        except BaseException:
+            self._owner()
+            raise
 
     def close(self) -> None:
-        """Close the file; further calls fail."""
+        """Close the file and let another process have it; further calls fail."""
         with self._lock:
             self._db.close()
+            self._owner()
+
+    @contextlib.contextmanager
+    def _using(self, what: str) -> Iterator[None]:
+        """Hold the lock; turn SQLite failures into one StateFileError line."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as e:
+                raise StateFileError(
+                    f"state file {self.path}: cannot {what}: {e}"
+                ) from e
 
     # --- monitor states and notification records ----------------------------------
 
     def load_states(self) -> dict[str, MonitorState]:
         """Return every stored monitor state by monitor name."""
-        with self._lock:
+        with self._using("read monitor states"):
             rows = self._db.execute(_SELECT_STATES).fetchall()
         from_row = codec(MonitorState).from_row
         return {row[0]: from_row(row[1:]) for row in rows}
 
     def load_records(self) -> dict[tuple[str, str], NotificationRecord]:
         """Return every notification record by (monitor, alerter)."""
-        with self._lock:
+        with self._using("read notification records"):
             rows = self._db.execute(
                 "SELECT monitor, alerter, data FROM notification"
             ).fetchall()
@@ -181,30 +207,65 @@ class StateStore:
             )
             for e in events
         ]
-        with self._lock, self._db:
-            for name in removed:
-                self._db.execute("DELETE FROM monitor_state WHERE monitor=?", (name,))
-                self._db.execute("DELETE FROM notification WHERE monitor=?", (name,))
-            self._db.executemany(_SAVE_STATE, state_rows)
-            self._db.executemany(
-                "DELETE FROM notification WHERE monitor=? AND alerter=?", cleared
-            )
-            self._db.executemany(
-                "INSERT INTO notification VALUES (?, ?, ?) "
-                "ON CONFLICT (monitor, alerter) DO UPDATE SET data=excluded.data",
-                kept,
-            )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO outbox (event_id, alerter, monitor, data, "
-                "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-                event_rows,
-            )
+        with self._using("save the round"):
+            self._restore_if_deleted()
+            with self._db:
+                for name in removed:
+                    self._db.execute(
+                        "DELETE FROM monitor_state WHERE monitor=?", (name,)
+                    )
+                    self._db.execute(
+                        "DELETE FROM notification WHERE monitor=?", (name,)
+                    )
+                self._db.executemany(_SAVE_STATE, state_rows)
+                self._db.executemany(
+                    "DELETE FROM notification WHERE monitor=? AND alerter=?", cleared
+                )
+                self._db.executemany(
+                    "INSERT INTO notification VALUES (?, ?, ?) "
+                    "ON CONFLICT (monitor, alerter) DO UPDATE SET data=excluded.data",
+                    kept,
+                )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO outbox (event_id, alerter, monitor, data, "
+                    "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    event_rows,
+                )
+
+    def _restore_if_deleted(self) -> None:
+        """Write the file again from the open connection if it was deleted.
+
+        SQLite would otherwise go on writing to the deleted file, and the next
+        start would find nothing: every state, record and queued alert forgotten.
+        The lock is taken again on a new ``.lock`` file first, so that a second
+        process that started meanwhile is not overwritten. Runs under the lock.
+        """
+        if self.path.exists():
+            return
+        log.error(
+            "state file %s was deleted while running; writing it again", self.path
+        )
+        try:
+            owner = _lock_owner(self.path)
+        except StateFileError as e:
+            log.error("%s; not writing it again", e)
+            return
+        try:
+            self._db.execute("VACUUM INTO ?", (str(self.path),))
+            db = _connect(self.path)
+        except BaseException:
+            os.close(owner)  # tried again next round
+            raise
+        self._owner()
+        self._owner = weakref.finalize(self, os.close, owner)
+        self._db.close()
+        self._db = db
 
     # --- the outbox ------------------------------------------------------------------
 
     def pending(self, alerter: str, limit: int = 50) -> list[OutboxItem]:
         """Return the alerter's undelivered events, oldest first."""
-        with self._lock:
+        with self._using("read the outbox"):
             rows = self._db.execute(
                 "SELECT id, data, attempts, next_attempt_at FROM outbox "
                 "WHERE alerter=? AND status=? ORDER BY id LIMIT ?",
@@ -222,7 +283,7 @@ class StateStore:
 
     def pending_alerters(self) -> set[str]:
         """Return the names of alerters that have undelivered events."""
-        with self._lock:
+        with self._using("read the outbox"):
             rows = self._db.execute(
                 "SELECT DISTINCT alerter FROM outbox WHERE status=?", (PENDING,)
             ).fetchall()
@@ -230,7 +291,7 @@ class StateStore:
 
     def finish(self, row_id: int, status: str, now: datetime, error: str = "") -> None:
         """Mark an event delivered, failed (permanently) or expired."""
-        with self._lock, self._db:
+        with self._using("record a delivery"), self._db:
             self._db.execute(
                 "UPDATE outbox SET status=?, finished_at=?, last_error=?, "
                 "attempts=attempts+1 WHERE id=?",
@@ -239,7 +300,7 @@ class StateStore:
 
     def retry_later(self, row_id: int, when: datetime, error: str) -> None:
         """Record a transient failure and when to try again."""
-        with self._lock, self._db:
+        with self._using("record a retry"), self._db:
             self._db.execute(
                 "UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, "
                 "last_error=? WHERE id=?",
@@ -248,7 +309,7 @@ class StateStore:
 
     def outbox_status(self) -> list[tuple[str, str, str, str, int]]:
         """Return (event_id, alerter, monitor, status, attempts) of every row."""
-        with self._lock:
+        with self._using("read the outbox"):
             rows = self._db.execute(
                 "SELECT event_id, alerter, monitor, status, attempts FROM outbox "
                 "ORDER BY id"
@@ -257,12 +318,46 @@ class StateStore:
 
     def prune(self, before: datetime) -> int:
         """Delete finished outbox rows older than ``before``; return how many."""
-        with self._lock, self._db:
+        with self._using("prune the outbox"), self._db:
             cursor = self._db.execute(
                 "DELETE FROM outbox WHERE status != ? AND finished_at < ?",
                 (PENDING, before.timestamp()),
             )
         return cursor.rowcount
+
+
+def _lock_owner(path: Path) -> int:
+    """Create the folder, take ``<path>.lock`` for this process; return its fd.
+
+    flock, not SQLite's own locks: those only serialise single transactions. The
+    lock goes with the process (also on ``kill -9``); the file itself stays, with
+    the id of the last process that held it.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise StateFileError(f"cannot use state file {path}: {e}") from e
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 20).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise StateFileError(
+            f"state file {path} is in use by another simplemon (process {holder}): "
+            "stop that one first, or give this one its own state_file"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
 
 
 def _version(db: sqlite3.Connection) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from simplemon.common import AlerterCommon
 from simplemon.dispatch import Backoff, Dispatcher, OutboxItem, superseded_reminders
-from simplemon.errors import DeliveryError
+from simplemon.errors import DeliveryError, StateFileError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.state_store import StateStore
 
@@ -282,3 +282,73 @@ def test_error_lines_name_the_alerter_once(store, caplog):
     Dispatcher(store, [Configured("mail", plugin)], now=Clock()).deliver_due("mail")
     assert caplog.text.count("alerter mail:") == 1
     assert "SMTP 127.0.0.1:25: 535 no" in caplog.text
+
+
+class FlakyFinish:
+    """The real store, but recording outcomes fails (file locked) ``failures`` times."""
+
+    def __init__(self, store: StateStore, failures: int) -> None:
+        self.store = store
+        self.failures = failures
+
+    def pending(self, alerter: str, limit: int = 50) -> list[OutboxItem]:
+        return self.store.pending(alerter, limit)
+
+    def finish(self, row_id: int, status: str, now: datetime, error: str = "") -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StateFileError("state file s.db: cannot record a delivery: locked")
+        self.store.finish(row_id, status, now, error)
+
+    def retry_later(self, row_id: int, when: datetime, error: str) -> None:
+        self.store.retry_later(row_id, when, error)
+
+
+def test_a_sent_event_that_cannot_be_marked_delivered_is_not_sent_again(store, caplog):
+    alerter = Configured("mail", RecordingAlerter())
+    store.save_round({}, {}, [event(1), event(2)])
+    d = Dispatcher(FlakyFinish(store, failures=2), [alerter], now=Clock())
+    d.deliver_due("mail")  # sent e1; recording it failed: stop there
+    d.deliver_due("mail")  # recording e1 fails again: still nothing resent
+    assert [e.event_id for e in alerter.plugin.sent] == ["e1mail"]
+    d.deliver_due("mail")  # recorded at last; then e2
+    assert [e.event_id for e in alerter.plugin.sent] == ["e1mail", "e2mail"]
+    assert statuses(store) == [("e1mail", "delivered"), ("e2mail", "delivered")]
+    assert "cannot record a delivery" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_a_retry_is_not_postponed_by_a_wall_clock_stepped_back(store):
+    """Retries are stored as wall-clock times. After the clock is set back (a
+    machine that booted a year ahead, then NTP), a retry must not wait the year:
+    no retry is ever planned further ahead than the backoff's maximum."""
+    plugin = RecordingAlerter([DeliveryError("refused")])
+    clock = Clock()
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [Configured("mail", plugin)], now=clock, backoff=Backoff())
+    d.deliver_due("mail")  # fails; retry planned at T0 + 2 s
+    clock.now -= timedelta(days=365)
+    assert d.deliver_due("mail") <= Backoff().maximum.total_seconds()
+    clock.now += timedelta(seconds=2)
+    d.deliver_due("mail")
+    assert [e.event_id for e in plugin.sent] == ["e1mail"]
+
+
+def test_stopping_while_an_alerter_hangs_says_its_message_stays_queued(store, caplog):
+    block = threading.Event()
+    alerter = Configured("mail", RecordingAlerter(block=block))
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [alerter], now=Clock())
+    d.start()
+    try:
+        for _ in range(200):  # bounded: until the worker is inside send()
+            if alerter.plugin.attempts:
+                break
+            threading.Event().wait(0.01)
+        with caplog.at_level(logging.WARNING):
+            d.stop(0.1)
+        assert statuses(store) == [("e1mail", "pending")]
+    finally:
+        block.set()
+        d.stop(5)  # the worker ends before the store closes
+    assert "alerter mail: still sending when stopping" in caplog.text
