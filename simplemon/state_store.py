@@ -1,14 +1,13 @@
 """The durable state file: monitor states, notification records and the alert outbox.
 
-This is the one module in simplemon/ that speaks SQL (see STYLE.md): everything that
-must survive a restart or a ``kill -9`` is committed here, in one SQLite file, and
-nothing else in the core imports sqlite3.
+With state_schema.py (the tables and migrations) this is the only place in
+simplemon/ that speaks SQL (see STYLE.md): everything that must survive a restart
+or a ``kill -9`` is committed here, in one SQLite file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import sqlite3
@@ -23,71 +22,17 @@ from simplemon.dispatch import OutboxItem
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorState
 from simplemon.state_codec import IsoTexts, codec, from_json
+from simplemon.state_lock import take_lock
+from simplemon.state_schema import (
+    SAVE_STATE,
+    SCHEMA_VERSION,
+    SELECT_STATES,
+    connect,
+    migrate,
+    version,
+)
 
 log = logging.getLogger(__name__)
-
-#: The layout this code writes, kept in ``PRAGMA user_version``; older files are
-#: migrated on open (see _migrate). 0: monitor_state held one JSON text per monitor.
-SCHEMA_VERSION = 1
-
-_SCHEMA = (
-    # One column per MonitorState field, in field order (a test checks this; a new
-    # field needs a column and a migration step). Columns, not JSON, because every
-    # round rewrites every state and every start reads them all back.
-    """CREATE TABLE IF NOT EXISTS monitor_state (
-        monitor TEXT PRIMARY KEY,
-        status TEXT NOT NULL,
-        failures INTEGER NOT NULL,
-        virtual_fail_count INTEGER NOT NULL,
-        first_failure_at TEXT,
-        failed_at TEXT,
-        last_message TEXT NOT NULL,
-        last_duration REAL,
-        last_checked_at TEXT,
-        last_change_at TEXT,
-        checks INTEGER NOT NULL,
-        successes INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS notification (
-        monitor TEXT NOT NULL,
-        alerter TEXT NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (monitor, alerter)
-    )""",
-    """CREATE TABLE IF NOT EXISTS outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_id TEXT NOT NULL UNIQUE,
-        alerter TEXT NOT NULL,
-        monitor TEXT NOT NULL,
-        data TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
-        status TEXT NOT NULL DEFAULT 'pending',
-        last_error TEXT NOT NULL DEFAULT '',
-        finished_at REAL
-    )""",
-    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alerter, status, id)",
-)
-
-_SELECT_STATES = (
-    "SELECT monitor, status, failures, virtual_fail_count, first_failure_at, "
-    "failed_at, last_message, last_duration, last_checked_at, last_change_at, "
-    "checks, successes FROM monitor_state"
-)
-_SAVE_STATE = (
-    "INSERT INTO monitor_state (monitor, status, failures, virtual_fail_count, "
-    "first_failure_at, failed_at, last_message, last_duration, last_checked_at, "
-    "last_change_at, checks, successes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    # An upsert updates the row in place; INSERT OR REPLACE deletes and re-inserts.
-    "ON CONFLICT (monitor) DO UPDATE SET status=excluded.status, "
-    "failures=excluded.failures, virtual_fail_count=excluded.virtual_fail_count, "
-    "first_failure_at=excluded.first_failure_at, failed_at=excluded.failed_at, "
-    "last_message=excluded.last_message, last_duration=excluded.last_duration, "
-    "last_checked_at=excluded.last_checked_at, "
-    "last_change_at=excluded.last_change_at, checks=excluded.checks, "
-    "successes=excluded.successes"
-)
 
 #: Outbox statuses: only ``pending`` rows are ever (re)delivered. ``superseded``: a
 #: reminder not sent because a newer message about the same monitor was queued.
@@ -119,11 +64,11 @@ class StateStore:
         self.path = path
         self._lock = threading.Lock()
         # Released by close(), or when the store is garbage collected.
-        self._owner = weakref.finalize(self, os.close, _lock_owner(path))
+        self._owner = weakref.finalize(self, os.close, take_lock(path))
         try:
-            self._db = _connect(path)
-            if _version(self._db) != SCHEMA_VERSION:
-                _migrate(self._db, path)
+            self._db = connect(path)
+            if version(self._db) != SCHEMA_VERSION:
+                migrate(self._db, path)
         except (OSError, sqlite3.Error, ValueError, TypeError) as e:
             # ValueError/TypeError: a stored state that cannot be migrated.
             self._owner()
@@ -154,7 +99,7 @@ class StateStore:
     def load_states(self) -> dict[str, MonitorState]:
         """Return every stored monitor state by monitor name."""
         with self._using("read monitor states"):
-            rows = self._db.execute(_SELECT_STATES).fetchall()
+            rows = self._db.execute(SELECT_STATES).fetchall()
         from_row = codec(MonitorState).from_row
         return {row[0]: from_row(row[1:]) for row in rows}
 
@@ -217,7 +162,7 @@ class StateStore:
                     self._db.execute(
                         "DELETE FROM notification WHERE monitor=?", (name,)
                     )
-                self._db.executemany(_SAVE_STATE, state_rows)
+                self._db.executemany(SAVE_STATE, state_rows)
                 self._db.executemany(
                     "DELETE FROM notification WHERE monitor=? AND alerter=?", cleared
                 )
@@ -246,13 +191,13 @@ class StateStore:
             "state file %s was deleted while running; writing it again", self.path
         )
         try:
-            owner = _lock_owner(self.path)
+            owner = take_lock(self.path)
         except StateFileError as e:
             log.error("%s; not writing it again", e)
             return
         try:
             self._db.execute("VACUUM INTO ?", (str(self.path),))
-            db = _connect(self.path)
+            db = connect(self.path)
         except BaseException:
             os.close(owner)  # tried again next round
             raise
@@ -324,89 +269,3 @@ class StateStore:
                 (PENDING, before.timestamp()),
             )
         return cursor.rowcount
-
-
-def _lock_owner(path: Path) -> int:
-    """Create the folder, take ``<path>.lock`` for this process; return its fd.
-
-    flock, not SQLite's own locks: those only serialise single transactions. The
-    lock goes with the process (also on ``kill -9``); the file itself stays, with
-    the id of the last process that held it.
-    """
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as e:
-        raise StateFileError(f"cannot use state file {path}: {e}") from e
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 20).decode("ascii", "replace").strip() or "unknown"
-        os.close(fd)
-        raise StateFileError(
-            f"state file {path} is in use by another simplemon (process {holder}): "
-            "stop that one first, or give this one its own state_file"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-    return fd
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    return db
-
-
-def _version(db: sqlite3.Connection) -> int:
-    version: int = db.execute("PRAGMA user_version").fetchone()[0]
-    return version
-
-
-def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Create the tables of a new file, or bring an older file's up to date.
-
-    One transaction: a crash part-way leaves the file as it was. BEGIN IMMEDIATE
-    takes the write lock first, so two processes never migrate the same file.
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        version = _version(db)
-        if version > SCHEMA_VERSION:
-            raise StateFileError(
-                f"state file {path} was written by a newer simplemon "
-                f"(layout {version}, this one knows {SCHEMA_VERSION})"
-            )
-        old_states = version == 0 and _has_column(db, "monitor_state", "data")
-        if old_states:
-            db.execute("ALTER TABLE monitor_state RENAME TO monitor_state_json")
-        for statement in _SCHEMA:
-            db.execute(statement)
-        if old_states:
-            _copy_json_states(db)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-
-
-def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
-    rows = db.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
-    return (column,) in rows
-
-
-def _copy_json_states(db: sqlite3.Connection) -> None:
-    """Layout 0 to 1: one JSON text per monitor becomes one column per field."""
-    rows = db.execute("SELECT monitor, data FROM monitor_state_json").fetchall()
-    to_row = codec(MonitorState).to_row
-    db.executemany(
-        _SAVE_STATE,
-        [(name, *to_row(from_json(MonitorState, data))) for name, data in rows],
-    )
-    db.execute("DROP TABLE monitor_state_json")
-    log.info(
-        "state file: %d monitor states moved to the layout of this version", len(rows)
-    )

@@ -12,7 +12,8 @@ from simplemon.alerting import NotificationRecord
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
 from simplemon.state_codec import to_json
-from simplemon.state_store import DELIVERED, EXPIRED, SCHEMA_VERSION, StateStore
+from simplemon.state_schema import SCHEMA_VERSION
+from simplemon.state_store import DELIVERED, EXPIRED, StateStore
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
