@@ -285,14 +285,6 @@ def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
         pruned_at=now,
     )
     dispatcher.start()
-    configured = {a.name for a in config.alerters}
-    for name in sorted(store.pending_alerters() - configured):
-        log.warning(
-            "alerter %s: messages are waiting in %s, but no such alerter is "
-            "configured; they are sent if it is configured again",
-            name,
-            path,
-        )
     return store, notifier
 
 

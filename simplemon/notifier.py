@@ -48,6 +48,9 @@ class RoundStore(Protocol):
     def prune(self, before: datetime) -> int:
         """Delete outbox rows finished before ``before``."""
 
+    def pending_alerters(self) -> set[str]:
+        """Return the alerters with messages still waiting in the outbox."""
+
 
 class Notifier:
     """Decide and enqueue alerts after every round (a scheduler RoundObserver)."""
@@ -85,6 +88,25 @@ class Notifier:
         self.config = config
         self._monitors = {m.name: m.common for m in config.monitors}
         self.dispatcher.configure(config.alerters)
+        self._warn_orphaned(config)
+
+    def _warn_orphaned(self, config: Config) -> None:
+        """Say so when messages wait for an alerter the configuration lost.
+
+        They are kept (a typo fixed by the next reload sends them), but nothing
+        sends them meanwhile: at start and after every reload, the admin is told.
+        """
+        try:
+            waiting = self.store.pending_alerters()
+        except StateFileError as e:
+            log.error("%s", e)
+            return
+        for name in sorted(waiting - {a.name for a in config.alerters}):
+            log.warning(
+                "alerter %s: messages are waiting in the state file, but no such "
+                "alerter is configured; they are sent if it is configured again",
+                name,
+            )
 
     def after_round(
         self, snapshot: Snapshot, previous: Mapping[str, MonitorState]

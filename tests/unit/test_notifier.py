@@ -230,3 +230,26 @@ def test_outbox_pruned_at_start_is_pruned_again_only_an_hour_later(tmp_path, clo
     scheduler.run_once()
     assert store.prunes == 1
     store.close()
+
+
+def test_a_reload_that_drops_an_alerter_with_waiting_messages_says_so(
+    tmp_path, clock, caplog
+):
+    store = StateStore(tmp_path / "s.db")
+    cfg = config(monitor("web", failing=True))
+    scheduler, notifier = build(store, cfg, clock)
+    scheduler.run_once()
+    clock.advance(1)
+    scheduler.run_once()
+    assert queued(store)  # a failure waits for "mail" (delivery is not started)
+    assert "messages are waiting" not in caplog.text
+    other = PluginConfig(
+        "pager", "email", AlerterCommon(type="email"), Handles(), "monitor.ini"
+    )
+    notifier.reload(config(monitor("web", failing=True), alerter=other))
+    assert (
+        "alerter mail: messages are waiting in the state file, but no such alerter "
+        "is configured; they are sent if it is configured again" in caplog.text
+    )
+    assert queued(store)  # kept for when it comes back
+    store.close()
