@@ -81,3 +81,30 @@ def test_ini_example_in_the_docs_loads(where, text, tmp_path):
     (tmp_path / "private-ca.pem").write_text("", encoding="utf-8")
     config = load_config(tmp_path / "monitor.ini", environ={"SMTP_PASSWORD": "x"})
     assert config.monitors, where
+
+
+def heading_anchors(page: Path) -> set[str]:
+    """GitHub-style anchors of a page's headings (outside code blocks)."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    headings = re.findall(r"^#+\s+(.*)$", text, re.M)
+    return {
+        re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings
+    }
+
+
+def test_links_between_docs_pages_lead_somewhere():
+    broken = []
+    for page in [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]:
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            name, _, anchor = target.partition("#")
+            dest = (page.parent / name) if name else page
+            if not dest.exists():
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+            elif (
+                anchor and dest.suffix == ".md" and anchor not in heading_anchors(dest)
+            ):
+                broken.append(f"{page.relative_to(REPO)}: {target} (no such heading)")
+    assert broken == []
