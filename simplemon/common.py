@@ -89,7 +89,7 @@ def is_in_groups(group: str, groups: tuple[str, ...]) -> bool:
 class MonitorCommon:
     """Options every monitor accepts, whatever its type."""
 
-    type: str = opt(help="the kind of check: http, ping, tcp, dns, null, fail")
+    type: str = opt(help="the kind of check: http, ping, host, tcp, dns, null, fail")
     depend: tuple[str, ...] = opt(
         (), help="monitors that must be OK for this one to run (comma list)"
     )

@@ -28,6 +28,7 @@ from simplemon.depgraph import find_cycle, topological_order
 from simplemon.errors import ConfigError, ConfigErrors
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
+from simplemon.paths import write_problem
 from simplemon.sections import Loader, PluginConfig, suggest
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,12 @@ def load_config(
     )
     monitors: tuple[PluginConfig, ...] = ()
     if main is not None:
+        problem = write_problem(main.state_file, needs_folder=True)
+        if problem:
+            loader.warnings.append(
+                f"{loader.path(str(main_path))}: [monitor] state_file: {problem}: "
+                "simplemon cannot start until that is fixed"
+            )
         monitors = _load_monitors(loader, main, main_path)
     alerters: tuple[PluginConfig, ...] = ()
     loggers: tuple[PluginConfig, ...] = ()

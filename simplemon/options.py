@@ -156,8 +156,13 @@ def _check_range(value: Any, spec: OptionSpec) -> None:
 
 def _show(value: Any) -> str:
     if isinstance(value, timedelta):
-        return f"{value.total_seconds():g}s"
+        return _seconds(value)
     return str(value)
+
+
+def _seconds(value: timedelta) -> str:
+    """``5s``, ``0.1s``, ``7776000s``: never ``7.776e+06s``, which no parser reads."""
+    return f"{value.total_seconds():.3f}".rstrip("0").rstrip(".") + "s"
 
 
 _SCALARS: dict[Any, Callable[[str], Any]] = {
@@ -317,7 +322,7 @@ def _doc_default(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, timedelta):
-        return f"{value.total_seconds():g}s"
+        return _seconds(value)
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value) or "(empty)"
     return f"`{value}`"

@@ -572,3 +572,25 @@ def test_missing_monitors_dir_error_names_file_and_option(write_ini, tmp_path):
         f"{tmp_path}/monitor.ini: [monitor] monitors_dir = '{tmp_path}/d': "
         "is not a folder"
     ]
+
+
+def test_a_state_file_that_cannot_be_written_is_a_warning_at_load(write_ini, tmp_path):
+    (tmp_path / "blocker").write_text("")
+    main = write_ini(
+        "monitor.ini",
+        "[monitor]\ninterval = 30\nstate_file = blocker/state.db\n[reporting]\n",
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    warnings = load_config(main, environ={}).warnings
+    assert any(
+        "[monitor] state_file: " in w
+        and f"{tmp_path / 'blocker'} is not a folder" in w
+        and "simplemon cannot start" in w
+        for w in warnings
+    ), warnings
+
+
+def test_a_writable_state_file_gives_no_warning(write_ini, tmp_path):
+    main = write_ini("monitor.ini", "[monitor]\ninterval = 30\n[reporting]\n")
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    assert load_config(main, environ={}).warnings == ()

@@ -190,3 +190,18 @@ def test_option_table_documents_keys_defaults_and_help():
     assert "| `from` | text | (none) | sender |" in table
     assert "| `mode` | fast \\| slow | `fast` | speed |" in table
     assert "| `wait` | duration (seconds) | 5s | wait |" in table
+
+
+def test_long_duration_defaults_are_documented_as_values_the_parser_accepts():
+    @dataclass(frozen=True)
+    class Long:
+        keep: timedelta = opt(timedelta(days=90), help="keep", max=timedelta(days=400))
+
+    row = next(line for line in option_table(Long).splitlines() if "`keep`" in line)
+    default = row.split("|")[3].strip()
+    assert default == "7776000s"
+    assert parse_duration(default) == timedelta(days=90)
+    _, errors = build_options(
+        Long, {"keep": "1000d"}, CTX, file="x.ini", section="s", type_name="t"
+    )
+    assert "expected at most 34560000s" in str(errors[0])
