@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -212,12 +212,18 @@ def _main(argv: Sequence[str] | None) -> int:
     if config is None:
         return 2
     if args.test:
-        print(
-            f"configuration OK: {len(config.monitors)} monitors, "
-            f"{len(config.loggers)} loggers, {len(config.alerters)} alerters"
+        counts = (
+            _count(config.monitors, "monitor"),
+            _count(config.loggers, "logger"),
+            _count(config.alerters, "alerter"),
         )
+        print("configuration OK: " + ", ".join(counts))
         return 0
     return run(args, config)
+
+
+def _count(items: Sized, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

@@ -261,9 +261,7 @@ class Scheduler:
         statuses = {d: self.states[d].status for d in common.depend}
         blocker = policy.blocking_dependency(common.depend, statuses)
         if blocker is not None:
-            reason = (
-                f"skipped: depends on {blocker}, which is {statuses[blocker].value}"
-            )
+            reason = f"depends on {blocker}, which is {statuses[blocker].value}"
             self.states[name] = policy.apply_skip(self.states[name], reason, now)
             return None
         hung = self._hung.get(name)

@@ -47,7 +47,7 @@ def test_test_mode_validates_without_side_effects(tmp_path):
     before = sorted(p.name for p in tmp_path.iterdir())
     result = run_monitor("-t", "-f", str(main))
     assert result.returncode == 0, result.stderr
-    assert "configuration OK: 1 monitors, 1 loggers, 0 alerters" in result.stdout
+    assert "configuration OK: 1 monitor, 1 logger, 0 alerters" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -78,7 +78,7 @@ def test_test_mode_creates_no_database_page_or_json(tmp_path):
     before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     result = run_monitor("-t", "-f", str(main))
     assert result.returncode == 0, result.stderr
-    assert "configuration OK: 1 monitors, 4 loggers, 0 alerters" in result.stdout
+    assert "configuration OK: 1 monitor, 4 loggers, 0 alerters" in result.stdout
     after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     assert after == before
     assert "cannot write" not in result.stderr  # missing folders are created later
@@ -191,8 +191,7 @@ def test_one_shot_exits_1_when_any_check_failed_even_within_tolerance(tmp_path):
         for line in lines
     )
     assert any(
-        " child: skipped (skipped: depends on flaky, which is failing)" in line
-        for line in lines
+        " child: skipped (depends on flaky, which is failing)" in line for line in lines
     )
 
 

@@ -125,7 +125,7 @@ def test_every_monitor_type_against_real_servers(tmp_path, listening):
     assert "VFC=2" in broken[1]
     assert "503" in broken[0]
     assert all(
-        "skipped (skipped: depends on web-broken, which is failed)" in x
+        "skipped (depends on web-broken, which is failed)" in x
         for x in lines_for(tmp_path, "web-child")
     )
     assert "refused" in lines_for(tmp_path, "port-closed")[0]

@@ -43,7 +43,7 @@ def demo_monitors(at=T0):
             "api-worker",
             Status.SKIPPED,
             at=at,
-            message="skipped: depends on api, which is failed",
+            message="depends on api, which is failed",
             duration=None,
             depend=("api",),
         ),

@@ -117,7 +117,7 @@ def test_failed_dependency_skips_dependents_without_running_them(clock):
     assert (child.calls, grandchild.calls, other.calls) == (0, 0, 1)
     assert s.states["child"].status is Status.SKIPPED
     assert s.states["grandchild"].status is Status.SKIPPED
-    assert "depends on parent, which is failed" in s.states["child"].last_message
+    assert s.states["child"].last_message == "depends on parent, which is failed"
     assert sorted(report.skipped) == ["child", "grandchild"]
     assert report.failed == ["parent"]
 

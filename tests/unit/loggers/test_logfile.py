@@ -32,7 +32,7 @@ def test_logfile_heartbeat_logs_only_monitors_whose_check_ran(tmp_path):
         snapshot(
             monitor("web"),
             monitor("idle", ran=False),
-            monitor("child", Status.SKIPPED, message="skipped: depends on db"),
+            monitor("child", Status.SKIPPED, message="depends on db"),
             monitor("off", Status.DISABLED, message="disabled"),
         )
     )
