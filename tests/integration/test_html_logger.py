@@ -5,7 +5,9 @@ import pytest
 
 from loggers.html import HtmlLogger, HtmlOptions
 from tests.peers.chromium import dump_dom, screenshot
+from simplemon.model import Status
 from tests.peers.demo import demo_round
+from tests.peers.snapshots import monitor, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +82,36 @@ def _corner_is_dark(png):
     # With filter 0 or 1 (Sub), the first pixel's bytes are the raw values.
     r, g, b = first_row[0], first_row[1], first_row[2]
     return (r + g + b) / 3 < 128
+
+
+# Appended to a copy of the page: records how far the layout overflows the window.
+_WIDTH_PROBE = (
+    "<script>document.body.setAttribute('data-overflow', "
+    "document.documentElement.scrollWidth - window.innerWidth)</script></body>"
+)
+
+
+def _overflow(page, tmp_path, width):
+    probe = page.with_name("probe.html")
+    probe.write_text(page.read_text().replace("</body>", _WIDTH_PROBE))
+    dom = dump_dom(probe, tmp_path / "profile", f"--window-size={width},900")
+    return int(re.search(r'data-overflow="(-?\d+)"', dom).group(1))
+
+
+@pytest.mark.parametrize("width", [1366, 500])
+def test_chromium_long_unbroken_texts_wrap_instead_of_widening_the_page(
+    tmp_path, width
+):
+    now = datetime.now(UTC).replace(microsecond=0)
+    long = "z" * 150
+    snap = snapshot(
+        monitor(f"name-{long}", Status.FAILED, at=now, message=f"HTTP 500 {long}",
+                description=f"GET https://127.0.0.1/{long}", failure_doc=f"see {long}"),
+        monitor("url-doc", Status.FAILED, at=now, failure_doc=f"https://127.0.0.1/{long}"),
+        monitor("ok", at=now),
+        at=now,
+    )  # fmt: skip
+    logger = HtmlLogger("html", HtmlOptions(folder=tmp_path / "out"))
+    logger.write(snap)
+    logger.close()
+    assert _overflow(tmp_path / "out" / "index.html", tmp_path, width) <= 0
