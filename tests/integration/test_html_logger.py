@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 import pytest
 
 from loggers.html import HtmlLogger, HtmlOptions
-from tests.peers.chromium import dump_dom, screenshot
 from simplemon.model import Status
+from tests.peers.chromium import dump_dom, screenshot
 from tests.peers.demo import demo_round
 from tests.peers.snapshots import monitor, snapshot
 
