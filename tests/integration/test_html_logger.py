@@ -1,5 +1,5 @@
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -115,3 +115,17 @@ def test_chromium_long_unbroken_texts_wrap_instead_of_widening_the_page(
     logger.write(snap)
     logger.close()
     assert _overflow(tmp_path / "out" / "index.html", tmp_path, width) <= 0
+
+
+def test_chromium_stale_page_warning_says_how_old_in_seconds_when_under_two_minutes(
+    tmp_path,
+):
+    # A 10 s interval flags the page after 20 s: "0 min" would read as "fresh".
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=45)
+    logger = HtmlLogger("html", HtmlOptions(folder=tmp_path / "out"))
+    logger.write(demo_round(at=at, interval=10))
+    logger.close()
+    dom = dump_dom(tmp_path / "out" / "index.html", tmp_path / "profile")
+    assert 'id="page-stale" role="alert" style="display: flex;"' in dom
+    age = re.search(r'<span id="page-age">([^<]*)</span>', dom).group(1)
+    assert re.fullmatch(r"4\d s", age), age
