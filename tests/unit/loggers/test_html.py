@@ -3,7 +3,9 @@ import re
 import sqlite3
 import stat
 import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -117,6 +119,44 @@ def test_html_reports_failing_upload_command(tmp_path):
     command = f"{sys.executable} -c 'import sys; sys.exit(3)'"
     with pytest.raises(DeliveryError, match="exited 3"):
         page_of(tmp_path, demo_round(), upload_command=command)
+
+
+def _running(pid):
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat_line.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_html_upload_timeout_kills_the_commands_children_too(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    command = f"sh -c 'sleep 30 & echo $! > {pid_file}; wait'"
+    with pytest.raises(DeliveryError, match="upload_command"):
+        page_of(
+            tmp_path,
+            demo_round(),
+            upload_command=command,
+            upload_timeout=timedelta(seconds=1),
+        )
+    child = int(pid_file.read_text())
+    for _ in range(50):  # the kill is asynchronous: up to 5 s
+        if not _running(child):
+            break
+        time.sleep(0.1)
+    assert not _running(child)
+
+
+def test_html_upload_command_leaving_a_background_child_is_not_a_timeout(tmp_path):
+    # The command exits 0 at once; its child keeps the inherited stdout/stderr open.
+    command = "sh -c 'sleep 5 & exit 0'"
+    page_of(
+        tmp_path,
+        demo_round(),
+        upload_command=command,
+        upload_timeout=timedelta(seconds=2),
+    )
 
 
 def test_html_constructor_creates_no_files(tmp_path):
