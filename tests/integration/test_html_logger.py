@@ -1,3 +1,5 @@
+import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -84,18 +86,23 @@ def _corner_is_dark(png):
     return (r + g + b) / 3 < 128
 
 
-# Appended to a copy of the page: records how far the layout overflows the window.
-_WIDTH_PROBE = (
-    "<script>document.body.setAttribute('data-overflow', "
-    "document.documentElement.scrollWidth - window.innerWidth)</script></body>"
-)
+def _probe(page, tmp_path, width, expression):
+    """Return the JSON value of a JavaScript ``expression`` evaluated on ``page``."""
+    probe = page.with_name("probe.html")
+    script = (
+        "<script>document.body.setAttribute('data-probe', "
+        f"JSON.stringify({expression}))</script></body>"
+    )
+    probe.write_text(page.read_text().replace("</body>", script))
+    dom = dump_dom(probe, tmp_path / "profile", f"--window-size={width},900")
+    return json.loads(html.unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
 
 
 def _overflow(page, tmp_path, width):
-    probe = page.with_name("probe.html")
-    probe.write_text(page.read_text().replace("</body>", _WIDTH_PROBE))
-    dom = dump_dom(probe, tmp_path / "profile", f"--window-size={width},900")
-    return int(re.search(r'data-overflow="(-?\d+)"', dom).group(1))
+    """How far the page's layout overflows a window ``width`` pixels wide."""
+    return _probe(
+        page, tmp_path, width, "document.documentElement.scrollWidth - innerWidth"
+    )
 
 
 @pytest.mark.parametrize("width", [1366, 500])
@@ -129,3 +136,23 @@ def test_chromium_stale_page_warning_says_how_old_in_seconds_when_under_two_minu
     assert 'id="page-stale" role="alert" style="display: flex;"' in dom
     age = re.search(r'<span id="page-age">([^<]*)</span>', dom).group(1)
     assert re.fullmatch(r"4\d s", age), age
+
+
+def test_chromium_phone_cards_show_one_bar_in_their_states_colour(tmp_path):
+    page = write_page(tmp_path, "light")
+    bars = _probe(
+        page,
+        tmp_path,
+        500,  # headless Chromium's narrowest window; the phone layout starts at 760
+        "[...document.querySelectorAll('tbody tr')].map(function (tr) {"
+        " var s = getComputedStyle(tr), td = getComputedStyle(tr.cells[0]);"
+        " return [tr.dataset.state, s.borderLeftWidth, s.borderLeftColor,"
+        " td.boxShadow]; })",
+    )
+    colours = {}
+    for state, width, colour, inner in bars:
+        assert inner == "none", (state, inner)  # no second bar inside the card
+        if state in ("failed", "stale", "failing"):
+            assert width == "5px", state
+            colours[state] = colour
+    assert len(set(colours.values())) == 3, colours
