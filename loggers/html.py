@@ -75,7 +75,16 @@ class HtmlOptions:
         if "/" in self.filename or self.filename in ("", ".", ".."):
             raise ValueError("filename must be a plain file name, e.g. index.html")
         if self.source_folder and not (self.source_folder / TEMPLATE).is_file():
-            raise ValueError(f"source_folder has no {TEMPLATE} in {self.source_folder}")
+            hint = ""
+            if (self.source_folder / "status-template.html").is_file():
+                hint = (
+                    " (SimpleMonitor's status-template.html uses other variables: "
+                    "drop source_folder, or start a template from loggers/templates/"
+                    f"{TEMPLATE})"
+                )
+            raise ValueError(
+                f"source_folder has no {TEMPLATE} in {self.source_folder}{hint}"
+            )
         if self.upload_command is not None and not shlex.split(self.upload_command):
             raise ValueError("upload_command is empty")
 

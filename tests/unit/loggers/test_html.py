@@ -108,6 +108,14 @@ def test_html_options_reject_missing_template_and_path_filenames(tmp_path):
         HtmlOptions(filename="../x.html")
 
 
+def test_html_source_folder_of_simplemonitor_says_its_template_does_not_carry_over(
+    tmp_path,
+):
+    (tmp_path / "status-template.html").write_text("{{ ok_count }}")
+    with pytest.raises(ValueError, match=r"SimpleMonitor's status-template\.html"):
+        HtmlOptions(source_folder=tmp_path)
+
+
 def test_html_runs_upload_command_without_a_shell(tmp_path):
     marker = tmp_path / "uploaded; echo"
     command = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\")' '{marker}'"
