@@ -60,7 +60,7 @@ class HtmlOptions:
     upload_command: str | None = opt(
         None,
         help="command run after each write (split like a shell, never run by one), "
-        "e.g. `rsync -a html/ web:/srv/status/`",
+        "e.g. `rsync -a --exclude=.* html/ web:/srv/status/`",
     )
     upload_timeout: timedelta = opt(
         timedelta(seconds=60), min=timedelta(seconds=1), help="limit for upload_command"

@@ -116,6 +116,20 @@ def test_html_source_folder_of_simplemonitor_says_its_template_does_not_carry_ov
         HtmlOptions(source_folder=tmp_path)
 
 
+def test_html_upload_example_leaves_out_the_history_and_temp_files(tmp_path):
+    # The page's folder also holds the history database (its WAL files) and, while
+    # a round writes, the page's temp file: all dot files. The documented upload
+    # example must not publish them (tens of MB of SQLite at 2,000 monitors).
+    page_of(tmp_path, demo_round())
+    others = {p.name for p in (tmp_path / "out").iterdir()} - {"index.html"}
+    assert others and all(name.startswith(".") for name in others)
+    help_text = (
+        HtmlOptions.__dataclass_fields__["upload_command"].metadata["option"].help
+    )
+    example = re.search(r"`(rsync [^`]*)`", help_text).group(1)
+    assert "--exclude=.*" in example.split()
+
+
 def test_html_runs_upload_command_without_a_shell(tmp_path):
     marker = tmp_path / "uploaded; echo"
     command = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\")' '{marker}'"
