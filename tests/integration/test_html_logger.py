@@ -95,7 +95,9 @@ def _probe(page, tmp_path, width, expression):
     )
     probe.write_text(page.read_text().replace("</body>", script))
     dom = dump_dom(probe, tmp_path / "profile", f"--window-size={width},900")
-    return json.loads(html.unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found is not None
+    return json.loads(html.unescape(found.group(1)))
 
 
 def _overflow(page, tmp_path, width):
@@ -134,8 +136,9 @@ def test_chromium_stale_page_warning_says_how_old_in_seconds_when_under_two_minu
     logger.close()
     dom = dump_dom(tmp_path / "out" / "index.html", tmp_path / "profile")
     assert 'id="page-stale" role="alert" style="display: flex;"' in dom
-    age = re.search(r'<span id="page-age">([^<]*)</span>', dom).group(1)
-    assert re.fullmatch(r"4\d s", age), age
+    age = re.search(r'<span id="page-age">([^<]*)</span>', dom)
+    assert age is not None
+    assert re.fullmatch(r"4\d s", age.group(1)), age.group(1)
 
 
 def test_chromium_phone_cards_show_one_bar_in_their_states_colour(tmp_path):

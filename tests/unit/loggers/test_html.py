@@ -122,12 +122,14 @@ def test_html_upload_example_leaves_out_the_history_and_temp_files(tmp_path):
     # example must not publish them (tens of MB of SQLite at 2,000 monitors).
     page_of(tmp_path, demo_round())
     others = {p.name for p in (tmp_path / "out").iterdir()} - {"index.html"}
-    assert others and all(name.startswith(".") for name in others)
+    assert others
+    assert all(name.startswith(".") for name in others)
     help_text = (
         HtmlOptions.__dataclass_fields__["upload_command"].metadata["option"].help
     )
-    example = re.search(r"`(rsync [^`]*)`", help_text).group(1)
-    assert "--exclude=.*" in example.split()
+    example = re.search(r"`(rsync [^`]*)`", help_text)
+    assert example is not None
+    assert "--exclude=.*" in example.group(1).split()
 
 
 def test_html_runs_upload_command_without_a_shell(tmp_path):
