@@ -6,8 +6,12 @@ written atomically, no external resources and no JavaScript needed to read it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
+import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -56,7 +60,7 @@ class HtmlOptions:
     upload_command: str | None = opt(
         None,
         help="command run after each write (split like a shell, never run by one), "
-        "e.g. `rsync -a html/ web:/srv/status/`",
+        "e.g. `rsync -a --exclude=.* html/ web:/srv/status/`",
     )
     upload_timeout: timedelta = opt(
         timedelta(seconds=60), min=timedelta(seconds=1), help="limit for upload_command"
@@ -71,7 +75,16 @@ class HtmlOptions:
         if "/" in self.filename or self.filename in ("", ".", ".."):
             raise ValueError("filename must be a plain file name, e.g. index.html")
         if self.source_folder and not (self.source_folder / TEMPLATE).is_file():
-            raise ValueError(f"source_folder has no {TEMPLATE} in {self.source_folder}")
+            hint = ""
+            if (self.source_folder / "status-template.html").is_file():
+                hint = (
+                    " (SimpleMonitor's status-template.html uses other variables: "
+                    "drop source_folder, or start a template from loggers/templates/"
+                    f"{TEMPLATE})"
+                )
+            raise ValueError(
+                f"source_folder has no {TEMPLATE} in {self.source_folder}{hint}"
+            )
         if self.upload_command is not None and not shlex.split(self.upload_command):
             raise ValueError("upload_command is empty")
 
@@ -143,17 +156,35 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
     def _upload(self, command: str) -> None:
         argv = shlex.split(command)
         timeout = self.options.upload_timeout.total_seconds()
-        try:
-            done = subprocess.run(  # noqa: S603 - argv from the admin's config, no shell
-                argv, capture_output=True, timeout=timeout, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as e:
-            raise DeliveryError(f"upload_command {argv[0]} failed: {e}") from e
-        if done.returncode != 0:
-            tail = done.stderr.decode(errors="replace").strip()[-200:]
-            raise DeliveryError(
-                f"upload_command {argv[0]} exited {done.returncode}: {tail}"
-            )
+        # stderr goes to a file, not a pipe: a child the command leaves running (ssh
+        # behind rsync) would hold a pipe open and make a finished command "time
+        # out". Its own session lets a timeout kill the whole group, not only argv[0].
+        with tempfile.TemporaryFile() as err:
+            try:
+                process = subprocess.Popen(  # noqa: S603 - argv from config, no shell
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    start_new_session=True,
+                )
+            except OSError as e:
+                raise DeliveryError(f"upload_command {argv[0]} failed: {e}") from e
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise DeliveryError(
+                    f"upload_command {argv[0]} still running after {timeout:g}s; killed"
+                ) from None
+            if process.returncode != 0:
+                err.seek(max(0, err.seek(0, os.SEEK_END) - 800))
+                tail = err.read().decode(errors="replace").strip()[-200:]
+                raise DeliveryError(
+                    f"upload_command {argv[0]} exited {process.returncode}: {tail}"
+                )
 
     def close(self) -> None:
         """Close the history file."""

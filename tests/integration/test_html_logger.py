@@ -1,11 +1,15 @@
+import html
+import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from loggers.html import HtmlLogger, HtmlOptions
+from simplemon.model import Status
 from tests.peers.chromium import dump_dom, screenshot
 from tests.peers.demo import demo_round
+from tests.peers.snapshots import monitor, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +84,78 @@ def _corner_is_dark(png):
     # With filter 0 or 1 (Sub), the first pixel's bytes are the raw values.
     r, g, b = first_row[0], first_row[1], first_row[2]
     return (r + g + b) / 3 < 128
+
+
+def _probe(page, tmp_path, width, expression):
+    """Return the JSON value of a JavaScript ``expression`` evaluated on ``page``."""
+    probe = page.with_name("probe.html")
+    script = (
+        "<script>document.body.setAttribute('data-probe', "
+        f"JSON.stringify({expression}))</script></body>"
+    )
+    probe.write_text(page.read_text().replace("</body>", script))
+    dom = dump_dom(probe, tmp_path / "profile", f"--window-size={width},900")
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found is not None
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _overflow(page, tmp_path, width):
+    """How far the page's layout overflows a window ``width`` pixels wide."""
+    return _probe(
+        page, tmp_path, width, "document.documentElement.scrollWidth - innerWidth"
+    )
+
+
+@pytest.mark.parametrize("width", [1366, 500])
+def test_chromium_long_unbroken_texts_wrap_instead_of_widening_the_page(
+    tmp_path, width
+):
+    now = datetime.now(UTC).replace(microsecond=0)
+    long = "z" * 150
+    snap = snapshot(
+        monitor(f"name-{long}", Status.FAILED, at=now, message=f"HTTP 500 {long}",
+                description=f"GET https://127.0.0.1/{long}", failure_doc=f"see {long}"),
+        monitor("url-doc", Status.FAILED, at=now, failure_doc=f"https://127.0.0.1/{long}"),
+        monitor("ok", at=now),
+        at=now,
+    )  # fmt: skip
+    logger = HtmlLogger("html", HtmlOptions(folder=tmp_path / "out"))
+    logger.write(snap)
+    logger.close()
+    assert _overflow(tmp_path / "out" / "index.html", tmp_path, width) <= 0
+
+
+def test_chromium_stale_page_warning_says_how_old_in_seconds_when_under_two_minutes(
+    tmp_path,
+):
+    # A 10 s interval flags the page after 20 s: "0 min" would read as "fresh".
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=45)
+    logger = HtmlLogger("html", HtmlOptions(folder=tmp_path / "out"))
+    logger.write(demo_round(at=at, interval=10))
+    logger.close()
+    dom = dump_dom(tmp_path / "out" / "index.html", tmp_path / "profile")
+    assert 'id="page-stale" role="alert" style="display: flex;"' in dom
+    age = re.search(r'<span id="page-age">([^<]*)</span>', dom)
+    assert age is not None
+    assert re.fullmatch(r"4\d s", age.group(1)), age.group(1)
+
+
+def test_chromium_phone_cards_show_one_bar_in_their_states_colour(tmp_path):
+    page = write_page(tmp_path, "light")
+    bars = _probe(
+        page,
+        tmp_path,
+        500,  # headless Chromium's narrowest window; the phone layout starts at 760
+        "[...document.querySelectorAll('tbody tr')].map(function (tr) {"
+        " var s = getComputedStyle(tr), td = getComputedStyle(tr.cells[0]);"
+        " return [tr.dataset.state, s.borderLeftWidth, s.borderLeftColor,"
+        " td.boxShadow]; })",
+    )
+    colours = {}
+    for state, width, colour, inner in bars:
+        assert inner == "none", (state, inner)  # no second bar inside the card
+        if state in ("failed", "stale", "failing"):
+            assert width == "5px", state
+            colours[state] = colour
+    assert len(set(colours.values())) == 3, colours

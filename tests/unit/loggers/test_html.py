@@ -3,7 +3,9 @@ import re
 import sqlite3
 import stat
 import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -106,6 +108,30 @@ def test_html_options_reject_missing_template_and_path_filenames(tmp_path):
         HtmlOptions(filename="../x.html")
 
 
+def test_html_source_folder_of_simplemonitor_says_its_template_does_not_carry_over(
+    tmp_path,
+):
+    (tmp_path / "status-template.html").write_text("{{ ok_count }}")
+    with pytest.raises(ValueError, match=r"SimpleMonitor's status-template\.html"):
+        HtmlOptions(source_folder=tmp_path)
+
+
+def test_html_upload_example_leaves_out_the_history_and_temp_files(tmp_path):
+    # The page's folder also holds the history database (its WAL files) and, while
+    # a round writes, the page's temp file: all dot files. The documented upload
+    # example must not publish them (tens of MB of SQLite at 2,000 monitors).
+    page_of(tmp_path, demo_round())
+    others = {p.name for p in (tmp_path / "out").iterdir()} - {"index.html"}
+    assert others
+    assert all(name.startswith(".") for name in others)
+    help_text = (
+        HtmlOptions.__dataclass_fields__["upload_command"].metadata["option"].help
+    )
+    example = re.search(r"`(rsync [^`]*)`", help_text)
+    assert example is not None
+    assert "--exclude=.*" in example.group(1).split()
+
+
 def test_html_runs_upload_command_without_a_shell(tmp_path):
     marker = tmp_path / "uploaded; echo"
     command = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\")' '{marker}'"
@@ -117,6 +143,44 @@ def test_html_reports_failing_upload_command(tmp_path):
     command = f"{sys.executable} -c 'import sys; sys.exit(3)'"
     with pytest.raises(DeliveryError, match="exited 3"):
         page_of(tmp_path, demo_round(), upload_command=command)
+
+
+def _running(pid):
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat_line.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_html_upload_timeout_kills_the_commands_children_too(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    command = f"sh -c 'sleep 30 & echo $! > {pid_file}; wait'"
+    with pytest.raises(DeliveryError, match="upload_command"):
+        page_of(
+            tmp_path,
+            demo_round(),
+            upload_command=command,
+            upload_timeout=timedelta(seconds=1),
+        )
+    child = int(pid_file.read_text())
+    for _ in range(50):  # the kill is asynchronous: up to 5 s
+        if not _running(child):
+            break
+        time.sleep(0.1)
+    assert not _running(child)
+
+
+def test_html_upload_command_leaving_a_background_child_is_not_a_timeout(tmp_path):
+    # The command exits 0 at once; its child keeps the inherited stdout/stderr open.
+    command = "sh -c 'sleep 5 & exit 0'"
+    page_of(
+        tmp_path,
+        demo_round(),
+        upload_command=command,
+        upload_timeout=timedelta(seconds=2),
+    )
 
 
 def test_html_constructor_creates_no_files(tmp_path):
