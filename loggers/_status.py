@@ -139,6 +139,9 @@ def monitor_view(
 
 
 def _banner(counts: dict[str, int], total: int) -> tuple[str, str]:
+    if not total:
+        # Not a green "All 0 monitors OK": usually a typo in the logger's groups.
+        return "unknown", "No monitors on this page (check the logger's groups)"
     if counts["failed"]:
         n = counts["failed"]
         return "failed", f"{n} of {total} monitor{'s' * (total != 1)} FAILED"

@@ -340,3 +340,17 @@ def test_own_template_gets_prebuilt_rows_and_the_sparkline_filter(tmp_path):
     assert sparklines.count("<svg") == 6  # monitors with recorded checks
     assert "&lt;svg" not in page
     assert "None" not in page
+
+
+def test_a_page_with_no_monitors_is_not_green(tmp_path):
+    # A typo in the logger's groups selects nothing: that is no "all OK".
+    view = status_view(snapshot(), {})
+    assert (view.banner_state, view.banner) == (
+        "unknown",
+        "No monitors on this page (check the logger's groups)",
+    )
+    logger = HtmlLogger("page", HtmlOptions(folder=tmp_path))
+    logger.write(snapshot())
+    page = (tmp_path / "index.html").read_text()
+    assert "No monitors on this page" in page
+    assert '<div class="banner s-unknown" role="status" id="banner">' in page
