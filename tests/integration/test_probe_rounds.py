@@ -96,11 +96,14 @@ def test_a_round_of_hundreds_of_tcp_checks_keeps_each_result_apart(
     assert states["down3"].status is Status.FAILED
     assert states["down3"].last_message == "connection refused"
     assert states["named"].status is Status.OK
-    # The loop keeps its own few sockets between rounds, and no check leaks one.
+    # The loop keeps its own few sockets between rounds, and no check leaks one:
+    # a leak would add 320 descriptors a round. (Not an exact count: threads left
+    # by earlier tests in this process may open or close one meanwhile.)
     after_first = open_fds()
-    sched._last_tick.clear()  # due again at once
-    sched.run_once()
-    assert open_fds() == after_first
+    for _ in range(2):
+        sched._last_tick.clear()  # due again at once
+        sched.run_once()
+    assert open_fds() - after_first < 20
 
 
 @pytest.fixture
