@@ -6,6 +6,7 @@ Lines say what actually happened: a failure still within tolerance is logged as
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,8 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
         self.tz = self.common.tz
 
     def _open(self) -> TextIO:
+        if self._handle is not None and _replaced(self.options.filename, self._handle):
+            self.close()  # rotated or deleted without a SIGHUP: follow the path
         if self._handle is None:
             try:
                 # Created like every other logger's folder (SimpleMonitor's is not).
@@ -59,8 +62,10 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
                 self._handle = self.options.filename.open("a", encoding="utf-8")
             except OSError as e:
                 raise DeliveryError(f"cannot open {self.options.filename}: {e}") from e
-            stamp = format_time(datetime.now(UTC), self.dateformat, self.tz)
-            self._handle.write(f"{stamp} simplemon starting\n")
+            if self.options.filename not in _STARTED:  # not at reopens or reloads
+                _STARTED.add(self.options.filename)
+                stamp = format_time(datetime.now(UTC), self.dateformat, self.tz)
+                self._handle.write(f"{stamp} simplemon starting\n")
         return self._handle
 
     def write(self, snapshot: Snapshot) -> None:
@@ -129,3 +134,21 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
     def describe(self) -> str:
         """Summarise where lines go."""
         return f"writing a log file to {self.options.filename}"
+
+
+#: Files this process has written its "simplemon starting" line to.
+_STARTED: set[Path] = set()
+
+
+def _replaced(path: Path, handle: TextIO) -> bool:
+    """Whether ``path`` no longer names the open file (moved away, deleted).
+
+    Lines written to a file that logrotate moved away, or that was deleted with
+    its folder, would be lost without a word; one stat a round finds out.
+    """
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    was = os.fstat(handle.fileno())
+    return (now.st_dev, now.st_ino) != (was.st_dev, was.st_ino)

@@ -51,3 +51,31 @@ def test_logfile_creates_its_missing_folders_like_every_other_logger(tmp_path):
     logger.write(snapshot(monitor("web")))
     logger.close()
     assert path.read_text().splitlines()[-1].endswith("web: ok (0.012s)")
+
+
+def test_logfile_follows_a_rotation_done_without_sighup(tmp_path):
+    path = tmp_path / "out.log"
+    logger = LogfileLogger("log", LogfileOptions(filename=path))
+    logger.write(snapshot(monitor("web")))
+    path.rename(tmp_path / "out.log.1")  # logrotate, without its postrotate reload
+    logger.write(snapshot(monitor("db")))
+    logger.close()
+    old = (tmp_path / "out.log.1").read_text().splitlines()
+    new = path.read_text().splitlines()
+    assert [line.split(" ", 1)[1] for line in old] == [
+        "simplemon starting",
+        "web: ok (0.012s)",
+    ]
+    assert [line.split(" ", 1)[1] for line in new] == ["db: ok (0.012s)"]
+
+
+def test_logfile_comes_back_when_its_folder_is_deleted_while_open(tmp_path):
+    import shutil
+
+    path = tmp_path / "logs" / "out.log"
+    logger = LogfileLogger("log", LogfileOptions(filename=path))
+    logger.write(snapshot(monitor("web")))
+    shutil.rmtree(tmp_path / "logs")
+    logger.write(snapshot(monitor("db")))
+    logger.close()
+    assert path.read_text().splitlines()[-1].endswith("db: ok (0.012s)")
