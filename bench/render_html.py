@@ -21,9 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from loggers._history import SAMPLES
-from loggers._status import paused_gc, status_view, write_atomic
+from loggers._status import paused_gc, status_view
 from loggers.html import HtmlLogger, HtmlOptions
 from simplemon.model import MonitorSnapshot, MonitorState, Snapshot, Status
+from simplemon.paths import write_atomic
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

@@ -30,7 +30,6 @@ from loggers._status import (
     format_percent,
     paused_gc,
     status_view,
-    write_atomic,
 )
 from simplemon import __version__
 from simplemon.common import LoggerCommon
@@ -38,7 +37,7 @@ from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import Snapshot
 from simplemon.options import opt
-from simplemon.paths import write_problem
+from simplemon.paths import write_atomic, write_problem
 
 TEMPLATE = "status.html.j2"
 HISTORY_NAME = ".simplemon-history.db"

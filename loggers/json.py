@@ -18,14 +18,13 @@ from loggers._status import (
     StatusView,
     paused_gc,
     status_view,
-    write_atomic,
 )
 from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import Snapshot
 from simplemon.options import opt
-from simplemon.paths import write_problem
+from simplemon.paths import write_atomic, write_problem
 
 HISTORY_NAME = ".simplemon-history.db"
 # SimpleMonitor's "status": Skipped, OK while no failure is beyond tolerance, else Fail.

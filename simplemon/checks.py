@@ -8,14 +8,23 @@ check, whether the check ran as a non-blocking probe or on a worker thread.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import replace
 
 from simplemon.model import CheckResult
 from simplemon.probe import Probe, internal_error
+from simplemon.redact import redact
 from simplemon.sections import PluginConfig
 
 log = logging.getLogger(__name__)
+
+#: Longest check message kept (characters): an HTTP reason phrase or a DNS answer can
+#: be tens of kilobytes of whatever the other side sent.
+MESSAGE_LIMIT = 1000
+# Whitespace plus C0/C1 controls (ESC, BEL, CSI…) and the Unicode line separators:
+# anything a terminal, a log reader or a mail header could act on.
+_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def probe_of(monitor: PluginConfig) -> Probe | None:
@@ -40,12 +49,16 @@ def guarded_check(monitor: PluginConfig) -> CheckResult:
 
 
 def normalised(result: CheckResult) -> CheckResult:
-    """Return ``result`` with its message on one line, however the check ran.
+    """Return ``result`` with its message on one safe line, however the check ran.
 
-    Messages end up in one-line logs, alert subjects and table cells. A probe
-    that handed over something else than a CheckResult is an internal error.
+    Messages end up in one-line logs, terminals, alert subjects, commands and table
+    cells: control characters become spaces, credentials are masked (see
+    simplemon.redact) and the text is cut at MESSAGE_LIMIT. A probe that handed over
+    something else than a CheckResult is an internal error.
     """
     if not isinstance(result, CheckResult):
         return CheckResult(False, "internal error: check returned no result")
-    message = " ".join(result.message.split())
+    message = redact(_CONTROLS.sub(" ", result.message).strip())
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 3] + "..."
     return result if message == result.message else replace(result, message=message)

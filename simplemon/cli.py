@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence, Sized
 from pathlib import Path
@@ -16,12 +17,16 @@ from typing import TYPE_CHECKING, ClassVar
 from simplemon import __version__, registry
 from simplemon.config import Config, load_config
 from simplemon.errors import ConfigErrors, StateFileError
+from simplemon.redact import redact
 
 if TYPE_CHECKING:
     from simplemon.notifier import Notifier
     from simplemon.state_store import StateStore
 
 log = logging.getLogger("simplemon")
+
+# Control characters but newline and tab, as they end up in a log line.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 #: Seconds --one-shot waits for queued alerts to be delivered before exiting.
 ONE_SHOT_DRAIN_SECONDS = 15.0
@@ -129,7 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class _Colour(logging.Formatter):
+class _Plain(logging.Formatter):
+    """Format records with credentials masked and control characters neutralised.
+
+    Lines may quote what other programs said (urllib3's debug lines carry request
+    URLs, a plugin's traceback its exception text): no password or token may reach
+    the journal, and no escape sequence the terminal. Newlines and tabs stay
+    (tracebacks); colours are added after this, by _Colour.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _CONTROLS.sub("?", redact(super().format(record)))
+
+
+class _Colour(_Plain):
     COLOURS: ClassVar[dict[str, str]] = {
         "WARNING": "33",
         "ERROR": "31",
@@ -157,7 +175,7 @@ def setup_logging(args: argparse.Namespace) -> None:
         fmt = "%(asctime)s " + fmt
     colour = not args.no_colour and sys.stderr.isatty()
     handler = logging.StreamHandler()
-    handler.setFormatter((_Colour if colour else logging.Formatter)(fmt))
+    handler.setFormatter((_Colour if colour else _Plain)(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from simplemon.paths import write_atomic
 from simplemon.round import RoundReport
 from simplemon.scheduler import Scheduler
 
@@ -178,7 +179,8 @@ class Daemon:
     def _write_pidfile(self) -> None:
         if self.pidfile is not None:
             try:
-                self.pidfile.write_text(f"{os.getpid()}\n", encoding="ascii")
+                # Never through a symlink planted in a shared folder such as /tmp.
+                write_atomic(self.pidfile, f"{os.getpid()}\n")
             except OSError as e:
                 log.error("cannot write pid file %s: %s", self.pidfile, e)
 

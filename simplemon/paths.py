@@ -9,7 +9,47 @@ no side effects.
 from __future__ import annotations
 
 import os
+import tempfile
+import threading
 from pathlib import Path
+
+_umask: list[int] = []  # read once, on first use
+_umask_lock = threading.Lock()
+
+
+def umask() -> int:
+    """Return the process umask (read once; nothing in simplemon changes it)."""
+    with _umask_lock:
+        if not _umask:
+            # Reading it means setting it: for that instant a strict 077, so a file
+            # another thread creates meanwhile is never more open than wanted.
+            _umask.append(os.umask(0o077))
+            os.umask(_umask[0])
+        return _umask[0]
+
+
+def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder and a rename.
+
+    Readers see the old file or the new one, never half of one. The temporary file
+    has an unpredictable name and is created exclusively (O_EXCL), and the rename
+    replaces whatever ``path`` was, so a symlink or hard link planted at ``path`` in a
+    shared folder is never followed. The file gets ``mode`` less the umask.
+
+    Raises:
+        OSError: if the folder cannot be written.
+    """
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode & ~umask())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def write_problem(target: Path, *, needs_folder: bool) -> str | None:

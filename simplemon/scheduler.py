@@ -23,6 +23,7 @@ from simplemon.config import Config, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
 from simplemon.probe import ProbeLoop
+from simplemon.redact import redact
 from simplemon.round import Round, RoundHooks, RoundReport
 from simplemon.sections import PluginConfig
 
@@ -311,7 +312,7 @@ class Scheduler:
             MonitorSnapshot(
                 name=m.name,
                 type_name=m.type_name,
-                description=m.plugin.describe(),
+                description=redact(m.plugin.describe()),
                 state=self.states[m.name],
                 ran=m.name in ran_set,
                 group=m.common.group,

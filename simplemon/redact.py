@@ -1,0 +1,31 @@
+"""Remove credentials from text before it is logged, stored, shown or alerted.
+
+Monitor descriptions and messages may contain URLs such as
+``https://user:pass@host/?token=x``; nothing simplemon writes (console log, database
+columns, pages, JSON, alert mails, commands' arguments) may carry such secrets. The
+scheduler redacts each description and check message once; the loggers and the
+console log handler redact again as a safety net.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# user:password@ (or user@) right after a URL scheme.
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
+# Query or key=value parameters whose name suggests a secret.
+_SECRET_PARAM = re.compile(
+    r"(?P<name>\b[\w-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key|auth\w*|"
+    r"signature|sig|key)\b)=(?P<value>[^&\s'\"]+)",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with URL credentials and secret-looking parameters masked."""
+    if "@" not in text and "=" not in text:  # the common case, without regexes
+        return text
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
+    return _SECRET_PARAM.sub(lambda m: f"{m['name']}={MASK}", text)
