@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+from simplemon.redact import redact
+
+# Options whose whole value may be a secret (a password, an Authorization header, a
+# login form as request body): an error about them never quotes the value.
+_SECRET_KEY = re.compile(r"pass|secret|token|auth|header|^(data|json)$", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -10,6 +17,8 @@ class ConfigError(Exception):
 
     ``str()`` gives the one-line form users see, e.g.
     ``monitors.ini: [web] timeout = 'ten': expected a duration in seconds, e.g. 10``.
+    The value quoted back has URL credentials and tokens masked, and the value of
+    an option that may hold a secret (password, headers, data, json…) is not shown.
     """
 
     def __init__(
@@ -47,7 +56,9 @@ class ConfigError(Exception):
         if self.section is not None:
             parts.append(f"[{self.section}]")
         if self.key is not None:
-            shown = f" = {self.value!r}" if self.value is not None else ""
+            shown = ""
+            if self.value is not None and not _SECRET_KEY.search(self.key):
+                shown = f" = {redact(self.value)!r}"
             parts.append(f"{self.key}{shown}:")
         parts.append(self.message)
         return " ".join(parts)

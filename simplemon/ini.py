@@ -44,7 +44,17 @@ def read_ini(
         try:
             parser.read_string(text, source=str(path))
         except configparser.Error as e:
-            message = " ".join(str(e).split())
+            # Never the offending line itself: it may be `password S3cret`.
+            if isinstance(e, configparser.MissingSectionHeaderError):
+                message = f"line {e.lineno} comes before any [section]"
+            elif isinstance(e, configparser.ParsingError):
+                numbers = [str(number) for number, _ in e.errors]
+                where = "lines " if len(numbers) > 1 else "line "
+                message = (
+                    where + ", ".join(numbers) + ": expected [section] or key = value"
+                )
+            else:
+                message = " ".join(str(e).split())
             errors.append(
                 ConfigError(f"not a valid INI file: {message}", file=str(path))
             )

@@ -274,3 +274,29 @@ def test_files_simplemon_creates_follow_the_umask(tmp_path):
     for name in ("state.db", "results.log", "status.json"):
         mode = (tmp_path / name).stat().st_mode & 0o777
         assert mode & 0o007 == 0, f"{name} is {oct(mode)}"
+
+
+def test_configuration_errors_do_not_quote_secrets(tmp_path):
+    ini = write_config(
+        tmp_path,
+        "[a]\ntype = http\nurl = http://u:USERINFOpw@127.0.0.1:99999/?token=T0KENq\n"
+        "[b]\ntype = http\nurl = http://127.0.0.1/\n"
+        'headers = {"Authorization": "Bearer HDRsecret"\n'
+        "[c]\ntype = http\nurl = http://127.0.0.1/\nmethod = POST\n"
+        'json = {"password": "JSONsecret"\n',
+    )
+    with ini.open("a", encoding="utf-8") as f:
+        f.write("[mail]\ntype = email\nhost = h\nto = a@h\nfrom = b@h\n")
+        f.write("password SMTPpw9\n")
+    proc = run(ini, "-t")
+    assert proc.returncode == 2
+    assert "line 27: expected [section] or key = value" in proc.stderr
+    assert "SMTPpw9" not in proc.stderr
+    ini.write_text(ini.read_text("utf-8").replace("password SMTPpw9", ""), "utf-8")
+    proc = run(ini, "-t")
+    assert proc.returncode == 2
+    assert "[a] url = 'http://***@127.0.0.1:99999/?token=***'" in proc.stderr
+    assert "[b] headers: expected a JSON object" in proc.stderr
+    assert "[c] json: expected JSON" in proc.stderr
+    for secret in ("USERINFOpw", "T0KENq", "HDRsecret", "JSONsecret", "SMTPpw9"):
+        assert secret not in proc.stderr
