@@ -180,7 +180,8 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
                 ) from None
             if process.returncode != 0:
                 err.seek(max(0, err.seek(0, os.SEEK_END) - 800))
-                tail = err.read().decode(errors="replace").strip()[-200:]
+                # One line: the tail ends up in a log line (no forged lines).
+                tail = " ".join(err.read().decode(errors="replace").split())[-200:]
                 raise DeliveryError(
                     f"upload_command {argv[0]} exited {process.returncode}: {tail}"
                 )

@@ -6,6 +6,7 @@ thread so a slow command never delays checks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -19,27 +20,42 @@ COMMAND_TIMEOUT = 60.0
 
 
 def run_command(name: str, what: str, command: str, timeout: float) -> int | None:
-    """Run ``command`` (shlex-split, no shell); return its exit code or None."""
+    """Run ``command`` (shlex-split, no shell); return its exit code or None.
+
+    The command runs in its own session with its output discarded (not piped: a
+    daemon it starts would hold a pipe open and make it look hung), and a timeout
+    kills its whole process group, not only the program itself.
+    """
     # Imported on first use: most configs have no commands, and subprocess is a
     # noticeable part of the start-up time.
+    import os  # noqa: PLC0415
     import shlex  # noqa: PLC0415
+    import signal  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
 
     try:
         argv = shlex.split(command)
-        completed = subprocess.run(  # noqa: S603 - argv list, never a shell
+        process = subprocess.Popen(  # noqa: S603 - argv list, never a shell
             argv,
-            timeout=timeout,
-            check=False,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
     except (OSError, ValueError, subprocess.SubprocessError) as e:
         log.error("monitor %s: %s %r could not run: %s", name, what, command, e)
         return None
-    level = logging.INFO if completed.returncode == 0 else logging.WARNING
-    log.log(level, "monitor %s: %s exited with %d", name, what, completed.returncode)
-    return completed.returncode
+    try:
+        returncode = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        log.error("monitor %s: %s still running after %gs; killed", name, what, timeout)
+        return None
+    level = logging.INFO if returncode == 0 else logging.WARNING
+    log.log(level, "monitor %s: %s exited with %d", name, what, returncode)
+    return returncode
 
 
 class CommandRunner:

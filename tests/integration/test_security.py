@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +303,47 @@ def test_configuration_errors_do_not_quote_secrets(tmp_path):
     assert "[c] json: expected JSON" in proc.stderr
     for secret in ("USERINFOpw", "T0KENq", "HDRsecret", "JSONsecret", "SMTPpw9"):
         assert secret not in proc.stderr
+
+
+def test_a_recover_command_that_hangs_is_killed_with_its_children(tmp_path):
+    from simplemon.commands import run_command
+
+    child = tmp_path / "child.pid"
+    script = f"sleep 30 & echo $! > {child}; wait"
+    started = time.monotonic()
+    code = run_command("web", "recover_command", f"sh -c {shlex.quote(script)}", 1.0)
+    assert code is None
+    assert time.monotonic() - started < 10
+    pid = int(child.read_text(encoding="ascii"))
+    deadline = time.monotonic() + 5
+    try:
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid), "the command's child outlived its timeout"
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_recover_command_leaving_a_daemon_behind_is_not_a_timeout(tmp_path):
+    from simplemon.commands import run_command
+
+    child = tmp_path / "child.pid"
+    # Like an init script: starts a daemon that keeps stdout/stderr, then exits 0.
+    script = f"sleep 30 & echo $! > {child}"
+    started = time.monotonic()
+    try:
+        code = run_command("web", "recover_command", f"sh -c {shlex.quote(script)}", 5)
+        assert code == 0
+        assert time.monotonic() - started < 4
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(child.read_text(encoding="ascii")), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
