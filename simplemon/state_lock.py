@@ -23,7 +23,10 @@ def take_lock(path: Path) -> int:
     lock_path = path.with_name(path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # O_NOFOLLOW: a symlink planted at the lock path (state file in /tmp) would
+        # otherwise have its target truncated.
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        fd = os.open(lock_path, flags, 0o644)
     except OSError as e:
         raise StateFileError(f"cannot use state file {path}: {e}") from e
     try:

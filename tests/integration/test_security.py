@@ -347,3 +347,18 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_state_lock_symlink_planted_in_a_shared_folder_is_not_followed(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    (shared / "state.db.lock").symlink_to(victim)
+    ini = write_config(tmp_path, "[ok]\ntype = null\n")
+    text = ini.read_text(encoding="utf-8")
+    ini.write_text(text.replace("state.db", str(shared / "state.db")), "utf-8")
+    proc = run(ini, "-1")
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert proc.returncode != 0
+    assert "cannot use state file" in proc.stderr
