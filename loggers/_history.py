@@ -221,10 +221,15 @@ class History:
         return counts, recents
 
     def _roll(self, conn: sqlite3.Connection, host: str, hour: int) -> None:
-        """Start a new hour: prune expired counts and re-sum the completed hours."""
+        """Start a new hour: prune expired history and re-sum the completed hours."""
         conn.execute(
             "DELETE FROM history_hourly WHERE monitor_host = ? AND hour < ?",
             (host, hour - _LONGEST),
+        )
+        # Monitors not checked since (renamed, removed): their samples go too.
+        conn.execute(
+            "DELETE FROM history_recent WHERE monitor_host = ? AND last_counted < ?",
+            (host, (hour - _LONGEST) * 3600),
         )
         self._completed = self._sums(conn, host, hour, hour - _LONGEST, hour)
         self._boundary = hour

@@ -94,6 +94,9 @@ class Dispatcher:
         self._failing: frozenset[str] = frozenset()
         self._held_for: dict[str, str] = {}  # alerter -> dependency it waits for
         self._workers: dict[str, _Worker] = {}
+        # Guards _alerters and _workers: a worker whose alerter a reload removed
+        # ends itself, and a reload that adds it again starts a new one.
+        self._config_lock = threading.Lock()
         # Outcomes the outbox could not store yet (row id -> status, error): such
         # an event is never sent again, its outcome is stored first.
         self._unrecorded: dict[int, tuple[str, str]] = {}
@@ -103,9 +106,10 @@ class Dispatcher:
 
     def configure(self, alerters: Iterable[Any]) -> None:
         """Use these alerters from now on (after a reload); start new workers."""
-        self._alerters = {a.name: a for a in alerters}
-        if self._started:
-            self._spawn()
+        with self._config_lock:
+            self._alerters = {a.name: a for a in alerters}
+            if self._started:
+                self._spawn()
 
     def set_failing(self, monitors: Iterable[str]) -> None:
         """Tell which monitors are down, for alerters' ``depend``."""
@@ -113,19 +117,38 @@ class Dispatcher:
 
     def start(self) -> None:
         """Start one worker thread per alerter."""
-        self._started = True
-        self._spawn()
+        with self._config_lock:
+            self._started = True
+            self._spawn()
 
     def _spawn(self) -> None:
+        """Start a worker for every alerter without one (caller holds the lock)."""
         for name in self._alerters:
             if name not in self._workers:
                 worker = _Worker(self, name)
                 self._workers[name] = worker
                 worker.start()
 
+    def _keeps(self, worker: _Worker) -> bool:
+        """Return whether ``worker``'s alerter is configured; else forget the worker.
+
+        Its messages stay in the outbox, sent if the alerter is configured again.
+        """
+        with self._config_lock:
+            if worker.alerter in self._alerters:
+                return True
+            if self._workers.get(worker.alerter) is worker:
+                del self._workers[worker.alerter]
+            self._held_for.pop(worker.alerter, None)
+            return False
+
+    def _current_workers(self) -> list[_Worker]:
+        with self._config_lock:
+            return list(self._workers.values())
+
     def wake(self) -> None:
         """Make every worker look at the outbox now (new events were committed)."""
-        for worker in self._workers.values():
+        for worker in self._current_workers():
             worker.wakeup.set()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -137,14 +160,15 @@ class Dispatcher:
         self._stop.set()
         self.wake()
         deadline = time.monotonic() + timeout
-        for worker in self._workers.values():
+        workers = self._current_workers()
+        for worker in workers:
             worker.join(max(0.0, deadline - time.monotonic()))
-        for name, worker in self._workers.items():
+        for worker in workers:
             if worker.is_alive():
                 log.warning(
                     "alerter %s: still sending when stopping; what it was sending "
                     "stays queued and is sent after the next start",
-                    name,
+                    worker.alerter,
                 )
 
     def is_blocked(self, alerter: str) -> str | None:
@@ -333,7 +357,7 @@ class _Worker(threading.Thread):
 
     def run(self) -> None:
         stop = self.dispatcher._stop
-        while not stop.is_set():
+        while not stop.is_set() and self.dispatcher._keeps(self):
             self.wakeup.clear()
             try:
                 wait = self.dispatcher.deliver_due(self.alerter)

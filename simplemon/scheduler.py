@@ -129,6 +129,12 @@ class Scheduler:
         for name in list(self._last_tick):
             if name not in kept:
                 del self._last_tick[name]
+        # Nothing of a monitor that is gone may stay behind: months of reloads
+        # that rename monitors would otherwise keep every name ever used.
+        present = {m.name for m in config.monitors}
+        for table in (self._details, self._hung):
+            for name in table.keys() - present:
+                del table[name]
         old_loggers = self.config.loggers
         self._install(config, kept)
         self.close_loggers(old_loggers)

@@ -352,3 +352,31 @@ def test_stopping_while_an_alerter_hangs_says_its_message_stays_queued(store, ca
         block.set()
         d.stop(5)  # the worker ends before the store closes
     assert "alerter mail: still sending when stopping" in caplog.text
+
+
+def alerter_threads() -> set[str]:
+    return {
+        t.name for t in threading.enumerate() if t.name.startswith("alerter-renamed")
+    }
+
+
+def test_reloads_that_rename_an_alerter_leave_one_worker_thread(store):
+    # A daemon reloaded for months must not keep a thread for every name ever used.
+    d = Dispatcher(store, [Configured("renamed0", RecordingAlerter())])
+    d.start()
+    try:
+        for n in range(1, 6):
+            d.configure([Configured(f"renamed{n}", RecordingAlerter())])
+        for _ in range(300):  # a worker notices within POLL_SECONDS
+            if alerter_threads() == {"alerter-renamed5"}:
+                break
+            threading.Event().wait(0.02)
+        assert alerter_threads() == {"alerter-renamed5"}
+        # Configured again later, an alerter gets a worker again and its messages.
+        again = Configured("renamed2", RecordingAlerter())
+        store.save_round({}, {}, [event(1, "renamed2")])
+        d.configure([again])
+        assert d.drain(5)
+        assert len(again.plugin.sent) == 1
+    finally:
+        d.stop(5)

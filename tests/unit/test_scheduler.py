@@ -381,3 +381,20 @@ def test_many_monitors_with_chains_all_settle(clock, workers):
     report = s.run_once()
     assert len(report.ran) == 30
     assert sorted(report.skipped) == ["m11"]
+
+
+def test_reloads_that_rename_monitors_leave_nothing_of_the_old_names(clock):
+    # A daemon reloaded for months must not keep a trace of every monitor it ever had.
+    release = threading.Event()
+    hung = FakeMonitor("hung", timeout=0.05, block=release)
+    s = make([(FakeMonitor("m0", "f"), {}), (hung, {})], clock, deadline_margin=0.05)
+    s.run_once()
+    assert set(s._hung) == {"hung"}
+    for generation in range(1, 20):
+        s.reload(make_config([(FakeMonitor(f"m{generation}", "f"), {})]))
+        clock.advance(30)
+        s.run_once(tick=clock.monotonic())
+    release.set()
+    assert set(s._details) == {"m19"}
+    assert set(s._hung) == set()
+    assert set(s._last_tick) == {"m19"}

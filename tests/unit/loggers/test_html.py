@@ -354,3 +354,18 @@ def test_a_page_with_no_monitors_is_not_green(tmp_path):
     page = (tmp_path / "index.html").read_text()
     assert "No monitors on this page" in page
     assert '<div class="banner s-unknown" role="status" id="banner">' in page
+
+
+def test_history_forgets_monitors_not_checked_for_the_longest_window(tmp_path):
+    # Renamed and removed monitors must not keep rows in the history file forever.
+    path = tmp_path / "h.db"
+    history = History(path)
+    history.record(snapshot(monitor("old"), monitor("web")))
+    month = T0 + timedelta(days=31)
+    history.record(snapshot(later(monitor("web"), 31 * 86400), at=month))
+    history.close()
+    with sqlite3.connect(path) as conn:
+        recent = conn.execute("SELECT monitor_name FROM history_recent").fetchall()
+        hourly = conn.execute("SELECT DISTINCT monitor_name FROM history_hourly")
+        assert (recent, hourly.fetchall()) == ([("web",)], [("web",)])
+    conn.close()
