@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import run_monitor
 from tests.peers.monitor_process import kinds, outbox, recorder_command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,14 +27,8 @@ def write_config(tmp_path: Path, monitors: str, alerters: str) -> Path:
     return main
 
 
-def run_monitor(main: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "monitor.py"), "-f", str(main), "-H", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def run(main: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_monitor("-f", str(main), "-H", *args)
 
 
 def test_loops_delivers_the_alerts_of_its_last_round_before_exiting(tmp_path):
@@ -50,7 +44,7 @@ def test_loops_delivers_the_alerts_of_its_last_round_before_exiting(tmp_path):
         fail_command = {recorder_command(out)}
         """,
     )
-    result = run_monitor(main, "--loops", "1")
+    result = run(main, "--loops", "1")
     assert result.returncode == 0, result.stderr
     # SimpleMonitor sends each round's alerts within the round: --loops 1 alerts.
     assert kinds(out) == [("failure", "down", 1)]

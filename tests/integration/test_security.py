@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import run_monitor
 from tests.peers.http_server import HttpPeer, Reply
 
 pytestmark = pytest.mark.integration
@@ -75,14 +76,7 @@ fail_command = {sys.executable} record.py alerts.jsonl {{name}} {{info}} {{descr
 
 
 def run(ini: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "monitor.py"), "-f", str(ini), "-C", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ini.parent,
-        check=False,
-    )
+    return run_monitor("-f", str(ini), "-C", *args, cwd=ini.parent)
 
 
 def everything_written(folder: Path, proc: subprocess.CompletedProcess[str]) -> str:
