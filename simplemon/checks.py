@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 1000
 # Whitespace plus C0/C1 controls (ESC, BEL, CSI…) and the Unicode line separators:
 # anything a terminal, a log reader or a mail header could act on.
-_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A string, compiled by re on first use: most messages never need it, and the
+# start-up of `-1` and `-t` should not pay for it.
+_CONTROLS = r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+"
 
 
 def probe_of(monitor: PluginConfig) -> Probe | None:
@@ -58,7 +60,12 @@ def normalised(result: CheckResult) -> CheckResult:
     """
     if not isinstance(result, CheckResult):
         return CheckResult(False, "internal error: check returned no result")
-    message = redact(_CONTROLS.sub(" ", result.message).strip())
+    message = result.message
+    # Fast path: printable (no control or separator character but the ASCII
+    # space), no run of spaces and nothing to strip means nothing to replace.
+    if not message.isprintable() or "  " in message or message != message.strip():
+        message = re.sub(_CONTROLS, " ", message).strip()
+    message = redact(message)
     if len(message) > MESSAGE_LIMIT:
         message = message[: MESSAGE_LIMIT - 3] + "..."
     return result if message == result.message else replace(result, message=message)

@@ -9,7 +9,6 @@ no side effects.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -39,6 +38,8 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     Raises:
         OSError: if the folder cannot be written.
     """
+    import tempfile  # noqa: PLC0415 - only writers need it, not -t or -1 start-up
+
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -13,13 +13,13 @@ import re
 
 MASK = "***"
 
+# Patterns as strings, compiled by re on first use (most text has no "@" or "=").
 # user:password@ (or user@) right after a URL scheme.
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
+_USERINFO = r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]+@"
 # Query or key=value parameters whose name suggests a secret.
-_SECRET_PARAM = re.compile(
+_CREDENTIAL_PARAM = (
     r"(?P<name>\b[\w-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key|auth\w*|"
-    r"signature|sig|key)\b)=(?P<value>[^&\s'\"]+)",
-    re.IGNORECASE,
+    r"signature|sig|key)\b)=(?P<value>[^&\s'\"]+)"
 )
 
 
@@ -27,5 +27,5 @@ def redact(text: str) -> str:
     """Return ``text`` with URL credentials and secret-looking parameters masked."""
     if "@" not in text and "=" not in text:  # the common case, without regexes
         return text
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
-    return _SECRET_PARAM.sub(lambda m: f"{m['name']}={MASK}", text)
+    text = re.sub(_USERINFO, lambda m: f"{m['scheme']}{MASK}@", text, flags=re.I)
+    return re.sub(_CREDENTIAL_PARAM, lambda m: f"{m['name']}={MASK}", text, flags=re.I)
