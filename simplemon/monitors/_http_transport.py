@@ -25,15 +25,42 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 
+class _Session(requests.Session):
+    """A session that keeps the configured headers for the configured host only.
+
+    requests drops ``Authorization`` when a redirect leads to another host, but
+    sends every other header on: an ``X-Api-Key`` from the ``headers`` option would
+    reach whatever host a redirect names. Headers listed in ``private`` are dropped
+    in exactly the cases requests drops ``Authorization``.
+    """
+
+    private: tuple[str, ...] = ()
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+        old, new = response.request.url, prepared_request.url
+        strip = old and new and self.should_strip_auth(old, new)  # type: ignore[no-untyped-call]
+        if strip:
+            for name in self.private:
+                prepared_request.headers.pop(name, None)
+
+
 def open_session(
-    context: ssl.SSLContext, verify_hostname: bool, watch: Watch
+    context: ssl.SSLContext,
+    verify_hostname: bool,
+    watch: Watch,
+    private_headers: tuple[str, ...] = (),
 ) -> requests.Session:
     """Return a new session whose connections use ``context`` and are watched.
 
     The caller closes it (``with``); pooled connections die with it, so no check
-    ever reuses a connection opened by an earlier one. Does no I/O.
+    ever reuses a connection opened by an earlier one. ``private_headers`` are not
+    sent on to another host by a redirect (see _Session). Does no I/O.
     """
-    session = requests.Session()
+    session = _Session()
+    session.private = private_headers
     session.trust_env = False  # no proxies or .netrc credentials from the environment
     adapter = _Adapter(context, verify_hostname, watch)
     session.mount("http://", adapter)

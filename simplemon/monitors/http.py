@@ -163,7 +163,11 @@ class HttpMonitor(Monitor[HttpOptions]):
             return CheckResult(False, _file_error(e), time.monotonic() - start)
         watch = Watch(timeout)
         try:
-            with watch, open_session(context, o.verify_hostname, watch) as session:
+            private = tuple(o.headers or ())
+            with (
+                watch,
+                open_session(context, o.verify_hostname, watch, private) as session,
+            ):
                 session.max_redirects = _MAX_REDIRECTS
                 fetched = self._fetch(session, start + timeout)
         # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.

@@ -142,6 +142,27 @@ def test_http_monitor_sends_basic_auth_with_an_empty_password(peer: HttpPeer) ->
     assert monitor(peer.url("/"), username="token", password="").check().ok
 
 
+def test_configured_headers_do_not_follow_a_redirect_to_another_host(
+    peer: HttpPeer,
+) -> None:
+    # requests itself drops only Authorization; an API key header would have gone
+    # to whatever host the redirect named. 127.0.0.2 is loopback too.
+    with HttpPeer(host="127.0.0.2") as elsewhere:
+        elsewhere.route("/landing", Reply())
+        peer.route("/here", Reply())
+        peer.route("/away", Reply(302, headers={"Location": elsewhere.url("/landing")}))
+        peer.route("/stay", Reply(302, headers={"Location": peer.url("/here")}))
+        secret = {"X-Api-Key": "k3y", "Authorization": "Bearer t0ken"}
+        assert monitor(peer.url("/away"), headers=secret).check().ok
+        assert monitor(peer.url("/stay"), headers=secret).check().ok
+    landed = elsewhere.requests[0].headers
+    assert "X-Api-Key" not in landed
+    assert "Authorization" not in landed
+    stayed = next(r for r in peer.requests if r.path == "/here").headers
+    assert stayed["X-Api-Key"] == "k3y"  # same host: still sent
+    assert stayed["Authorization"] == "Bearer t0ken"
+
+
 def test_http_monitor_sends_configured_headers(peer: HttpPeer) -> None:
     peer.route("/", Reply())
     assert monitor(peer.url("/"), headers={"X-Probe": "simplemon"}).check().ok
