@@ -163,13 +163,14 @@ class _Colour(_Plain):
 
 def setup_logging(args: argparse.Namespace) -> None:
     """Configure the root logger from the output options."""
-    level = logging.INFO
+    # As in SimpleMonitor, -q, -v and -d (in that order) win over -l.
+    level = getattr(logging, args.log_level.upper()) if args.log_level else logging.INFO
     if args.quiet:
         level = logging.ERROR
+    if args.verbose:
+        level = logging.INFO
     if args.debug:
         level = logging.DEBUG
-    if args.log_level:
-        level = getattr(logging, args.log_level.upper())
     fmt = "%(levelname)s %(name)s: %(message)s"
     if not args.no_timestamps:
         fmt = "%(asctime)s " + fmt

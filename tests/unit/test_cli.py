@@ -1,6 +1,8 @@
+import logging
+
 import pytest
 
-from simplemon.cli import build_parser
+from simplemon.cli import build_parser, setup_logging
 
 
 @pytest.mark.parametrize(
@@ -37,3 +39,23 @@ def test_unknown_log_level_is_a_usage_error(capsys):
 )
 def test_loops_zero_or_negative_means_no_limit_as_in_simplemonitor(argv, loops):
     assert build_parser().parse_args(argv).loops == loops
+
+
+@pytest.mark.parametrize(
+    ("argv", "level"),
+    [
+        ([], logging.INFO),
+        (["-l", "warn"], logging.WARNING),
+        (["-l", "debug", "-q"], logging.ERROR),  # as in SimpleMonitor: -q wins
+        (["-l", "error", "-v"], logging.INFO),
+        (["-q", "-l", "critical", "-d"], logging.DEBUG),
+    ],
+)
+def test_quiet_verbose_and_debug_win_over_log_level_as_in_simplemonitor(argv, level):
+    root = logging.getLogger()
+    handlers, before = root.handlers[:], root.level
+    try:
+        setup_logging(build_parser().parse_args(argv))
+        assert root.level == level
+    finally:
+        root.handlers[:], root.level = handlers, before
