@@ -11,12 +11,12 @@ from __future__ import annotations
 import enum
 import os
 import re
-import shlex
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from alerters._message import PLACEHOLDERS, environment_name
+from simplemon.parsers import split_command
 
 #: POSIX-family shells whose ``-c`` script is rewritten.
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh"})
@@ -87,14 +87,7 @@ def parse_command(text: str) -> CommandTemplate:
         ValueError: unbalanced quotes, an unknown or formatted placeholder, a
             placeholder choosing the program, or one inside code we cannot rewrite.
     """
-    try:
-        argv = shlex.split(text)
-    except ValueError as e:
-        raise ValueError(
-            f"expected a command line, e.g. /usr/bin/logger {{name}} ({e})"
-        ) from None
-    if not argv:
-        raise ValueError("expected a command line, e.g. /usr/bin/logger {name}")
+    argv = split_command(text, "/usr/bin/logger {name}")
     used = [_placeholders(item) for item in argv]
     if used[0]:
         raise ValueError("the program to run cannot come from a placeholder")

@@ -76,18 +76,26 @@ def url(text: str, ctx: ParseContext) -> str:
     return value
 
 
-def command(text: str, ctx: ParseContext) -> str:
-    """Accept a command line that shlex can split into a non-empty argv."""
+def split_command(text: str, example: str) -> list[str]:
+    """Split a command line with shell rules into a non-empty argv (no shell runs).
+
+    Raises:
+        ValueError: unbalanced quotes or nothing to run, with ``example`` as a hint.
+    """
     import shlex  # noqa: PLC0415 - few configs have commands; keep start-up lean
 
     try:
         argv = shlex.split(text)
     except ValueError as e:
-        raise ValueError(
-            f"expected a command line, e.g. systemctl restart web ({e})"
-        ) from None
+        raise ValueError(f"expected a command line, e.g. {example} ({e})") from None
     if not argv:
-        raise ValueError("expected a command line, e.g. systemctl restart web")
+        raise ValueError(f"expected a command line, e.g. {example}")
+    return argv
+
+
+def command(text: str, ctx: ParseContext) -> str:
+    """Accept a command line that shlex can split into a non-empty argv."""
+    split_command(text, "systemctl restart web")
     return text.strip()
 
 
