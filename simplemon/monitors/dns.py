@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import socket
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import dns.exception
+import dns.inet
 import dns.message
 import dns.name
+import dns.nameserver
+import dns.query
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
@@ -319,9 +323,10 @@ class DnsMonitor(Monitor[DnsOptions]):
             resolver = dns.resolver.Resolver(configure=False)
         # The port must be set before the nameservers, which capture it.
         resolver.port = o.port
-        resolver.nameservers = (
-            [o.server] if o.server is not None else list(resolver.nameservers)
-        )
+        addresses = [o.server] if o.server is not None else list(resolver.nameservers)
+        resolver.nameservers = [
+            _ConnectedDo53(str(address), o.port) for address in addresses
+        ]
         resolver.timeout = o.timeout.total_seconds()
         resolver.lifetime = o.timeout.total_seconds()
         resolver.cache = None
@@ -341,6 +346,53 @@ class DnsMonitor(Monitor[DnsOptions]):
         else:
             want = "resolves"
         return f"DNS {o.record_type} {o.record} {want} at {self._server_text()}"
+
+
+class _ConnectedDo53(dns.nameserver.Do53Nameserver):
+    """A plain DNS server asked over a *connected* UDP socket.
+
+    dnspython sends from an unconnected socket, which never hears the ICMP "port
+    unreachable" of a server that is down: the check then waited its whole timeout.
+    A connected socket gets ECONNREFUSED at once (as dig reports it) and only ever
+    receives datagrams from the server's address and port.
+    """
+
+    def query(
+        self,
+        request: dns.message.QueryMessage,
+        timeout: float,
+        source: str | None,
+        source_port: int,
+        max_size: bool,
+        one_rr_per_rrset: bool = False,
+        ignore_trailing: bool = False,
+    ) -> dns.message.Message:
+        if max_size:  # TCP: a refused connection is reported already
+            return super().query(
+                request,
+                timeout,
+                source,
+                source_port,
+                max_size,
+                one_rr_per_rrset,
+                ignore_trailing,
+            )
+        family = dns.inet.af_for_address(self.address)
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            sock.connect((self.address, self.port))
+            return dns.query.udp(
+                request,
+                self.address,
+                timeout=timeout,
+                port=self.port,
+                sock=sock,
+                raise_on_truncation=True,
+                one_rr_per_rrset=one_rr_per_rrset,
+                ignore_trailing=ignore_trailing,
+                ignore_errors=True,
+                ignore_unexpected=True,
+            )
 
 
 class _Failure(Exception):
