@@ -217,8 +217,16 @@ def _evaluate_missing(
     return False, f"NOANSWER: {qname} has no {rdtype} record"
 
 
+#: Records a message lists before it says how many there are in all.
+SHOWN = 10
+
+
 def _show(texts: Sequence[str]) -> str:
-    return ", ".join(texts)
+    # Messages are cut at 1000 characters: a long answer listed whole would push
+    # the expected values (and the end of the message) out of it.
+    if len(texts) <= SHOWN:
+        return ", ".join(texts)
+    return ", ".join(texts[:SHOWN]) + f", ... ({len(texts)} records)"
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,28 @@ def test_only_forged_replies_end_in_a_timeout_not_in_their_answer() -> None:
     assert not result.ok
     assert result.message.startswith("timeout: no answer from 127.0.0.1 port")
     assert "203.0.113.66" not in str(result.details)
+
+
+MANY = [f"10.0.{i // 256}.{i % 256}" for i in range(3000)]
+
+
+def test_huge_answer_comes_over_tcp_and_message_keeps_the_expected() -> None:
+    zone: Zone = {("many.example.test.", "A"): MANY}
+    with DnsServer(zone) as server:
+        passed = check(
+            server.host, server.port, "many.example.test", desired=tuple(MANY)
+        )
+        wrong = check(
+            server.host, server.port, "many.example.test", desired=("192.0.2.1",)
+        )
+        assert server.transports() == ["udp", "tcp", "udp", "tcp"]
+    assert passed.ok, passed.message[:200]
+    assert len(passed.details["answers"]) == 3000
+    assert not wrong.ok
+    # The core cuts messages at 1000 characters: the expected value must survive.
+    assert len(wrong.message) < 1000
+    assert wrong.message.startswith("got 10.0.")
+    assert wrong.message.count("10.0.") == 10  # ten records shown, then the count
+    assert wrong.message.endswith(" (3000 records), expected 192.0.2.1")
+    assert len(passed.message) < 1000
+    assert passed.message.endswith("(3000 records), as expected")
