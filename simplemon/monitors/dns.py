@@ -73,12 +73,23 @@ def _domain_name(value: str) -> str:
 
 
 def ip_address(text: str, ctx: ParseContext) -> str:
-    """Parse an IPv4 or IPv6 address literal (a DNS server must be reachable by IP)."""
+    """Parse an IPv4 or IPv6 address literal (a DNS server must be reachable by IP).
+
+    An IPv6 address may be in brackets (``[::1]``), as the tcp and http monitors
+    accept it; a port written after the address is refused (it has its own option).
+    """
     value = text.strip()
+    inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
     try:
-        return str(ipaddress.ip_address(value))
+        return str(ipaddress.ip_address(inner))
     except ValueError:
-        raise ValueError("expected an IP address, e.g. 127.0.0.1 or ::1") from None
+        pass
+    if value.count(":") == 1 or "]:" in value:
+        raise ValueError(
+            "expected an IP address without a port (put it in the port option), "
+            "e.g. 127.0.0.1 or ::1"
+        )
+    raise ValueError("expected an IP address, e.g. 127.0.0.1 or ::1")
 
 
 def dns_values(text: str, ctx: ParseContext) -> tuple[str, ...]:
