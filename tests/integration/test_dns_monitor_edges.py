@@ -201,3 +201,13 @@ def test_huge_answer_comes_over_tcp_and_message_keeps_the_expected() -> None:
     assert wrong.message.endswith(" (3000 records), expected 192.0.2.1")
     assert len(passed.message) < 1000
     assert passed.message.endswith("(3000 records), as expected")
+
+
+def test_idn_name_is_asked_in_its_ascii_form() -> None:
+    zone: Zone = {("xn--bcher-kva.example.test.", "A"): ["192.0.2.20"]}
+    with DnsServer(zone) as server:
+        result = check(
+            server.host, server.port, "bücher.example.test", desired=("192.0.2.20",)
+        )
+        assert [q.name for q in server.queries] == ["xn--bcher-kva.example.test."]
+    assert result.ok, result.message
