@@ -7,6 +7,7 @@ credentials unencrypted and never waits on the network longer than ``timeout``.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import re
 import smtplib
 import socket
@@ -51,6 +52,29 @@ def address_list(text: str, ctx: ParseContext) -> tuple[str, ...]:
         ) from None
 
 
+def smtp_host(text: str, ctx: ParseContext) -> str:
+    """Accept a host name or an IP address; an IPv6 one may be in brackets (``[::1]``).
+
+    A port written into the host (``127.0.0.1:2525``) is refused: smtplib would look
+    the whole text up as a name.
+    """
+    value = text.strip()
+    inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    if ":" in inner:
+        try:
+            return str(ipaddress.IPv6Address(inner))
+        except ValueError:
+            pass
+    if ":" in value:
+        raise ValueError(
+            "expected a host name or address without a port (put it in the port "
+            "option), e.g. mail.example.com, 127.0.0.1 or ::1"
+        )
+    if not value or "[" in value or "]" in value:
+        raise ValueError("expected a host name or address, e.g. 127.0.0.1 or ::1")
+    return value
+
+
 def existing_file(text: str, ctx: ParseContext) -> Path:
     """Accept an existing file (relative to the INI file's folder)."""
     path = ctx.base_dir / Path(text.strip()).expanduser()
@@ -63,7 +87,9 @@ def existing_file(text: str, ctx: ParseContext) -> Path:
 class EmailOptions:
     """Options of the email alerter."""
 
-    host: str = opt(help="SMTP server name or address")
+    host: str = opt(
+        parser=smtp_host, help="SMTP server name or address (IPv6: ::1 or [::1])"
+    )
     to: tuple[str, ...] = opt(parser=address_list, help="recipients, separated by `;`")
     sender: str = opt(key="from", parser=address, help="the From address")
     cc: tuple[str, ...] = opt(
@@ -230,13 +256,17 @@ class EmailAlerter(Alerter[EmailOptions]):
         return tz if isinstance(tz, str) else "UTC"
 
     def _where(self) -> str:
-        return f"alerter {self.name}: SMTP {self.options.host}:{self._port()}"
+        return f"alerter {self.name}: SMTP {self._host_port()}"
+
+    def _host_port(self) -> str:
+        host = self.options.host
+        return f"[{host}]:{self._port()}" if ":" in host else f"{host}:{self._port()}"
 
     def describe(self) -> str:
         """Summarise where mails go and how."""
         opts = self.options
         to = ";".join(opts.to)
-        return f"mailing {to} via {opts.host}:{self._port()} (ssl={opts.ssl})"
+        return f"mailing {to} via {self._host_port()} (ssl={opts.ssl})"
 
 
 def _quit_quietly(smtp: smtplib.SMTP) -> None:

@@ -6,6 +6,7 @@ UDP host:port; it never configures Python logging and never blocks beyond ``time
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import socket
@@ -28,10 +29,17 @@ _HOST_PORT = re.compile(
 
 
 def syslog_address(text: str, ctx: ParseContext) -> str | tuple[str, int]:
-    """Accept an absolute socket path or ``host:port`` (UDP; port 514 by default)."""
+    """Accept an absolute socket path or ``host:port`` (UDP; port 514 by default).
+
+    An IPv6 address is ``[::1]:514``, or ``::1`` / ``[::1]`` for the default port.
+    """
     value = text.strip()
     if value.startswith("/"):
         return value
+    try:  # a bare IPv6 address: its colons are not a port
+        return (str(ipaddress.IPv6Address(value)), 514)
+    except ValueError:
+        pass
     m = _HOST_PORT.match(value)
     port = int(m.group("port") or 514) if m else 0
     if m is None or not 1 <= port <= 65535:
@@ -148,7 +156,10 @@ class SyslogAlerter(Alerter[SyslogOptions]):
 
     def _where(self) -> str:
         address = self.options.address
-        return address if isinstance(address, str) else f"{address[0]}:{address[1]}"
+        if isinstance(address, str):
+            return address
+        host, port = address
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def describe(self) -> str:
         """Summarise where lines go."""

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import socket
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import dns.exception
+import dns.inet
 import dns.message
 import dns.name
+import dns.nameserver
+import dns.query
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
@@ -69,12 +73,23 @@ def _domain_name(value: str) -> str:
 
 
 def ip_address(text: str, ctx: ParseContext) -> str:
-    """Parse an IPv4 or IPv6 address literal (a DNS server must be reachable by IP)."""
+    """Parse an IPv4 or IPv6 address literal (a DNS server must be reachable by IP).
+
+    An IPv6 address may be in brackets (``[::1]``), as the tcp and http monitors
+    accept it; a port written after the address is refused (it has its own option).
+    """
     value = text.strip()
+    inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
     try:
-        return str(ipaddress.ip_address(value))
+        return str(ipaddress.ip_address(inner))
     except ValueError:
-        raise ValueError("expected an IP address, e.g. 127.0.0.1 or ::1") from None
+        pass
+    if value.count(":") == 1 or "]:" in value:
+        raise ValueError(
+            "expected an IP address without a port (put it in the port option), "
+            "e.g. 127.0.0.1 or ::1"
+        )
+    raise ValueError("expected an IP address, e.g. 127.0.0.1 or ::1")
 
 
 def dns_values(text: str, ctx: ParseContext) -> tuple[str, ...]:
@@ -175,12 +190,19 @@ def evaluate(
     will do. The answer matches when its records, or its whole chain as
     ``dig +short`` prints it, equal the expected set.
     """
-    if outcome.rcode == "NXDOMAIN" or not outcome.records:
+    if outcome.rcode == "NXDOMAIN" or not outcome.chain:
         return _evaluate_missing(outcome.rcode == "NXDOMAIN", expected, qname, rdtype)
     got = dig_short(outcome.chain)
     if expected is None:
         return False, f"got {_show(got)}, expected NXDOMAIN"
     if not expected:
+        if not outcome.records:
+            # Only an alias, as an authoritative server answers for a CNAME into
+            # another zone; dig +short prints its target, and so it resolves.
+            return True, (
+                f"{qname} {rdtype} is an alias of {got[-1]} "
+                f"(the answer holds no {rdtype} record)"
+            )
         return True, f"{qname} {rdtype} resolves to {_show(got)}"
     whole_chain = frozenset(rdata for rrset in outcome.chain for rdata in rrset)
     if expected in (frozenset(outcome.records), whole_chain):
@@ -206,8 +228,16 @@ def _evaluate_missing(
     return False, f"NOANSWER: {qname} has no {rdtype} record"
 
 
+#: Records a message lists before it says how many there are in all.
+SHOWN = 10
+
+
 def _show(texts: Sequence[str]) -> str:
-    return ", ".join(texts)
+    # Messages are cut at 1000 characters: a long answer listed whole would push
+    # the expected values (and the end of the message) out of it.
+    if len(texts) <= SHOWN:
+        return ", ".join(texts)
+    return ", ".join(texts[:SHOWN]) + f", ... ({len(texts)} records)"
 
 
 @dataclass(frozen=True)
@@ -312,9 +342,10 @@ class DnsMonitor(Monitor[DnsOptions]):
             resolver = dns.resolver.Resolver(configure=False)
         # The port must be set before the nameservers, which capture it.
         resolver.port = o.port
-        resolver.nameservers = (
-            [o.server] if o.server is not None else list(resolver.nameservers)
-        )
+        addresses = [o.server] if o.server is not None else list(resolver.nameservers)
+        resolver.nameservers = [
+            _ConnectedDo53(str(address), o.port) for address in addresses
+        ]
         resolver.timeout = o.timeout.total_seconds()
         resolver.lifetime = o.timeout.total_seconds()
         resolver.cache = None
@@ -334,6 +365,53 @@ class DnsMonitor(Monitor[DnsOptions]):
         else:
             want = "resolves"
         return f"DNS {o.record_type} {o.record} {want} at {self._server_text()}"
+
+
+class _ConnectedDo53(dns.nameserver.Do53Nameserver):
+    """A plain DNS server asked over a *connected* UDP socket.
+
+    dnspython sends from an unconnected socket, which never hears the ICMP "port
+    unreachable" of a server that is down: the check then waited its whole timeout.
+    A connected socket gets ECONNREFUSED at once (as dig reports it) and only ever
+    receives datagrams from the server's address and port.
+    """
+
+    def query(
+        self,
+        request: dns.message.QueryMessage,
+        timeout: float,
+        source: str | None,
+        source_port: int,
+        max_size: bool,
+        one_rr_per_rrset: bool = False,
+        ignore_trailing: bool = False,
+    ) -> dns.message.Message:
+        if max_size:  # TCP: a refused connection is reported already
+            return super().query(
+                request,
+                timeout,
+                source,
+                source_port,
+                max_size,
+                one_rr_per_rrset,
+                ignore_trailing,
+            )
+        family = dns.inet.af_for_address(self.address)
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            sock.connect((self.address, self.port))
+            return dns.query.udp(
+                request,
+                self.address,
+                timeout=timeout,
+                port=self.port,
+                sock=sock,
+                raise_on_truncation=True,
+                one_rr_per_rrset=one_rr_per_rrset,
+                ignore_trailing=ignore_trailing,
+                ignore_errors=True,
+                ignore_unexpected=True,
+            )
 
 
 class _Failure(Exception):

@@ -144,6 +144,8 @@ def run_ping(
     import icmplib  # noqa: PLC0415 - only host names need it: ~20 ms of imports
 
     ping = ping or icmplib.ping
+    if ip_family(address) is not None:
+        address = address.strip("[]")  # icmplib would take "[::1]" for a name
     start = time.monotonic()
     for privileged in privilege_attempts(mode):
         try:

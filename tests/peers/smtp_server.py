@@ -41,13 +41,14 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 HOST = "127.0.0.1"
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago.
+def free_port(host: str = HOST) -> int:
+    """Return a TCP port on ``host`` that was free a moment ago.
 
     aiosmtpd 1.4.6 cannot be given port 0 (its readiness probe connects to port 0).
     """
-    with socket.socket() as s:
-        s.bind((HOST, 0))
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
         port: int = s.getsockname()[1]
         return port
 
@@ -175,16 +176,18 @@ def smtp_server(
     users: dict[str, str] | None = None,
     cert_names: tuple[str, ...] = ("localhost", HOST),
     port: int | None = None,
+    host: str = HOST,
 ) -> Iterator[SmtpPeer]:
-    """Run an aiosmtpd server on 127.0.0.1 for the duration of the ``with`` block.
+    """Run an aiosmtpd server on ``host`` for the duration of the ``with`` block.
 
     ``cert_names`` are the names the server certificate is issued for; ``port``
-    (default: a free one) lets a test start the server where a client already looks.
+    (default: a free one) lets a test start the server where a client already looks;
+    ``host="::1"`` serves IPv6 (give ``cert_names=("::1",)`` too).
     """
     cert, ca_file, other_file = _certificates(tmp_path, cert_names)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(context)
-    peer = SmtpPeer(HOST, port or free_port(), ca_file, other_file)
+    peer = SmtpPeer(host, port or free_port(host), ca_file, other_file)
     kwargs: dict[str, Any] = {
         "auth_require_tls": True,
         "auth_required": bool(users),
@@ -196,7 +199,7 @@ def smtp_server(
     elif tls == "implicit":
         kwargs.update(ssl_context=context)
     kind = _ImplicitTlsController if tls == "implicit" else Controller
-    controller = kind(_Handler(peer), hostname=HOST, port=peer.port, **kwargs)
+    controller = kind(_Handler(peer), hostname=host, port=peer.port, **kwargs)
     controller.start()
     try:
         yield peer

@@ -161,3 +161,32 @@ def test_non_ascii_text_is_encoded_properly(tmp_path):
     message = parse(alerter(tmp_path).build(event).as_bytes())
     assert message["Subject"] == "Monitor wéb on host1 failed"
     assert "Größe überschritten" in message.get_content()
+
+
+@pytest.mark.parametrize(
+    ("written", "host", "shown"),
+    [
+        ("::1", "::1", "[::1]:25"),
+        ("[::1]", "::1", "[::1]:25"),
+        ("127.0.0.1", "127.0.0.1", "127.0.0.1:25"),
+        ("mail.example.test", "mail.example.test", "mail.example.test:25"),
+    ],
+)
+def test_host_may_be_an_ipv6_address_with_or_without_brackets(
+    tmp_path, written, host, shown
+):
+    # "[::1]" went to getaddrinfo as a name (a DNS query, then "Name or service not
+    # known"); messages showed "::1:25".
+    mailer = alerter(tmp_path, host=written)
+    assert mailer.options.host == host
+    assert mailer.describe().endswith(f"via {shown} (ssl=starttls)")
+
+
+@pytest.mark.parametrize("written", ["127.0.0.1:2525", "[::1]:2525", "mail.test:25"])
+def test_host_with_a_port_is_a_config_error_pointing_at_the_port_option(
+    tmp_path, written
+):
+    # smtplib would look "127.0.0.1:2525" up as a host name.
+    options, errors = load(tmp_path, host=written)
+    assert options is None
+    assert "port option" in str(errors[0])

@@ -64,3 +64,23 @@ def test_facility_names_are_case_insensitive(tmp_path):
     options, _ = load(tmp_path, facility="LOCAL3")
     assert options.facility == "local3"
     assert SysLogHandler.facility_names[options.facility] == SysLogHandler.LOG_LOCAL3
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "shown"),
+    [
+        ("::1", ("::1", 514), "[::1]:514"),
+        ("[::1]", ("::1", 514), "[::1]:514"),
+        ("[::1]:5514", ("::1", 5514), "[::1]:5514"),
+        ("127.0.0.1:5514", ("127.0.0.1", 5514), "127.0.0.1:5514"),
+    ],
+)
+def test_ipv6_address_with_or_without_brackets_and_shown_with_them(
+    tmp_path, text, address, shown
+):
+    # A bare ::1 was a config error, and [::1]:5514 was shown as ::1:5514.
+    options, errors = load(tmp_path, address=text)
+    assert not errors
+    assert options.address == address
+    alerter = SyslogAlerter("log", options)
+    assert alerter.describe() == f"writing to syslog at {shown} (user)"

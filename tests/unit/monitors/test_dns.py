@@ -290,3 +290,17 @@ def test_invalid_desired_val_is_a_config_error_naming_the_section(write_ini) -> 
     (error,) = info.value.errors
     assert "[d]" in str(error)
     assert "desired_val: expected AAAA record data" in str(error)
+
+
+@pytest.mark.parametrize("written", ["[::1]", " [::1] ", "0:0::1"])
+def test_dns_server_accepts_ipv6_in_brackets_as_tcp_and_http_do(written: str) -> None:
+    options, errors = build(record="x.test", server=written)
+    assert not errors
+    assert options is not None
+    assert options.server == "::1"
+
+
+@pytest.mark.parametrize("written", ["127.0.0.1:5353", "[::1]:5353"])
+def test_dns_server_with_a_port_points_at_the_port_option(written: str) -> None:
+    _, errors = build(record="x.test", server=written)
+    assert "port option" in errors[0]

@@ -254,3 +254,18 @@ def test_host_section_from_simplemonitor_loads(write_ini) -> None:
     assert nas.plugin.options.ping_ttl == timedelta(seconds=2)
     assert isinstance(lo6.plugin, PingMonitor)
     assert lo6.plugin.options.privileged == "no"
+
+
+def test_bracketed_ipv6_reaches_icmplib_without_brackets() -> None:
+    # The probe path stripped them; check() handed "[::1]" to icmplib, which took it
+    # for a host name: "no reply from [::1] (0 sent)".
+    seen: list[str] = []
+
+    def ping(address: str, **kwargs: Any) -> icmplib.Host:
+        seen.append(address)
+        return icmplib.Host(address, kwargs["count"], [0.1])
+
+    result = run_ping("[::1]", 1, SECOND, "no", ping)
+    assert seen == ["::1"]
+    assert result.ok
+    assert result.details["address"] == "::1"
