@@ -25,7 +25,7 @@ from simplemon.common import (
     ReportingOptions,
 )
 from simplemon.depgraph import find_cycle, topological_order
-from simplemon.errors import ConfigError, ConfigErrors
+from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
 from simplemon.paths import write_problem
@@ -110,7 +110,8 @@ def load_config(
     _check_groups(loader, monitors, (*alerters, *loggers))
     if loader.errors or main is None:
         raise ConfigErrors(loader.errors)
-    return Config(main_path, main, monitors, alerters, loggers, tuple(loader.warnings))
+    warnings = tuple(printable(w) for w in loader.warnings)
+    return Config(main_path, main, monitors, alerters, loggers, warnings)
 
 
 def _load_section(
