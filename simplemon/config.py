@@ -143,13 +143,24 @@ def _read_monitor_files(
     # `monitors = .` (relative paths start in monitor.ini's folder): no main
     # monitors file, only monitors_dir, as in SimpleMonitor.
     if main.monitors != main_path.parent:
-        if main.monitors.is_file():
+        try:
+            problem = (
+                None
+                if main.monitors.is_file()
+                else "is a folder"
+                if main.monitors.is_dir()
+                else "does not exist"
+            )
+        except OSError as e:  # a folder on the way not searchable, a name too long
+            problem = f"cannot be looked at: {e.strerror}"
+        if problem is None:
             merged = loader.read(main.monitors)
         else:
-            problem = "is a folder" if main.monitors.is_dir() else "does not exist"
+            if not problem.startswith("cannot"):
+                problem += "; expected the file defining the monitors"
             loader.errors.append(
                 ConfigError(
-                    f"{problem}; expected the file defining the monitors",
+                    problem,
                     file=str(main_path),
                     section="monitor",
                     key="monitors",
@@ -157,21 +168,39 @@ def _read_monitor_files(
                 )
             )
     if main.monitors_dir is not None:
-        if not main.monitors_dir.is_dir():
-            loader.errors.append(
-                ConfigError(
-                    "is not a folder",
-                    file=str(main_path),
-                    section="monitor",
-                    key="monitors_dir",
-                    value=str(main.monitors_dir),
-                )
-            )
-        else:
-            for extra in sorted(main.monitors_dir.glob("*.ini")):
-                for name, items in loader.read(extra).items():
-                    merged.setdefault(name, {}).update(items)
+        _read_monitors_dir(loader, main.monitors_dir, main_path, merged)
     return merged
+
+
+def _read_monitors_dir(
+    loader: Loader,
+    folder: Path,
+    main_path: Path,
+    merged: dict[str, dict[str, RawValue]],
+) -> None:
+    """Merge the folder's ``*.ini`` files, in sorted order, into ``merged``."""
+    try:
+        # Not glob(), which says nothing about a folder it cannot read.
+        extras = sorted(
+            p
+            for p in folder.iterdir()
+            if p.name.endswith(".ini") and not p.name.startswith(".")
+        )
+    except OSError as e:
+        missing = isinstance(e, NotADirectoryError | FileNotFoundError)
+        loader.errors.append(
+            ConfigError(
+                "is not a folder" if missing else f"cannot be looked at: {e.strerror}",
+                file=str(main_path),
+                section="monitor",
+                key="monitors_dir",
+                value=str(folder),
+            )
+        )
+        return
+    for extra in extras:
+        for name, items in loader.read(extra).items():
+            merged.setdefault(name, {}).update(items)
 
 
 def _load_monitors(

@@ -292,18 +292,29 @@ def build_options(
         try:
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
             values[field.name] = parse(items[key], key_ctx)
-        except ValueError as e:
+        except (ValueError, OSError) as e:
             errors.append(
                 ConfigError(
-                    str(e), file=file, section=section, key=key, value=items[key]
+                    _reason(e), file=file, section=section, key=key, value=items[key]
                 )
             )
     if errors:
         return None, errors
     try:
         return cls(**values), []
-    except ValueError as e:
-        return None, [ConfigError(str(e), file=file, section=section)]
+    except (ValueError, OSError) as e:
+        return None, [ConfigError(_reason(e), file=file, section=section)]
+
+
+def _reason(error: ValueError | OSError) -> str:
+    """A parser's message, or why a file it looked at could not be looked at.
+
+    Parsers and checks that look at files (``is_file()``) raise OSError when a
+    folder on the way cannot be entered or a name is too long.
+    """
+    if isinstance(error, OSError):
+        return f"cannot look at {error.filename}: {error.strerror}"
+    return str(error)
 
 
 def option_table(cls: type[Any]) -> str:

@@ -7,6 +7,11 @@ quirk (a BOM from Notepad) loads.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,3 +45,109 @@ def test_a_section_name_with_a_terminal_escape_is_shown_escaped(tmp_path):
     (message,) = errors_of(tmp_path, main)
     assert "\x1b" not in message
     assert "no [\\x1b[2Jpager] section" in message
+
+
+LONG = "x" * 300  # longer than any file name may be (ENAMETOOLONG)
+
+
+@pytest.mark.parametrize("key", ["monitors", "monitors_dir"])
+def test_an_impossible_monitors_path_is_an_error_not_a_crash(tmp_path, key):
+    assert errors_of(tmp_path, MAIN + f"{key} = {LONG}\n") == [
+        f"monitor.ini: [monitor] {key} = '{LONG}': cannot be looked at: "
+        "File name too long"
+    ]
+
+
+@pytest.mark.parametrize(
+    "section",
+    ids=["state_file", "logfile", "db", "html"],
+    argvalues=[
+        f"state_file = {LONG}\n",
+        f"[reporting]\nloggers = log\n[log]\ntype = logfile\nfilename = {LONG}\n",
+        f"[reporting]\nloggers = db\n[db]\ntype = db\ndb_path = {LONG}\n",
+        f"[reporting]\nloggers = page\n[page]\ntype = html\nfolder = {LONG}\n",
+    ],
+)
+def test_an_impossible_output_path_is_a_warning_not_a_crash(tmp_path, section):
+    (tmp_path / "monitor.ini").write_text(MAIN + section, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+    config = load_config(tmp_path / "monitor.ini", environ={})
+    (warning,) = config.warnings
+    assert f"cannot look at {tmp_path}/{LONG}" in warning
+    assert "File name too long" in warning
+
+
+def _as_nobody() -> list[str] | None:
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return None
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def run_as_nobody(root: Path, main_text: str) -> subprocess.CompletedProcess[str]:
+    """Run ``monitor.py -t`` as nobody on ``root/monitor.ini`` (root/locked: 0700)."""
+    main = root / "monitor.ini"
+    main.write_text(main_text, encoding="utf-8")
+    main.chmod(0o644)
+    command = [*(_as_nobody() or []), sys.executable, str(REPO / "monitor.py")]
+    return subprocess.run(
+        [*command, "-t", "-f", str(main), "--no-timestamps"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(_as_nobody() is None, reason="needs root and setpriv")
+def test_paths_in_a_folder_the_service_user_cannot_enter_are_errors_not_crashes():
+    # As a service user, with a config naming files in a folder only root may
+    # enter: every such path is reported (a PermissionError used to escape).
+    # Not tmp_path: the user must reach the config, and pytest's folders are 0700.
+    root = Path(tempfile.mkdtemp(prefix="simplemon-qa-"))
+    try:
+        root.chmod(0o755)
+        locked = root / "locked"
+        locked.mkdir(mode=0o700)
+        (locked / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+        (locked / "ca.pem").write_text("", encoding="utf-8")
+        (root / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+        (root / "monitors.ini").chmod(0o644)
+        broken = run_as_nobody(
+            root,
+            "[monitor]\ninterval = 60\nmonitors = locked/monitors.ini\n"
+            "monitors_dir = locked/more\n"
+            "[reporting]\nalerters = mail\n"
+            "[mail]\ntype = email\nhost = 127.0.0.1\nfrom = a@localhost\n"
+            "to = b@localhost\nca_file = locked/ca.pem\n",
+        )
+        # Where output goes is only checked at load time: warnings, still valid.
+        warned = run_as_nobody(
+            root,
+            "[monitor]\ninterval = 60\nstate_file = locked/state.db\n"
+            "[reporting]\nloggers = log\n"
+            "[log]\ntype = logfile\nfilename = locked/log/x.log\n",
+        )
+    finally:
+        shutil.rmtree(root)
+    assert "Traceback" not in broken.stderr
+    assert broken.returncode == 2
+    errors = [line for line in broken.stderr.splitlines() if line.startswith("error")]
+    m = f"error: {root}/monitor.ini: "
+    assert errors == [
+        f"{m}[monitor] monitors = '{root}/locked/monitors.ini': cannot be looked at: "
+        "Permission denied",
+        f"{m}[monitor] monitors_dir = '{root}/locked/more': cannot be looked at: "
+        "Permission denied",
+        f"{m}[mail] ca_file = 'locked/ca.pem': cannot look at "
+        f"{root}/locked/ca.pem: Permission denied",
+    ]
+    assert "Traceback" not in warned.stderr
+    assert warned.returncode == 0
+    assert (
+        f"[monitor] state_file: cannot look at {root}/locked/state.db: "
+        "Permission denied"
+    ) in warned.stderr
+    assert f"[log] cannot look at {root}/locked/log/x.log: Permission denied" in (
+        warned.stderr
+    )
