@@ -29,13 +29,25 @@ def read_ini(
 ) -> dict[str, dict[str, RawValue]]:
     """Return ``{section: {key: RawValue}}``; unreadable files add an error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as e:
         errors.append(ConfigError(f"cannot read file: {e.strerror}", file=str(path)))
         return {}
-    except UnicodeDecodeError:
-        errors.append(ConfigError("file is not UTF-8 text", file=str(path)))
+    try:
+        # utf-8-sig: Windows editors may start a UTF-8 file with a BOM.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        errors.append(
+            ConfigError(
+                f"line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
+                "save the file as UTF-8",
+                file=str(path),
+            )
+        )
         return {}
+    if "\r" in text:  # as read_text() did: Windows and old Mac line endings
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     parsed = _read_plain(text)
     if parsed is None:
         import configparser  # noqa: PLC0415 - plain files never need it

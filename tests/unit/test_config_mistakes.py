@@ -151,3 +151,25 @@ def test_paths_in_a_folder_the_service_user_cannot_enter_are_errors_not_crashes(
     assert f"[log] cannot look at {root}/locked/log/x.log: Permission denied" in (
         warned.stderr
     )
+
+
+def test_a_file_saved_with_a_bom_by_notepad_loads(tmp_path):
+    # Windows editors start UTF-8 files with a BOM; it used to read as text
+    # before [monitor]: "line 1 comes before any [section]".
+    (tmp_path / "monitor.ini").write_bytes(b"\xef\xbb\xbf" + MAIN.encode())
+    (tmp_path / "monitors.ini").write_bytes(b"\xef\xbb\xbf" + MONITORS.encode())
+    config = load_config(tmp_path / "monitor.ini", environ={})
+    assert [m.name for m in config.monitors] == ["web"]
+
+
+def test_a_file_not_in_utf8_names_the_line_of_the_first_bad_byte(tmp_path):
+    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_bytes(
+        b"[web]\ntype = null\nfailure_doc = caf\xe9 closed\n"
+    )
+    with pytest.raises(ConfigErrors) as info:
+        load_config(tmp_path / "monitor.ini", environ={})
+    assert [str(e) for e in info.value.errors] == [
+        f"{tmp_path}/monitors.ini: line 3: not UTF-8 text (byte 0xe9); "
+        "save the file as UTF-8"
+    ]
