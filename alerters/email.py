@@ -63,9 +63,18 @@ def existing_file(text: str, ctx: ParseContext) -> Path:
 class EmailOptions:
     """Options of the email alerter."""
 
-    host: str = opt(help="SMTP server name or address")
-    to: tuple[str, ...] = opt(parser=address_list, help="recipients, separated by `;`")
-    sender: str = opt(key="from", parser=address, help="the From address")
+    host: str = opt(help="SMTP server name or address", example="127.0.0.1")
+    to: tuple[str, ...] = opt(
+        parser=address_list,
+        help="recipients, separated by `;`",
+        example="admin@example.com",
+    )
+    sender: str = opt(
+        key="from",
+        parser=address,
+        help="the From address",
+        example="monitor@example.com",
+    )
     cc: tuple[str, ...] = opt(
         (), parser=address_list, help="copy recipients, separated by `;`"
     )

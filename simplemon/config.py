@@ -106,7 +106,7 @@ def load_config(
         loggers = _load_plugins(
             loader, "logger", reporting.loggers, sections, main_path
         )
-    _check_references(loader, monitors, alerters, loggers, main_path)
+    _check_references(loader, monitors, alerters, loggers)
     _check_groups(loader, monitors, (*alerters, *loggers))
     if loader.errors or main is None:
         raise ConfigErrors(loader.errors)
@@ -289,7 +289,6 @@ def _check_references(
     monitors: tuple[PluginConfig, ...],
     alerters: tuple[PluginConfig, ...],
     loggers: tuple[PluginConfig, ...],
-    main_path: Path,
 ) -> None:
     names = {m.name for m in monitors}
     graph: dict[str, tuple[str, ...]] = {}
@@ -301,7 +300,8 @@ def _check_references(
             if dep not in names:
                 loader.errors.append(
                     ConfigError(
-                        f"depends on {dep!r}, but there is no monitor of that name",
+                        f"depends on {dep!r}, but there is no monitor of that name"
+                        + suggest(dep, names),
                         file=m.file,
                         section=m.name,
                         key="depend",
@@ -320,9 +320,14 @@ def _check_references(
         {k: tuple(d for d in v if d in names and d != k) for k, v in graph.items()}
     )
     if cycle:
-        file = monitors[0].file if monitors else str(main_path)
+        first = next(m for m in monitors if m.name == cycle[0])
         loader.errors.append(
-            ConfigError("dependency cycle: " + " -> ".join(cycle), file=file)
+            ConfigError(
+                "dependency cycle: " + " -> ".join(cycle),
+                file=first.file,
+                section=first.name,
+                key="depend",
+            )
         )
     for plugin in (*alerters, *loggers):
         for dep in getattr(plugin.common, "depend", ()):

@@ -240,7 +240,17 @@ def _parse_items(
 ) -> tuple[Any, ...]:
     (item_type, _) = args
     items = parse_list(text)
-    value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
+    try:
+        value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
+    except ValueError:
+        if item_type is not int:
+            raise
+        low, high = (spec.min, spec.max) if spec.min is not None else (1, 2)
+        within = "" if spec.min is None else f" from {spec.min} to {spec.max}"
+        raise ValueError(
+            "expected a comma-separated list of whole numbers"
+            f"{within}, e.g. {low}, {high}"
+        ) from None
     for item in value:
         _check_range(item, spec)
     return value
@@ -280,10 +290,12 @@ def build_options(
                 anchor = default_ctx if one_ctx is None else one_ctx
                 values[field.name] = anchor.base_dir / field.default
             if field.required:
+                what = "" if kind == "section" else f" for {kind} type '{type_name}'"
+                example = field.spec.example
+                hint = f", e.g. {field.key} = {example}" if example else ""
                 errors.append(
                     ConfigError(
-                        f"missing required option '{field.key}' for {kind} type "
-                        f"'{type_name}'",
+                        f"missing required option '{field.key}'{what}{hint}",
                         file=file,
                         section=section,
                     )

@@ -173,3 +173,109 @@ def test_a_file_not_in_utf8_names_the_line_of_the_first_bad_byte(tmp_path):
         f"{tmp_path}/monitors.ini: line 3: not UTF-8 text (byte 0xe9); "
         "save the file as UTF-8"
     ]
+
+
+HTTP = "[web]\ntype = http\nurl = http://127.0.0.1/\n"
+EXECUTE = MAIN + "[reporting]\nalerters = pager\n[pager]\ntype = execute\n"
+
+
+@pytest.mark.parametrize(
+    ("main", "monitors", "expected"),
+    [
+        (
+            "[monitor]\n",
+            MONITORS,
+            "monitor.ini: [monitor] missing required option 'interval', "
+            "e.g. interval = 60",
+        ),
+        (
+            MAIN,
+            "[web]\ntype = http\n",
+            "monitors.ini: [web] missing required option 'url' for monitor type "
+            "'http', e.g. url = http://127.0.0.1/",
+        ),
+        (
+            MAIN + "[reporting]\nalerters = mail\n[mail]\nhost = 127.0.0.1\n",
+            MONITORS,
+            "monitor.ini: [mail] missing required option 'type' for an alerter",
+        ),
+        (
+            EXECUTE + "fail_command = /bin/true\ndays = mon, tue\n",
+            MONITORS,
+            "monitor.ini: [pager] days = 'mon, tue': expected a comma-separated list "
+            "of whole numbers from 0 to 6, e.g. 0, 6",
+        ),
+        (
+            MAIN,
+            HTTP + "allowed_codes = 200 OK\n",
+            "monitors.ini: [web] allowed_codes = '200 OK': expected a comma-separated "
+            "list of whole numbers from 100 to 599, e.g. 100, 599",
+        ),
+        (
+            MAIN,
+            HTTP + "headers = X-Api-Key: 1\n",
+            "monitors.ini: [web] headers: expected a JSON object, e.g. "
+            '{"X-A": "b"} (not valid JSON at line 1 column 1)',
+        ),
+        (
+            EXECUTE + "fail_command = /bin/echo 'down\n",
+            MONITORS,
+            'monitor.ini: [pager] fail_command = "/bin/echo \'down": expected a '
+            "command line, e.g. /usr/bin/logger {name} (a quote is not closed)",
+        ),
+        (
+            EXECUTE + "fail_command = /bin/echo down\\\n",
+            MONITORS,
+            "monitor.ini: [pager] fail_command = '/bin/echo down\\\\': expected a "
+            "command line, e.g. /usr/bin/logger {name} (it ends with a lone "
+            "backslash)",
+        ),
+        (
+            MAIN,
+            HTTP + HTTP,
+            "monitors.ini: [web] line 4: this section appears twice in the file; "
+            "rename or remove one",
+        ),
+        (
+            MAIN,
+            HTTP + "timeout = 1\ntimeout = 2\n",
+            "monitors.ini: [web] timeout: line 5: given twice in this section; "
+            "remove one",
+        ),
+        (
+            MAIN,
+            HTTP.replace("http://127.0.0.1/", "%env:WEB_URL%"),
+            "monitors.ini: [web] environment variable WEB_URL (used by 'url') is "
+            "not set",
+        ),
+        (
+            MAIN,
+            "[a]\ntype = null\ndepend = b\n[b]\ntype = null\ndepend = a\n",
+            "monitors.ini: [a] depend: dependency cycle: a -> b -> a",
+        ),
+        (
+            MAIN,
+            "[web]\ntype = null\n[database]\ntype = null\n[app]\ntype = null\n"
+            "depend = databse\n",
+            "monitors.ini: [app] depend: depends on 'databse', but there is no "
+            "monitor of that name (did you mean 'database'?)",
+        ),
+    ],
+    ids=[
+        "interval",
+        "url",
+        "alerter-type",
+        "days",
+        "allowed_codes",
+        "headers",
+        "quote",
+        "backslash",
+        "section-twice",
+        "key-twice",
+        "env-unset",
+        "cycle",
+        "depend-typo",
+    ],
+)
+def test_likely_mistakes_get_one_clear_error(tmp_path, main, monitors, expected):
+    assert errors_of(tmp_path, main, monitors) == [expected]
