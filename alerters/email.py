@@ -88,10 +88,21 @@ class EmailOptions:
     """Options of the email alerter."""
 
     host: str = opt(
-        parser=smtp_host, help="SMTP server name or address (IPv6: ::1 or [::1])"
+        parser=smtp_host,
+        help="SMTP server name or address (IPv6: ::1 or [::1])",
+        example="127.0.0.1",
     )
-    to: tuple[str, ...] = opt(parser=address_list, help="recipients, separated by `;`")
-    sender: str = opt(key="from", parser=address, help="the From address")
+    to: tuple[str, ...] = opt(
+        parser=address_list,
+        help="recipients, separated by `;`",
+        example="admin@example.com",
+    )
+    sender: str = opt(
+        key="from",
+        parser=address,
+        help="the From address",
+        example="monitor@example.com",
+    )
     cc: tuple[str, ...] = opt(
         (), parser=address_list, help="copy recipients, separated by `;`"
     )

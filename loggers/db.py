@@ -31,7 +31,9 @@ class DbOptions:
     """Options of the db logger."""
 
     db_path: Path = opt(
-        help="SQLite file to append results to (created if missing)", aliases=("path",)
+        help="SQLite file to append results to (created if missing)",
+        aliases=("path",),
+        example="simplemon.db",
     )
     retention: timedelta = opt(
         timedelta(days=90),

@@ -33,6 +33,7 @@ class DbstatusOptions:
         help="SQLite file holding the status table (created if missing; may be the "
         "same file as a db logger's)",
         aliases=("path",),
+        example="simplemon.db",
     )
 
 

@@ -35,7 +35,10 @@ _LEGACY_STATUS = {"failed": "Fail", "skipped": "Skipped"}
 class JsonOptions:
     """Options of the json logger."""
 
-    filename: Path = opt(help="JSON file to write (replaced atomically every round)")
+    filename: Path = opt(
+        help="JSON file to write (replaced atomically every round)",
+        example="status.json",
+    )
     history: Path | None = opt(
         None,
         help="SQLite file for availability and recent checks (default "

@@ -28,7 +28,8 @@ class LogfileOptions:
 
     filename: Path = opt(
         help="file to append to (relative to monitor.ini's folder; missing folders "
-        "are created)"
+        "are created)",
+        example="simplemon.log",
     )
     only_failures: bool = opt(
         False, help="log only monitors that are failing or failed"

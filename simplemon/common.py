@@ -44,6 +44,7 @@ class MainOptions:
     interval: timedelta = opt(
         help="seconds between the starts of two rounds (the period, not a pause)",
         min=timedelta(seconds=1),
+        example="60",
     )
     monitors: Path = opt(
         Path("monitors.ini"), help="file defining the monitors, relative to monitor.ini"

@@ -25,7 +25,7 @@ from simplemon.common import (
     ReportingOptions,
 )
 from simplemon.depgraph import find_cycle, topological_order
-from simplemon.errors import ConfigError, ConfigErrors
+from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
 from simplemon.paths import write_problem
@@ -106,11 +106,12 @@ def load_config(
         loggers = _load_plugins(
             loader, "logger", reporting.loggers, sections, main_path
         )
-    _check_references(loader, monitors, alerters, loggers, main_path)
+    _check_references(loader, monitors, alerters, loggers)
     _check_groups(loader, monitors, (*alerters, *loggers))
     if loader.errors or main is None:
         raise ConfigErrors(loader.errors)
-    return Config(main_path, main, monitors, alerters, loggers, tuple(loader.warnings))
+    warnings = tuple(printable(w) for w in loader.warnings)
+    return Config(main_path, main, monitors, alerters, loggers, warnings)
 
 
 def _load_section(
@@ -142,13 +143,24 @@ def _read_monitor_files(
     # `monitors = .` (relative paths start in monitor.ini's folder): no main
     # monitors file, only monitors_dir, as in SimpleMonitor.
     if main.monitors != main_path.parent:
-        if main.monitors.is_file():
+        try:
+            problem = (
+                None
+                if main.monitors.is_file()
+                else "is a folder"
+                if main.monitors.is_dir()
+                else "does not exist"
+            )
+        except OSError as e:  # a folder on the way not searchable, a name too long
+            problem = f"cannot be looked at: {e.strerror}"
+        if problem is None:
             merged = loader.read(main.monitors)
         else:
-            problem = "is a folder" if main.monitors.is_dir() else "does not exist"
+            if not problem.startswith("cannot"):
+                problem += "; expected the file defining the monitors"
             loader.errors.append(
                 ConfigError(
-                    f"{problem}; expected the file defining the monitors",
+                    problem,
                     file=str(main_path),
                     section="monitor",
                     key="monitors",
@@ -156,21 +168,39 @@ def _read_monitor_files(
                 )
             )
     if main.monitors_dir is not None:
-        if not main.monitors_dir.is_dir():
-            loader.errors.append(
-                ConfigError(
-                    "is not a folder",
-                    file=str(main_path),
-                    section="monitor",
-                    key="monitors_dir",
-                    value=str(main.monitors_dir),
-                )
-            )
-        else:
-            for extra in sorted(main.monitors_dir.glob("*.ini")):
-                for name, items in loader.read(extra).items():
-                    merged.setdefault(name, {}).update(items)
+        _read_monitors_dir(loader, main.monitors_dir, main_path, merged)
     return merged
+
+
+def _read_monitors_dir(
+    loader: Loader,
+    folder: Path,
+    main_path: Path,
+    merged: dict[str, dict[str, RawValue]],
+) -> None:
+    """Merge the folder's ``*.ini`` files, in sorted order, into ``merged``."""
+    try:
+        # Not glob(), which says nothing about a folder it cannot read.
+        extras = sorted(
+            p
+            for p in folder.iterdir()
+            if p.name.endswith(".ini") and not p.name.startswith(".")
+        )
+    except OSError as e:
+        missing = isinstance(e, NotADirectoryError | FileNotFoundError)
+        loader.errors.append(
+            ConfigError(
+                "is not a folder" if missing else f"cannot be looked at: {e.strerror}",
+                file=str(main_path),
+                section="monitor",
+                key="monitors_dir",
+                value=str(folder),
+            )
+        )
+        return
+    for extra in extras:
+        for name, items in loader.read(extra).items():
+            merged.setdefault(name, {}).update(items)
 
 
 def _load_monitors(
@@ -259,7 +289,6 @@ def _check_references(
     monitors: tuple[PluginConfig, ...],
     alerters: tuple[PluginConfig, ...],
     loggers: tuple[PluginConfig, ...],
-    main_path: Path,
 ) -> None:
     names = {m.name for m in monitors}
     graph: dict[str, tuple[str, ...]] = {}
@@ -271,7 +300,8 @@ def _check_references(
             if dep not in names:
                 loader.errors.append(
                     ConfigError(
-                        f"depends on {dep!r}, but there is no monitor of that name",
+                        f"depends on {dep!r}, but there is no monitor of that name"
+                        + suggest(dep, names),
                         file=m.file,
                         section=m.name,
                         key="depend",
@@ -290,9 +320,14 @@ def _check_references(
         {k: tuple(d for d in v if d in names and d != k) for k, v in graph.items()}
     )
     if cycle:
-        file = monitors[0].file if monitors else str(main_path)
+        first = next(m for m in monitors if m.name == cycle[0])
         loader.errors.append(
-            ConfigError("dependency cycle: " + " -> ".join(cycle), file=file)
+            ConfigError(
+                "dependency cycle: " + " -> ".join(cycle),
+                file=first.file,
+                section=first.name,
+                key="depend",
+            )
         )
     for plugin in (*alerters, *loggers):
         for dep in getattr(plugin.common, "depend", ()):

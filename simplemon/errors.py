@@ -10,6 +10,18 @@ from simplemon.redact import redact
 # Options whose whole value may be a secret (a password, an Authorization header, a
 # login form as request body): an error about them never quotes the value.
 _SECRET_KEY = re.compile(r"pass|secret|token|auth|header|^(data|json)$", re.IGNORECASE)
+# Line breaks, terminal escapes and bidi overrides, which a section name or a
+# continued value may carry into a message: shown escaped, as in Python strings.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""Return ``text`` as one printable line, control characters escaped (``\n``)."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(
+        lambda m: m.group().encode("unicode_escape").decode("ascii"), text
+    )
 
 
 class ConfigError(Exception):
@@ -61,7 +73,7 @@ class ConfigError(Exception):
                 shown = f" = {redact(self.value)!r}"
             parts.append(f"{self.key}{shown}:")
         parts.append(self.message)
-        return " ".join(parts)
+        return printable(" ".join(parts))
 
 
 class ConfigErrors(Exception):

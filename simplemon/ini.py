@@ -29,44 +29,69 @@ def read_ini(
 ) -> dict[str, dict[str, RawValue]]:
     """Return ``{section: {key: RawValue}}``; unreadable files add an error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as e:
         errors.append(ConfigError(f"cannot read file: {e.strerror}", file=str(path)))
         return {}
-    except UnicodeDecodeError:
-        errors.append(ConfigError("file is not UTF-8 text", file=str(path)))
+    try:
+        # utf-8-sig: Windows editors may start a UTF-8 file with a BOM.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        errors.append(
+            ConfigError(
+                f"line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
+                "save the file as UTF-8",
+                file=str(path),
+            )
+        )
         return {}
+    if "\r" in text:  # as read_text() did: Windows and old Mac line endings
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     parsed = _read_plain(text)
     if parsed is None:
-        import configparser  # noqa: PLC0415 - plain files never need it
-
-        parser = configparser.ConfigParser(interpolation=None, strict=True)
-        try:
-            parser.read_string(text, source=str(path))
-        except configparser.Error as e:
-            # Never the offending line itself: it may be `password S3cret`.
-            if isinstance(e, configparser.MissingSectionHeaderError):
-                message = f"line {e.lineno} comes before any [section]"
-            elif isinstance(e, configparser.ParsingError):
-                numbers = [str(number) for number, _ in e.errors]
-                where = "lines " if len(numbers) > 1 else "line "
-                message = (
-                    where + ", ".join(numbers) + ": expected [section] or key = value"
-                )
-            else:
-                message = " ".join(str(e).split())
-            errors.append(
-                ConfigError(f"not a valid INI file: {message}", file=str(path))
-            )
-            return {}
-        parsed = {
-            name: dict(parser.items(name, raw=True)) for name in parser.sections()
-        }
+        parsed = _read_configparser(text, path, errors)
     sections: dict[str, dict[str, RawValue]] = {}
     for name, items in parsed.items():
         real = substitute_env(name, environ, errors, str(path), name, None)
         sections[real] = {k: RawValue(v, path) for k, v in items.items()}
     return sections
+
+
+def _read_configparser(
+    text: str, path: Path, errors: list[ConfigError]
+) -> dict[str, dict[str, str]]:
+    """Read any INI text with ConfigParser; a syntax error adds an error, gives {}."""
+    import configparser  # noqa: PLC0415 - plain files never need it
+
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as e:
+        # Never the offending line itself: it may be `password S3cret`.
+        section: str | None = None
+        key: str | None = None
+        if isinstance(e, configparser.DuplicateSectionError):
+            message = f"line {e.lineno}: this section appears twice in the file; "
+            message += "rename or remove one"
+            section = e.section
+        elif isinstance(e, configparser.DuplicateOptionError):
+            message = f"line {e.lineno}: given twice in this section; remove one"
+            section, key = e.section, e.option
+        elif isinstance(e, configparser.MissingSectionHeaderError):
+            message = (
+                f"not a valid INI file: line {e.lineno} comes before any [section]"
+            )
+        elif isinstance(e, configparser.ParsingError):
+            numbers = [str(number) for number, _ in e.errors]
+            where = "lines " if len(numbers) > 1 else "line "
+            message = "not a valid INI file: " + where + ", ".join(numbers)
+            message += ": expected [section] or key = value"
+        else:
+            message = "not a valid INI file: " + " ".join(str(e).split())
+        errors.append(ConfigError(message, file=str(path), section=section, key=key))
+        return {}
+    return {name: dict(parser.items(name, raw=True)) for name in parser.sections()}
 
 
 # ConfigParser's own SECTCRE and OPTCRE (default delimiters; a test checks they are

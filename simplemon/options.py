@@ -240,7 +240,17 @@ def _parse_items(
 ) -> tuple[Any, ...]:
     (item_type, _) = args
     items = parse_list(text)
-    value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
+    try:
+        value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
+    except ValueError:
+        if item_type is not int:
+            raise
+        low, high = (spec.min, spec.max) if spec.min is not None else (1, 2)
+        within = "" if spec.min is None else f" from {spec.min} to {spec.max}"
+        raise ValueError(
+            "expected a comma-separated list of whole numbers"
+            f"{within}, e.g. {low}, {high}"
+        ) from None
     for item in value:
         _check_range(item, spec)
     return value
@@ -280,10 +290,12 @@ def build_options(
                 anchor = default_ctx if one_ctx is None else one_ctx
                 values[field.name] = anchor.base_dir / field.default
             if field.required:
+                what = "" if kind == "section" else f" for {kind} type '{type_name}'"
+                example = field.spec.example
+                hint = f", e.g. {field.key} = {example}" if example else ""
                 errors.append(
                     ConfigError(
-                        f"missing required option '{field.key}' for {kind} type "
-                        f"'{type_name}'",
+                        f"missing required option '{field.key}'{what}{hint}",
                         file=file,
                         section=section,
                     )
@@ -292,18 +304,29 @@ def build_options(
         try:
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
             values[field.name] = parse(items[key], key_ctx)
-        except ValueError as e:
+        except (ValueError, OSError) as e:
             errors.append(
                 ConfigError(
-                    str(e), file=file, section=section, key=key, value=items[key]
+                    _reason(e), file=file, section=section, key=key, value=items[key]
                 )
             )
     if errors:
         return None, errors
     try:
         return cls(**values), []
-    except ValueError as e:
-        return None, [ConfigError(str(e), file=file, section=section)]
+    except (ValueError, OSError) as e:
+        return None, [ConfigError(_reason(e), file=file, section=section)]
+
+
+def _reason(error: ValueError | OSError) -> str:
+    """A parser's message, or why a file it looked at could not be looked at.
+
+    Parsers and checks that look at files (``is_file()``) raise OSError when a
+    folder on the way cannot be entered or a name is too long.
+    """
+    if isinstance(error, OSError):
+        return f"cannot look at {error.filename}: {error.strerror}"
+    return str(error)
 
 
 def option_table(cls: type[Any]) -> str:

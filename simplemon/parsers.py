@@ -76,6 +76,12 @@ def url(text: str, ctx: ParseContext) -> str:
     return value
 
 
+_SHLEX_ERRORS = {
+    "No closing quotation": "a quote is not closed",
+    "No escaped character": "it ends with a lone backslash",
+}
+
+
 def split_command(text: str, example: str) -> list[str]:
     """Split a command line with shell rules into a non-empty argv (no shell runs).
 
@@ -87,7 +93,8 @@ def split_command(text: str, example: str) -> list[str]:
     try:
         argv = shlex.split(text)
     except ValueError as e:
-        raise ValueError(f"expected a command line, e.g. {example} ({e})") from None
+        why = _SHLEX_ERRORS.get(str(e), str(e))
+        raise ValueError(f"expected a command line, e.g. {example} ({why})") from None
     if not argv:
         raise ValueError(f"expected a command line, e.g. {example}")
     return argv
@@ -106,7 +113,10 @@ def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f'expected a JSON object, e.g. {{"X-A": "b"}} ({e})') from e
+        raise ValueError(
+            f'expected a JSON object, e.g. {{"X-A": "b"}} (not valid JSON at line '
+            f"{e.lineno} column {e.colno})"
+        ) from None
     if not isinstance(value, dict):
         raise ValueError('expected a JSON object, e.g. {"X-A": "b"}')
     return {str(k): str(v) for k, v in value.items()}

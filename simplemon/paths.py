@@ -61,6 +61,13 @@ def write_problem(target: Path, *, needs_folder: bool) -> str | None:
     temporary file to replace it atomically, SQLite's journal), so the folder must
     be writable even when ``target`` itself exists.
     """
+    try:
+        return _write_problem(target, needs_folder=needs_folder)
+    except OSError as e:  # a folder on the way not searchable, a name too long
+        return f"cannot look at {e.filename or target}: {e.strerror}"
+
+
+def _write_problem(target: Path, *, needs_folder: bool) -> str | None:
     if target.is_dir():
         return f"{target} is a folder; expected a file"
     if target.exists():

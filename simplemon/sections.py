@@ -112,6 +112,7 @@ class Loader:
         texts: dict[str, str] = {}
         contexts: dict[str, ParseContext] = {}
         files: set[str] = set()
+        unset: set[str] = set()  # keys naming an unset variable: already reported
         last_path: Path | None = None
         file_name = ""
         context = ParseContext()
@@ -123,7 +124,10 @@ class Loader:
                 files.add(file_name)
             text = raw.text
             if "%env:" in text:
+                before = len(self.errors)
                 text = self.substitute(text, file_name, name, key)
+                if len(self.errors) > before:
+                    unset.add(key)
             texts[key] = text
             contexts[key] = context
         if not files:
@@ -144,7 +148,7 @@ class Loader:
                 e.file = str(items[e.key].file)
             elif e.file is None:
                 e.file = str(fallback_file)
-        self.errors.extend(errors)
+        self.errors.extend(e for e in errors if e.key not in unset)
         return obj
 
     def unknown_keys(
@@ -190,7 +194,8 @@ class Loader:
         if type_raw is None:
             self.errors.append(
                 ConfigError(
-                    f"missing required option 'type' for a {kind}",
+                    f"missing required option 'type' for "
+                    f"{'an' if kind == 'alerter' else 'a'} {kind}",
                     file=file,
                     section=name,
                 )

@@ -101,7 +101,13 @@ class StateStore:
         with self._using("read monitor states"):
             rows = self._db.execute(SELECT_STATES).fetchall()
         from_row = codec(MonitorState).from_row
-        return {row[0]: from_row(row[1:]) for row in rows}
+        states = {}
+        for row in rows:
+            try:
+                states[row[0]] = from_row(row[1:])
+            except (ValueError, TypeError, KeyError) as e:
+                self._unreadable(f"state of monitor {row[0]!r}", e)
+        return states
 
     def load_records(self) -> dict[tuple[str, str], NotificationRecord]:
         """Return every notification record by (monitor, alerter)."""
@@ -109,7 +115,23 @@ class StateStore:
             rows = self._db.execute(
                 "SELECT monitor, alerter, data FROM notification"
             ).fetchall()
-        return {(m, a): from_json(NotificationRecord, d) for m, a, d in rows}
+        records = {}
+        for m, a, d in rows:
+            try:
+                records[(m, a)] = from_json(NotificationRecord, d)
+            except (ValueError, TypeError, KeyError, AttributeError) as e:
+                self._unreadable(f"alert record of {m!r} for {a!r}", e)
+        return records
+
+    def _unreadable(self, what: str, error: Exception) -> None:
+        """Warn about a damaged row; it is forgotten (rewritten after a round)."""
+        log.warning(
+            "state file %s: ignoring the stored %s, which cannot be read (%s); "
+            "it starts afresh",
+            self.path,
+            what,
+            error,
+        )
 
     def save_round(
         self,

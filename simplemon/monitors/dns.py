@@ -245,7 +245,9 @@ class DnsOptions:
     """Options of the dns monitor."""
 
     record: str = opt(
-        parser=domain_name, help="the name to look up, e.g. www.example.com"
+        parser=domain_name,
+        help="the name to look up, e.g. www.example.com",
+        example="www.example.com",
     )
     record_type: str = opt(
         "A", parser=record_type, help="record type to ask for: A, AAAA, MX, TXT, ..."

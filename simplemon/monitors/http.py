@@ -74,7 +74,11 @@ def json_text(text: str, ctx: ParseContext) -> str:
 class HttpOptions:
     """Options of the http monitor (SimpleMonitor 1.15 names, plus ca_file)."""
 
-    url: str = opt(parser=url, help="URL to fetch (http:// or https://)")
+    url: str = opt(
+        parser=url,
+        help="URL to fetch (http:// or https://)",
+        example="http://127.0.0.1/",
+    )
     method: Literal["GET", "POST", "HEAD"] = opt("GET", help="HTTP method")
     regexp: re.Pattern[str] | None = opt(
         None, help="regular expression the body must match (searched, not anchored)"

@@ -183,7 +183,9 @@ def _failed(message: str, start: float) -> CheckResult:
 class PingOptions:
     """Options of the ping monitor."""
 
-    host: str = opt(help="host name or IP address (IPv4 or IPv6) to ping")
+    host: str = opt(
+        help="host name or IP address (IPv4 or IPv6) to ping", example="127.0.0.1"
+    )
     count: int = opt(
         1, min=1, max=100, help="echo requests to send; any reply counts as up"
     )
@@ -229,7 +231,9 @@ class PingMonitor(Monitor[PingOptions]):
 class HostOptions:
     """Options of the host monitor (SimpleMonitor's names for a ping check)."""
 
-    host: str = opt(help="host name or IP address (IPv4 or IPv6) to ping")
+    host: str = opt(
+        help="host name or IP address (IPv4 or IPv6) to ping", example="127.0.0.1"
+    )
     count: int = opt(
         1, min=1, max=100, help="echo requests to send; any reply counts as up"
     )

@@ -31,8 +31,10 @@ IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK})
 class TcpOptions:
     """Options of the tcp monitor."""
 
-    host: str = opt(help="host name or IP address (IPv4 or IPv6, e.g. ::1)")
-    port: int = opt(min=1, max=65535, help="TCP port to connect to")
+    host: str = opt(
+        help="host name or IP address (IPv4 or IPv6, e.g. ::1)", example="127.0.0.1"
+    )
+    port: int = opt(min=1, max=65535, help="TCP port to connect to", example="22")
     timeout: timedelta = opt(
         timedelta(seconds=5),
         min=timedelta(seconds=0.1),

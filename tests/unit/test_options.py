@@ -168,7 +168,10 @@ def test_build_collects_every_error_with_location():
     assert "x.ini: [s] count = '9': expected at most 5" in text
     assert "x.ini: [s] ratio = 'x': expected a number, e.g. 1.5" in text
     assert "x.ini: [s] mode = 'medium': expected one of fast, slow" in text
-    assert "x.ini: [s] codes = 'a': expected a whole number, e.g. 10" in text
+    assert (
+        "x.ini: [s] codes = 'a': expected a comma-separated list of whole numbers, "
+        "e.g. 1, 2" in text
+    )
     assert "x.ini: [s] wait = '0': expected at least 1s" in text
     assert any(
         t.startswith("x.ini: [s] pattern = '(': expected a regular expression")

@@ -296,3 +296,44 @@ def test_equal_times_in_different_zones_keep_their_zones(tmp_path):
         )
     ]
     assert offsets == [timedelta(hours=1), timedelta(0)] * 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE monitor_state SET status='garbage' WHERE monitor='web'",
+        "UPDATE monitor_state SET failed_at='yesterday' WHERE monitor='web'",
+        "UPDATE notification SET data='{not json' WHERE monitor='web'",
+    ],
+)
+def test_an_unreadable_row_is_skipped_with_a_warning_not_a_crash(
+    tmp_path, damage, caplog
+):
+    # A damaged row used to stop every start with a ValueError traceback.
+    path = tmp_path / "state.db"
+    store = StateStore(path)
+    state = MonitorState(status=Status.FAILED, failures=1, failed_at=T0)
+    record = NotificationRecord(announced_at=T0, failed_at=T0)
+    store.save_round(
+        {"web": state, "db": state},
+        {("web", "mail"): record, ("db", "mail"): record},
+        [],
+    )
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute(damage)
+    db.close()
+
+    again = StateStore(path)
+    states, records = again.load_states(), again.load_records()
+    again.close()
+    assert states["db"] == state
+    assert records[("db", "mail")] == record
+    if "notification" in damage:
+        assert ("web", "mail") not in records
+    else:
+        assert "web" not in states
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith(f"state file {path}: ignoring the stored ")
+    assert "'web'" in warning
+    assert "cannot be read" in warning

@@ -64,7 +64,7 @@ def test_literal_braces_are_written_doubled(tmp_path):
         ("/bin/echo {hours:02}", "expected a plain placeholder such as {hours}"),
         ("/bin/echo {info!r}", "expected a plain placeholder such as {info}"),
         ("/bin/echo {info", "bad placeholder"),
-        ('/bin/echo "unclosed', "No closing quotation"),
+        ('/bin/echo "unclosed', "a quote is not closed"),
         ("   ", "expected a command line"),
         ("{info} --x", "the program to run cannot come from a placeholder"),
         ("env {info}", "env would run '{info}' as a command"),

@@ -124,7 +124,7 @@ def test_http_options_certfile_alone_is_a_combined_pem() -> None:
         ({"headers": "[1]"}, "[web] headers: expected a JSON object"),
         ({"json": "{a: 1}"}, "[web] json: expected JSON"),
         ({"allowed_codes": "200, 99"}, "allowed_codes = '200, 99': expected at least"),
-        ({"allowed_codes": "ok"}, "expected a whole number"),
+        ({"allowed_codes": "ok"}, "expected a comma-separated list of whole numbers"),
         ({"timeout": "0"}, "timeout = '0': expected at least 0.1s"),
         ({"regexp": "("}, "regexp = '(': expected a regular expression"),
         ({"keyfile": "k.pem"}, "keyfile is set but certfile is not"),
@@ -157,7 +157,10 @@ def test_http_options_require_url() -> None:
         HttpOptions, {}, ParseContext(), file="m.ini", section="web", type_name="http"
     )
     assert obj is None
-    assert errors[0].message == "missing required option 'url' for monitor type 'http'"
+    assert errors[0].message == (
+        "missing required option 'url' for monitor type 'http', "
+        "e.g. url = http://127.0.0.1/"
+    )
 
 
 def test_http_option_table_names_the_simplemonitor_keys() -> None:

@@ -1,0 +1,281 @@
+"""The errors a user gets for likely mistakes: located, one line, plain words.
+
+Each test writes a small config with one mistake a sysadmin could make and checks
+the exact message (file, section, key, what was expected), or that a harmless
+quirk (a BOM from Notepad) loads.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from simplemon.config import load_config
+from simplemon.errors import ConfigErrors
+
+REPO = Path(__file__).resolve().parents[2]
+MAIN = "[monitor]\ninterval = 60\n"
+MONITORS = "[web]\ntype = null\n"
+
+
+def errors_of(tmp_path: Path, main: str, monitors: str = MONITORS) -> list[str]:
+    (tmp_path / "monitor.ini").write_text(main, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_text(monitors, encoding="utf-8")
+    with pytest.raises(ConfigErrors) as info:
+        load_config(tmp_path / "monitor.ini", environ={})
+    return [str(e).replace(f"{tmp_path}/", "") for e in info.value.errors]
+
+
+def test_a_list_continued_on_the_next_line_is_reported_on_one_line(tmp_path):
+    main = MAIN + "[reporting]\nloggers = logfile\n    db\n"
+    assert errors_of(tmp_path, main) == [
+        "monitor.ini: [reporting] loggers lists 'logfile\\ndb', but there is no "
+        "[logfile\\ndb] section"
+    ]
+
+
+def test_a_section_name_with_a_terminal_escape_is_shown_escaped(tmp_path):
+    main = MAIN + "[reporting]\nalerters = \x1b[2Jpager\n"
+    (message,) = errors_of(tmp_path, main)
+    assert "\x1b" not in message
+    assert "no [\\x1b[2Jpager] section" in message
+
+
+LONG = "x" * 300  # longer than any file name may be (ENAMETOOLONG)
+
+
+@pytest.mark.parametrize("key", ["monitors", "monitors_dir"])
+def test_an_impossible_monitors_path_is_an_error_not_a_crash(tmp_path, key):
+    assert errors_of(tmp_path, MAIN + f"{key} = {LONG}\n") == [
+        f"monitor.ini: [monitor] {key} = '{LONG}': cannot be looked at: "
+        "File name too long"
+    ]
+
+
+@pytest.mark.parametrize(
+    "section",
+    ids=["state_file", "logfile", "db", "html"],
+    argvalues=[
+        f"state_file = {LONG}\n",
+        f"[reporting]\nloggers = log\n[log]\ntype = logfile\nfilename = {LONG}\n",
+        f"[reporting]\nloggers = db\n[db]\ntype = db\ndb_path = {LONG}\n",
+        f"[reporting]\nloggers = page\n[page]\ntype = html\nfolder = {LONG}\n",
+    ],
+)
+def test_an_impossible_output_path_is_a_warning_not_a_crash(tmp_path, section):
+    (tmp_path / "monitor.ini").write_text(MAIN + section, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+    config = load_config(tmp_path / "monitor.ini", environ={})
+    (warning,) = config.warnings
+    assert f"cannot look at {tmp_path}/{LONG}" in warning
+    assert "File name too long" in warning
+
+
+def _as_nobody() -> list[str] | None:
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return None
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def run_as_nobody(root: Path, main_text: str) -> subprocess.CompletedProcess[str]:
+    """Run ``monitor.py -t`` as nobody on ``root/monitor.ini`` (root/locked: 0700)."""
+    main = root / "monitor.ini"
+    main.write_text(main_text, encoding="utf-8")
+    main.chmod(0o644)
+    command = [*(_as_nobody() or []), sys.executable, str(REPO / "monitor.py")]
+    return subprocess.run(
+        [*command, "-t", "-f", str(main), "--no-timestamps"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(_as_nobody() is None, reason="needs root and setpriv")
+def test_paths_in_a_folder_the_service_user_cannot_enter_are_errors_not_crashes():
+    # As a service user, with a config naming files in a folder only root may
+    # enter: every such path is reported (a PermissionError used to escape).
+    # Not tmp_path: the user must reach the config, and pytest's folders are 0700.
+    root = Path(tempfile.mkdtemp(prefix="simplemon-qa-"))
+    try:
+        root.chmod(0o755)
+        locked = root / "locked"
+        locked.mkdir(mode=0o700)
+        (locked / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+        (locked / "ca.pem").write_text("", encoding="utf-8")
+        (root / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+        (root / "monitors.ini").chmod(0o644)
+        broken = run_as_nobody(
+            root,
+            "[monitor]\ninterval = 60\nmonitors = locked/monitors.ini\n"
+            "monitors_dir = locked/more\n"
+            "[reporting]\nalerters = mail\n"
+            "[mail]\ntype = email\nhost = 127.0.0.1\nfrom = a@localhost\n"
+            "to = b@localhost\nca_file = locked/ca.pem\n",
+        )
+        # Where output goes is only checked at load time: warnings, still valid.
+        warned = run_as_nobody(
+            root,
+            "[monitor]\ninterval = 60\nstate_file = locked/state.db\n"
+            "[reporting]\nloggers = log\n"
+            "[log]\ntype = logfile\nfilename = locked/log/x.log\n",
+        )
+    finally:
+        shutil.rmtree(root)
+    assert "Traceback" not in broken.stderr
+    assert broken.returncode == 2
+    errors = [line for line in broken.stderr.splitlines() if line.startswith("error")]
+    m = f"error: {root}/monitor.ini: "
+    assert errors == [
+        f"{m}[monitor] monitors = '{root}/locked/monitors.ini': cannot be looked at: "
+        "Permission denied",
+        f"{m}[monitor] monitors_dir = '{root}/locked/more': cannot be looked at: "
+        "Permission denied",
+        f"{m}[mail] ca_file = 'locked/ca.pem': cannot look at "
+        f"{root}/locked/ca.pem: Permission denied",
+    ]
+    assert "Traceback" not in warned.stderr
+    assert warned.returncode == 0
+    assert (
+        f"[monitor] state_file: cannot look at {root}/locked/state.db: "
+        "Permission denied"
+    ) in warned.stderr
+    assert f"[log] cannot look at {root}/locked/log/x.log: Permission denied" in (
+        warned.stderr
+    )
+
+
+def test_a_file_saved_with_a_bom_by_notepad_loads(tmp_path):
+    # Windows editors start UTF-8 files with a BOM; it used to read as text
+    # before [monitor]: "line 1 comes before any [section]".
+    (tmp_path / "monitor.ini").write_bytes(b"\xef\xbb\xbf" + MAIN.encode())
+    (tmp_path / "monitors.ini").write_bytes(b"\xef\xbb\xbf" + MONITORS.encode())
+    config = load_config(tmp_path / "monitor.ini", environ={})
+    assert [m.name for m in config.monitors] == ["web"]
+
+
+def test_a_file_not_in_utf8_names_the_line_of_the_first_bad_byte(tmp_path):
+    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_bytes(
+        b"[web]\ntype = null\nfailure_doc = caf\xe9 closed\n"
+    )
+    with pytest.raises(ConfigErrors) as info:
+        load_config(tmp_path / "monitor.ini", environ={})
+    assert [str(e) for e in info.value.errors] == [
+        f"{tmp_path}/monitors.ini: line 3: not UTF-8 text (byte 0xe9); "
+        "save the file as UTF-8"
+    ]
+
+
+HTTP = "[web]\ntype = http\nurl = http://127.0.0.1/\n"
+EXECUTE = MAIN + "[reporting]\nalerters = pager\n[pager]\ntype = execute\n"
+
+
+@pytest.mark.parametrize(
+    ("main", "monitors", "expected"),
+    [
+        (
+            "[monitor]\n",
+            MONITORS,
+            "monitor.ini: [monitor] missing required option 'interval', "
+            "e.g. interval = 60",
+        ),
+        (
+            MAIN,
+            "[web]\ntype = http\n",
+            "monitors.ini: [web] missing required option 'url' for monitor type "
+            "'http', e.g. url = http://127.0.0.1/",
+        ),
+        (
+            MAIN + "[reporting]\nalerters = mail\n[mail]\nhost = 127.0.0.1\n",
+            MONITORS,
+            "monitor.ini: [mail] missing required option 'type' for an alerter",
+        ),
+        (
+            EXECUTE + "fail_command = /bin/true\ndays = mon, tue\n",
+            MONITORS,
+            "monitor.ini: [pager] days = 'mon, tue': expected a comma-separated list "
+            "of whole numbers from 0 to 6, e.g. 0, 6",
+        ),
+        (
+            MAIN,
+            HTTP + "allowed_codes = 200 OK\n",
+            "monitors.ini: [web] allowed_codes = '200 OK': expected a comma-separated "
+            "list of whole numbers from 100 to 599, e.g. 100, 599",
+        ),
+        (
+            MAIN,
+            HTTP + "headers = X-Api-Key: 1\n",
+            "monitors.ini: [web] headers: expected a JSON object, e.g. "
+            '{"X-A": "b"} (not valid JSON at line 1 column 1)',
+        ),
+        (
+            EXECUTE + "fail_command = /bin/echo 'down\n",
+            MONITORS,
+            'monitor.ini: [pager] fail_command = "/bin/echo \'down": expected a '
+            "command line, e.g. /usr/bin/logger {name} (a quote is not closed)",
+        ),
+        (
+            EXECUTE + "fail_command = /bin/echo down\\\n",
+            MONITORS,
+            "monitor.ini: [pager] fail_command = '/bin/echo down\\\\': expected a "
+            "command line, e.g. /usr/bin/logger {name} (it ends with a lone "
+            "backslash)",
+        ),
+        (
+            MAIN,
+            HTTP + HTTP,
+            "monitors.ini: [web] line 4: this section appears twice in the file; "
+            "rename or remove one",
+        ),
+        (
+            MAIN,
+            HTTP + "timeout = 1\ntimeout = 2\n",
+            "monitors.ini: [web] timeout: line 5: given twice in this section; "
+            "remove one",
+        ),
+        (
+            MAIN,
+            HTTP.replace("http://127.0.0.1/", "%env:WEB_URL%"),
+            "monitors.ini: [web] environment variable WEB_URL (used by 'url') is "
+            "not set",
+        ),
+        (
+            MAIN,
+            "[a]\ntype = null\ndepend = b\n[b]\ntype = null\ndepend = a\n",
+            "monitors.ini: [a] depend: dependency cycle: a -> b -> a",
+        ),
+        (
+            MAIN,
+            "[web]\ntype = null\n[database]\ntype = null\n[app]\ntype = null\n"
+            "depend = databse\n",
+            "monitors.ini: [app] depend: depends on 'databse', but there is no "
+            "monitor of that name (did you mean 'database'?)",
+        ),
+    ],
+    ids=[
+        "interval",
+        "url",
+        "alerter-type",
+        "days",
+        "allowed_codes",
+        "headers",
+        "quote",
+        "backslash",
+        "section-twice",
+        "key-twice",
+        "env-unset",
+        "cycle",
+        "depend-typo",
+    ],
+)
+def test_likely_mistakes_get_one_clear_error(tmp_path, main, monitors, expected):
+    assert errors_of(tmp_path, main, monitors) == [expected]
