@@ -241,6 +241,8 @@ class AlerterCommon:
     )
 
     def __post_init__(self) -> None:
+        if not self.days:
+            raise ValueError("days: expected at least one day, e.g. 0, 1, 2, 3, 4")
         if self.times_type != "always":
             if self.time_lower is None or self.time_upper is None:
                 raise ValueError(

@@ -39,3 +39,26 @@ def test_empty_allowed_codes_is_an_error_not_a_monitor_that_always_fails(write_i
     (error,) = errors_of(main)
     assert "[web]" in error
     assert "allowed_codes" in error
+
+
+def test_empty_days_is_an_error_not_an_alerter_that_never_alerts(write_ini):
+    # SimpleMonitor refuses it; accepted, the alerter would be out of hours forever.
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+
+        [reporting]
+        alerters = page
+
+        [page]
+        type = execute
+        fail_command = /bin/true
+        days =
+        """,
+    )
+    write_ini("monitors.ini", "[m]\ntype = null\n")
+    (error,) = errors_of(main)
+    assert "[page]" in error
+    assert "days" in error
