@@ -144,7 +144,9 @@ class LoggerCommon:
         (), help="monitors that must be OK for this logger to write"
     )
     tz: str = opt(
-        "UTC", parser=timezone, help="time zone for times written by this logger"
+        "UTC",
+        parser=timezone,
+        help="time zone for times written by this logger (`local`: the machine's)",
     )
     dateformat: Literal["timestamp", "iso8601"] = opt(
         "timestamp", help="how times are written: Unix timestamp or ISO 8601"
@@ -209,9 +211,14 @@ class AlerterCommon:
     times_tz: str | None = opt(
         None,
         parser=timezone,
-        help="time zone of time_lower/time_upper/days (default: the machine's)",
+        help="time zone of time_lower/time_upper/days (default, or `local`: the "
+        "machine's)",
     )
-    tz: str = opt("UTC", parser=timezone, help="time zone for times in messages")
+    tz: str = opt(
+        "UTC",
+        parser=timezone,
+        help="time zone for times in messages (`local`: the machine's)",
+    )
     delay: bool = opt(
         False,
         help="hold a failure that happens out of hours and send a catch-up when the "
