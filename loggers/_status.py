@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from loggers._history import MonitorHistory, Sample
 from loggers._redact import redact
 from simplemon.model import MonitorSnapshot, Snapshot, Status
+from simplemon.timefmt import zone
 
 #: Display states, most urgent first: (key, label, symbol). Symbols and labels make
 #: the state readable without colour.
@@ -201,7 +201,7 @@ def format_moment(moment: datetime | None, tz: str) -> str:
     """Show a time in ``tz`` as ``2026-01-05 12:00:00 UTC``; a dash for None."""
     if moment is None:
         return NO_DATA
-    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return moment.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 from simplemon.common import AlerterCommon, is_in_groups
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
+from simplemon.timefmt import zone
 
 #: Info text of the final notice for a monitor removed from the config while alerted.
 REMOVED_INFO = "no longer monitored: removed from the configuration"
@@ -89,12 +90,7 @@ def is_in_hours(options: AlerterCommon, now: datetime) -> bool:
     """
     if options.times_type == "always" and _EVERY_DAY.issubset(options.days):
         return True  # the usual case: no need to read the local time
-    if options.times_tz:
-        from zoneinfo import ZoneInfo  # noqa: PLC0415 - only for times_tz: ~3 ms
-
-        local = now.astimezone(ZoneInfo(options.times_tz))
-    else:
-        local = now.astimezone()
+    local = now.astimezone(zone(options.times_tz) if options.times_tz else None)
     if local.weekday() not in options.days:
         return False
     if options.times_type == "always":

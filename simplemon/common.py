@@ -145,7 +145,9 @@ class LoggerCommon:
         (), help="monitors that must be OK for this logger to write"
     )
     tz: str = opt(
-        "UTC", parser=timezone, help="time zone for times written by this logger"
+        "UTC",
+        parser=timezone,
+        help="time zone for times written by this logger (`local`: the machine's)",
     )
     dateformat: Literal["timestamp", "iso8601"] = opt(
         "timestamp", help="how times are written: Unix timestamp or ISO 8601"
@@ -210,9 +212,14 @@ class AlerterCommon:
     times_tz: str | None = opt(
         None,
         parser=timezone,
-        help="time zone of time_lower/time_upper/days (default: the machine's)",
+        help="time zone of time_lower/time_upper/days (default, or `local`: the "
+        "machine's)",
     )
-    tz: str = opt("UTC", parser=timezone, help="time zone for times in messages")
+    tz: str = opt(
+        "UTC",
+        parser=timezone,
+        help="time zone for times in messages (`local`: the machine's)",
+    )
     delay: bool = opt(
         False,
         help="hold a failure that happens out of hours and send a catch-up when the "
@@ -242,6 +249,8 @@ class AlerterCommon:
     )
 
     def __post_init__(self) -> None:
+        if not self.days:
+            raise ValueError("days: expected at least one day, e.g. 0, 1, 2, 3, 4")
         if self.times_type != "always":
             if self.time_lower is None or self.time_upper is None:
                 raise ValueError(

@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, tzinfo
 
     from simplemon.parsers import ParseContext
 
 
+#: SimpleMonitor's (arrow's) name for the machine's own time zone.
+LOCAL = "local"
+
+
 def timezone(text: str, ctx: ParseContext) -> str:
-    """Accept an IANA time zone name such as UTC or Europe/London."""
+    """Accept an IANA time zone name such as UTC or Europe/London, or ``local``."""
     # zoneinfo is imported on first use: a config that names no time zone never
     # pays for it (``-t`` start-up time).
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
 
     name = text.strip()
+    if name.lower() == LOCAL:
+        return LOCAL
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -24,6 +30,15 @@ def timezone(text: str, ctx: ParseContext) -> str:
             "expected a time zone name, e.g. UTC or Europe/London"
         ) from None
     return name
+
+
+def zone(tz: str) -> tzinfo | None:
+    """Return the zone named ``tz``; None for ``local`` (``astimezone(None)``)."""
+    if tz == LOCAL:
+        return None
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    return ZoneInfo(tz)
 
 
 def format_time(
@@ -34,9 +49,7 @@ def format_time(
         return "-"
     if dateformat == "timestamp":
         return str(int(moment.timestamp()))
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
-
-    return moment.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+    return moment.astimezone(zone(tz)).isoformat(timespec="seconds")
 
 
 def format_duration(seconds: float) -> str:

@@ -129,6 +129,10 @@ class HttpOptions:
 
     def __post_init__(self) -> None:
         """Reject combinations that cannot work; raises ValueError."""
+        if not self.allowed_codes:
+            raise ValueError(
+                "allowed_codes: expected at least one status code, e.g. 200"
+            )
         if self.keyfile is not None and self.certfile is None:
             raise ValueError("keyfile is set but certfile is not")
         if (self.username is None) != (self.password is None):
