@@ -305,6 +305,10 @@ def build_options(
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
             values[field.name] = parse(items[key], key_ctx)
         except (ValueError, OSError) as e:
+            if field.default is None and not items[key].strip():
+                # SimpleMonitor reads a blank optional value as not given; an
+                # option whose parser gives blank its own meaning kept it above.
+                continue
             errors.append(
                 ConfigError(
                     _reason(e), file=file, section=section, key=key, value=items[key]

@@ -164,3 +164,67 @@ def test_logfile_with_tz_local_writes_the_offset_of_the_machines_zone(write_ini)
     assert done.returncode == 0, done.stderr
     log = (main.parent / "out.log").read_text(encoding="utf-8")
     assert "+03:00 m: ok" in log
+
+
+def test_empty_optional_values_mean_unset_as_in_simplemonitor(write_ini):
+    # SimpleMonitor reads `username =` as no user name; refusing it broke configs
+    # that kept a blank line for a value they might fill in later.
+    main = write_ini(
+        "monitor.ini",
+        """
+        [monitor]
+        interval = 30
+        pidfile =
+        """,
+    )
+    write_ini(
+        "monitors.ini",
+        """
+        [web]
+        type = http
+        url = http://127.0.0.1:8080/
+        username =
+        failure_doc =
+        remind =
+        recover_command =
+        """,
+    )
+    config = load_config(main, environ={})
+    assert config.main.pidfile is None
+    web = config.monitor("web")
+    assert web.plugin.options.username is None
+    assert web.common.failure_doc is None
+    assert web.common.remind is None
+    assert web.common.recover_command is None
+
+
+def test_an_empty_value_keeps_its_own_meaning_where_an_option_gives_it_one(write_ini):
+    # An empty http password is a real value (a token as user name, no password).
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [web]
+        type = http
+        url = http://127.0.0.1:8080/
+        username = token
+        password =
+        """,
+    )
+    assert load_config(main, environ={}).monitor("web").plugin.options.password == ""
+
+
+def test_empty_values_of_options_with_a_default_or_required_stay_errors(write_ini):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [web]
+        type = http
+        url =
+        tolerance =
+        """,
+    )
+    errors = errors_of(main)
+    assert any("'url'" in e or "url" in e.split("]")[1] for e in errors)
+    assert any("tolerance" in e for e in errors)

@@ -65,7 +65,9 @@ def test_literal_braces_are_written_doubled(tmp_path):
         ("/bin/echo {info!r}", "expected a plain placeholder such as {info}"),
         ("/bin/echo {info", "bad placeholder"),
         ('/bin/echo "unclosed', "a quote is not closed"),
-        ("   ", "expected a command line"),
+        # Blank is "not given", as in SimpleMonitor; with no other command set,
+        # the alerter has nothing to run.
+        ("   ", "execute needs fail_command, success_command or catchup_command"),
         ("{info} --x", "the program to run cannot come from a placeholder"),
         ("env {info}", "env would run '{info}' as a command"),
         ("sudo {name}", "sudo would run '{name}' as a command"),
