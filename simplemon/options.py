@@ -278,10 +278,7 @@ def build_options(
     one_ctx = ctx if isinstance(ctx, ParseContext) else None
     plan_key: Any = cls  # mypy does not see type objects as Hashable
     for field, field_key, aliases, needs_default, parse in _field_plan(plan_key):
-        if field_key in items:
-            key: str | None = field_key
-        else:
-            key = _first_in(aliases, items) if aliases else None
+        key = field_key if field_key in items else _first_in(aliases, items)
         if key is None:
             if not needs_default:
                 continue
@@ -290,16 +287,7 @@ def build_options(
                 anchor = default_ctx if one_ctx is None else one_ctx
                 values[field.name] = anchor.base_dir / field.default
             if field.required:
-                what = "" if kind == "section" else f" for {kind} type '{type_name}'"
-                example = field.spec.example
-                hint = f", e.g. {field.key} = {example}" if example else ""
-                errors.append(
-                    ConfigError(
-                        f"missing required option '{field.key}'{what}{hint}",
-                        file=file,
-                        section=section,
-                    )
-                )
+                errors.append(_missing(field, kind, type_name, file, section))
             continue
         try:
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
@@ -320,6 +308,17 @@ def build_options(
         return cls(**values), []
     except (ValueError, OSError) as e:
         return None, [ConfigError(_reason(e), file=file, section=section)]
+
+
+def _missing(
+    field: OptionField, kind: str, type_name: str, file: str | None, section: str
+) -> ConfigError:
+    what = "" if kind == "section" else f" for {kind} type '{type_name}'"
+    example = field.spec.example
+    hint = f", e.g. {field.key} = {example}" if example else ""
+    return ConfigError(
+        f"missing required option '{field.key}'{what}{hint}", file=file, section=section
+    )
 
 
 def _reason(error: ValueError | OSError) -> str:
