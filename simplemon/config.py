@@ -106,6 +106,7 @@ def load_config(
         loggers = _load_plugins(
             loader, "logger", reporting.loggers, sections, main_path
         )
+    loader.unused_defaults()
     _check_references(loader, monitors, alerters, loggers)
     _check_groups(loader, monitors, (*alerters, *loggers))
     if loader.errors or main is None:
@@ -200,7 +201,13 @@ def _read_monitors_dir(
         return
     for extra in extras:
         for name, items in loader.read(extra).items():
-            merged.setdefault(name, {}).update(items)
+            into = merged.setdefault(name, {})
+            # A [DEFAULT] key of a later file never overrides a section's own key.
+            into.update(
+                (k, v)
+                for k, v in items.items()
+                if not (v.from_default and k in into and not into[k].from_default)
+            )
 
 
 def _load_monitors(
@@ -238,7 +245,7 @@ def _check_defaults(loader: Loader, defaults: Mapping[str, RawValue]) -> None:
         accepted |= option_keys(cls.Options)
     accepted.discard("type")
     for key, raw in defaults.items():
-        if key not in accepted:
+        if key not in accepted and not raw.from_default:
             suggestion = suggest(key, accepted)
             loader.errors.append(
                 ConfigError(

@@ -15,6 +15,9 @@ from simplemon.errors import ConfigError
 
 _ENV = re.compile(r"%env:([A-Za-z0-9_]+)%")
 
+#: ConfigParser's section whose keys every other section of the file gets.
+DEFAULT = "DEFAULT"
+
 
 @dataclass(frozen=True)
 class RawValue:
@@ -22,6 +25,9 @@ class RawValue:
 
     text: str
     file: Path
+    #: Whether it came from the file's [DEFAULT] section, which gives a key only to
+    #: the sections that accept it (as SimpleMonitor's plugins ignore the others).
+    from_default: bool = False
 
 
 def read_ini(
@@ -51,10 +57,11 @@ def read_ini(
     parsed = _read_plain(text)
     if parsed is None:
         parsed = _read_configparser(text, path, errors)
+    defaults = {k: RawValue(v, path, True) for k, v in parsed.pop(DEFAULT, {}).items()}
     sections: dict[str, dict[str, RawValue]] = {}
     for name, items in parsed.items():
         real = substitute_env(name, environ, errors, str(path), name, None)
-        sections[real] = {k: RawValue(v, path) for k, v in items.items()}
+        sections[real] = defaults | {k: RawValue(v, path) for k, v in items.items()}
     return sections
 
 
@@ -64,7 +71,11 @@ def _read_configparser(
     """Read any INI text with ConfigParser; a syntax error adds an error, gives {}."""
     import configparser  # noqa: PLC0415 - plain files never need it
 
-    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    # [DEFAULT] is read as a section of its own; read_ini gives its keys to the
+    # others, marked, so that a section that does not accept one can ignore it.
+    parser = configparser.ConfigParser(
+        interpolation=None, strict=True, default_section="\0"
+    )
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as e:
@@ -122,7 +133,7 @@ def _read_plain(text: str) -> dict[str, dict[str, str]] | None:
         match = _SECTION.match(value)
         if match is not None:
             name = match.group("header")
-            if name in sections or name == "DEFAULT":
+            if name in sections or name == DEFAULT:
                 return None
             current = sections[name] = {}
             continue

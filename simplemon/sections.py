@@ -22,7 +22,7 @@ from simplemon.common import (
     ignored_keys,
 )
 from simplemon.errors import ConfigError
-from simplemon.ini import RawValue, read_ini, substitute_env
+from simplemon.ini import DEFAULT, RawValue, read_ini, substitute_env
 from simplemon.model import EventKind
 from simplemon.options import build_options, option_keys
 from simplemon.parsers import ParseContext
@@ -61,6 +61,9 @@ class Loader:
         self._paths: dict[str, Path] = {}
         self._contexts: dict[str, ParseContext] = {}
         self._accepted: dict[tuple[type[Any], type[Any]], frozenset[str]] = {}
+        #: [DEFAULT] keys seen, by file, and whether any section accepted them.
+        self._defaults_taken: dict[tuple[str, str], bool] = {}
+        self._default_accepts: dict[str, set[str]] = {}  # for did-you-mean
 
     def path(self, file: str) -> Path:
         """Return ``Path(file)``, built once per file name."""
@@ -159,8 +162,21 @@ class Loader:
         section: str,
         what: str,
     ) -> None:
-        """Report keys nobody accepts; SimpleMonitor-only keys only warn."""
+        """Report keys nobody accepts; SimpleMonitor-only keys only warn.
+
+        A [DEFAULT] key is only noted here: a section that does not accept it
+        ignores it, and ``unused_defaults`` reports one that no section took.
+        """
         for key, raw in items.items():
+            if raw.from_default:
+                where = (str(raw.file), key)
+                self._defaults_taken[where] = (
+                    self._defaults_taken.get(where, False)
+                    or key in accepted
+                    or key in ignored
+                )
+                self._default_accepts.setdefault(where[0], set()).update(accepted)
+                continue
             if key in accepted:
                 continue
             if key in ignored:
@@ -176,6 +192,19 @@ class Loader:
                     section=section,
                 )
             )
+
+    def unused_defaults(self) -> None:
+        """Report [DEFAULT] keys that no section of their file accepted (a typo)."""
+        for (file, key), taken in self._defaults_taken.items():
+            if not taken:
+                self.errors.append(
+                    ConfigError(
+                        f"option '{key}' is accepted by no section of this file"
+                        + suggest(key, self._default_accepts.get(file, set())),
+                        file=file,
+                        section=DEFAULT,
+                    )
+                )
 
     def plugin(
         self, kind: registry.Kind, name: str, items: Mapping[str, RawValue], file: str

@@ -228,3 +228,71 @@ def test_empty_values_of_options_with_a_default_or_required_stay_errors(write_in
     errors = errors_of(main)
     assert any("'url'" in e or "url" in e.split("]")[1] for e in errors)
     assert any("tolerance" in e for e in errors)
+
+
+def test_default_section_keys_apply_only_where_a_section_accepts_them(write_ini):
+    # SimpleMonitor copies [DEFAULT] into every section and each plugin ignores
+    # what it does not know; refusing them made such configs fail to load.
+    main = write_ini(
+        "monitor.ini",
+        """
+        [DEFAULT]
+        groups = web
+
+        [monitor]
+        interval = 30
+
+        [reporting]
+        loggers = log
+
+        [log]
+        type = logfile
+        filename = monitor.log
+        """,
+    )
+    write_ini(
+        "monitors.ini",
+        """
+        [DEFAULT]
+        tolerance = 2
+        allowed_codes = 200, 301
+
+        [site]
+        type = http
+        url = http://127.0.0.1:8080/
+        group = web
+
+        [port]
+        type = tcp
+        host = 127.0.0.1
+        port = 22
+        tolerance = 5
+        """,
+    )
+    config = load_config(main, environ={})
+    (log,) = config.loggers
+    assert log.common.groups == ("web",)
+    assert config.monitor("site").common.tolerance == 2
+    assert config.monitor("site").plugin.options.allowed_codes == (200, 301)
+    assert config.monitor("port").common.tolerance == 5
+
+
+def test_a_default_section_key_no_section_accepts_is_an_error(write_ini):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [DEFAULT]
+        tolerence = 2
+
+        [port]
+        type = tcp
+        host = 127.0.0.1
+        port = 22
+        """,
+    )
+    (error,) = errors_of(main)
+    assert "[DEFAULT]" in error
+    assert "tolerence" in error
+    assert "did you mean 'tolerance'" in error
+    assert "monitors.ini" in error
