@@ -1,34 +1,32 @@
 """The ``dns`` monitor: look a record up with dnspython and compare the answer.
 
 Never runs an external ``dig``. Answers are compared as sets of records in the text
-form ``dig +short`` prints; the comparison logic is pure and lives in module functions.
+form ``dig +short`` prints; that judging is pure and lives in _dns_answer.py, the
+asking of a server in _dns_transport.py.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-import socket
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import dns.exception
-import dns.inet
-import dns.message
 import dns.name
-import dns.nameserver
-import dns.query
-import dns.rcode
-import dns.rdata
-import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
-import dns.rrset
 
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.monitors._dns_answer import (
+    Outcome,
+    dig_short,
+    evaluate,
+    parse_expected,
+)
+from simplemon.monitors._dns_transport import _ConnectedDo53, _no_nameservers_message
 from simplemon.options import opt
 from simplemon.parsers import ParseContext
 
@@ -116,128 +114,6 @@ def dns_values(text: str, ctx: ParseContext) -> tuple[str, ...]:
         current.append(char)
     values.append("".join(current).strip())
     return tuple(v for v in values if v)
-
-
-def parse_expected(values: Iterable[str], rdtype: str) -> frozenset[dns.rdata.Rdata]:
-    """Parse ``dig +short`` style texts into records of type ``rdtype``.
-
-    A value that is not valid for ``rdtype`` but ends with a dot is taken as a CNAME
-    target, because ``dig +short`` lists the CNAME chain before the final records.
-    Names inside records are absolute (``mail.example.com`` = ``mail.example.com.``).
-
-    Raises:
-        ValueError: naming the first value that is not a valid record.
-    """
-    return frozenset(_parse_value(value, rdtype) for value in values)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_value(value: str, rdtype: str) -> dns.rdata.Rdata:
-    try:
-        return _parse_rdata(value, rdtype)
-    except dns.exception.DNSException as e:
-        error = e
-    if rdtype != "CNAME" and value.endswith("."):
-        try:
-            return _parse_rdata(value, "CNAME")
-        except dns.exception.DNSException:
-            pass
-    raise ValueError(
-        f"expected {rdtype} record data as dig +short prints it, "
-        f"e.g. {_EXAMPLES.get(rdtype, '...')}; {value!r} is not ({error})"
-    )
-
-
-_EXAMPLES = {
-    "A": "192.0.2.1",
-    "AAAA": "2001:db8::1",
-    "MX": "10 mail.example.com.",
-    "TXT": '"v=spf1 -all"',
-    "CNAME": "www.example.com.",
-    "NS": "ns1.example.com.",
-}
-
-
-def _parse_rdata(value: str, rdtype: str) -> dns.rdata.Rdata:
-    return dns.rdata.from_text(
-        dns.rdataclass.IN, rdtype, value, origin=dns.name.root, relativize=False
-    )
-
-
-def dig_short(rrsets: Iterable[dns.rrset.RRset]) -> list[str]:
-    """Return the records of ``rrsets`` as ``dig +short`` prints them, in order."""
-    return [rdata.to_text() for rrset in rrsets for rdata in rrset]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the server said: its rcode, the final records, and the whole chain."""
-
-    rcode: str  # "NOERROR" or "NXDOMAIN"; other rcodes are failures before this
-    records: tuple[dns.rdata.Rdata, ...] = ()  # of the asked type, at the final name
-    chain: tuple[dns.rrset.RRset, ...] = ()  # the whole answer section
-
-
-def evaluate(
-    outcome: Outcome,
-    expected: frozenset[dns.rdata.Rdata] | None,
-    qname: str,
-    rdtype: str,
-) -> tuple[bool, str]:
-    """Decide whether ``outcome`` is acceptable and say why; pure.
-
-    ``expected`` is None when ``desired_val = nxdomain``, empty when any answer
-    will do. The answer matches when its records, or its whole chain as
-    ``dig +short`` prints it, equal the expected set.
-    """
-    if outcome.rcode == "NXDOMAIN" or not outcome.chain:
-        return _evaluate_missing(outcome.rcode == "NXDOMAIN", expected, qname, rdtype)
-    got = dig_short(outcome.chain)
-    if expected is None:
-        return False, f"got {_show(got)}, expected NXDOMAIN"
-    if not expected:
-        if not outcome.records:
-            # Only an alias, as an authoritative server answers for a CNAME into
-            # another zone; dig +short prints its target, and so it resolves.
-            return True, (
-                f"{qname} {rdtype} is an alias of {got[-1]} "
-                f"(the answer holds no {rdtype} record)"
-            )
-        return True, f"{qname} {rdtype} resolves to {_show(got)}"
-    whole_chain = frozenset(rdata for rrset in outcome.chain for rdata in rrset)
-    if expected in (frozenset(outcome.records), whole_chain):
-        return True, f"{qname} {rdtype} resolves to {_show(got)}, as expected"
-    wanted = sorted(rdata.to_text() for rdata in expected)
-    return False, f"got {_show(got)}, expected {_show(wanted)}"
-
-
-def _evaluate_missing(
-    is_nxdomain: bool,
-    expected: frozenset[dns.rdata.Rdata] | None,
-    qname: str,
-    rdtype: str,
-) -> tuple[bool, str]:
-    if is_nxdomain:
-        if expected is None:
-            return True, f"{qname} does not exist (NXDOMAIN), as expected"
-        return False, f"NXDOMAIN: {qname} does not exist"
-    if expected is None:
-        # dig +short prints nothing here too, which SimpleMonitor counts as
-        # "did not resolve"; keep that meaning.
-        return True, f"no {rdtype} record for {qname} (NOANSWER), as expected"
-    return False, f"NOANSWER: {qname} has no {rdtype} record"
-
-
-#: Records a message lists before it says how many there are in all.
-SHOWN = 10
-
-
-def _show(texts: Sequence[str]) -> str:
-    # Messages are cut at 1000 characters: a long answer listed whole would push
-    # the expected values (and the end of the message) out of it.
-    if len(texts) <= SHOWN:
-        return ", ".join(texts)
-    return ", ".join(texts[:SHOWN]) + f", ... ({len(texts)} records)"
 
 
 @dataclass(frozen=True)
@@ -369,69 +245,5 @@ class DnsMonitor(Monitor[DnsOptions]):
         return f"DNS {o.record_type} {o.record} {want} at {self._server_text()}"
 
 
-class _ConnectedDo53(dns.nameserver.Do53Nameserver):
-    """A plain DNS server asked over a *connected* UDP socket.
-
-    dnspython sends from an unconnected socket, which never hears the ICMP "port
-    unreachable" of a server that is down: the check then waited its whole timeout.
-    A connected socket gets ECONNREFUSED at once (as dig reports it) and only ever
-    receives datagrams from the server's address and port.
-    """
-
-    def query(
-        self,
-        request: dns.message.QueryMessage,
-        timeout: float,
-        source: str | None,
-        source_port: int,
-        max_size: bool,
-        one_rr_per_rrset: bool = False,
-        ignore_trailing: bool = False,
-    ) -> dns.message.Message:
-        if max_size:  # TCP: a refused connection is reported already
-            return super().query(
-                request,
-                timeout,
-                source,
-                source_port,
-                max_size,
-                one_rr_per_rrset,
-                ignore_trailing,
-            )
-        family = dns.inet.af_for_address(self.address)
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.setblocking(False)
-            sock.connect((self.address, self.port))
-            return dns.query.udp(
-                request,
-                self.address,
-                timeout=timeout,
-                port=self.port,
-                sock=sock,
-                raise_on_truncation=True,
-                one_rr_per_rrset=one_rr_per_rrset,
-                ignore_trailing=ignore_trailing,
-                ignore_errors=True,
-                ignore_unexpected=True,
-            )
-
-
 class _Failure(Exception):
     """A lookup that ended without an answer; its text is the check message."""
-
-
-def _no_nameservers_message(error: dns.resolver.NoNameservers, server: str) -> str:
-    """Turn dnspython's per-server error list into one short reason."""
-    errors = error.kwargs.get("errors") or []
-    reasons = []
-    for entry in errors:
-        response = entry[4] if len(entry) > 4 else None
-        problem = entry[3] if len(entry) > 3 else entry[-1]
-        if isinstance(response, dns.message.Message):
-            reasons.append(dns.rcode.to_text(response.rcode()))
-        elif isinstance(problem, ConnectionRefusedError):
-            reasons.append("connection refused")
-        else:
-            reasons.append(str(problem))
-    reason = "; ".join(dict.fromkeys(reasons)) or "no usable answer"
-    return f"{reason} from {server}"

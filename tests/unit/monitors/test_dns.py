@@ -10,15 +10,13 @@ import pytest
 
 from simplemon.config import load_config
 from simplemon.errors import ConfigErrors
-from simplemon.monitors.dns import (
-    DnsMonitor,
-    DnsOptions,
+from simplemon.monitors._dns_answer import (
     Outcome,
     dig_short,
-    dns_values,
     evaluate,
     parse_expected,
 )
+from simplemon.monitors.dns import DnsMonitor, DnsOptions, dns_values
 from simplemon.options import build_options
 from simplemon.parsers import ParseContext
 
