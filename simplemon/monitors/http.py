@@ -10,24 +10,26 @@ from __future__ import annotations
 import codecs
 import json
 import re
-import socket
 import ssl
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from http.client import BadStatusLine, RemoteDisconnected
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import HTTPError
-from urllib3.util.ssl_match_hostname import CertificateError
 
 from simplemon import parsers
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.monitors._http_errors import (
+    MAX_REDIRECTS,
+    _file_error,
+    failure_message,
+    redact,
+)
 from simplemon.monitors._http_transport import Watch, open_session, tls_context
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, json_object
@@ -35,7 +37,6 @@ from simplemon.parsers import ParseContext, json_object
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CHUNK = 64 * 1024
-_MAX_REDIRECTS = 10
 
 
 def url(text: str, ctx: ParseContext) -> str:
@@ -176,7 +177,7 @@ class HttpMonitor(Monitor[HttpOptions]):
                 watch,
                 open_session(context, o.verify_hostname, watch, private) as session,
             ):
-                session.max_redirects = _MAX_REDIRECTS
+                session.max_redirects = MAX_REDIRECTS
                 fetched = self._fetch(session, start + timeout)
         # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
         except (OSError, HTTPError, ValueError) as e:
@@ -272,74 +273,6 @@ def judge(options: HttpOptions, fetched: Fetched, duration: float) -> tuple[bool
     return True, f"{status} in {duration * 1000:.0f} ms"
 
 
-def failure_message(exc: BaseException, *, timeout: float, expired: bool) -> str:
-    """Turn a requests exception into a short message; pure."""
-    chain = list(_causes(exc))
-    # Not urllib3's TimeoutError: its NewConnectionError (refused…) subclasses it.
-    if expired or any(isinstance(e, (TimeoutError, requests.Timeout)) for e in chain):
-        return f"timed out after {timeout:g}s"
-    for e in chain:
-        if message := _tls_message(e):
-            return message
-    for kind, message in _MESSAGES:
-        if any(isinstance(e, kind) for e in chain):
-            return message
-    for e in chain:
-        if isinstance(e, OSError) and e.strerror:
-            return e.strerror[0].lower() + e.strerror[1:]
-    return f"request failed ({type(exc).__name__})"
-
-
-def _tls_message(e: BaseException) -> str | None:
-    if isinstance(e, ssl.SSLCertVerificationError):
-        return f"TLS certificate verify failed: {e.verify_message}"
-    if isinstance(e, CertificateError):
-        return f"TLS certificate verify failed: {e}"
-    if isinstance(e, ssl.SSLError):
-        return "TLS error: " + (e.reason or str(e)).lower().replace("_", " ")
-    return None
-
-
-_MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
-    (socket.gaierror, "cannot resolve the host name"),
-    (ConnectionRefusedError, "connection refused"),
-    (RemoteDisconnected, "server closed the connection without a response"),
-    (ConnectionResetError, "connection reset by the server"),
-    (BadStatusLine, "invalid HTTP response from the server"),
-    (requests.TooManyRedirects, f"too many redirects (over {_MAX_REDIRECTS})"),
-    (requests.exceptions.ChunkedEncodingError, "response body cut short"),
-    (requests.exceptions.ContentDecodingError, "cannot decode the response body"),
-    # The configured URL was checked at load time: only a redirect gets these.
-    (
-        requests.exceptions.InvalidSchema,
-        "redirected to a URL that is not http:// or https://",
-    ),
-    (ValueError, "invalid URL"),
-)
-
-
-def redact(address: str) -> str:
-    """Return the URL with any user:password@ part removed."""
-    parts = urlsplit(address)
-    if "@" not in parts.netloc:
-        return address
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    # requests wraps urllib3 errors in args/.reason, which wrap the OSError as cause.
-    seen: set[int] = set()
-    stack = [exc]
-    while stack and len(seen) < 50:
-        e = stack.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        linked = [getattr(e, "reason", None), e.__cause__, e.__context__, *e.args]
-        stack.extend(x for x in reversed(linked) if isinstance(x, BaseException))
-
-
 def _read_capped(response: requests.Response, limit: int) -> tuple[bytes, bool]:
     parts: list[bytes] = []
     size = 0
@@ -359,10 +292,3 @@ def _charset(response: requests.Response) -> str:
         return codecs.lookup(match.group(1)).name if match else "utf-8"
     except LookupError:
         return "utf-8"
-
-
-def _file_error(e: OSError | ssl.SSLError) -> str:
-    if isinstance(e, ssl.SSLError):  # a file that is there but is not valid PEM
-        reason = (e.reason or str(e)).lower().replace("_", " ")
-        return f"cannot load the TLS files (ca_file, certfile, keyfile): {reason}"
-    return f"cannot read {e.filename}: {e.strerror or e}"

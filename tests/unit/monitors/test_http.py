@@ -13,15 +13,9 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
+from simplemon.monitors._http_errors import failure_message, redact
 from simplemon.monitors._http_transport import Watch, Watchdog
-from simplemon.monitors.http import (
-    Fetched,
-    HttpMonitor,
-    HttpOptions,
-    failure_message,
-    judge,
-    redact,
-)
+from simplemon.monitors.http import Fetched, HttpMonitor, HttpOptions, judge
 from simplemon.options import build_options, option_table
 from simplemon.parsers import ParseContext
 
