@@ -18,13 +18,12 @@ from simplemon import registry
 from simplemon.common import (
     IGNORED_MAIN_KEYS,
     IGNORED_MONITOR_KEYS,
-    AlerterCommon,
-    LoggerCommon,
     MainOptions,
     MonitorCommon,
     ReportingOptions,
 )
-from simplemon.depgraph import find_cycle, topological_order
+from simplemon.config_checks import check_groups, check_references
+from simplemon.depgraph import topological_order
 from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
@@ -107,8 +106,8 @@ def load_config(
             loader, "logger", reporting.loggers, sections, main_path
         )
     loader.unused_defaults()
-    _check_references(loader, monitors, alerters, loggers)
-    _check_groups(loader, monitors, (*alerters, *loggers))
+    check_references(loader, monitors, alerters, loggers)
+    check_groups(loader, monitors, (*alerters, *loggers))
     if loader.errors or main is None:
         raise ConfigErrors(loader.errors)
     warnings = tuple(printable(w) for w in loader.warnings)
@@ -289,92 +288,6 @@ def _load_plugins(
         if plugin is not None:
             result.append(plugin)
     return tuple(result)
-
-
-def _check_references(
-    loader: Loader,
-    monitors: tuple[PluginConfig, ...],
-    alerters: tuple[PluginConfig, ...],
-    loggers: tuple[PluginConfig, ...],
-) -> None:
-    names = {m.name for m in monitors}
-    graph: dict[str, tuple[str, ...]] = {}
-    for m in monitors:
-        graph[m.name] = m.common.depend
-        for dep in m.common.depend:
-            if dep in loader.monitor_sections and dep not in names:
-                continue  # that monitor's own errors are already reported
-            if dep not in names:
-                loader.errors.append(
-                    ConfigError(
-                        f"depends on {dep!r}, but there is no monitor of that name"
-                        + suggest(dep, names),
-                        file=m.file,
-                        section=m.name,
-                        key="depend",
-                    )
-                )
-            elif dep == m.name:
-                loader.errors.append(
-                    ConfigError(
-                        "a monitor cannot depend on itself",
-                        file=m.file,
-                        section=m.name,
-                        key="depend",
-                    )
-                )
-    cycle = find_cycle(
-        {k: tuple(d for d in v if d in names and d != k) for k, v in graph.items()}
-    )
-    if cycle:
-        first = next(m for m in monitors if m.name == cycle[0])
-        loader.errors.append(
-            ConfigError(
-                "dependency cycle: " + " -> ".join(cycle),
-                file=first.file,
-                section=first.name,
-                key="depend",
-            )
-        )
-    for plugin in (*alerters, *loggers):
-        for dep in getattr(plugin.common, "depend", ()):
-            if dep not in names:
-                loader.errors.append(
-                    ConfigError(
-                        f"depends on {dep!r}, but there is no monitor of that name",
-                        file=plugin.file,
-                        section=plugin.name,
-                        key="depend",
-                    )
-                )
-
-
-def _check_groups(
-    loader: Loader,
-    monitors: tuple[PluginConfig, ...],
-    plugins: tuple[PluginConfig, ...],
-) -> None:
-    """Warn about an alerter or logger whose ``groups`` match no monitor at all.
-
-    Such a plugin loads fine and then silently never alerts (or logs nothing):
-    usually a typo in a group name, or an empty ``groups =``.
-    """
-    if not monitors:
-        return
-    present = {g for m in monitors for g in m.common.group.split(",")}
-    shown = ", ".join(sorted(present)[:10]) + (", ..." if len(present) > 10 else "")
-    for plugin in plugins:
-        common = plugin.common
-        if not isinstance(common, AlerterCommon | LoggerCommon):
-            continue
-        if "_all" not in common.groups and present.isdisjoint(common.groups):
-            alerter = isinstance(common, AlerterCommon)
-            what = "alerter never alerts" if alerter else "logger records no monitor"
-            loader.warnings.append(
-                f"{plugin.file}: [{plugin.name}] groups = "
-                f"{', '.join(common.groups) or '(empty)'} matches no monitor, so this "
-                f"{what} (groups in use: {shown}; _all matches every monitor)"
-            )
 
 
 def dependency_order(config: Config) -> list[str]:

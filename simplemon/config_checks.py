@@ -1,0 +1,106 @@
+"""Checks across sections, made once every section has loaded.
+
+A name in ``depend``, ``alerters`` or ``groups`` may point at any section of any
+file; these checks report what points nowhere, or in a circle, all at once.
+"""
+
+from __future__ import annotations
+
+from simplemon.common import (
+    AlerterCommon,
+    LoggerCommon,
+)
+from simplemon.depgraph import find_cycle
+from simplemon.errors import ConfigError
+from simplemon.sections import Loader, PluginConfig, suggest
+
+
+def check_references(
+    loader: Loader,
+    monitors: tuple[PluginConfig, ...],
+    alerters: tuple[PluginConfig, ...],
+    loggers: tuple[PluginConfig, ...],
+) -> None:
+    """Report ``depend`` names that are no monitor, and a dependency cycle.
+
+    A dependency on a monitor whose own section failed to load is not reported
+    again: its errors already are.
+    """
+    names = {m.name for m in monitors}
+    graph: dict[str, tuple[str, ...]] = {}
+    for m in monitors:
+        graph[m.name] = m.common.depend
+        for dep in m.common.depend:
+            if dep in loader.monitor_sections and dep not in names:
+                continue  # that monitor's own errors are already reported
+            if dep not in names:
+                loader.errors.append(
+                    ConfigError(
+                        f"depends on {dep!r}, but there is no monitor of that name"
+                        + suggest(dep, names),
+                        file=m.file,
+                        section=m.name,
+                        key="depend",
+                    )
+                )
+            elif dep == m.name:
+                loader.errors.append(
+                    ConfigError(
+                        "a monitor cannot depend on itself",
+                        file=m.file,
+                        section=m.name,
+                        key="depend",
+                    )
+                )
+    cycle = find_cycle(
+        {k: tuple(d for d in v if d in names and d != k) for k, v in graph.items()}
+    )
+    if cycle:
+        first = next(m for m in monitors if m.name == cycle[0])
+        loader.errors.append(
+            ConfigError(
+                "dependency cycle: " + " -> ".join(cycle),
+                file=first.file,
+                section=first.name,
+                key="depend",
+            )
+        )
+    for plugin in (*alerters, *loggers):
+        for dep in getattr(plugin.common, "depend", ()):
+            if dep not in names:
+                loader.errors.append(
+                    ConfigError(
+                        f"depends on {dep!r}, but there is no monitor of that name",
+                        file=plugin.file,
+                        section=plugin.name,
+                        key="depend",
+                    )
+                )
+
+
+def check_groups(
+    loader: Loader,
+    monitors: tuple[PluginConfig, ...],
+    plugins: tuple[PluginConfig, ...],
+) -> None:
+    """Warn about an alerter or logger whose ``groups`` match no monitor at all.
+
+    Such a plugin loads fine and then silently never alerts (or logs nothing):
+    usually a typo in a group name, or an empty ``groups =``.
+    """
+    if not monitors:
+        return
+    present = {g for m in monitors for g in m.common.group.split(",")}
+    shown = ", ".join(sorted(present)[:10]) + (", ..." if len(present) > 10 else "")
+    for plugin in plugins:
+        common = plugin.common
+        if not isinstance(common, AlerterCommon | LoggerCommon):
+            continue
+        if "_all" not in common.groups and present.isdisjoint(common.groups):
+            alerter = isinstance(common, AlerterCommon)
+            what = "alerter never alerts" if alerter else "logger records no monitor"
+            loader.warnings.append(
+                f"{plugin.file}: [{plugin.name}] groups = "
+                f"{', '.join(common.groups) or '(empty)'} matches no monitor, so this "
+                f"{what} (groups in use: {shown}; _all matches every monitor)"
+            )
