@@ -20,7 +20,6 @@ from typing import Any, Literal, TypeVar
 from simplemon.errors import ConfigError
 from simplemon.parsers import (
     ParseContext,
-    minutes,
     parse_bool,
     parse_duration,
     parse_float,
@@ -156,11 +155,11 @@ def _check_range(value: Any, spec: OptionSpec) -> None:
 
 def _show(value: Any) -> str:
     if isinstance(value, timedelta):
-        return _seconds(value)
+        return seconds_text(value)
     return str(value)
 
 
-def _seconds(value: timedelta) -> str:
+def seconds_text(value: timedelta) -> str:
     """``5s``, ``0.1s``, ``7776000s``: never ``7.776e+06s``, which no parser reads."""
     return f"{value.total_seconds():.3f}".rstrip("0").rstrip(".") + "s"
 
@@ -330,53 +329,3 @@ def _reason(error: ValueError | OSError) -> str:
     if isinstance(error, OSError):
         return f"cannot look at {error.filename}: {error.strerror}"
     return str(error)
-
-
-def option_table(cls: type[Any]) -> str:
-    """Render the options of ``cls`` as a Markdown table (the docs are generated)."""
-    lines = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
-    for f in option_fields(cls):
-        default = "*required*" if f.required else _doc_default(f.default)
-        names = " / ".join(f"`{k}`" for k in f.keys)
-        lines.append(f"| {names} | {_doc_type(f)} | {default} | {f.spec.help} |")
-    return "\n".join(lines) + "\n"
-
-
-def _doc_default(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, timedelta):
-        return _seconds(value)
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value) or "(empty)"
-    return f"`{value}`"
-
-
-def _doc_type(field: OptionField) -> str:  # noqa: PLR0911
-    tp = field.type
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        tp = next(a for a in typing.get_args(tp) if a is not type(None))
-    if field.spec.parser is minutes:
-        return "duration (minutes)"
-    if field.spec.parser is not None:
-        return field.spec.parser.__name__.replace("_", " ")
-    names = {
-        str: "text",
-        bool: "boolean",
-        int: "integer",
-        float: "number",
-        timedelta: "duration (seconds)",
-        Path: "path",
-    }
-    if tp in names:
-        return names[tp]
-    origin = typing.get_origin(tp)
-    if origin is Literal:
-        return " \\| ".join(str(c) for c in typing.get_args(tp))
-    if origin is tuple:
-        return "list of " + names.get(typing.get_args(tp)[0], "values")
-    if origin is re.Pattern:
-        return "regular expression"
-    return str(tp)

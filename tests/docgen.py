@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simplemon import common, registry
-from simplemon.options import option_table
+from simplemon.option_docs import option_table
 
 REPO = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(

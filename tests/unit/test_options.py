@@ -6,7 +6,8 @@ from typing import Literal
 
 import pytest
 
-from simplemon.options import build_options, opt, option_table
+from simplemon.option_docs import option_table
+from simplemon.options import build_options, opt
 from simplemon.parsers import (
     ParseContext,
     command,

@@ -16,7 +16,8 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnection
 from simplemon.monitors._http_errors import failure_message, redact
 from simplemon.monitors._http_transport import Watch, Watchdog
 from simplemon.monitors.http import Fetched, HttpMonitor, HttpOptions, judge
-from simplemon.options import build_options, option_table
+from simplemon.option_docs import option_table
+from simplemon.options import build_options
 from simplemon.parsers import ParseContext
 
 BASE = Path("/srv/sm")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from simplemon.monitors.tcp import TcpMonitor, TcpOptions, failure_message
-from simplemon.options import build_options, option_table
+from simplemon.option_docs import option_table
+from simplemon.options import build_options
 from simplemon.parsers import ParseContext
 
 
