@@ -30,7 +30,8 @@ from simplemon.cli import start_alerting, stop_alerting
 from simplemon.config import load_config
 from simplemon.model import CheckResult
 from simplemon.pool import WorkerPool
-from simplemon.probe import Probe, ProbeIO, ProbeLoop
+from simplemon.probe import Probe, ProbeIO
+from simplemon.probe_loop import ProbeLoop
 from simplemon.scheduler import Scheduler
 
 

@@ -22,7 +22,7 @@ from simplemon.checks import guarded_check, normalised, probe_of
 from simplemon.config import Config, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import WorkerPool
-from simplemon.probe import ProbeLoop
+from simplemon.probe_loop import ProbeLoop
 from simplemon.redact import redact
 from simplemon.round import Round, RoundHooks, RoundReport
 from simplemon.sections import PluginConfig

@@ -15,7 +15,8 @@ from concurrent.futures import Future
 import pytest
 
 from simplemon.model import CheckResult
-from simplemon.probe import READ, Probe, ProbeCore, ProbeIO, ProbeLoop, run_probe
+from simplemon.probe import READ, Probe, ProbeCore, ProbeIO, run_probe
+from simplemon.probe_loop import ProbeLoop
 
 
 class EchoPair(Probe):

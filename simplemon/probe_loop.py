@@ -1,0 +1,99 @@
+"""The scheduler's side of the probe core: a Future per probe, driven while it waits.
+
+A round submits its probes here and then waits for results; the waiting itself runs
+the I/O, so no check hands the GIL to another thread. Results of the thread pool end
+a wait early through :meth:`ProbeLoop.wake`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from simplemon.model import CheckResult
+from simplemon.probe import MAX_ACTIVE, Probe, ProbeCore
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+
+def default_max_active() -> int:
+    """Return half the soft open-files limit: probes never starve the process."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_ACTIVE
+    return max(16, min(MAX_ACTIVE, soft // 2))
+
+
+class ProbeLoop:
+    """Probes submitted by one thread and driven by it through :meth:`wait`.
+
+    There is no thread of its own: the round that submits probes also waits for
+    its results, so it drives the I/O while it waits and no check ever hands the
+    GIL to another thread. Results of other work (the thread pool) end a wait
+    early through the thread-safe :meth:`wake`.
+    """
+
+    def __init__(self, max_active: int | None = None) -> None:
+        self._core = ProbeCore(max_active or default_max_active())
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._core.watch_shared(self._wake_r, self._drain_wake)
+        self._driver = threading.get_ident()
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        """Whether any probe is still running or waiting to start."""
+        return bool(self._core.running or self._core.waiting)
+
+    def submit(self, probe: Probe) -> Future[CheckResult]:
+        """Queue ``probe``; its Future gets a CheckResult (never an exception).
+
+        The probe starts during the next :meth:`wait`.
+        """
+        from concurrent.futures import Future  # noqa: PLC0415 - not needed by -t
+
+        if self._closed:
+            raise RuntimeError("probe loop is closed")
+        future: Future[CheckResult] = Future()
+        self._core.add(probe, future.set_result)
+        return future
+
+    def wait(self, ready: Callable[[], bool], timeout: float) -> None:
+        """Run probes until ``ready()`` is true or ``timeout`` seconds have passed."""
+        self._driver = threading.get_ident()
+        limit = time.monotonic() + timeout
+        while not ready():
+            remaining = limit - time.monotonic()
+            if remaining <= 0:
+                return
+            self._core.step(remaining)
+
+    def wake(self) -> None:
+        """End a :meth:`wait` in progress on another thread; safe from any thread."""
+        if threading.get_ident() == self._driver:
+            return  # a callback of the driving thread itself: it is awake
+        # A full socket already holds wake-ups: the waiter will look anyway.
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_w.send(b"\0")
+
+    def close(self) -> None:
+        """Close every socket; probes still running are abandoned."""
+        if self._closed:
+            return
+        self._closed = True
+        self._core.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while self._wake_r.recv(4096):
+                pass
