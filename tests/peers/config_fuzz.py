@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.unit.test_doc_examples import examples, split, to_loopback
+from tests.peers.doc_examples import config_files, examples
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = "monitor.ini"
@@ -140,16 +140,7 @@ def seed_configs() -> list[tuple[str, dict[str, bytes]]]:
     }
     found = [("monitor.ini + monitors.ini", shipped)]
     for where, text in examples():
-        main, monitors, loggers, alerters = split(to_loopback(text))
-        if "[monitor]" not in main:
-            main = "[monitor]\ninterval = 60\n\n" + main
-        if "[reporting]" not in main:
-            main += (
-                f"\n[reporting]\nloggers = {', '.join(loggers)}\n"
-                f"alerters = {', '.join(alerters)}\n"
-            )
-        if not monitors:
-            monitors = "[placeholder]\ntype = null\n"
+        main, monitors = config_files(text)
         files = {MAIN: main.encode(), "monitors.ini": monitors.encode()}
         found.append((where, files))
     return found
