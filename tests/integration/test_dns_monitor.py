@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from simplemon.model import CheckResult
-from simplemon.monitors.dns import DnsMonitor, DnsOptions
-from tests.peers.dns_server import DnsServer, Zone
+from tests.peers.dns_server import DnsServer, Zone, dns_check
 
 pytestmark = pytest.mark.integration
 
@@ -30,22 +29,8 @@ def server() -> Iterator[DnsServer]:
         yield running
 
 
-def check(
-    server: DnsServer,
-    record: str,
-    record_type: str = "A",
-    desired: tuple[str, ...] = (),
-    timeout: float = 2.0,
-) -> CheckResult:
-    options = DnsOptions(
-        record=record,
-        record_type=record_type,
-        server=server.host,
-        port=server.port,
-        desired_val=desired,
-        timeout=timedelta(seconds=timeout),
-    )
-    return DnsMonitor("dns", options).check()
+def check(server: DnsServer, *args: Any, **kwargs: Any) -> CheckResult:
+    return dns_check(server.host, server.port, *args, **kwargs)
 
 
 def test_a_record_matches_desired_set(server: DnsServer) -> None:

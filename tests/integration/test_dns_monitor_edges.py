@@ -5,16 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 
 import dns.message
 import dns.name
 import dns.rrset
 import pytest
 
-from simplemon.model import CheckResult
-from simplemon.monitors.dns import DnsMonitor, DnsOptions
-from tests.peers.dns_server import DnsServer, Zone
+from tests.peers.dns_server import DnsServer, Zone, dns_check
 
 pytestmark = pytest.mark.integration
 
@@ -31,23 +28,7 @@ def server() -> Iterator[DnsServer]:
         yield running
 
 
-def check(
-    host: str,
-    port: int,
-    record: str,
-    record_type: str = "A",
-    desired: tuple[str, ...] = (),
-    timeout: float = 2.0,
-) -> CheckResult:
-    options = DnsOptions(
-        record=record,
-        record_type=record_type,
-        server=host,
-        port=port,
-        desired_val=desired,
-        timeout=timedelta(seconds=timeout),
-    )
-    return DnsMonitor("dns", options).check()
+check = dns_check
 
 
 def test_alias_out_of_zone_passes_without_desired_val(server: DnsServer) -> None:

@@ -37,6 +37,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from types import TracebackType
 
 import dns.exception
@@ -46,6 +47,9 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
+
+from simplemon.model import CheckResult
+from simplemon.monitors.dns import DnsMonitor, DnsOptions
 
 Zone = Mapping[tuple[str, str], Sequence[str]]
 
@@ -246,3 +250,23 @@ def _bind_pair(host: str, attempts: int = 20) -> tuple[socket.socket, socket.soc
         tcp.listen(16)
         return udp, tcp
     raise OSError(f"no free port for UDP and TCP together on {host}")
+
+
+def dns_check(
+    host: str,
+    port: int,
+    record: str,
+    record_type: str = "A",
+    desired: tuple[str, ...] = (),
+    timeout: float = 2.0,
+) -> CheckResult:
+    """Run one dns monitor check against the server at ``host``:``port``."""
+    options = DnsOptions(
+        record=record,
+        record_type=record_type,
+        server=host,
+        port=port,
+        desired_val=desired,
+        timeout=timedelta(seconds=timeout),
+    )
+    return DnsMonitor("dns", options).check()
