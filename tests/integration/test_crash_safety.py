@@ -41,22 +41,25 @@ from tests.peers.smtp_server import SmtpPeer, smtp_server
 pytestmark = pytest.mark.integration
 
 SEED = int(os.environ.get("SIMPLEMON_CRASH_SEED", "20261122"))
-FLIPS = int(os.environ.get("SIMPLEMON_CRASH_FLIPS", "10"))
+FLIPS = int(os.environ.get("SIMPLEMON_CRASH_FLIPS", "12"))
 ALERTERS = ("pager", "mail")
 
 #: The execute alerter's command: waits a moment (so that kills land inside it),
 #: then appends one JSON line naming the event and the generation that ran it.
 RECORDER = """\
 import json, os, sys, time
-time.sleep(float(sys.argv[2]))
 entry = {
     "id": os.environ["SIMPLEMON_EVENT_ID"],
     "kind": os.environ["SIMPLEMON_EVENT"],
     "name": os.environ["SIMPLEMON_NAME"],
     "gen": int(os.environ["CRASH_GENERATION"]),
 }
+line = json.dumps(entry) + "\\n"
+with open(sys.argv[1] + ".begun", "a", encoding="utf-8") as out:
+    out.write(line)
+time.sleep(float(sys.argv[2]))
 with open(sys.argv[1], "a", encoding="utf-8") as out:
-    out.write(json.dumps(entry) + "\\n")
+    out.write(line)
 """
 
 
@@ -75,8 +78,8 @@ def write_config(folder: Path, url: str, smtp: SmtpPeer, generation: int) -> Pat
             alerters = {", ".join(ALERTERS)}
             [pager]
             type = execute
-            fail_command = {sys.executable} recorder.py pager.jsonl 0.2
-            success_command = {sys.executable} recorder.py pager.jsonl 0.2
+            fail_command = {sys.executable} recorder.py pager.jsonl 0.3
+            success_command = {sys.executable} recorder.py pager.jsonl 0.3
             timeout = 10
             [mail]
             type = email
@@ -148,6 +151,20 @@ def deliveries(folder: Path, smtp: SmtpPeer) -> list[dict[str, Any]]:
     return copies
 
 
+class Trigger:
+    """When to act: ``delay`` seconds after the flip, or after a send began."""
+
+    def __init__(self, soak: Soak, delay: float, on_send: bool) -> None:
+        self.delay = delay
+        self.sends = soak.sends_begun() if on_send else None
+        self.at = None if on_send else time.monotonic() + delay
+
+    def fires(self, soak: Soak) -> bool:
+        if self.at is None and soak.sends_begun() > (self.sends or 0):
+            self.at = time.monotonic() + self.delay
+        return self.at is not None and time.monotonic() >= self.at
+
+
 class Soak:
     """One target, one state file, a succession of monitor.py generations."""
 
@@ -206,19 +223,25 @@ class Soak:
 
     rng_delay = 0.0
 
+    def sends_begun(self) -> int:
+        """How many sends have begun (commands started, mails begun)."""
+        begun = self.folder / "pager.jsonl.begun"
+        commands = len(begun.read_text().splitlines()) if begun.exists() else 0
+        return commands + self.smtp.transactions
+
     def until(
-        self, done: Callable[[], bool], kill_at: float | None, action: str
+        self, done: Callable[[], bool], trigger: Trigger | None, action: str
     ) -> None:
-        """Act at ``kill_at`` (monotonic), restart what died, until ``done``."""
+        """Act when ``trigger`` fires, restart what died, until ``done``."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if kill_at is not None and time.monotonic() >= kill_at:
+            if trigger is not None and trigger.fires(self):
                 self.act(action)
-                kill_at = None
+                trigger = None
             self.restart_if_dead()
-            if kill_at is None and done():
+            if trigger is None and done():
                 return
-            time.sleep(0.02)
+            time.sleep(0.01)
         raise AssertionError(f"timed out; log:\n{self.proc.log()}")
 
 
@@ -231,6 +254,7 @@ def test_kills_and_restarts_neither_lose_nor_duplicate_alerts(tmp_path):
 
     with HttpPeer() as web, smtp_server(tmp_path, users={"monitor": "pw"}) as smtp:
         web.route("/", target)
+        smtp.reply_delay = 0.2
         soak = Soak(tmp_path, web, smtp)
         try:
             soak.until(lambda: committed_status(soak.state_file) == "ok", None, "")
@@ -239,12 +263,14 @@ def test_kills_and_restarts_neither_lose_nor_duplicate_alerts(tmp_path):
                 up[0] = not up[0]
                 expected.append("recovery" if up[0] else "failure")
                 want = "ok" if up[0] else "failed"
-                action = rng.choice(["kill", "kill", "kill", "term", "hup", "double"])
+                action = rng.choice(["kill"] * 4 + ["term", "hup", "double"])
                 soak.rng_delay = rng.uniform(0.0, 0.6)
-                kill_at = time.monotonic() + rng.uniform(0.0, 2.5)
-                soak.until(
-                    partial(is_committed, soak.state_file, want), kill_at, action
-                )
+                if rng.random() < 0.5:  # at any moment of the check-save-send cycle
+                    trigger = Trigger(soak, rng.uniform(0.0, 2.5), on_send=False)
+                else:  # while the alerters are sending
+                    trigger = Trigger(soak, rng.uniform(0.0, 0.4), on_send=True)
+                committed = partial(is_committed, soak.state_file, want)
+                soak.until(committed, trigger, action)
             # Let everything queued go out, then stop cleanly.
             soak.until(lambda: not pending(soak.state_file), None, "")
             soak.proc.wait_rounds(1)
