@@ -359,3 +359,73 @@ def test_a_sighup_during_start_up_does_not_kill_the_daemon(tmp_path):
         locker.wait(30)
         assert locker.stdout is not None
         locker.stdout.close()
+
+
+# --- restarts with a changed configuration ---------------------------------------
+
+#: Records its event in argv[1] unless the file argv[2] exists (then exits 1).
+FLAKY = """\
+import json, os, sys
+if os.path.exists(sys.argv[2]):
+    sys.exit(1)
+with open(sys.argv[1], "a", encoding="utf-8") as out:
+    out.write(os.environ["SIMPLEMON_EVENT"] + "\\n")
+"""
+
+
+def test_an_alerter_removed_and_configured_again_gets_the_recovery_too(tmp_path):
+    """A failure waits in the outbox (its command fails); the alerter is taken out
+    of the configuration, the monitor recovers, the alerter is put back. The
+    waiting failure went out and its recovery never did: the pager said "down"
+    for good. Records of an alerter with messages waiting are now kept."""
+    up = [False]
+    (tmp_path / "flaky.py").write_text(FLAKY, encoding="utf-8")
+    broken = tmp_path / "broken"
+    broken.touch()
+    command = f"{sys.executable} flaky.py pager.txt broken"
+
+    def config(alerters: str) -> Path:
+        ini = tmp_path / "monitor.ini"
+        ini.write_text(
+            textwrap.dedent(
+                f"""
+                [monitor]
+                interval = 1
+                [reporting]
+                alerters = {alerters}
+                [pager]
+                type = execute
+                fail_command = {command}
+                success_command = {command}
+                [other]
+                type = execute
+                fail_command = {sys.executable} flaky.py other.txt never
+                success_command = {sys.executable} flaky.py other.txt never
+                """
+            ).lstrip(),
+            encoding="utf-8",
+        )
+        return ini
+
+    def target(request: Recorded) -> Reply:
+        return Reply(200) if up[0] else Reply(503)
+
+    with HttpPeer() as web:
+        web.route("/", target)
+        (tmp_path / "monitors.ini").write_text(
+            f"[web]\ntype = http\nurl = {web.url('/')}\ntimeout = 2\n",
+            encoding="utf-8",
+        )
+        with MonitorProcess(config("pager, other")) as proc:
+            proc.wait_for(lambda: "could not send failure" in proc.log())
+        with MonitorProcess(config("other")) as proc:
+            up[0] = True
+            state = proc.state_file
+            proc.wait_for(lambda: committed_status(state) == "ok")
+            proc.wait_rounds(1)
+            assert "alerter pager: messages are waiting" in proc.log()
+        broken.unlink()
+        with MonitorProcess(config("pager, other")) as proc:
+            proc.wait_for(lambda: not pending(proc.state_file))
+    assert (tmp_path / "other.txt").read_text().split() == ["failure", "recovery"]
+    assert (tmp_path / "pager.txt").read_text().split() == ["failure", "recovery"]
