@@ -241,6 +241,7 @@ class Notifier:
         alerters = {a.name: a for a in self.config.alerters}
         removed = {n for n in self._saved if n not in present}
         waiting: set[str] | None = None  # read once, only if an alerter is gone
+        kept: set[str] = set()  # monitors whose records wait for an alerter
         for (monitor, alerter_name), record in list(self._records.items()):
             alerter = alerters.get(alerter_name)
             if monitor in present and alerter is not None:
@@ -250,7 +251,10 @@ class Notifier:
                     waiting = self._waiting_alerters()
                 if alerter_name in waiting:
                     # Its queued messages go out if it is configured again; so
-                    # must what they leave owed (the recovery of a failure).
+                    # must what they leave owed (the recovery of a failure, or
+                    # the final notice of a monitor removed meanwhile, which
+                    # keeps its state until then).
+                    kept.add(monitor)
                     continue
             records[(monitor, alerter_name)] = _EMPTY
             if monitor in present or alerter is None:
@@ -267,6 +271,7 @@ class Notifier:
                 snapshot.hostname,
             )
             events.extend(e for e in decision.events if alerter.plugin.handles(e.kind))
+        removed -= kept
         if removed:
             log.warning("monitors removed from the configuration: %s", sorted(removed))
         return removed
