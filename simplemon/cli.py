@@ -223,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if not (args.one_shot or args.test or args.dump_known_resources):
+        _defer_sighups()
     setup_logging(args)
     if args.dump_known_resources:
         dump_known_resources()
@@ -239,6 +241,22 @@ def _main(argv: Sequence[str] | None) -> int:
         print("configuration OK: " + ", ".join(counts))
         return 0
     return run(args, config)
+
+
+#: SIGHUPs that came before the daemon installed its own handler.
+_early_hups: list[int] = []
+
+
+def _defer_sighups() -> None:
+    """Until the daemon handles SIGHUP, note one instead of dying of it.
+
+    Its default action ends the process: a ``systemctl reload`` or a logrotate
+    ``kill -HUP`` during start-up (which may wait on a busy state file) killed the
+    daemon. A noted one makes the daemon reload after its first round.
+    """
+    import signal  # noqa: PLC0415 - daemon mode only
+
+    signal.signal(signal.SIGHUP, lambda signum, frame: _early_hups.append(signum))
 
 
 def _count(items: Sized, noun: str) -> str:
@@ -284,6 +302,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         notifier,
         load=load,
         shutdown=lambda: stop_alerting(store, notifier),
+        hup_before_start=lambda: bool(_early_hups),
     ).run()
 
 

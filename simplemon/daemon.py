@@ -49,8 +49,10 @@ class Daemon:
         *,
         load: Callable[[str], Config | None],
         shutdown: Callable[[], None],
+        hup_before_start: Callable[[], bool] = lambda: False,
     ) -> None:
         self.args = args
+        self.hup_before_start = hup_before_start
         self.scheduler = scheduler
         self.notifier = notifier
         self.load = load
@@ -72,6 +74,8 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        if self.hup_before_start():  # noted during start-up: the files may be new
+            self.reload_requested.set()
         self._write_pidfile()
         try:
             self._interruptible = True

@@ -108,6 +108,14 @@ class Notifier:
                 name,
             )
 
+    def _waiting_alerters(self) -> set[str]:
+        """Return the alerters with queued messages; all of them if unreadable."""
+        try:
+            return self.store.pending_alerters()
+        except StateFileError as e:
+            log.error("%s", e)
+            return {alerter for _, alerter in self._records}
+
     def after_round(
         self, snapshot: Snapshot, previous: Mapping[str, MonitorState]
     ) -> None:
@@ -232,10 +240,22 @@ class Notifier:
         present = {m.name for m in snapshot.monitors}
         alerters = {a.name: a for a in self.config.alerters}
         removed = {n for n in self._saved if n not in present}
+        waiting: set[str] | None = None  # read once, only if an alerter is gone
+        kept: set[str] = set()  # monitors whose records wait for an alerter
         for (monitor, alerter_name), record in list(self._records.items()):
             alerter = alerters.get(alerter_name)
             if monitor in present and alerter is not None:
                 continue
+            if alerter is None:
+                if waiting is None:
+                    waiting = self._waiting_alerters()
+                if alerter_name in waiting:
+                    # Its queued messages go out if it is configured again; so
+                    # must what they leave owed (the recovery of a failure, or
+                    # the final notice of a monitor removed meanwhile, which
+                    # keeps its state until then).
+                    kept.add(monitor)
+                    continue
             records[(monitor, alerter_name)] = _EMPTY
             if monitor in present or alerter is None:
                 continue  # the alerter itself was removed: nobody to tell
@@ -251,6 +271,7 @@ class Notifier:
                 snapshot.hostname,
             )
             events.extend(e for e in decision.events if alerter.plugin.handles(e.kind))
+        removed -= kept
         if removed:
             log.warning("monitors removed from the configuration: %s", sorted(removed))
         return removed

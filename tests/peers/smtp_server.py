@@ -14,6 +14,8 @@ Modes: ``tls="starttls"`` (default; STARTTLS offered and required before anythin
 else), ``tls="implicit"`` (TLS from the first byte, like port 465) or ``tls="none"``
 (plain, no STARTTLS offered). With ``users`` AUTH is required, and only over TLS.
 ``peer.refuse[address] = "550 5.1.1 no such user"`` makes RCPT refuse an address.
+``peer.reply_delay = 0.5`` waits that long before answering each RCPT, and keeps each
+message, then waits that long before its 250; ``peer.transactions`` counts MAIL FROMs.
 ``peer.ca_file`` is the PEM of the CA that signed the server's certificate (for
 127.0.0.1 and localhost); ``peer.other_ca_file`` is a CA that did not.
 ``hanging_server()`` accepts TCP connections and never says a word.
@@ -22,6 +24,7 @@ Every message is parsed (``email.message_from_bytes``) and kept in ``peer.messag
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -81,6 +84,11 @@ class SmtpPeer:
     other_ca_file: Path
     #: recipient address -> SMTP reply that refuses it, e.g. "550 5.1.1 no such user"
     refuse: dict[str, str] = field(default_factory=dict)
+    #: seconds a slow server waits before answering RCPT, and after keeping a
+    #: message before answering DATA
+    reply_delay: float = 0.0
+    #: how many transactions began (MAIL FROM), kept or not
+    transactions: int = 0
     messages: list[ReceivedMessage] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
 
@@ -94,6 +102,19 @@ class _Handler:
     def __init__(self, peer: SmtpPeer) -> None:
         self.peer = peer
 
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        self.peer.transactions += 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self,
         server: SMTP,
@@ -102,6 +123,8 @@ class _Handler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if self.peer.reply_delay:
+            await asyncio.sleep(self.peer.reply_delay)
         if address in self.peer.refuse:
             return self.peer.refuse[address]
         envelope.rcpt_tos.append(address)
@@ -123,6 +146,8 @@ class _Handler:
             )
         )
         self.peer.arrived.set()
+        if self.peer.reply_delay:
+            await asyncio.sleep(self.peer.reply_delay)
         return "250 Message accepted"
 
 

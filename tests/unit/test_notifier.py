@@ -253,3 +253,33 @@ def test_a_reload_that_drops_an_alerter_with_waiting_messages_says_so(
     )
     assert queued(store)  # kept for when it comes back
     store.close()
+
+
+def test_an_alerter_with_waiting_messages_is_owed_what_follows_when_back(
+    tmp_path, clock
+):
+    """Out of the configuration while its failure waits, then back: the failure
+    goes out, so the recovery (or the final notice) must follow it."""
+    store = StateStore(tmp_path / "s.db")
+    other = PluginConfig(
+        "pager", "email", AlerterCommon(type="email"), Handles(), "monitor.ini"
+    )
+    scheduler, _ = build(
+        store, config(monitor("web", True), monitor("db", True)), clock
+    )
+    scheduler.run_once()
+    # restarted without "mail"; web recovers and db is removed meanwhile
+    scheduler, _ = build(store, config(monitor("web", False), alerter=other), clock)
+    clock.advance(1)
+    scheduler.run_once()
+    clock.advance(1)
+    scheduler.run_once()
+    # "mail" is back
+    scheduler, _ = build(store, config(monitor("web", False)), clock)
+    clock.advance(1)
+    scheduler.run_once()
+    assert [k for k, _ in queued(store, "web")] == ["failure", "recovery"]
+    assert [k for k, _ in queued(store, "db")] == ["failure", "recovery"]
+    assert queued(store, "db")[1][1] == REMOVED_INFO
+    assert store.load_records() == {}
+    store.close()
