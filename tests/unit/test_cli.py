@@ -2,7 +2,8 @@ import logging
 
 import pytest
 
-from simplemon.cli import build_parser, setup_logging
+from simplemon.cli import build_parser
+from simplemon.console import setup_logging
 
 
 @pytest.mark.parametrize(
