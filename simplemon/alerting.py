@@ -195,9 +195,15 @@ class _Context:
 
     def failing(self, record: NotificationRecord) -> Decision:
         state, prev = self.monitor.current, self.monitor.previous
-        # Failing again: a recovery held from the night is moot now.
+        # Failing again: a recovery held from the night is moot now, and what the
+        # alerter hears of from here on (catch-up, reminders, the recovery) is this
+        # new outage: its start, not the start of the one that ended unannounced.
         if record.recovery_held_at is not None:
-            record = replace(record, recovery_held_at=None)
+            record = replace(
+                record,
+                recovery_held_at=None,
+                failed_at=state.first_failure_at or state.failed_at,
+            )
         crossed = has_crossed(
             prev.virtual_fail_count,
             state.virtual_fail_count,

@@ -134,3 +134,39 @@ def test_reload_changing_a_monitor_type_starts_it_fresh_but_owes_the_recovery(
     scheduler.run_once()
     assert [kind for kind, _ in queued(store)] == ["failure", "recovery"]
     store.close()
+
+
+def test_failing_again_before_a_held_recovery_dates_messages_from_the_new_failure():
+    # Told of a failure on Monday 16:00; it recovered at 18:00 (recovery held for
+    # the window) and failed again on Tuesday 08:00. The catch-up and the final
+    # recovery are about the new outage: down since 08:00, not since Monday.
+    office = mail(
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="UTC",
+        delay=True,
+    )
+    monday = datetime(2026, 1, 5, tzinfo=UTC)
+    steps = [
+        (monday + timedelta(hours=16), BAD),
+        (monday + timedelta(hours=18), OK),
+        (monday + timedelta(hours=32), BAD),  # Tuesday 08:00, out of hours
+        (monday + timedelta(hours=33), BAD),  # 09:00: the window opens
+        (monday + timedelta(hours=33, minutes=30), OK),
+    ]
+    state, record, sent = MonitorState(), NotificationRecord(), []
+    for now, result in steps:
+        previous = state
+        state = policy.apply_result(state, result, 0, now)
+        decision = decide(MonitorView("web", previous, state), "m", office, record, now)
+        record = decision.record
+        sent += [
+            (e.kind.value, e.failed_at, e.downtime_seconds) for e in decision.events
+        ]
+    tuesday_8 = monday + timedelta(hours=32)
+    assert sent == [
+        ("failure", monday + timedelta(hours=16), 0.0),
+        ("catchup", tuesday_8, 3600.0),
+        ("recovery", tuesday_8, 5400.0),
+    ]
