@@ -260,7 +260,9 @@ class _Context:
         last = max(
             record.last_virtual_fail_count, self.monitor.previous.virtual_fail_count
         )
-        record = replace(record, last_virtual_fail_count=last)
+        # A catch-up held for this outage is dropped with it (``delay``): it must
+        # not be sent while a later outage is below the limit.
+        record = replace(record, last_virtual_fail_count=last, held_since=None)
         if record.recovery_held_at is None and not (
             self.in_hours or self.options.ooh_recovery
         ):

@@ -170,3 +170,33 @@ def test_failing_again_before_a_held_recovery_dates_messages_from_the_new_failur
         ("catchup", tuesday_8, 3600.0),
         ("recovery", tuesday_8, 5400.0),
     ]
+
+
+def test_catchup_held_for_an_outage_that_recovered_is_not_sent_in_the_next_one():
+    office = mail(
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="UTC",
+        delay=True,
+        limit=2,
+        repeat=True,
+    )
+    monday = datetime(2026, 1, 5, tzinfo=UTC)
+    steps = [
+        (monday + timedelta(hours=15, minutes=59), BAD),
+        (monday + timedelta(hours=16), BAD),  # count 2: failure
+        (monday + timedelta(hours=18), BAD),
+        (monday + timedelta(hours=19), BAD),  # count 4, out of hours: held
+        (monday + timedelta(hours=20), OK),  # recovered: the catch-up is moot
+        (monday + timedelta(hours=33, minutes=30), BAD),  # Tuesday, count 1 < limit
+        (monday + timedelta(hours=33, minutes=31), OK),
+    ]
+    state, record, sent = MonitorState(), NotificationRecord(), []
+    for now, result in steps:
+        previous = state
+        state = policy.apply_result(state, result, 0, now)
+        decision = decide(MonitorView("web", previous, state), "m", office, record, now)
+        record = decision.record
+        sent += [(e.kind.value, e.created_at.hour) for e in decision.events]
+    assert sent == [("failure", 16), ("recovery", 9)]
