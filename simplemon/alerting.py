@@ -216,6 +216,10 @@ class _Context:
             return Decision((), record)
         if crossed:
             return self.announce(EventKind.FAILURE, record)
+        if record.announced_at is not None and record.announced_at > self.now:
+            # The wall clock was set back past the last message: count the next
+            # reminder from now, or none would come until the clock caught up.
+            record = replace(record, announced_at=self.now)
         if record.held_since is not None and self.in_hours:
             return self.announce(EventKind.CATCHUP, record)
         if self.is_reminder_due(record):
