@@ -200,3 +200,39 @@ def test_catchup_held_for_an_outage_that_recovered_is_not_sent_in_the_next_one()
         record = decision.record
         sent += [(e.kind.value, e.created_at.hour) for e in decision.events]
     assert sent == [("failure", 16), ("recovery", 9)]
+
+
+def test_an_hour_long_outage_across_the_fall_back_says_one_hour_in_local_time(
+    monkeypatch,
+):
+    import time as systime
+
+    from alerters._message import substitutions
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    systime.tzset()
+    try:
+        # 2026-11-01: 01:00-02:00 EDT, then 01:00-02:00 EST again.
+        start = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
+        failed = policy.apply_result(MonitorState(), BAD, 0, start)
+        record = decide(
+            MonitorView("web", MonitorState(), failed),
+            "m",
+            mail(),
+            NotificationRecord(),
+            start,
+        ).record
+        end = start + timedelta(hours=1)  # 01:30 EST
+        ok = policy.apply_result(failed, OK, 0, end)
+        (event,) = decide(
+            MonitorView("web", failed, ok), "m", mail(), record, end
+        ).events
+        text = body(event, tz="local")
+        values = substitutions(event, tz="local")
+    finally:
+        monkeypatch.undo()
+        systime.tzset()
+    assert "Recovered at:   2026-11-01T01:30:00-05:00" in text
+    assert "Failing since:  2026-11-01T01:30:00-04:00" in text
+    assert "Was down for:   0+01:00:00" in text
+    assert (values["days"], values["hours"], values["minutes"]) == ("0", "1", "0")
