@@ -195,9 +195,15 @@ class _Context:
 
     def failing(self, record: NotificationRecord) -> Decision:
         state, prev = self.monitor.current, self.monitor.previous
-        # Failing again: a recovery held from the night is moot now.
+        # Failing again: a recovery held from the night is moot now, and what the
+        # alerter hears of from here on (catch-up, reminders, the recovery) is this
+        # new outage: its start, not the start of the one that ended unannounced.
         if record.recovery_held_at is not None:
-            record = replace(record, recovery_held_at=None)
+            record = replace(
+                record,
+                recovery_held_at=None,
+                failed_at=state.first_failure_at or state.failed_at,
+            )
         crossed = has_crossed(
             prev.virtual_fail_count,
             state.virtual_fail_count,
@@ -210,6 +216,10 @@ class _Context:
             return Decision((), record)
         if crossed:
             return self.announce(EventKind.FAILURE, record)
+        if record.announced_at is not None and record.announced_at > self.now:
+            # The wall clock was set back past the last message: count the next
+            # reminder from now, or none would come until the clock caught up.
+            record = replace(record, announced_at=self.now)
         if record.held_since is not None and self.in_hours:
             return self.announce(EventKind.CATCHUP, record)
         if self.is_reminder_due(record):
@@ -254,7 +264,9 @@ class _Context:
         last = max(
             record.last_virtual_fail_count, self.monitor.previous.virtual_fail_count
         )
-        record = replace(record, last_virtual_fail_count=last)
+        # A catch-up held for this outage is dropped with it (``delay``): it must
+        # not be sent while a later outage is below the limit.
+        record = replace(record, last_virtual_fail_count=last, held_since=None)
         if record.recovery_held_at is None and not (
             self.in_hours or self.options.ooh_recovery
         ):

@@ -167,10 +167,10 @@ class Notifier:
         self.dispatcher.wake()
         # Pruned here, not only at start, so that a daemon running for months keeps
         # a bounded outbox.
-        if (
-            self._pruned_at is None
-            or snapshot.taken_at - self._pruned_at >= PRUNE_EVERY
-        ):
+        # A last prune in the future means the wall clock was set back: prune now
+        # and count from here, rather than not at all until the clock catches up.
+        since = None if self._pruned_at is None else snapshot.taken_at - self._pruned_at
+        if since is None or since >= PRUNE_EVERY or since < timedelta(0):
             self._pruned_at = snapshot.taken_at
             self.store.prune(snapshot.taken_at - KEEP_FINISHED)
 

@@ -134,3 +134,105 @@ def test_reload_changing_a_monitor_type_starts_it_fresh_but_owes_the_recovery(
     scheduler.run_once()
     assert [kind for kind, _ in queued(store)] == ["failure", "recovery"]
     store.close()
+
+
+def test_failing_again_before_a_held_recovery_dates_messages_from_the_new_failure():
+    # Told of a failure on Monday 16:00; it recovered at 18:00 (recovery held for
+    # the window) and failed again on Tuesday 08:00. The catch-up and the final
+    # recovery are about the new outage: down since 08:00, not since Monday.
+    office = mail(
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="UTC",
+        delay=True,
+    )
+    monday = datetime(2026, 1, 5, tzinfo=UTC)
+    steps = [
+        (monday + timedelta(hours=16), BAD),
+        (monday + timedelta(hours=18), OK),
+        (monday + timedelta(hours=32), BAD),  # Tuesday 08:00, out of hours
+        (monday + timedelta(hours=33), BAD),  # 09:00: the window opens
+        (monday + timedelta(hours=33, minutes=30), OK),
+    ]
+    state, record, sent = MonitorState(), NotificationRecord(), []
+    for now, result in steps:
+        previous = state
+        state = policy.apply_result(state, result, 0, now)
+        decision = decide(MonitorView("web", previous, state), "m", office, record, now)
+        record = decision.record
+        sent += [
+            (e.kind.value, e.failed_at, e.downtime_seconds) for e in decision.events
+        ]
+    tuesday_8 = monday + timedelta(hours=32)
+    assert sent == [
+        ("failure", monday + timedelta(hours=16), 0.0),
+        ("catchup", tuesday_8, 3600.0),
+        ("recovery", tuesday_8, 5400.0),
+    ]
+
+
+def test_catchup_held_for_an_outage_that_recovered_is_not_sent_in_the_next_one():
+    office = mail(
+        times_type="only",
+        time_lower=time(9),
+        time_upper=time(17),
+        times_tz="UTC",
+        delay=True,
+        limit=2,
+        repeat=True,
+    )
+    monday = datetime(2026, 1, 5, tzinfo=UTC)
+    steps = [
+        (monday + timedelta(hours=15, minutes=59), BAD),
+        (monday + timedelta(hours=16), BAD),  # count 2: failure
+        (monday + timedelta(hours=18), BAD),
+        (monday + timedelta(hours=19), BAD),  # count 4, out of hours: held
+        (monday + timedelta(hours=20), OK),  # recovered: the catch-up is moot
+        (monday + timedelta(hours=33, minutes=30), BAD),  # Tuesday, count 1 < limit
+        (monday + timedelta(hours=33, minutes=31), OK),
+    ]
+    state, record, sent = MonitorState(), NotificationRecord(), []
+    for now, result in steps:
+        previous = state
+        state = policy.apply_result(state, result, 0, now)
+        decision = decide(MonitorView("web", previous, state), "m", office, record, now)
+        record = decision.record
+        sent += [(e.kind.value, e.created_at.hour) for e in decision.events]
+    assert sent == [("failure", 16), ("recovery", 9)]
+
+
+def test_an_hour_long_outage_across_the_fall_back_says_one_hour_in_local_time(
+    monkeypatch,
+):
+    import time as systime
+
+    from alerters._message import substitutions
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    systime.tzset()
+    try:
+        # 2026-11-01: 01:00-02:00 EDT, then 01:00-02:00 EST again.
+        start = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
+        failed = policy.apply_result(MonitorState(), BAD, 0, start)
+        record = decide(
+            MonitorView("web", MonitorState(), failed),
+            "m",
+            mail(),
+            NotificationRecord(),
+            start,
+        ).record
+        end = start + timedelta(hours=1)  # 01:30 EST
+        ok = policy.apply_result(failed, OK, 0, end)
+        (event,) = decide(
+            MonitorView("web", failed, ok), "m", mail(), record, end
+        ).events
+        text = body(event, tz="local")
+        values = substitutions(event, tz="local")
+    finally:
+        monkeypatch.undo()
+        systime.tzset()
+    assert "Recovered at:   2026-11-01T01:30:00-05:00" in text
+    assert "Failing since:  2026-11-01T01:30:00-04:00" in text
+    assert "Was down for:   0+01:00:00" in text
+    assert (values["days"], values["hours"], values["minutes"]) == ("0", "1", "0")
