@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_python(code: str, *args: str, timeout: float = 60) -> dict:
+def run_python(code: str, *args: str, timeout: float = 60) -> dict[str, Any]:
     """Run ``code`` (with the repo on sys.path); return the JSON it prints last."""
     program = f"import sys\nsys.path.insert(0, {str(REPO)!r})\n" + textwrap.dedent(code)
     result = subprocess.run(
