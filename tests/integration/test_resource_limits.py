@@ -99,3 +99,43 @@ print(json.dumps(first))
     assert first["permanent"] is False
     assert "too many open files" in first["error"].lower()
     assert out.read_text() == "sent\n" * 2
+
+
+def test_a_tcp_check_without_a_free_descriptor_fails_plainly_and_the_next_works():
+    """No socket for a tcp check is a plain failure naming the reason (no
+    "internal error", no traceback in the log), and the loop goes on: once
+    descriptors are free the same check connects."""
+    code = (
+        EXHAUST
+        + """
+import concurrent.futures, io, logging, socket  # imported before the shortage
+from simplemon.monitors.tcp import TcpMonitor, TcpOptions
+from simplemon.probe_loop import ProbeLoop
+
+log = io.StringIO()
+logging.basicConfig(stream=log, level=logging.DEBUG)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(8)
+port = listener.getsockname()[1]
+monitor = TcpMonitor("svc", TcpOptions(host="127.0.0.1", port=port))
+loop = ProbeLoop(max_active=16)
+
+def run():
+    future = loop.submit(monitor.probe())
+    loop.wait(future.done, 10)
+    result = future.result()
+    return {"ok": result.ok, "message": result.message}
+
+held = exhaust(0)
+short = run()
+release(held)
+again = run()
+print(json.dumps({"short": short, "again": again, "log": log.getvalue()}))
+"""
+    )
+    found = run_python(code)
+    assert found["short"]["ok"] is False
+    assert found["short"]["message"] == "cannot open a socket: too many open files"
+    assert "Traceback" not in found["log"]
+    assert found["again"]["ok"] is True, found
