@@ -139,3 +139,98 @@ print(json.dumps({"short": short, "again": again, "log": log.getvalue()}))
     assert found["short"]["message"] == "cannot open a socket: too many open files"
     assert "Traceback" not in found["log"]
     assert found["again"]["ok"] is True, found
+
+
+# --- disk full ------------------------------------------------------------------
+
+
+def small_fs_or_skip(tmp_path: Path, script: str, timeout: float = 60) -> str:
+    """Run ``script`` (sh) in a private mount namespace where ``small/`` is a 1 MiB
+    tmpfs; return its output. The mount ends with the namespace, so nothing is
+    left behind. Skips where mount namespaces are not allowed (not root)."""
+    (tmp_path / "small").mkdir()
+    probe = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         "mount -t tmpfs -o size=64k tmpfs small"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=10, check=False,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs in a mount namespace: {probe.stderr!r}")
+    body = "set -u\nmount -t tmpfs -o size=1m tmpfs small\n" + textwrap.dedent(script)
+    result = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", body],
+        cwd=tmp_path, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    return result.stdout + result.stderr
+
+
+#: Fills the small filesystem to the last byte.
+FILL = "head -c 2000000 /dev/zero > small/filler 2>/dev/null\n"
+
+
+def disk_config(tmp_path: Path, monitors: str, extra: str = "") -> Path:
+    """Every logger writes to small/; an execute alerter records to alerts.txt."""
+    (tmp_path / "monitors.ini").write_text(textwrap.dedent(monitors))
+    recorder = tmp_path / "record.py"
+    recorder.write_text(
+        "import os, sys\n"
+        "with open(sys.argv[1], 'a') as f:\n"
+        "    f.write(os.environ['SIMPLEMON_EVENT'] + ' ' + sys.argv[2] + '\\n')\n"
+    )
+    command = f"{sys.executable} {recorder} {tmp_path / 'alerts.txt'} {{name}}"
+    ini = tmp_path / "monitor.ini"
+    ini.write_text(
+        textwrap.dedent(f"""
+        [monitor]
+        interval = 1
+        {extra}
+        [reporting]
+        loggers = logfile, db, dbstatus, html, json
+        alerters = pager
+        [logfile]
+        type = logfile
+        filename = small/monitor.log
+        [db]
+        type = db
+        db_path = small/results.db
+        [dbstatus]
+        type = dbstatus
+        db_path = small/status.db
+        [html]
+        type = html
+        folder = small/html
+        [json]
+        type = json
+        filename = small/json/status.json
+        [pager]
+        type = execute
+        fail_command = {command}
+        success_command = {command}
+        """)
+    )
+    return ini
+
+
+def monitor_sh(ini: Path, *args: str) -> str:
+    words = [sys.executable, str(REPO / "monitor.py"), "-f", str(ini), "-v", *args]
+    return "timeout 40 " + " ".join(words)
+
+
+def test_loggers_on_a_full_disk_each_say_which_file_and_alerts_still_go(tmp_path):
+    ini = disk_config(tmp_path, "[down]\ntype = fail\ninterval = 1000\n")
+    out = small_fs_or_skip(
+        tmp_path, FILL + monitor_sh(ini, "--loops", "2") + "\necho exit=$?\n"
+    )
+    assert "exit=0" in out, out
+    assert "Traceback" not in out, out
+    for name, file in [
+        ("logfile", "small/monitor.log"),
+        ("db", "small/results.db"),
+        ("dbstatus", "small/status.db"),
+        ("html", "small/html/.simplemon-history.db"),
+        ("json", "small/json/.simplemon-history.db"),
+    ]:
+        assert f"logger {name}: write failed: cannot " in out
+        assert f"{file}: " in out, name
+    assert "round 2: 1 checked, 1 failing" in out
+    assert (tmp_path / "alerts.txt").read_text() == "failure down\n"
