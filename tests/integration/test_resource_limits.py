@@ -234,3 +234,95 @@ def test_loggers_on_a_full_disk_each_say_which_file_and_alerts_still_go(tmp_path
         assert f"{file}: " in out, name
     assert "round 2: 1 checked, 1 failing" in out
     assert (tmp_path / "alerts.txt").read_text() == "failure down\n"
+
+
+#: sh: wait (bounded) until the monitor's log in err.txt shows round $1.
+WAIT_ROUND = """
+wait_round() {
+    i=0
+    while ! grep -q " round $1: " err.txt 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1
+    done
+}
+"""
+
+
+def test_loggers_write_again_once_the_disk_has_room(tmp_path):
+    ini = disk_config(tmp_path, "[up]\ntype = null\n")
+    script = (
+        WAIT_ROUND
+        + FILL
+        + monitor_sh(ini, "--loops", "5")
+        + """ 2> err.txt &
+pid=$!
+wait_round 2
+rm small/filler
+wait $pid
+echo exit=$?
+cp -r small after
+"""
+    )
+    out = small_fs_or_skip(tmp_path, script)
+    err = (tmp_path / "err.txt").read_text()
+    assert "exit=0" in out, out + err
+    assert "No space left on device" in err
+    assert "round 5: 1 checked, 0 failing" in err
+    after = tmp_path / "after"
+    assert "up: ok" in (after / "monitor.log").read_text()
+    assert "up" in (after / "html" / "index.html").read_text()
+    assert '"up"' in (after / "json" / "status.json").read_text()
+    import sqlite3
+
+    for db in ("results.db", "status.db"):
+        with sqlite3.connect(after / db) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master")]
+            assert tables, db
+
+
+def test_a_failure_while_the_state_file_disk_is_full_is_alerted_once_room_returns(
+    tmp_path,
+):
+    """The round cannot be saved, so its alert is decided again later: it is
+    neither lost nor sent twice, and the daemon keeps its rhythm meanwhile."""
+    listener = tmp_path / "listen.py"
+    listener.write_text(
+        "import socket, sys, time\n"
+        "s = socket.socket()\n"
+        "s.bind(('127.0.0.1', 0))\n"
+        "s.listen(8)\n"
+        "open(sys.argv[1], 'w').write(str(s.getsockname()[1]))\n"
+        "sys.stdin.read()\n"  # up until the script closes our stdin
+    )
+    ini = disk_config(
+        tmp_path,
+        "[svc]\ntype = tcp\nhost = 127.0.0.1\nport = PORT\ntimeout = 1\n",
+        extra="state_file = small/state.db",
+    )
+    script = (
+        WAIT_ROUND
+        + f"""
+mkfifo hold
+{sys.executable} {listener} port.txt < hold &
+exec 3> hold
+i=0; while [ ! -s port.txt ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done
+sed -i "s/PORT/$(cat port.txt)/" monitors.ini
+"""
+        + monitor_sh(ini, "--loops", "8")
+        + """ 2> err.txt 3>&- &
+pid=$!
+wait_round 1
+"""
+        + FILL
+        + """exec 3>&-
+wait_round 4
+rm small/filler
+wait $pid
+echo exit=$?
+"""
+    )
+    out = small_fs_or_skip(tmp_path, script)
+    err = (tmp_path / "err.txt").read_text()
+    assert "exit=0" in out, out + err
+    assert "cannot save the round: database or disk is full" in err
+    assert "round 8: 1 checked, 1 failing" in err
+    assert (tmp_path / "alerts.txt").read_text() == "failure svc\n"
