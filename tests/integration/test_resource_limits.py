@@ -8,13 +8,18 @@ Every subprocess has a timeout; nothing here outlives its test.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.peers.http_server import HttpPeer, Reply
 
 pytestmark = pytest.mark.integration
 
@@ -326,3 +331,98 @@ echo exit=$?
     assert "cannot save the round: database or disk is full" in err
     assert "round 8: 1 checked, 1 failing" in err
     assert (tmp_path / "alerts.txt").read_text() == "failure svc\n"
+
+
+# --- threads ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def pids_cgroup(tmp_path: Path):
+    """A pids cgroup of our own (v1 or v2); yields its folder, removed afterwards."""
+    base = next(
+        (
+            p
+            for p in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"))
+            if (p / "cgroup.procs").exists()
+        ),
+        None,
+    )
+    if base is None:
+        pytest.skip("no pids cgroup hierarchy")
+    group = base / f"simplemon-test-{os.getpid()}-{tmp_path.name}"
+    try:
+        group.mkdir()
+    except OSError as e:
+        pytest.skip(f"cannot create a cgroup: {e}")
+    if not (group / "pids.max").exists():
+        group.rmdir()
+        pytest.skip("the pids controller is not enabled here")
+    try:
+        yield group
+    finally:
+        for _ in range(100):  # the process may still be exiting
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.05)
+
+
+def test_a_round_survives_when_no_thread_can_be_started(tmp_path, pids_cgroup):
+    """With no room for a worker thread (a pids limit), the checks that need one
+    fail saying why, the others run, and the round is not lost; once threads can
+    be started again the same checks pass."""
+    with HttpPeer() as peer:
+        peer.route("/", Reply(200, b"fine"))
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        (tmp_path / "monitors.ini").write_text(
+            f"[web]\ntype = http\nurl = {peer.url('/')}\ntimeout = 5\n\n"
+            f"[svc]\ntype = tcp\nhost = 127.0.0.1\nport = {port}\n\n"
+            "[down]\ntype = fail\ninterval = 1000\n"
+        )
+        ini = tmp_path / "monitor.ini"
+        ini.write_text("[monitor]\ninterval = 1\n")
+        (pids_cgroup / "pids.max").write_text("2")  # main and signal threads
+        err = tmp_path / "err.txt"
+        with open(err, "w") as stderr:
+            # The shell joins the group, then becomes monitor.py (no preexec_fn).
+            proc = subprocess.Popen(
+                [
+                    *("sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"'),
+                    *(str(pids_cgroup), sys.executable, str(REPO / "monitor.py")),
+                    *("-f", str(ini), "-v"),
+                ],
+                cwd=tmp_path,
+                stderr=stderr,
+                stdout=subprocess.DEVNULL,
+            )
+        try:
+            wait_for(lambda: " round 2: " in err.read_text(), proc)
+            (pids_cgroup / "pids.max").write_text("max")
+            log = err.read_text()
+            start = len(log)
+            wait_for(lambda: err.read_text()[start:].count(" checked, ") >= 2, proc)
+        finally:
+            proc.terminate()
+            proc.wait(15)
+        listener.close()
+    log = err.read_text()
+    short, later = log[:start], log[start:]
+    assert "round failed" not in log, log
+    assert "Traceback" not in log, log
+    assert "round 1: 3 checked, 2 failing" in short, short
+    assert "monitor web: failed: cannot start a thread for the check" in short
+    assert "monitor svc" not in short  # the probe loop needs no thread
+    assert later.count(": 3 checked, 1 failing") == later.count(" checked, "), later
+    assert proc.returncode == 0
+
+
+def wait_for(predicate, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert proc.poll() is None, "monitor.py exited"
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
