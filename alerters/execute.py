@@ -8,6 +8,7 @@ is bounded by ``timeout`` (the whole process group is killed when it expires).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import subprocess
@@ -28,6 +29,22 @@ from simplemon.parsers import ParseContext
 #: catchup_command may name this instead of a command, as in SimpleMonitor.
 SAME_AS_FAIL = "fail_command"
 _STDERR_SHOWN = 300
+#: Errors starting a program that retrying cannot fix (missing, not executable...).
+#: Anything else (EMFILE, EAGAIN, ENOMEM, ENOSPC...) is the machine running short
+#: of something for a while: the alert stays queued and is tried again.
+_PERMANENT_START_ERRORS = frozenset(
+    {
+        errno.ENOENT,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOEXEC,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ELOOP,
+        errno.ENAMETOOLONG,
+        errno.E2BIG,
+    }
+)
 
 
 def command(text: str, ctx: ParseContext) -> CommandTemplate:
@@ -119,8 +136,8 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
     def send(self, event: AlertEvent) -> None:
         """Run the command once; raise DeliveryError if it cannot start, fails or hangs.
 
-        A missing or non-executable program is permanent; a non-zero exit status or
-        a timeout is transient.
+        A missing or non-executable program is permanent; a non-zero exit status, a
+        timeout or a shortage (no free descriptor, process or memory) is transient.
         """
         argv, env = self.build(event)
         timeout = self.options.timeout.total_seconds()
@@ -128,7 +145,14 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
         # the background keeps a pipe open, and waiting for its end would call a
         # command that finished "hung" and run it again. The file also bounds the
         # memory a very talkative command costs to the tail that is shown.
-        with tempfile.TemporaryFile() as err:
+        try:
+            err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by "with err" below
+        except OSError as e:
+            raise DeliveryError(
+                f"alerter {self.name}: cannot start {argv[0]}: no temporary file "
+                f"for its stderr: {e.strerror or e}"
+            ) from e
+        with err:
             try:
                 process = subprocess.Popen(  # noqa: S603 - argv list, no shell
                     argv,
@@ -139,10 +163,9 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
                     start_new_session=True,
                 )
             except OSError as e:
-                # Missing or non-executable program: retrying will not help.
                 raise DeliveryError(
                     f"alerter {self.name}: cannot run {argv[0]}: {e.strerror or e}",
-                    permanent=True,
+                    permanent=e.errno in _PERMANENT_START_ERRORS,
                 ) from e
             try:
                 process.wait(timeout=timeout)

@@ -120,10 +120,12 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
         self.close()
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Flush and close the file; lines that cannot be flushed are reported."""
         if self._handle is not None:
             try:
                 self._handle.close()
+            except OSError as e:  # the last lines did not fit (disk full)
+                raise DeliveryError(f"cannot write {self.options.filename}: {e}") from e
             finally:
                 self._handle = None
 

@@ -102,6 +102,7 @@ class Dispatcher:
         self._unrecorded: dict[int, tuple[str, str]] = {}
         self._stop = threading.Event()
         self._started = False
+        self._unstarted: set[str] = set()  # alerters whose worker could not start
         self.configure(alerters)
 
     def configure(self, alerters: Iterable[Any]) -> None:
@@ -126,8 +127,22 @@ class Dispatcher:
         for name in self._alerters:
             if name not in self._workers:
                 worker = _Worker(self, name)
+                try:
+                    worker.start()
+                except RuntimeError as e:  # a thread or pids limit: try at next wake
+                    if name not in self._unstarted:
+                        self._unstarted.add(name)
+                        log.error(
+                            "alerter %s: cannot start its delivery thread (%s); its "
+                            "alerts stay queued, tried again after each round",
+                            name,
+                            e,
+                        )
+                    continue
+                if name in self._unstarted:
+                    self._unstarted.discard(name)
+                    log.info("alerter %s: delivery thread started", name)
                 self._workers[name] = worker
-                worker.start()
 
     def _keeps(self, worker: _Worker) -> bool:
         """Return whether ``worker``'s alerter is configured; else forget the worker.
@@ -148,6 +163,9 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Make every worker look at the outbox now (new events were committed)."""
+        with self._config_lock:
+            if self._unstarted and self._started and not self._stop.is_set():
+                self._spawn()
         for worker in self._current_workers():
             worker.wakeup.set()
 

@@ -13,6 +13,7 @@ still get a new thread within milliseconds each, up to ``max_workers``.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -21,12 +22,17 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _STOP = object()
 #: Workers started at once, before any growth is considered.
 START_WORKERS = 2
 #: Seconds work may wait without any worker taking it before one more is started.
 GROW_AFTER = 0.002
+
+
+class NoThreadError(RuntimeError):
+    """No worker exists and none could be started (a thread or pids limit)."""
 
 
 class WorkerPool:
@@ -48,6 +54,7 @@ class WorkerPool:
         self._progress = time.monotonic()  # when a worker last took an item
         self._backlog = threading.Event()  # set while the grower should watch
         self._grower: threading.Thread | None = None
+        self._shortage = False  # a thread could not be started; warned once
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Queue ``fn(*args)`` and return a Future for its result."""
@@ -55,6 +62,9 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("pool is shut down")
+            if not self._threads and not self._start_worker():
+                # Nothing would ever run it: the caller hears now, nothing is queued.
+                raise NoThreadError("can't start new thread")
             self._queue.put((future, fn, args))
             if self._idle < self._queue.qsize():
                 if len(self._threads) < min(START_WORKERS, self.max_workers):
@@ -63,24 +73,50 @@ class WorkerPool:
                     self._watch_backlog()
         return future
 
-    def _start_worker(self) -> None:
-        """Start one more worker (caller holds the lock)."""
+    def _start_worker(self) -> bool:
+        """Start one more worker (caller holds the lock); False if none can start.
+
+        The workers there are serve the queue meanwhile; a later submit tries again.
+        """
         thread = threading.Thread(
             target=self._work,
             name=f"{self._name}-{len(self._threads) + 1}",
             daemon=True,
         )
+        try:
+            thread.start()
+        except RuntimeError as e:  # a thread or pids limit
+            self._short(e)
+            return False
         self._threads.append(thread)
-        thread.start()
+        self._shortage = False
+        return True
+
+    def _short(self, error: RuntimeError) -> None:
+        """Warn once per shortage that no more threads can be started."""
+        if not self._shortage:
+            self._shortage = True
+            log.warning(
+                "%s pool: cannot start another thread (%s); %d running",
+                self._name,
+                error,
+                len(self._threads),
+            )
 
     def _watch_backlog(self) -> None:
         """Wake the grower, starting it on first use (caller holds the lock)."""
         self._backlog.set()
         if self._grower is None:
-            self._grower = threading.Thread(
+            grower = threading.Thread(
                 target=self._grow, name=f"{self._name}-grow", daemon=True
             )
-            self._grower.start()
+            try:
+                grower.start()
+            except RuntimeError as e:  # tried again at the next backlog
+                self._backlog.clear()
+                self._short(e)
+                return
+            self._grower = grower
 
     def _grow(self) -> None:
         """Add a worker whenever work waited ``grow_after`` with no pick-up."""
@@ -93,8 +129,11 @@ class WorkerPool:
                 waiting = self._queue.qsize() > self._idle
                 if not waiting or len(self._threads) >= self.max_workers:
                     self._backlog.clear()
-                elif time.monotonic() - self._progress >= self.grow_after:
-                    self._start_worker()
+                elif (
+                    time.monotonic() - self._progress >= self.grow_after
+                    and not self._start_worker()
+                ):
+                    self._backlog.clear()  # tried again at the next backlog
 
     def _work(self) -> None:
         while True:

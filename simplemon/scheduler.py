@@ -21,7 +21,7 @@ from simplemon import cadence, fanout, policy
 from simplemon.checks import guarded_check, normalised, probe_of
 from simplemon.config import Config, dependency_order
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
-from simplemon.pool import WorkerPool
+from simplemon.pool import NoThreadError, WorkerPool
 from simplemon.probe_loop import ProbeLoop
 from simplemon.redact import redact
 from simplemon.round import Round, RoundHooks, RoundReport
@@ -279,7 +279,12 @@ class Scheduler:
         probe = probe_of(monitor)
         if probe is not None:
             return self.probe_loop.submit(probe)
-        return self.executor.submit(guarded_check, monitor)
+        try:
+            return self.executor.submit(guarded_check, monitor)
+        except NoThreadError as e:
+            message = f"cannot start a thread for the check: {e}"
+            self._record(name, CheckResult(False, message))
+            return None
 
     @property
     def probe_loop(self) -> ProbeLoop:

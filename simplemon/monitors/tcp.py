@@ -122,7 +122,17 @@ class ConnectProbe(Probe):
     def _next(self) -> None:
         while self.addresses:
             family, kind, proto, _, self.address = self.addresses.pop(0)
-            sock = socket.socket(family, kind, proto)
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError as e:
+                # No descriptor or buffer memory left here: no address would do.
+                reason = failure_message(e, self.host, self.limit)
+                self.io.finish(
+                    CheckResult(
+                        False, f"cannot open a socket: {reason}", _since(self.started)
+                    )
+                )
+                return
             sock.setblocking(False)
             code = sock.connect_ex(self.address)
             if code in IN_PROGRESS:

@@ -380,3 +380,39 @@ def test_reloads_that_rename_an_alerter_leave_one_worker_thread(store):
         assert len(again.plugin.sent) == 1
     finally:
         d.stop(5)
+
+
+def test_an_alerter_whose_thread_cannot_start_is_started_at_a_later_wake(
+    store, monkeypatch, caplog
+):
+    """A pids limit at start must not crash the daemon nor leave the alerter
+    without a worker for good: its events wait and go once a thread starts."""
+    caplog.set_level(logging.INFO, logger="simplemon.dispatch")
+    full = True
+    real = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        if full:
+            raise RuntimeError("can't start new thread")
+        real(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    plugin = RecordingAlerter()
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [Configured("mail", plugin)])
+    d.start()  # no exception
+    try:
+        d.wake()
+        assert plugin.sent == []
+        full = False
+        d.wake()
+        assert d.drain(5)
+    finally:
+        d.stop(5)
+    assert [e.event_id for e in plugin.sent] == ["e1mail"]
+    errors = [r.message for r in caplog.records if "delivery thread" in r.message]
+    assert errors == [
+        "alerter mail: cannot start its delivery thread (can't start new thread); "
+        "its alerts stay queued, tried again after each round",
+        "alerter mail: delivery thread started",
+    ]

@@ -2,7 +2,9 @@
 
 import threading
 
-from simplemon.pool import START_WORKERS, WorkerPool
+import pytest
+
+from simplemon.pool import START_WORKERS, NoThreadError, WorkerPool
 
 
 def test_fast_work_is_served_by_the_starting_workers():
@@ -41,4 +43,46 @@ def test_pool_never_grows_past_max_workers():
     assert done.wait(5)
     assert waiter.result(timeout=5) is None
     assert all(f.result(timeout=5) for f in futures)
+    pool.shutdown()
+
+
+class _Limit:
+    """Makes ``threading.Thread.start`` fail while ``full`` is set (a pids limit)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.full = False
+        real = threading.Thread.start
+
+        def start(thread: threading.Thread) -> None:
+            if self.full:
+                raise RuntimeError("can't start new thread")
+            real(thread)
+
+        monkeypatch.setattr(threading.Thread, "start", start)
+
+
+def test_with_no_thread_at_all_submit_refuses_and_queues_nothing(monkeypatch):
+    limit = _Limit(monkeypatch)
+    pool = WorkerPool(4)
+    limit.full = True
+    with pytest.raises(NoThreadError):
+        pool.submit(pow, 2, 3)
+    assert pool.thread_count == 0
+    limit.full = False
+    assert pool.submit(pow, 2, 5).result(timeout=5) == 32
+    pool.shutdown()
+
+
+def test_work_still_runs_on_the_workers_there_when_no_more_can_start(monkeypatch):
+    limit = _Limit(monkeypatch)
+    release = threading.Event()
+    pool = WorkerPool(8, grow_after=0.001)
+    first = pool.submit(release.wait, 10)
+    started = pool.thread_count
+    limit.full = True
+    later = [pool.submit(pow, 2, i) for i in range(20)]
+    assert pool.thread_count == started
+    release.set()
+    assert first.result(timeout=5)
+    assert [f.result(timeout=5) for f in later] == [2**i for i in range(20)]
     pool.shutdown()
