@@ -6,6 +6,7 @@ that is down fail at once, and name what each server said.
 
 from __future__ import annotations
 
+import errno
 import socket
 
 import dns.inet
@@ -63,6 +64,10 @@ class _ConnectedDo53(dns.nameserver.Do53Nameserver):
             )
 
 
+#: Errors that mean this machine is out of descriptors or buffer memory.
+_SHORT_HERE = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
 def _no_nameservers_message(error: dns.resolver.NoNameservers, server: str) -> str:
     """Turn dnspython's per-server error list into one short reason."""
     errors = error.kwargs.get("errors") or []
@@ -74,6 +79,10 @@ def _no_nameservers_message(error: dns.resolver.NoNameservers, server: str) -> s
             reasons.append(dns.rcode.to_text(response.rcode()))
         elif isinstance(problem, ConnectionRefusedError):
             reasons.append("connection refused")
+        elif isinstance(problem, OSError) and problem.errno in _SHORT_HERE:
+            # This machine ran short, not the server: no "from <server>" then.
+            strerror = problem.strerror or str(problem)
+            return f"cannot open a socket: {strerror[0].lower()}{strerror[1:]}"
         else:
             reasons.append(str(problem))
     reason = "; ".join(dict.fromkeys(reasons)) or "no usable answer"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import dns.message
 import dns.name
@@ -192,3 +195,29 @@ def test_idn_name_is_asked_in_its_ascii_form() -> None:
         )
         assert [q.name for q in server.queries] == ["xn--bcher-kva.example.test."]
     assert result.ok, result.message
+
+
+LOW_FD_CHECK = """
+import os, resource, sys
+sys.path.insert(0, sys.argv[1])
+from tests.peers.dns_server import dns_check
+in_use = len(os.listdir("/proc/self/fd"))
+resource.setrlimit(resource.RLIMIT_NOFILE, (in_use, in_use))
+print(dns_check("127.0.0.1", int(sys.argv[2]), "www.example.test").message)
+"""
+
+
+def test_no_descriptor_left_is_said_to_be_local_not_the_servers(
+    server: DnsServer,
+) -> None:
+    # "[Errno 24] Too many open files from 127.0.0.1 port N" made a shortage of
+    # this machine look like something the server said.
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", LOW_FD_CHECK, str(repo), str(server.port)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert done.stdout.strip() == "cannot open a socket: too many open files"
