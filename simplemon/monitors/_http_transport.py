@@ -24,6 +24,8 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from simplemon.pool import NoThreadError
+
 
 class _Session(requests.Session):
     """A session that keeps the configured headers for the configured host only.
@@ -168,15 +170,23 @@ class Watchdog:
         self._thread: threading.Thread | None = None
 
     def watch(self, deadline: float, watch: Watch) -> None:
-        """Call ``watch.expire()`` at ``deadline`` (monotonic seconds)."""
+        """Call ``watch.expire()`` at ``deadline`` (monotonic seconds).
+
+        Raises:
+            NoThreadError: the watchdog's thread could not be started (yet).
+        """
         with self._wake:
-            heapq.heappush(self._heap, (deadline, next(self._seq), watch))
             if self._thread is None:
-                self._thread = threading.Thread(
+                thread = threading.Thread(
                     target=self._run, name="http-watchdog", daemon=True
                 )
-                self._thread.start()
-            elif self._heap[0][2] is watch:
+                try:
+                    thread.start()
+                except RuntimeError as e:  # a thread or pids limit: the next check
+                    raise NoThreadError(str(e)) from None  # tries again
+                self._thread = thread
+            heapq.heappush(self._heap, (deadline, next(self._seq), watch))
+            if self._heap[0][2] is watch:
                 self._wake.notify()  # an earlier deadline than the one waited for
 
     def _run(self) -> None:

@@ -33,6 +33,7 @@ from simplemon.monitors._http_errors import (
 from simplemon.monitors._http_transport import Watch, open_session, tls_context
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, json_object
+from simplemon.pool import NoThreadError
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -179,6 +180,12 @@ class HttpMonitor(Monitor[HttpOptions]):
             ):
                 session.max_redirects = MAX_REDIRECTS
                 fetched = self._fetch(session, start + timeout)
+        except NoThreadError as e:  # no deadline could be kept: never fetch unguarded
+            return CheckResult(
+                False,
+                f"cannot start a thread for the check: {e}",
+                time.monotonic() - start,
+            )
         # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
         except (OSError, HTTPError, ValueError) as e:
             message = failure_message(e, timeout=timeout, expired=watch.expired)

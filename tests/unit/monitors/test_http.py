@@ -333,3 +333,54 @@ def test_watchdog_fires_only_unfinished_watches_in_deadline_order():
                 assert not late.expired
             time.sleep(0.02)
         assert not finished.expired
+
+
+def test_a_watchdog_thread_that_could_not_start_is_started_by_the_next_check(
+    monkeypatch,
+):
+    # Under a pids limit the first start failed and the watchdog kept the unstarted
+    # thread: no http deadline was ever enforced again in that process.
+    import threading
+
+    from simplemon.pool import NoThreadError
+
+    real_start = threading.Thread.start
+    refusals = []
+
+    def refuse_once(thread: threading.Thread) -> None:
+        if not refusals:
+            refusals.append(thread.name)
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refuse_once)
+    dog = Watchdog()
+    with pytest.raises(NoThreadError):
+        Watch(0.01, dog).__enter__()
+    a, b = socket.socketpair()
+    try:
+        with Watch(0.05, dog) as watch:
+            watch.add(a)
+            a.settimeout(5)
+            assert a.recv(1) == b""  # shut down by the deadline, not the timeout
+        assert watch.expired
+    finally:
+        a.close()
+        b.close()
+    assert refusals == ["http-watchdog"]
+
+
+def test_an_http_check_with_no_thread_for_its_deadline_fails_saying_so(monkeypatch):
+    from simplemon.monitors import _http_transport
+    from simplemon.pool import NoThreadError
+
+    def no_thread(self: Watchdog, deadline: float, watch: Watch) -> None:
+        raise NoThreadError("can't start new thread")
+
+    monkeypatch.setattr(_http_transport.Watchdog, "watch", no_thread)
+    options = HttpOptions(url="http://127.0.0.1:9/")
+    result = HttpMonitor("web", options).check()
+    assert not result.ok
+    assert (
+        result.message == "cannot start a thread for the check: can't start new thread"
+    )
