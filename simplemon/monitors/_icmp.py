@@ -112,7 +112,11 @@ class Channel:
         self.waiting: dict[int, tuple[ProbeIO, Reply, float]] = {}
         self._sequence = itertools.count(1)
         self._core = core
-        core.watch_shared(self.sock, self._read)
+        try:
+            core.watch_shared(self.sock, self._read)
+        except BaseException:
+            self.sock.close()  # the next ping opens another: this one must not stay
+            raise
 
     def send(self, address: tuple[Any, ...], io: ProbeIO, reply: Reply) -> int:
         """Send one echo request; ``reply`` gets its answer. Return its sequence."""

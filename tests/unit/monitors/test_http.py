@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import time
 from datetime import timedelta
 from http.client import BadStatusLine, RemoteDisconnected
@@ -13,12 +14,14 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
+from simplemon.monitors import _http_transport
 from simplemon.monitors._http_errors import failure_message, redact
 from simplemon.monitors._http_transport import Watch, Watchdog
 from simplemon.monitors.http import Fetched, HttpMonitor, HttpOptions, judge
 from simplemon.option_docs import option_table
 from simplemon.options import build_options
 from simplemon.parsers import ParseContext
+from simplemon.pool import NoThreadError
 
 BASE = Path("/srv/sm")
 
@@ -342,8 +345,6 @@ def test_a_watchdog_thread_that_could_not_start_is_started_by_the_next_check(
     # thread: no http deadline was ever enforced again in that process.
     import threading
 
-    from simplemon.pool import NoThreadError
-
     real_start = threading.Thread.start
     refusals = []
 
@@ -371,7 +372,6 @@ def test_a_watchdog_thread_that_could_not_start_is_started_by_the_next_check(
 
 
 def test_an_http_check_with_no_thread_for_its_deadline_fails_saying_so(monkeypatch):
-    from simplemon.monitors import _http_transport
     from simplemon.pool import NoThreadError
 
     def no_thread(self: Watchdog, deadline: float, watch: Watch) -> None:

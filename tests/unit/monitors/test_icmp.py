@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 
 import pytest
 
-from simplemon.monitors._icmp import Answer, checksum, echo_request, parse
+from simplemon.monitors._icmp import Answer, Channel, checksum, echo_request, parse
+from simplemon.probe import ProbeCore
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
 
@@ -79,3 +81,26 @@ def test_an_error_quoting_something_else_is_ignored() -> None:
     assert parse(V4, packet, True) is None
     truncated = ip_header() + struct.pack("!BBHI", 11, 0, 0, 0) + ip_header()[:10]
     assert parse(V4, truncated, True) is None
+
+
+def test_a_channel_whose_socket_cannot_be_watched_closes_it() -> None:
+    # The factory raising makes the next ping try again; the socket it had opened
+    # stayed open, one more descriptor lost at every attempt.
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+        privileged = True
+    except PermissionError:
+        privileged = False
+        try:
+            socket.socket(
+                socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP
+            ).close()
+        except PermissionError:
+            pytest.skip("no ICMP socket of either kind may be opened here")
+    core = ProbeCore(max_active=1)
+    core.selector.close()  # registering with it now fails, as a full epoll would
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        with pytest.raises((OSError, ValueError, RuntimeError)):
+            Channel(core, socket.AF_INET, privileged)
+    assert len(os.listdir("/proc/self/fd")) == before
