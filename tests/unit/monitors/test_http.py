@@ -346,7 +346,7 @@ def test_a_watchdog_thread_that_could_not_start_is_started_by_the_next_check(
     import threading
 
     real_start = threading.Thread.start
-    refusals = []
+    refusals: list[str] = []
 
     def refuse_once(thread: threading.Thread) -> None:
         if not refusals:
