@@ -257,8 +257,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
     """Open the state file, restore states and records, start delivery workers."""
-    from simplemon.dispatch import KEEP_FINISHED, Dispatcher  # noqa: PLC0415
+    from simplemon.dispatch import Dispatcher  # noqa: PLC0415
     from simplemon.notifier import Notifier  # noqa: PLC0415
+    from simplemon.outbox import KEEP_FINISHED  # noqa: PLC0415
     from simplemon.scheduler import utc_now  # noqa: PLC0415
     from simplemon.state_store import StateStore  # noqa: PLC0415
 

@@ -11,21 +11,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from simplemon.errors import DeliveryError, StateFileError
-from simplemon.model import AlertEvent, EventKind
+from simplemon.outbox import (
+    DELIVERED,
+    EXPIRED,
+    FAILED,
+    SUPERSEDED,
+    Backoff,
+    Outbox,
+    OutboxItem,
+    superseded_reminders,
+)
 
 log = logging.getLogger(__name__)
 
-#: Outbox row outcomes (the store keeps the same words).
-DELIVERED, FAILED, EXPIRED = "delivered", "failed", "expired"
-SUPERSEDED = "superseded"  # a reminder made stale by a newer queued message
-#: How long finished outbox rows are kept for inspection.
-KEEP_FINISHED = timedelta(days=7)
 #: Seconds an idle worker sleeps before looking at the outbox again.
 POLL_SECONDS = 1.0
 
@@ -33,43 +36,6 @@ POLL_SECONDS = 1.0
 def utc_now() -> datetime:
     """Return the current wall-clock time, timezone-aware in UTC."""
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One queued event and its delivery bookkeeping."""
-
-    row_id: int
-    event: AlertEvent
-    attempts: int
-    next_attempt_at: datetime
-
-
-class Outbox(Protocol):
-    """What delivery needs from the durable store."""
-
-    def pending(self, alerter: str, limit: int = 50) -> list[OutboxItem]:
-        """Return the alerter's undelivered events, oldest first."""
-
-    def finish(self, row_id: int, status: str, now: datetime, error: str = "") -> None:
-        """Mark an event delivered, failed or expired."""
-
-    def retry_later(self, row_id: int, when: datetime, error: str) -> None:
-        """Record a transient failure and when to try again."""
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delay before retry n: ``initial * 2**(n-1)``, at most ``maximum``."""
-
-    initial: timedelta = timedelta(seconds=2)
-    maximum: timedelta = timedelta(minutes=5)
-
-    def delay(self, attempts: int) -> timedelta:
-        """Return the wait after ``attempts`` failed attempts (1 or more)."""
-        exponent: int = min(max(0, attempts - 1), 30)
-        delay: timedelta = self.initial * (2**exponent)
-        return min(delay, self.maximum)
 
 
 class Dispatcher:
@@ -343,25 +309,6 @@ class Dispatcher:
         )
         self.outbox.retry_later(item.row_id, when, error)
         return False
-
-
-def superseded_reminders(items: Sequence[OutboxItem]) -> set[int]:
-    """Return the rows of reminders that a later queued message makes stale; pure.
-
-    While an alerter's messages wait (its ``depend`` is down, or its server is,
-    between retries) reminders keep being queued; once delivery resumes, only the
-    newest message about each monitor is worth sending of its reminders. Failures,
-    recoveries and catch-ups are always sent, in order.
-    """
-    latest: dict[str, int] = {}
-    for item in items:
-        latest[item.event.monitor] = item.row_id
-    return {
-        item.row_id
-        for item in items
-        if item.event.kind is EventKind.REMINDER
-        and latest[item.event.monitor] != item.row_id
-    }
 
 
 class _Worker(threading.Thread):

@@ -21,9 +21,10 @@ from simplemon.alerting import (
     is_quiet,
 )
 from simplemon.config import Config
-from simplemon.dispatch import KEEP_FINISHED, Dispatcher
+from simplemon.dispatch import Dispatcher
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorSnapshot, MonitorState, Snapshot
+from simplemon.outbox import KEEP_FINISHED
 
 log = logging.getLogger(__name__)
 _EMPTY = NotificationRecord()

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simplemon.alerting import NotificationRecord
-from simplemon.dispatch import OutboxItem
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorState
+from simplemon.outbox import PENDING, OutboxItem
 from simplemon.state_codec import IsoTexts, codec, from_json
 from simplemon.state_lock import take_lock
 from simplemon.state_schema import (
@@ -33,10 +33,6 @@ from simplemon.state_schema import (
 )
 
 log = logging.getLogger(__name__)
-
-#: Outbox statuses: only ``pending`` rows are ever (re)delivered. ``superseded``: a
-#: reminder not sent because a newer message about the same monitor was queued.
-PENDING, DELIVERED, FAILED, EXPIRED = "pending", "delivered", "failed", "expired"
 
 
 class StateStore:

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from simplemon.common import AlerterCommon
-from simplemon.dispatch import Backoff, Dispatcher, OutboxItem, superseded_reminders
+from simplemon.dispatch import Dispatcher
 from simplemon.errors import DeliveryError, StateFileError
 from simplemon.model import AlertEvent, EventKind
+from simplemon.outbox import Backoff, OutboxItem, superseded_reminders
 from simplemon.state_store import StateStore
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -11,9 +11,10 @@ import pytest
 from simplemon.alerting import NotificationRecord
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
+from simplemon.outbox import DELIVERED, EXPIRED
 from simplemon.state_codec import to_json
 from simplemon.state_schema import SCHEMA_VERSION
-from simplemon.state_store import DELIVERED, EXPIRED, StateStore
+from simplemon.state_store import StateStore
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
