@@ -98,6 +98,7 @@ class Scheduler:
         self._hung: dict[str, Future[Any]] = {}
         self._details: dict[str, Mapping[str, Any]] = {}
         self._order: list[str] = []
+        self._logger_problems = fanout.Problems()
         self._install(config, states or {})
 
     # --- configuration -------------------------------------------------------------
@@ -341,7 +342,7 @@ class Scheduler:
 
     def _write_loggers(self, snapshot: Snapshot) -> None:
         statuses = {name: state.status for name, state in self.states.items()}
-        fanout.write_all(self.config.loggers, snapshot, statuses)
+        fanout.write_all(self.config.loggers, snapshot, statuses, self._logger_problems)
 
     def close_loggers(self, loggers: Iterable[PluginConfig] | None = None) -> None:
         """Close result loggers (all of the current config's by default)."""

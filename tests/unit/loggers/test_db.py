@@ -287,3 +287,27 @@ def test_db_logger_stores_no_rows_for_disabled_monitors(tmp_path):
     logger.write(snapshot(monitor("web"), monitor("off", Status.DISABLED)))
     logger.close()
     assert rows(path, "SELECT monitor_name FROM results") == [("web",)]
+
+
+def test_rows_held_while_another_program_has_the_write_lock_are_written_later(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(_sqlite, "BUSY_TIMEOUT_SECONDS", 0.05)
+    path = tmp_path / "m.db"
+    db = DbLogger("db", DbOptions(db_path=path))
+    db.write(snapshot(monitor("web")))
+    shell = sqlite3.connect(path, isolation_level=None)
+    shell.execute("BEGIN IMMEDIATE")
+    for round_number in (2, 3):
+        with pytest.raises(DeliveryError, match="holds its write lock"):
+            db.write(snapshot(later(monitor("web"), 60 * round_number)))
+    shell.execute("COMMIT")
+    db.write(snapshot(later(monitor("web"), 240)))
+    assert rows(path, "SELECT count(*) FROM results") == [(4,)]
+    shell.execute("BEGIN IMMEDIATE")
+    with pytest.raises(DeliveryError):
+        db.write(snapshot(later(monitor("web"), 300)))
+    shell.execute("COMMIT")
+    shell.close()
+    db.close()  # the last held round is written at the stop
+    assert rows(path, "SELECT count(*) FROM results") == [(5,)]

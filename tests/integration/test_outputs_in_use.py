@@ -1,0 +1,93 @@
+"""simplemon's output files while other programs use them: a sqlite3 shell holding a
+lock, a web server reading the page, logrotate. Real daemons on a 1 s interval."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.peers.monitor_process import MonitorProcess
+
+pytestmark = pytest.mark.integration
+
+MONITORS_INI = """
+[okay]
+type = null
+"""
+
+
+def make_config(folder: Path, reporting: str, sections: str) -> Path:
+    ini = folder / "monitor.ini"
+    ini.write_text(
+        textwrap.dedent(
+            f"""
+            [monitor]
+            interval = 1
+            monitors = monitors.ini
+
+            [reporting]
+            loggers = {reporting}
+            """
+        )
+        + textwrap.dedent(sections),
+        encoding="utf-8",
+    )
+    (folder / "monitors.ini").write_text(textwrap.dedent(MONITORS_INI))
+    return ini
+
+
+def rounds_while(proc: MonitorProcess, wanted: int, limit: float) -> int:
+    """Return how many rounds completed, waiting until ``wanted`` or ``limit`` s."""
+    start = proc.rounds()
+    deadline = time.monotonic() + limit
+    while proc.rounds() - start < wanted and time.monotonic() < deadline:
+        assert proc.proc.poll() is None, proc.log()
+        time.sleep(0.05)
+    return proc.rounds() - start
+
+
+def test_a_write_lock_held_elsewhere_neither_stalls_rounds_nor_loses_rows(tmp_path):
+    ini = make_config(
+        tmp_path,
+        "db, dbstatus",
+        """
+        [db]
+        type = db
+        db_path = data.db
+
+        [dbstatus]
+        type = dbstatus
+        db_path = data.db
+        """,
+    )
+    with MonitorProcess(ini) as proc:
+        proc.wait_for((tmp_path / "data.db").exists)
+        proc.wait_rounds(1)
+        shell = sqlite3.connect(tmp_path / "data.db", isolation_level=None)
+        try:
+            shell.execute("BEGIN IMMEDIATE")  # a sqlite3 shell left inside a write
+            during = rounds_while(proc, 4, limit=12.0)
+            shell.execute("COMMIT")
+        finally:
+            shell.close()
+        assert during >= 4, proc.log()  # the round rhythm went on
+        proc.wait_rounds(2)
+    last = proc.rounds()
+    db = sqlite3.connect(tmp_path / "data.db")
+    try:
+        (rows,) = db.execute(
+            "SELECT count(*) FROM results WHERE monitor_name = 'okay'"
+        ).fetchone()
+        (status,) = db.execute("SELECT count(*) FROM status").fetchone()
+    finally:
+        db.close()
+    assert rows == last  # the rows of the rounds during the lock came later
+    assert status == 1
+    lines = proc.log().splitlines()
+    locked = [line for line in lines if "write lock" in line]
+    assert 1 <= len(locked) <= 2, locked  # one line per logger, not one per round
+    assert any("writing again" in line for line in lines), proc.log()
