@@ -91,3 +91,23 @@ def test_a_write_lock_held_elsewhere_neither_stalls_rounds_nor_loses_rows(tmp_pa
     locked = [line for line in lines if "write lock" in line]
     assert 1 <= len(locked) <= 2, locked  # one line per logger, not one per round
     assert any("writing again" in line for line in lines), proc.log()
+
+
+def test_a_hung_upload_command_does_not_hold_up_the_rounds(tmp_path):
+    ini = make_config(
+        tmp_path,
+        "html",
+        """
+        [html]
+        type = html
+        folder = www
+        upload_command = sleep 30
+        upload_timeout = 2
+        """,
+    )
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        during = rounds_while(proc, 5, limit=9.0)
+        assert during >= 5, proc.log()  # before: one round per upload_timeout
+    killed = [line for line in proc.log().splitlines() if "killed" in line]
+    assert 1 <= len(killed) <= 2, proc.log()  # logged once, maybe again at the stop
