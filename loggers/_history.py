@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loggers._sqlite import connect, transaction
+from loggers._sqlite import connect, is_busy, transaction
 from simplemon.errors import DeliveryError
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 
@@ -99,6 +99,9 @@ class History:
         # while no other connection writes (re-read when one does).
         self._hour_checks: dict[str, int] = {}
         self._hour_successes: dict[str, int] = {}
+        #: What the last successful ``record`` returned, shown while the file is
+        #: locked or unwritable rather than no page at all.
+        self.last: dict[str, MonitorHistory] = {}
 
     def record(self, snapshot: Snapshot) -> dict[str, MonitorHistory]:
         """Count this round's checks and return every monitor's history figures.
@@ -127,8 +130,14 @@ class History:
             self._json.clear()
             self._boundary = None  # also re-reads this hour's counts
             self._data_version = None
+            if is_busy(e):
+                raise DeliveryError(
+                    f"cannot update history {self.path}: another program holds its "
+                    "write lock (a sqlite3 shell inside BEGIN?); showing the last "
+                    "figures until it lets go"
+                ) from e
             raise DeliveryError(f"cannot update history {self.path}: {e}") from e
-        return {
+        self.last = {
             m.name: self._figures(
                 self._completed.get(m.name),
                 self._hour_checks.get(m.name, 0),
@@ -137,6 +146,16 @@ class History:
             )
             for m in snapshot.monitors
         }
+        return self.last
+
+    def record_or_last(
+        self, snapshot: Snapshot
+    ) -> tuple[dict[str, MonitorHistory], DeliveryError | None]:
+        """Like ``record``, but on failure return the last figures and the error."""
+        try:
+            return self.record(snapshot), None
+        except DeliveryError as e:
+            return self.last, e
 
     def _load_samples(self, conn: sqlite3.Connection, host: str) -> bool:
         """Re-read the samples another writer changed; False if none could have."""

@@ -141,9 +141,10 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
 
     def write(self, snapshot: Snapshot) -> None:
         """Update history, render and replace the page, then run upload_command."""
+        figures, problem = self.history.record_or_last(snapshot)
         with paused_gc():
             # One expression: the view is freed before the collector resumes.
-            page = self.render(status_view(snapshot, self.history.record(snapshot)))
+            page = self.render(status_view(snapshot, figures))
         target = self.options.folder / self.options.filename
         try:
             self.options.folder.mkdir(parents=True, exist_ok=True)
@@ -152,6 +153,8 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
             raise DeliveryError(f"cannot write {target}: {e}") from e
         if self._upload is not None:
             self._upload.start()
+        if problem is not None:
+            raise problem  # after the page: this round's states are shown anyway
 
     def close(self) -> None:
         """Close the history file; wait for a running upload (within its timeout)."""

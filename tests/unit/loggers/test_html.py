@@ -424,3 +424,26 @@ def test_html_upload_still_running_after_its_timeout_is_killed_next_round(tmp_pa
     (tmp_path / "go").write_text("")
     logger.close()
     assert (tmp_path / "done").exists()  # the second round started a new upload
+
+
+def test_html_page_is_still_written_while_the_history_file_is_locked(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("loggers._sqlite.BUSY_TIMEOUT_SECONDS", 0.05)
+    logger = HtmlLogger("html", HtmlOptions(folder=tmp_path / "out"))
+    web = monitor("web")
+    logger.write(snapshot(web))
+    shell = sqlite3.connect(tmp_path / "out" / ".simplemon-history.db")
+    shell.isolation_level = None
+    shell.execute("BEGIN IMMEDIATE")  # a sqlite3 shell left inside a write
+    try:
+        down = later(web, 60, status=Status.FAILED, last_message="refused")
+        with pytest.raises(DeliveryError, match="write lock"):
+            logger.write(snapshot(down))
+        page = (tmp_path / "out" / "index.html").read_text()
+        assert "refused" in page  # this round's states, last known availability
+        assert "100.00%" in page
+    finally:
+        shell.execute("COMMIT")
+        shell.close()
+    logger.close()
