@@ -8,6 +8,7 @@ is upgraded in place. Not a plugin: it knows tables, not snapshots.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -207,6 +208,33 @@ def is_busy(error: BaseException) -> bool:
 
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
+FileId = tuple[int, int] | None  # (st_dev, st_ino); None: no file
+
+
+def file_id(path: Path) -> FileId:
+    """Return which file ``path`` names now (None if none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def moved(path: Path, opened: FileId) -> bool:
+    """Whether ``path`` no longer names the file opened as ``opened``; says so.
+
+    SQLite goes on writing to a deleted file without a word (every later row lost),
+    and to a file replaced under it (a restored copy) through the new file's WAL.
+    """
+    if file_id(path) == opened:
+        return False
+    log.warning(
+        "%s was deleted or replaced while running; writing to the file now at "
+        "that path",
+        path,
+    )
+    return True
+
 
 class LazyDatabase:
     """One logger's connection, opened on first write so ``-t`` creates no file.
@@ -220,6 +248,7 @@ class LazyDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._opened: FileId = None
         self._held: list[Callable[[sqlite3.Connection], object]] = []
         self._dropped = 0
 
@@ -235,9 +264,7 @@ class LazyDatabase:
             del self._held[0]
             self._dropped += 1
         try:
-            if self._conn is None:
-                self._conn = connect(self.path)
-            with transaction(self._conn) as conn:
+            with transaction(self._connection()) as conn:
                 for work in self._held:
                     work(conn)
         except (sqlite3.Error, DeliveryError) as e:
@@ -263,6 +290,16 @@ class LazyDatabase:
             self._dropped = 0
         self._held.clear()
 
+    def _connection(self) -> sqlite3.Connection:
+        """Return the connection, (re)opening the file at the path if need be."""
+        if self._conn is not None and moved(self.path, self._opened):
+            self._conn.close()
+            self._conn = None
+        if self._conn is None:
+            self._conn = connect(self.path)
+            self._opened = file_id(self.path)
+        return self._conn
+
     def close(self) -> None:
         """Close the connection; the next write reopens it.
 
@@ -270,9 +307,7 @@ class LazyDatabase:
         """
         if self._held:
             try:
-                if self._conn is None:
-                    self._conn = connect(self.path)
-                with transaction(self._conn) as conn:
+                with transaction(self._connection()) as conn:
                     for work in self._held:
                         work(conn)
             except (sqlite3.Error, DeliveryError) as e:
