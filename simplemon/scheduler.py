@@ -181,12 +181,14 @@ class Scheduler:
         self._run_round(due, ran, report)
         report.duration = self.clock() - started
         snapshot = self.snapshot(ran)
-        self._write_loggers(snapshot)
+        # Alerts first: they are queued for delivery before any logger's I/O
+        # (a locked database, a slow disk) can hold the round up.
         for observer in self.observers:
             try:
                 observer.after_round(snapshot, previous)
             except Exception:
                 log.exception("round observer %r failed", observer)
+        self._write_loggers(snapshot)
         return report
 
     def _run_round(self, due: list[str], ran: set[str], report: RoundReport) -> None:
