@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.peers.monitor_process import MonitorProcess
+from tests.peers.monitor_process import MonitorProcess, kinds, recorder_command
 
 pytestmark = pytest.mark.integration
 
@@ -20,19 +20,19 @@ type = null
 """
 
 
-def make_config(folder: Path, reporting: str, sections: str) -> Path:
+def make_config(folder: Path, loggers: str, sections: str) -> Path:
     ini = folder / "monitor.ini"
     ini.write_text(
         textwrap.dedent(
-            f"""
+            """
             [monitor]
             interval = 1
             monitors = monitors.ini
 
             [reporting]
-            loggers = {reporting}
             """
         )
+        + (f"loggers = {loggers}\n" if loggers else "")
         + textwrap.dedent(sections),
         encoding="utf-8",
     )
@@ -111,3 +111,33 @@ def test_a_hung_upload_command_does_not_hold_up_the_rounds(tmp_path):
         assert during >= 5, proc.log()  # before: one round per upload_timeout
     killed = [line for line in proc.log().splitlines() if "killed" in line]
     assert 1 <= len(killed) <= 2, proc.log()  # logged once, maybe again at the stop
+
+
+def test_a_state_file_copied_with_cp_while_running_restores_without_a_second_alert(
+    tmp_path,
+):
+    alerts = tmp_path / "alerts.jsonl"
+    ini = make_config(
+        tmp_path,
+        "",
+        f"""
+        alerters = pager
+
+        [pager]
+        type = execute
+        fail_command = {recorder_command(alerts)}
+        """,
+    )
+    (tmp_path / "monitors.ini").write_text("[down]\ntype = fail\n")
+    state = tmp_path / "simplemon-state.db"
+    copy = tmp_path / "copy.db"
+    with MonitorProcess(ini) as proc:
+        proc.wait_for(lambda: kinds(alerts))
+        proc.wait_rounds(2)  # the delivery is marked in the file by now
+        copy.write_bytes(state.read_bytes())  # a nightly `cp` of the live file
+    for suffix in ("", "-wal", "-shm"):  # the restore: the copy, and nothing else
+        Path(f"{state}{suffix}").unlink(missing_ok=True)
+    state.write_bytes(copy.read_bytes())
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(3)
+    assert kinds(alerts) == [("failure", "down", 1)], proc.log()
