@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loggers._sqlite import connect, transaction
+from loggers._sqlite import FileId, connect, file_id, is_busy, moved, transaction
 from simplemon.errors import DeliveryError
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 
@@ -86,6 +86,7 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._opened: FileId = None
         # Per monitor: last counted check time, samples, their JSON (None: unknown).
         # Three flat dicts rather than one of tuples: fewer objects for the cyclic
         # garbage collector to scan after every round.
@@ -99,6 +100,9 @@ class History:
         # while no other connection writes (re-read when one does).
         self._hour_checks: dict[str, int] = {}
         self._hour_successes: dict[str, int] = {}
+        #: What the last successful ``record`` returned, shown while the file is
+        #: locked or unwritable rather than no page at all.
+        self.last: dict[str, MonitorHistory] = {}
 
     def record(self, snapshot: Snapshot) -> dict[str, MonitorHistory]:
         """Count this round's checks and return every monitor's history figures.
@@ -109,8 +113,12 @@ class History:
         host = snapshot.hostname
         hour = int(snapshot.taken_at.timestamp()) // 3600
         try:
+            if self._conn is not None and moved(self.path, self._opened):
+                self.close()
+                self._forget()
             if self._conn is None:
                 self._conn = connect(self.path)
+                self._opened = file_id(self.path)
             with transaction(self._conn) as conn:
                 shared = self._load_samples(conn, host)
                 counts, recents = self._count(host, snapshot.monitors)
@@ -121,14 +129,15 @@ class History:
                     shared = True
                 self._count_hour(conn, host, hour, counts, reread=shared)
         except sqlite3.Error as e:
-            # The transaction was rolled back: forget what we cached from it.
-            self._counted.clear()
-            self._samples.clear()
-            self._json.clear()
-            self._boundary = None  # also re-reads this hour's counts
-            self._data_version = None
+            self._forget()  # the transaction was rolled back
+            if is_busy(e):
+                raise DeliveryError(
+                    f"cannot update history {self.path}: another program holds its "
+                    "write lock (a sqlite3 shell inside BEGIN?); showing the last "
+                    "figures until it lets go"
+                ) from e
             raise DeliveryError(f"cannot update history {self.path}: {e}") from e
-        return {
+        self.last = {
             m.name: self._figures(
                 self._completed.get(m.name),
                 self._hour_checks.get(m.name, 0),
@@ -137,6 +146,24 @@ class History:
             )
             for m in snapshot.monitors
         }
+        return self.last
+
+    def record_or_last(
+        self, snapshot: Snapshot
+    ) -> tuple[dict[str, MonitorHistory], DeliveryError | None]:
+        """Like ``record``, but on failure return the last figures and the error."""
+        try:
+            return self.record(snapshot), None
+        except DeliveryError as e:
+            return self.last, e
+
+    def _forget(self) -> None:
+        """Forget what was cached from the file: it is read again."""
+        self._counted.clear()
+        self._samples.clear()
+        self._json.clear()
+        self._boundary = None  # also re-reads this hour's counts
+        self._data_version = None
 
     def _load_samples(self, conn: sqlite3.Connection, host: str) -> bool:
         """Re-read the samples another writer changed; False if none could have."""

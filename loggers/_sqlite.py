@@ -7,6 +7,8 @@ is upgraded in place. Not a plugin: it knows tables, not snapshots.
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,8 +18,14 @@ from loggers._redact import redact, repair_simplemonitor_params
 from simplemon.errors import DeliveryError
 from simplemon.paths import write_problem
 
-#: How long a write waits for another writer (e.g. a second logger on the same file).
-BUSY_TIMEOUT_SECONDS = 5.0
+log = logging.getLogger(__name__)
+
+#: How long a write waits for another program's write lock (a ``sqlite3`` shell left
+#: inside ``BEGIN``) before giving up for this round: the round waits meanwhile.
+BUSY_TIMEOUT_SECONDS = 0.5
+#: Rounds of work a LazyDatabase holds while the file is locked, at most (the oldest
+#: are dropped beyond it): a day of 1-minute rounds.
+MAX_HELD_WRITES = 1440
 
 # Each entry upgrades the schema from version i to i + 1 (entry 0 creates version 1).
 # Never edit a released entry: add a new one.
@@ -186,16 +194,63 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def is_busy(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is SQLite saying another has the lock."""
+    while error is not None:
+        if isinstance(error, sqlite3.OperationalError) and (
+            getattr(error, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+            or "locked" in str(error)
+        ):
+            return True
+        error = error.__cause__  # type: ignore[assignment]
+    return False
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+FileId = tuple[int, int] | None  # (st_dev, st_ino); None: no file
+
+
+def file_id(path: Path) -> FileId:
+    """Return which file ``path`` names now (None if none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def moved(path: Path, opened: FileId) -> bool:
+    """Whether ``path`` no longer names the file opened as ``opened``; says so.
+
+    SQLite goes on writing to a deleted file without a word (every later row lost),
+    and to a file replaced under it (a restored copy) through the new file's WAL.
+    """
+    if file_id(path) == opened:
+        return False
+    log.warning(
+        "%s was deleted or replaced while running; writing to the file now at "
+        "that path",
+        path,
+    )
+    return True
+
+
 class LazyDatabase:
     """One logger's connection, opened on first write so ``-t`` creates no file.
 
     ``write(fn)`` runs ``fn(conn)`` in one transaction and turns every SQLite
-    error, including failing to open the file, into a DeliveryError.
+    error, including failing to open the file, into a DeliveryError. While another
+    program holds the file's write lock, the work is held (at most
+    ``MAX_HELD_WRITES`` rounds) and done, in order, by the first write that gets it.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._opened: FileId = None
+        self._held: list[Callable[[sqlite3.Connection], object]] = []
+        self._dropped = 0
 
     def problems(self) -> list[str]:
         """Say why the file could not be opened for writing (asks, creates nothing)."""
@@ -203,17 +258,66 @@ class LazyDatabase:
         return [problem] if problem else []  # needs_folder: SQLite's journal
 
     def write(self, fn: Callable[[sqlite3.Connection], object]) -> None:
-        """Run ``fn`` inside a transaction on the (lazily opened) database."""
+        """Run ``fn`` (after any held work) in a transaction on the database."""
+        self._held.append(fn)
+        if len(self._held) > MAX_HELD_WRITES:
+            del self._held[0]
+            self._dropped += 1
         try:
-            if self._conn is None:
-                self._conn = connect(self.path)
-            with transaction(self._conn) as conn:
-                fn(conn)
-        except sqlite3.Error as e:
-            raise DeliveryError(f"cannot write {self.path}: {e}") from e
+            with transaction(self._connection()) as conn:
+                for work in self._held:
+                    work(conn)
+        except (sqlite3.Error, DeliveryError) as e:
+            if not is_busy(e):
+                self._held.clear()
+                if isinstance(e, DeliveryError):
+                    raise
+                raise DeliveryError(f"cannot write {self.path}: {e}") from e
+            # Same text every round: the core logs it once, then "writing again".
+            raise DeliveryError(
+                f"cannot write {self.path}: another program holds its write lock "
+                "(a sqlite3 shell inside BEGIN?); rows are held and written once "
+                "it lets go"
+            ) from e
+        if self._dropped:
+            log.warning(
+                "%s: %d rounds' rows were dropped while it was locked (more than %d "
+                "rounds were held)",
+                self.path,
+                self._dropped,
+                MAX_HELD_WRITES,
+            )
+            self._dropped = 0
+        self._held.clear()
+
+    def _connection(self) -> sqlite3.Connection:
+        """Return the connection, (re)opening the file at the path if need be."""
+        if self._conn is not None and moved(self.path, self._opened):
+            self._conn.close()
+            self._conn = None
+        if self._conn is None:
+            self._conn = connect(self.path)
+            self._opened = file_id(self.path)
+        return self._conn
 
     def close(self) -> None:
-        """Close the connection; the next write reopens it."""
+        """Close the connection; the next write reopens it.
+
+        Work still held (the file was locked until now) gets one last try.
+        """
+        if self._held:
+            try:
+                with transaction(self._connection()) as conn:
+                    for work in self._held:
+                        work(conn)
+            except (sqlite3.Error, DeliveryError) as e:
+                log.warning(
+                    "%s: %d rounds' rows not written at close: %s",
+                    self.path,
+                    len(self._held),
+                    e,
+                )
+            self._held.clear()
         if self._conn is not None:
             self._conn.close()
             self._conn = None

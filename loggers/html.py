@@ -6,12 +6,7 @@ written atomically, no external resources and no JavaScript needed to read it.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
-import signal
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +26,7 @@ from loggers._status import (
     paused_gc,
     status_view,
 )
+from loggers._upload import Upload
 from simplemon import __version__
 from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
@@ -122,6 +118,11 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
         self.history = History(options.history or options.folder / HISTORY_NAME)
         self._env: jinja2.Environment | None = None
         self._rows = PageRows(self.common.tz)
+        self._upload = (
+            Upload(options.upload_command, options.upload_timeout.total_seconds())
+            if options.upload_command
+            else None
+        )
 
     def render(self, view: StatusView) -> str:
         """Return the page's HTML for ``view`` (reads only the template)."""
@@ -140,55 +141,26 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
 
     def write(self, snapshot: Snapshot) -> None:
         """Update history, render and replace the page, then run upload_command."""
+        figures, problem = self.history.record_or_last(snapshot)
         with paused_gc():
             # One expression: the view is freed before the collector resumes.
-            page = self.render(status_view(snapshot, self.history.record(snapshot)))
+            page = self.render(status_view(snapshot, figures))
         target = self.options.folder / self.options.filename
         try:
             self.options.folder.mkdir(parents=True, exist_ok=True)
             write_atomic(target, page)
         except OSError as e:
             raise DeliveryError(f"cannot write {target}: {e}") from e
-        if self.options.upload_command:
-            self._upload(self.options.upload_command)
-
-    def _upload(self, command: str) -> None:
-        argv = shlex.split(command)
-        timeout = self.options.upload_timeout.total_seconds()
-        # stderr goes to a file, not a pipe: a child the command leaves running (ssh
-        # behind rsync) would hold a pipe open and make a finished command "time
-        # out". Its own session lets a timeout kill the whole group, not only argv[0].
-        with tempfile.TemporaryFile() as err:
-            try:
-                process = subprocess.Popen(  # noqa: S603 - argv from config, no shell
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    start_new_session=True,
-                )
-            except OSError as e:
-                raise DeliveryError(f"upload_command {argv[0]} failed: {e}") from e
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                raise DeliveryError(
-                    f"upload_command {argv[0]} still running after {timeout:g}s; killed"
-                ) from None
-            if process.returncode != 0:
-                err.seek(max(0, err.seek(0, os.SEEK_END) - 800))
-                # One line: the tail ends up in a log line (no forged lines).
-                tail = " ".join(err.read().decode(errors="replace").split())[-200:]
-                raise DeliveryError(
-                    f"upload_command {argv[0]} exited {process.returncode}: {tail}"
-                )
+        if self._upload is not None:
+            self._upload.start()
+        if problem is not None:
+            raise problem  # after the page: this round's states are shown anyway
 
     def close(self) -> None:
-        """Close the history file."""
+        """Close the history file; wait for a running upload (within its timeout)."""
         self.history.close()
+        if self._upload is not None:
+            self._upload.close()
 
     def problems(self) -> list[str]:
         """Say why the page could not be written (it is replaced via a temp file)."""

@@ -113,9 +113,10 @@ class JsonLogger(ResultLogger[JsonOptions]):
 
     def write(self, snapshot: Snapshot) -> None:
         """Update history and replace the JSON file."""
+        figures, problem = self.history.record_or_last(snapshot)
         with paused_gc():
             # One expression: the view is freed before the collector resumes.
-            view = document(status_view(snapshot, self.history.record(snapshot)))
+            view = document(status_view(snapshot, figures))
             text = json.dumps(view, indent=2, ensure_ascii=False)
             del view
         try:
@@ -123,6 +124,8 @@ class JsonLogger(ResultLogger[JsonOptions]):
             write_atomic(self.options.filename, text + "\n")
         except OSError as e:
             raise DeliveryError(f"cannot write {self.options.filename}: {e}") from e
+        if problem is not None:
+            raise problem  # after the file: this round's states are shown anyway
 
     def close(self) -> None:
         """Close the history file."""

@@ -1,7 +1,8 @@
 """Hand each round's snapshot to every result logger, each seeing only its groups.
 
 One logger failing never stops the others: a DeliveryError is logged as one line,
-anything unexpected with its traceback, once, here.
+anything unexpected with its traceback, once, here. A problem that lasts (a locked
+database, a read-only folder) is logged when it starts and when it ends, not each round.
 """
 
 from __future__ import annotations
@@ -26,10 +27,44 @@ def for_logger(snapshot: Snapshot, groups: tuple[str, ...]) -> Snapshot:
     return replace(snapshot, monitors=mine)
 
 
+class Problems:
+    """What each logger's last write failed with, so each problem is logged once."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[str, int]] = {}  # logger -> (error, rounds)
+
+    def failed(self, logger: str, error: str) -> bool:
+        """Note a failed write; return whether it is news (not last round's error)."""
+        last = self._last.get(logger)
+        if last is not None and last[0] == error:
+            self._last[logger] = (error, last[1] + 1)
+            return False
+        self._last[logger] = (error, 1)
+        return True
+
+    def succeeded(self, logger: str) -> None:
+        """Note a write that worked; say so if the logger had been failing."""
+        last = self._last.pop(logger, None)
+        if last is not None:
+            log.warning(
+                "logger %s: writing again (the problem lasted %d round%s)",
+                logger,
+                last[1],
+                "" if last[1] == 1 else "s",
+            )
+
+
 def write_all(
-    loggers: Iterable[PluginConfig], snapshot: Snapshot, statuses: Mapping[str, Status]
+    loggers: Iterable[PluginConfig],
+    snapshot: Snapshot,
+    statuses: Mapping[str, Status],
+    problems: Problems | None = None,
 ) -> None:
-    """Write ``snapshot`` to every enabled logger whose dependencies are up."""
+    """Write ``snapshot`` to every enabled logger whose dependencies are up.
+
+    With ``problems``, an error repeated round after round is logged once (then at
+    debug level), and the first write that works again is logged.
+    """
     for logger in loggers:
         common = logger.common
         if not common.enabled:
@@ -39,7 +74,11 @@ def write_all(
             log.info("logger %s: not writing, %s is down", logger.name, down)
             continue
         _guarded(
-            logger, "write", logger.plugin.write, for_logger(snapshot, common.groups)
+            logger,
+            "write",
+            logger.plugin.write,
+            for_logger(snapshot, common.groups),
+            problems=problems,
         )
 
 
@@ -56,11 +95,22 @@ def reopen_all(loggers: Iterable[PluginConfig]) -> None:
 
 
 def _guarded(
-    logger: PluginConfig, what: str, call: Callable[..., object], *args: object
+    logger: PluginConfig,
+    what: str,
+    call: Callable[..., object],
+    *args: object,
+    problems: Problems | None = None,
 ) -> None:
     try:
         call(*args)
     except DeliveryError as e:
-        log.error("logger %s: %s failed: %s", logger.name, what, e)
+        news = problems is None or problems.failed(logger.name, str(e))
+        level = logging.ERROR if news else logging.DEBUG
+        log.log(level, "logger %s: %s failed: %s", logger.name, what, e)
     except Exception:
+        if problems is not None:
+            problems.failed(logger.name, "internal error")
         log.exception("logger %s: internal error in %s", logger.name, what)
+    else:
+        if problems is not None:
+            problems.succeeded(logger.name)

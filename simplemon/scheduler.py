@@ -98,6 +98,7 @@ class Scheduler:
         self._hung: dict[str, Future[Any]] = {}
         self._details: dict[str, Mapping[str, Any]] = {}
         self._order: list[str] = []
+        self._logger_problems = fanout.Problems()
         self._install(config, states or {})
 
     # --- configuration -------------------------------------------------------------
@@ -180,12 +181,14 @@ class Scheduler:
         self._run_round(due, ran, report)
         report.duration = self.clock() - started
         snapshot = self.snapshot(ran)
-        self._write_loggers(snapshot)
+        # Alerts first: they are queued for delivery before any logger's I/O
+        # (a locked database, a slow disk) can hold the round up.
         for observer in self.observers:
             try:
                 observer.after_round(snapshot, previous)
             except Exception:
                 log.exception("round observer %r failed", observer)
+        self._write_loggers(snapshot)
         return report
 
     def _run_round(self, due: list[str], ran: set[str], report: RoundReport) -> None:
@@ -346,7 +349,7 @@ class Scheduler:
 
     def _write_loggers(self, snapshot: Snapshot) -> None:
         statuses = {name: state.status for name, state in self.states.items()}
-        fanout.write_all(self.config.loggers, snapshot, statuses)
+        fanout.write_all(self.config.loggers, snapshot, statuses, self._logger_problems)
 
     def close_loggers(self, loggers: Iterable[PluginConfig] | None = None) -> None:
         """Close result loggers (all of the current config's by default)."""

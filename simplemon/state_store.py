@@ -194,6 +194,12 @@ class StateStore:
                     "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
                     event_rows,
                 )
+            # Committed rows sit in the -wal file until a checkpoint, 4 MB later by
+            # default: a `cp` of the file alone (a backup) would hold none of them,
+            # and a restore would forget every state and resend every alert. Copy
+            # them into the file now; PASSIVE never waits for readers.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _restore_if_deleted(self) -> None:
         """Write the file again from the open connection if it was deleted.

@@ -73,3 +73,27 @@ def test_a_monitor_in_several_groups_reaches_a_logger_of_any_of_them():
     db = Plugin()
     fanout.write_all([logger("db", db, groups=("db",))], snap, {"web": Status.OK})
     assert db.seen == [["web"]]
+
+
+def test_a_lasting_logger_problem_is_logged_when_it_starts_changes_and_ends(caplog):
+    plugin = Plugin(DeliveryError("folder is read-only"))
+    loggers = [logger("page", plugin)]
+    problems = fanout.Problems()
+    statuses = {"web": Status.OK, "db": Status.OK}
+
+    def round_messages() -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            fanout.write_all(loggers, SNAP, statuses, problems)
+        return [r.getMessage() for r in caplog.records]
+
+    assert round_messages() == ["logger page: write failed: folder is read-only"]
+    assert round_messages() == []  # the same problem next round: not again
+    assert round_messages() == []
+    plugin.error = DeliveryError("disk full")
+    assert round_messages() == ["logger page: write failed: disk full"]
+    plugin.error = None
+    assert round_messages() == [
+        "logger page: writing again (the problem lasted 1 round)"
+    ]
+    assert round_messages() == []

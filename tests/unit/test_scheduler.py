@@ -398,3 +398,26 @@ def test_reloads_that_rename_monitors_leave_nothing_of_the_old_names(clock):
     assert set(s._details) == {"m19"}
     assert set(s._hung) == set()
     assert set(s._last_tick) == {"m19"}
+
+
+def test_alerts_are_decided_before_loggers_write(clock):
+    # A logger may be slow (a locked database, a page for thousands of monitors, a
+    # hung NFS mount): the round's alerts must not wait behind it.
+    order: list[str] = []
+
+    class SlowLogger(RecordingLogger):
+        def write(self, snapshot: Snapshot) -> None:
+            order.append("logger")
+
+    class Alerting:
+        def after_round(self, snapshot, previous):
+            order.append("alerting")
+
+    s = make(
+        [(FakeMonitor("a", "f"), {})],
+        clock,
+        loggers=[SlowLogger("slow", groups=("_all",))],
+        observers=[Alerting()],
+    )
+    s.run_once()
+    assert order == ["alerting", "logger"]

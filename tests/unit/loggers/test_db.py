@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from loggers import _sqlite
+from loggers._history import History
 from loggers._redact import redact, repair_simplemonitor_params
 from loggers.db import DbLogger, DbOptions
 from loggers.dbstatus import DbstatusLogger, DbstatusOptions
@@ -287,3 +288,68 @@ def test_db_logger_stores_no_rows_for_disabled_monitors(tmp_path):
     logger.write(snapshot(monitor("web"), monitor("off", Status.DISABLED)))
     logger.close()
     assert rows(path, "SELECT monitor_name FROM results") == [("web",)]
+
+
+def test_rows_held_while_another_program_has_the_write_lock_are_written_later(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(_sqlite, "BUSY_TIMEOUT_SECONDS", 0.05)
+    path = tmp_path / "m.db"
+    db = DbLogger("db", DbOptions(db_path=path))
+    db.write(snapshot(monitor("web")))
+    shell = sqlite3.connect(path, isolation_level=None)
+    shell.execute("BEGIN IMMEDIATE")
+    for round_number in (2, 3):
+        with pytest.raises(DeliveryError, match="holds its write lock"):
+            db.write(snapshot(later(monitor("web"), 60 * round_number)))
+    shell.execute("COMMIT")
+    db.write(snapshot(later(monitor("web"), 240)))
+    assert rows(path, "SELECT count(*) FROM results") == [(4,)]
+    shell.execute("BEGIN IMMEDIATE")
+    with pytest.raises(DeliveryError):
+        db.write(snapshot(later(monitor("web"), 300)))
+    shell.execute("COMMIT")
+    shell.close()
+    db.close()  # the last held round is written at the stop
+    assert rows(path, "SELECT count(*) FROM results") == [(5,)]
+
+
+def _remove_database(path):
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_db_logger_writes_a_new_file_after_the_database_was_deleted_or_replaced(
+    tmp_path, how, caplog
+):
+    path = tmp_path / "m.db"
+    db = DbLogger("db", DbOptions(db_path=path))
+    status = DbstatusLogger("status", DbstatusOptions(db_path=path))
+    first = snapshot(monitor("web"))
+    db.write(first)
+    status.write(first)
+    _remove_database(path)  # a clean-up script, or a restore of an old copy
+    if how == "replaced":
+        create_v1(path)
+    second = snapshot(later(monitor("web"), 60))
+    db.write(second)
+    status.write(second)
+    db.close()
+    status.close()
+    mine = ("mon1",)
+    count = "SELECT count(*) FROM results WHERE monitor_host = ?"
+    assert rows(path, count, mine) == [(1,)]  # not lost in the deleted file
+    count = "SELECT count(*) FROM status WHERE monitor_host = ?"
+    assert rows(path, count, mine) == [(1,)]
+    assert f"{path} was deleted or replaced" in caplog.text
+
+
+def test_history_follows_its_file_when_it_is_deleted(tmp_path):
+    path = tmp_path / "h.db"
+    history = History(path)
+    history.record(snapshot(monitor("web")))
+    _remove_database(path)
+    history.record(snapshot(later(monitor("web"), 60)))
+    history.close()
+    assert rows(path, "SELECT count(*) FROM history_recent") == [(1,)]

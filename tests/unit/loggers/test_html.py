@@ -369,3 +369,81 @@ def test_history_forgets_monitors_not_checked_for_the_longest_window(tmp_path):
         hourly = conn.execute("SELECT DISTINCT monitor_name FROM history_hourly")
         assert (recent, hourly.fetchall()) == ([("web",)], [("web",)])
     conn.close()
+
+
+def _waiting_upload(tmp_path):
+    """An upload command that says it started, then waits (10 s at most) for go."""
+    script = tmp_path / "upload.py"
+    script.write_text(
+        "import pathlib, sys, time\n"
+        "here = pathlib.Path(sys.argv[1])\n"
+        "(here / 'started').write_text('')\n"
+        "for _ in range(200):\n"
+        "    if (here / 'go').exists():\n"
+        "        (here / 'done').write_text('')\n"
+        "        break\n"
+        "    time.sleep(0.05)\n"
+    )
+    return f"{sys.executable} {script} {tmp_path}"
+
+
+def test_html_round_does_not_wait_for_upload_command(tmp_path):
+    logger = HtmlLogger(
+        "html",
+        HtmlOptions(
+            folder=tmp_path / "out",
+            upload_command=_waiting_upload(tmp_path),
+            upload_timeout=timedelta(seconds=5),
+        ),
+    )
+    logger.write(demo_round())  # returns while the upload still runs
+    assert not (tmp_path / "done").exists()
+    logger.write(demo_round())  # the first is still running: no second one
+    (tmp_path / "go").write_text("")
+    logger.close()  # waits for the upload (within upload_timeout)
+    assert (tmp_path / "done").exists()
+
+
+def test_html_upload_still_running_after_its_timeout_is_killed_next_round(tmp_path):
+    logger = HtmlLogger(
+        "html",
+        HtmlOptions(
+            folder=tmp_path / "out",
+            upload_command=_waiting_upload(tmp_path),
+            upload_timeout=timedelta(seconds=1),
+        ),
+    )
+    logger.write(demo_round())
+    for _ in range(100):  # bounded: 10 s
+        if (tmp_path / "started").exists():
+            break
+        time.sleep(0.1)
+    time.sleep(1.1)  # past upload_timeout
+    with pytest.raises(DeliveryError, match="still running after 1s; killed"):
+        logger.write(demo_round())
+    (tmp_path / "go").write_text("")
+    logger.close()
+    assert (tmp_path / "done").exists()  # the second round started a new upload
+
+
+def test_html_page_is_still_written_while_the_history_file_is_locked(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("loggers._sqlite.BUSY_TIMEOUT_SECONDS", 0.05)
+    logger = HtmlLogger("html", HtmlOptions(folder=tmp_path / "out"))
+    web = monitor("web")
+    logger.write(snapshot(web))
+    shell = sqlite3.connect(tmp_path / "out" / ".simplemon-history.db")
+    shell.isolation_level = None
+    shell.execute("BEGIN IMMEDIATE")  # a sqlite3 shell left inside a write
+    try:
+        down = later(web, 60, status=Status.FAILED, last_message="refused")
+        with pytest.raises(DeliveryError, match="write lock"):
+            logger.write(snapshot(down))
+        page = (tmp_path / "out" / "index.html").read_text()
+        assert "refused" in page  # this round's states, last known availability
+        assert "100.00%" in page
+    finally:
+        shell.execute("COMMIT")
+        shell.close()
+    logger.close()
