@@ -260,8 +260,8 @@ def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
     from simplemon.dispatch import Dispatcher  # noqa: PLC0415
     from simplemon.notifier import Notifier  # noqa: PLC0415
     from simplemon.outbox import KEEP_FINISHED  # noqa: PLC0415
-    from simplemon.scheduler import utc_now  # noqa: PLC0415
     from simplemon.state_store import StateStore  # noqa: PLC0415
+    from simplemon.timefmt import utc_now  # noqa: PLC0415
 
     path = config.main.state_file
     if not path.is_absolute():

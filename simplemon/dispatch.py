@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from simplemon.errors import DeliveryError, StateFileError
@@ -26,16 +26,12 @@ from simplemon.outbox import (
     OutboxItem,
     superseded_reminders,
 )
+from simplemon.timefmt import utc_now
 
 log = logging.getLogger(__name__)
 
 #: Seconds an idle worker sleeps before looking at the outbox again.
 POLL_SECONDS = 1.0
-
-
-def utc_now() -> datetime:
-    """Return the current wall-clock time, timezone-aware in UTC."""
-    return datetime.now(UTC)
 
 
 class Dispatcher:

@@ -5,7 +5,8 @@ a check past its deadline is given up on.
 
 Event-driven so that 10,000 monitors cost O(log n) per event: ready monitors sit in
 a heap by start time, completions arrive on a queue, deadlines sit in a heap.
-No I/O here; the scheduler supplies the callbacks.
+No I/O here; the scheduler supplies the callbacks. The protocols its collaborators
+meet (an Executor for checks, RoundObservers told of each round) are declared here.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from simplemon.model import CheckResult
+from simplemon.model import CheckResult, MonitorState, Snapshot
 
 
 @dataclass
@@ -159,3 +160,19 @@ def _queue_wait(
         return done.get(timeout=timeout)
     except queue.Empty:
         return None
+
+
+class RoundObserver(Protocol):
+    """Something told about every finished round (alerting, the state store)."""
+
+    def after_round(
+        self, snapshot: Snapshot, previous: Mapping[str, MonitorState]
+    ) -> None:
+        """React to a finished round; ``previous`` is each monitor's state before it."""
+
+
+class Executor(Protocol):
+    """What the scheduler needs from a pool: submit work, get a Future."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Queue ``fn(*args)``."""

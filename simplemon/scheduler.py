@@ -14,8 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from simplemon import cadence, fanout, policy
 from simplemon.checks import guarded_check, normalised, probe_of
@@ -24,8 +24,9 @@ from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot
 from simplemon.pool import NoThreadError, WorkerPool
 from simplemon.probe_loop import ProbeLoop
 from simplemon.redact import redact
-from simplemon.round import Round, RoundHooks, RoundReport
+from simplemon.round import Executor, Round, RoundHooks, RoundObserver, RoundReport
 from simplemon.sections import PluginConfig
+from simplemon.timefmt import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -38,27 +39,6 @@ _LOG_LEVELS = {
     Status.DISABLED: logging.DEBUG,
     Status.SKIPPED: logging.INFO,
 }
-
-
-def utc_now() -> datetime:
-    """Return the current wall-clock time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class RoundObserver(Protocol):
-    """Something told about every finished round (alerting, the state store)."""
-
-    def after_round(
-        self, snapshot: Snapshot, previous: Mapping[str, MonitorState]
-    ) -> None:
-        """React to a finished round; ``previous`` is each monitor's state before it."""
-
-
-class Executor(Protocol):
-    """What the scheduler needs from a pool: submit work, get a Future."""
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Queue ``fn(*args)``."""
 
 
 class Scheduler:

@@ -1,13 +1,22 @@
-"""Render times for humans and files the same way everywhere."""
+"""Times: the wall clock's now, and times rendered for humans and files alike."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from datetime import datetime, tzinfo
+    from datetime import tzinfo
 
     from simplemon.parsers import ParseContext
+
+
+def utc_now() -> datetime:
+    """Return the current wall-clock time, timezone-aware in UTC.
+
+    The default clock of the scheduler and of delivery; tests pass their own.
+    """
+    return datetime.now(UTC)
 
 
 #: SimpleMonitor's (arrow's) name for the machine's own time zone.
