@@ -218,7 +218,8 @@ class EmailAlerter(Alerter[EmailOptions]):
         else:
             smtp = smtplib.SMTP(opts.host, self._port(), helo, timeout=timeout)
         try:
-            smtp.ehlo()
+            # EHLO, or HELO for an old relay that answers EHLO with an error.
+            smtp.ehlo_or_helo_if_needed()
             if opts.ssl == "starttls":
                 if not smtp.has_extn("starttls"):
                     raise DeliveryError(
@@ -227,7 +228,7 @@ class EmailAlerter(Alerter[EmailOptions]):
                         permanent=True,
                     )
                 smtp.starttls(context=context)
-                smtp.ehlo()
+                smtp.ehlo_or_helo_if_needed()
             if opts.username is not None and opts.password is not None:
                 smtp.login(opts.username, opts.password)
             refused = smtp.send_message(
