@@ -156,7 +156,11 @@ class EmailAlerter(Alerter[EmailOptions]):
         message["Subject"] = subject(event)
         message["Date"] = email.utils.format_datetime(event.created_at)
         message["Message-ID"] = self._message_id(event)
-        message.set_content(body(event, tz=self._tz()))
+        text = body(event, tz=self._tz())
+        # Quoted-printable keeps non-ASCII text 7-bit: a relay without 8BITMIME
+        # may not be sent 8-bit data (RFC 6152), and smtplib never checks.
+        cte = None if text.isascii() else "quoted-printable"
+        message.set_content(text, cte=cte)
         return message
 
     def recipients(self) -> list[str]:
