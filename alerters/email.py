@@ -178,9 +178,7 @@ class EmailAlerter(Alerter[EmailOptions]):
             raise
         except ssl.SSLCertVerificationError as e:
             raise DeliveryError(
-                f"{self._where()}: TLS certificate not trusted ({e.verify_message}); "
-                "set ca_file to the CA that signed the server's certificate",
-                permanent=True,
+                f"{self._where()}: {_certificate_problem(e)}", permanent=True
             ) from e
         except smtplib.SMTPNotSupportedError as e:
             raise DeliveryError(
@@ -283,6 +281,29 @@ class EmailAlerter(Alerter[EmailOptions]):
         opts = self.options
         to = ";".join(opts.to)
         return f"mailing {to} via {self._host_port()} (ssl={opts.ssl})"
+
+
+# OpenSSL's X509_V_ERR_* codes for a certificate that a new CA would not fix.
+_OUT_OF_DATE = {9, 10}  # not yet valid, expired
+_WRONG_NAME = {62, 64}  # host name mismatch, IP address mismatch
+
+
+def _certificate_problem(e: ssl.SSLCertVerificationError) -> str:
+    reason = one_line(str(e.verify_message)) or one_line(str(e))
+    if e.verify_code in _OUT_OF_DATE:
+        return (
+            f"TLS certificate rejected ({reason}); it must be renewed on the "
+            "server (or this machine's clock is wrong)"
+        )
+    if e.verify_code in _WRONG_NAME:
+        return (
+            f"TLS certificate rejected ({reason}); set host to a name the "
+            "certificate is issued for"
+        )
+    return (
+        f"TLS certificate not trusted ({reason}); "
+        "set ca_file to the CA that signed the server's certificate"
+    )
 
 
 def _quit_quietly(smtp: smtplib.SMTP) -> None:

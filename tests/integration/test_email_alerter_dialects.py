@@ -2,12 +2,16 @@
 
 import email
 import email.policy
-from datetime import timedelta
+import ssl
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from alerters.email import EmailAlerter, EmailOptions
+from simplemon.errors import DeliveryError
 from tests.peers.alert_events import make_event
 from tests.peers.smtp_script import Script, ScriptPeer, scripted_server
 
@@ -61,3 +65,47 @@ def test_non_ascii_text_reaches_a_7bit_server_as_7bit_mime(tmp_path):
     assert "Result:         Größe überschritten ✓\n                .\n" in content
     assert "Description:    Déscription €" in content
     assert "Documentation:  https://wiki.example/wéb" in content
+
+
+def starttls_context(ca: trustme.CA, *names: str, **validity: Any) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names, **validity).configure_cert(context)
+    return context
+
+
+def tls_mailer(peer: ScriptPeer, ca: trustme.CA, tmp_path: Path) -> EmailAlerter:
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return plain_mailer(peer, ssl="starttls", ca_file=ca_file)
+
+
+def test_an_expired_certificate_is_named_as_expired_not_as_an_unknown_ca(tmp_path):
+    # The error said "set ca_file to the CA that signed the server's certificate":
+    # the CA was right; the certificate had expired.
+    ca = trustme.CA()
+    old = {
+        "not_before": datetime(2019, 1, 1, tzinfo=UTC),
+        "not_after": datetime(2020, 1, 1, tzinfo=UTC),
+    }
+    script = Script(starttls=starttls_context(ca, "127.0.0.1", **old))
+    with scripted_server(script) as peer:
+        with pytest.raises(DeliveryError) as info:
+            tls_mailer(peer, ca, tmp_path).send(make_event())
+        assert not peer.messages
+    assert info.value.permanent
+    assert "certificate has expired" in str(info.value)
+    assert "ca_file" not in str(info.value)
+
+
+def test_a_certificate_for_another_name_says_to_fix_host_not_ca_file(tmp_path):
+    ca = trustme.CA()
+    script = Script(starttls=starttls_context(ca, "mail.example.net"))
+    with scripted_server(script) as peer:
+        with pytest.raises(DeliveryError) as info:
+            tls_mailer(peer, ca, tmp_path).send(make_event())
+        assert not peer.messages
+    assert info.value.permanent
+    text = str(info.value)
+    assert "certificate is not valid for '127.0.0.1'" in text
+    assert "set host to a name the certificate is issued for" in text
+    assert "ca_file" not in text
