@@ -109,3 +109,25 @@ def test_a_certificate_for_another_name_says_to_fix_host_not_ca_file(tmp_path):
     assert "certificate is not valid for '127.0.0.1'" in text
     assert "set host to a name the certificate is issued for" in text
     assert "ca_file" not in text
+
+
+@pytest.mark.parametrize(
+    ("info", "shown"),
+    [
+        ("y" * 3000, "y" * 3000),  # over SMTP's 998-octet line limit
+        ("é" * 1500, "é" * 1500),
+        (".\n..\r\nmid\rend", "\n                ".join([".", "..", "mid", "end"])),
+        ("", ""),
+    ],
+)
+def test_long_dotted_or_empty_check_messages_arrive_intact(tmp_path, info, shown):
+    long_subject = " ".join(["name"] * 60)
+    with scripted_server(Script(extensions=[])) as peer:
+        plain_mailer(peer).send(make_event(info=info, monitor=long_subject))
+    raw = peer.messages[0]
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    message = parse(raw)
+    assert not message.defects
+    assert message["Subject"] == f"Monitor {long_subject} on host1 failed"
+    content = message.get_content().replace("\r\n", "\n")
+    assert f"Result:         {shown}".rstrip() + "\n" in content
