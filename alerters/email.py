@@ -212,13 +212,7 @@ class EmailAlerter(Alerter[EmailOptions]):
             ) from e
         # local_hostname is given so smtplib never calls getfqdn() (a DNS lookup).
         helo = socket.gethostname() or "localhost"
-        smtp: smtplib.SMTP
-        if opts.ssl == "yes":
-            smtp = smtplib.SMTP_SSL(
-                opts.host, self._port(), helo, timeout=timeout, context=context
-            )
-        else:
-            smtp = smtplib.SMTP(opts.host, self._port(), helo, timeout=timeout)
+        smtp = self._connect(helo, timeout, context)
         try:
             # EHLO, or HELO for an old relay that answers EHLO with an error.
             smtp.ehlo_or_helo_if_needed()
@@ -246,6 +240,33 @@ class EmailAlerter(Alerter[EmailOptions]):
                 f"{self._where()}: some recipients refused: {_refused_text(refused)}",
                 permanent=True,
             )
+
+    def _connect(
+        self, helo: str, timeout: float, context: ssl.SSLContext
+    ) -> smtplib.SMTP:
+        # Connect and read the greeting, telling a wrong ssl mode from a dead server.
+        opts = self.options
+        try:
+            if opts.ssl == "yes":
+                return smtplib.SMTP_SSL(
+                    opts.host, self._port(), helo, timeout=timeout, context=context
+                )
+            return smtplib.SMTP(opts.host, self._port(), helo, timeout=timeout)
+        except ssl.SSLCertVerificationError:
+            raise
+        except ssl.SSLError as e:  # only ssl = yes handshakes here
+            raise DeliveryError(
+                f"{self._where()}: the server did not answer in TLS "
+                f"({one_line(str(e))}); if this port starts in plaintext (25, 587), "
+                "set ssl = starttls"
+            ) from e
+        except smtplib.SMTPServerDisconnected as e:
+            if opts.ssl == "yes" or not isinstance(e.__context__, TimeoutError):
+                raise
+            raise DeliveryError(
+                f"{self._where()}: timed out: no SMTP greeting within {timeout:g}s; if "
+                "this port speaks TLS at once (465), set ssl = yes"
+            ) from e
 
     def _message_id(self, event: AlertEvent) -> str:
         domain = self._envelope_from().rpartition("@")[2] or "simplemon.invalid"

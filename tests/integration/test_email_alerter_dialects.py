@@ -14,11 +14,12 @@ from alerters.email import EmailAlerter, EmailOptions
 from simplemon.errors import DeliveryError
 from tests.peers.alert_events import make_event
 from tests.peers.smtp_script import Script, ScriptPeer, scripted_server
+from tests.peers.smtp_server import SmtpPeer, smtp_server
 
 pytestmark = pytest.mark.integration
 
 
-def plain_mailer(peer: ScriptPeer, **overrides: Any) -> EmailAlerter:
+def plain_mailer(peer: ScriptPeer | SmtpPeer, **overrides: Any) -> EmailAlerter:
     values: dict[str, Any] = {
         "host": peer.host,
         "port": peer.port,
@@ -131,3 +132,28 @@ def test_long_dotted_or_empty_check_messages_arrive_intact(tmp_path, info, shown
     assert message["Subject"] == f"Monitor {long_subject} on host1 failed"
     content = message.get_content().replace("\r\n", "\n")
     assert f"Result:         {shown}".rstrip() + "\n" in content
+
+
+def test_starttls_mode_on_an_implicit_tls_port_says_to_use_ssl_yes(tmp_path):
+    # port = 465 without ssl = yes: the client waits for a greeting that the
+    # server sends only after a TLS handshake. It said only "timed out".
+    with smtp_server(tmp_path, tls="implicit") as peer:
+        alerter = plain_mailer(
+            peer, ssl="starttls", ca_file=peer.ca_file, timeout=timedelta(seconds=1)
+        )
+        with pytest.raises(DeliveryError) as info:
+            alerter.send(make_event())
+    assert "no SMTP greeting within 1s" in str(info.value)
+    assert "ssl = yes" in str(info.value)
+    assert not info.value.permanent
+
+
+def test_implicit_tls_on_a_plaintext_port_says_to_use_starttls(tmp_path):
+    # It said "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)".
+    with smtp_server(tmp_path, tls="starttls") as peer:
+        alerter = plain_mailer(peer, ssl="yes", ca_file=peer.ca_file)
+        with pytest.raises(DeliveryError) as info:
+            alerter.send(make_event())
+        assert not peer.messages
+    assert "did not answer in TLS" in str(info.value)
+    assert "ssl = starttls" in str(info.value)
