@@ -74,10 +74,12 @@ def starttls_context(ca: trustme.CA, *names: str, **validity: Any) -> ssl.SSLCon
     return context
 
 
-def tls_mailer(peer: ScriptPeer, ca: trustme.CA, tmp_path: Path) -> EmailAlerter:
+def tls_mailer(
+    peer: ScriptPeer, ca: trustme.CA, tmp_path: Path, **overrides: Any
+) -> EmailAlerter:
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    return plain_mailer(peer, ssl="starttls", ca_file=ca_file)
+    return plain_mailer(peer, ssl="starttls", ca_file=ca_file, **overrides)
 
 
 def test_an_expired_certificate_is_named_as_expired_not_as_an_unknown_ca(tmp_path):
@@ -157,3 +159,57 @@ def test_implicit_tls_on_a_plaintext_port_says_to_use_starttls(tmp_path):
         assert not peer.messages
     assert "did not answer in TLS" in str(info.value)
     assert "ssl = starttls" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("script", "permanent", "said"),
+    [
+        (Script(greeting="421 4.3.2 busy"), False, "421 4.3.2 busy"),
+        (Script(greeting="554 5.7.1 go away"), True, "554 5.7.1 go away"),
+        (Script(replies={"MAIL": "451 4.3.0 later"}), False, "sender refused: 451"),
+        (Script(replies={"MAIL": "550 5.7.1 no"}), True, "sender refused: 550"),
+        (Script(replies={"RCPT": "450 4.2.0 grey"}), False, "all recipients refused"),
+        (Script(replies={"DATA": "451 4.3.0 later"}), False, "451 4.3.0 later"),
+        (Script(replies={"DATA": "554 5.3.0 no"}), True, "554 5.3.0 no"),
+        (Script(replies={"DOT": "452 4.3.1 full"}), False, "452 4.3.1 full"),
+        (Script(replies={"DOT": "552 5.3.4 too big"}), True, "552 5.3.4 too big"),
+        (Script(close_in_data=True), False, "Connection unexpectedly closed"),
+    ],
+)
+def test_4xx_is_retried_5xx_is_not_at_every_step(script, permanent, said):
+    with scripted_server(script) as peer:
+        with pytest.raises(DeliveryError) as info:
+            plain_mailer(peer).send(make_event())
+        assert not peer.messages
+    assert info.value.permanent is permanent
+    assert said in str(info.value)
+
+
+@pytest.mark.parametrize("mechanisms", ["PLAIN", "LOGIN", "CRAM-MD5"])
+def test_each_auth_mechanism_alone_logs_in_after_starttls(tmp_path, mechanisms):
+    ca = trustme.CA()
+    script = Script(
+        extensions=[f"AUTH {mechanisms}"],
+        starttls=starttls_context(ca, "127.0.0.1"),
+        users={"mon": "pw"},
+    )
+    with scripted_server(script) as peer:
+        alerter = tls_mailer(peer, ca, tmp_path, username="mon", password="pw")  # noqa: S106
+        alerter.send(make_event())
+    assert peer.logins == [f"{mechanisms} mon"]
+    assert len(peer.messages) == 1
+
+
+def test_a_temporary_auth_failure_is_retried(tmp_path):
+    ca = trustme.CA()
+    script = Script(
+        extensions=["AUTH PLAIN"],
+        starttls=starttls_context(ca, "127.0.0.1"),
+        replies={"AUTH": "454 4.7.0 temporary authentication failure"},
+    )
+    with scripted_server(script) as peer:
+        alerter = tls_mailer(peer, ca, tmp_path, username="u", password="p")  # noqa: S106
+        with pytest.raises(DeliveryError) as info:
+            alerter.send(make_event())
+    assert not info.value.permanent
+    assert "454 4.7.0" in str(info.value)

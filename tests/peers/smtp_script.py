@@ -222,8 +222,13 @@ def scripted_server(script: Script) -> Iterator[ScriptPeer]:
                 return
             peer.connections += 1
             conn.settimeout(IO_TIMEOUT)
+            session = _Session(conn, script, peer)
             with conn, suppress(EOFError, OSError, ValueError):
-                _Session(conn, script, peer).run()
+                try:
+                    session.run()
+                finally:
+                    session.file.close()
+                    session.sock.close()  # the TLS socket, once STARTTLS wrapped it
 
     thread = threading.Thread(target=serve, name="smtp-script", daemon=True)
     thread.start()
