@@ -112,7 +112,8 @@ def _field(label: str, value: str) -> str:
     pad = " " * 16
     lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     shown = ("\n" + pad).join(line.rstrip() for line in lines)
-    return f"{label + ':':<{len(pad)}}{shown}"
+    # An empty value leaves no trailing blanks after the label.
+    return f"{label + ':':<{len(pad)}}{shown}".rstrip()
 
 
 def single_line(event: AlertEvent, tz: str = "UTC") -> str:

@@ -156,7 +156,11 @@ class EmailAlerter(Alerter[EmailOptions]):
         message["Subject"] = subject(event)
         message["Date"] = email.utils.format_datetime(event.created_at)
         message["Message-ID"] = self._message_id(event)
-        message.set_content(body(event, tz=self._tz()))
+        text = body(event, tz=self._tz())
+        # Quoted-printable keeps non-ASCII text 7-bit: a relay without 8BITMIME
+        # may not be sent 8-bit data (RFC 6152), and smtplib never checks.
+        cte = None if text.isascii() else "quoted-printable"
+        message.set_content(text, cte=cte)
         return message
 
     def recipients(self) -> list[str]:
@@ -174,9 +178,7 @@ class EmailAlerter(Alerter[EmailOptions]):
             raise
         except ssl.SSLCertVerificationError as e:
             raise DeliveryError(
-                f"{self._where()}: TLS certificate not trusted ({e.verify_message}); "
-                "set ca_file to the CA that signed the server's certificate",
-                permanent=True,
+                f"{self._where()}: {_certificate_problem(e)}", permanent=True
             ) from e
         except smtplib.SMTPNotSupportedError as e:
             raise DeliveryError(
@@ -210,15 +212,10 @@ class EmailAlerter(Alerter[EmailOptions]):
             ) from e
         # local_hostname is given so smtplib never calls getfqdn() (a DNS lookup).
         helo = socket.gethostname() or "localhost"
-        smtp: smtplib.SMTP
-        if opts.ssl == "yes":
-            smtp = smtplib.SMTP_SSL(
-                opts.host, self._port(), helo, timeout=timeout, context=context
-            )
-        else:
-            smtp = smtplib.SMTP(opts.host, self._port(), helo, timeout=timeout)
+        smtp = self._connect(helo, timeout, context)
         try:
-            smtp.ehlo()
+            # EHLO, or HELO for an old relay that answers EHLO with an error.
+            smtp.ehlo_or_helo_if_needed()
             if opts.ssl == "starttls":
                 if not smtp.has_extn("starttls"):
                     raise DeliveryError(
@@ -227,7 +224,7 @@ class EmailAlerter(Alerter[EmailOptions]):
                         permanent=True,
                     )
                 smtp.starttls(context=context)
-                smtp.ehlo()
+                smtp.ehlo_or_helo_if_needed()
             if opts.username is not None and opts.password is not None:
                 smtp.login(opts.username, opts.password)
             refused = smtp.send_message(
@@ -243,6 +240,33 @@ class EmailAlerter(Alerter[EmailOptions]):
                 f"{self._where()}: some recipients refused: {_refused_text(refused)}",
                 permanent=True,
             )
+
+    def _connect(
+        self, helo: str, timeout: float, context: ssl.SSLContext
+    ) -> smtplib.SMTP:
+        # Connect and read the greeting, telling a wrong ssl mode from a dead server.
+        opts = self.options
+        try:
+            if opts.ssl == "yes":
+                return smtplib.SMTP_SSL(
+                    opts.host, self._port(), helo, timeout=timeout, context=context
+                )
+            return smtplib.SMTP(opts.host, self._port(), helo, timeout=timeout)
+        except ssl.SSLCertVerificationError:
+            raise
+        except ssl.SSLError as e:  # only ssl = yes handshakes here
+            raise DeliveryError(
+                f"{self._where()}: the server did not answer in TLS "
+                f"({one_line(str(e))}); if this port starts in plaintext (25, 587), "
+                "set ssl = starttls"
+            ) from e
+        except smtplib.SMTPServerDisconnected as e:
+            if opts.ssl == "yes" or not isinstance(e.__context__, TimeoutError):
+                raise
+            raise DeliveryError(
+                f"{self._where()}: timed out: no SMTP greeting within {timeout:g}s; if "
+                "this port speaks TLS at once (465), set ssl = yes"
+            ) from e
 
     def _message_id(self, event: AlertEvent) -> str:
         domain = self._envelope_from().rpartition("@")[2] or "simplemon.invalid"
@@ -278,6 +302,29 @@ class EmailAlerter(Alerter[EmailOptions]):
         opts = self.options
         to = ";".join(opts.to)
         return f"mailing {to} via {self._host_port()} (ssl={opts.ssl})"
+
+
+# OpenSSL's X509_V_ERR_* codes for a certificate that a new CA would not fix.
+_OUT_OF_DATE = {9, 10}  # not yet valid, expired
+_WRONG_NAME = {62, 64}  # host name mismatch, IP address mismatch
+
+
+def _certificate_problem(e: ssl.SSLCertVerificationError) -> str:
+    reason = one_line(str(e.verify_message)) or one_line(str(e))
+    if e.verify_code in _OUT_OF_DATE:
+        return (
+            f"TLS certificate rejected ({reason}); it must be renewed on the "
+            "server (or this machine's clock is wrong)"
+        )
+    if e.verify_code in _WRONG_NAME:
+        return (
+            f"TLS certificate rejected ({reason}); set host to a name the "
+            "certificate is issued for"
+        )
+    return (
+        f"TLS certificate not trusted ({reason}); "
+        "set ca_file to the CA that signed the server's certificate"
+    )
 
 
 def _quit_quietly(smtp: smtplib.SMTP) -> None:
