@@ -349,3 +349,57 @@ def test_no_failure_or_reminder_while_a_parent_is_down(tmp_path):
                 store.finish(item.row_id, "delivered", clock.now())
             clock.advance(INTERVAL)
         store.close()
+
+
+def play(tmp_path: Path, mons: list[Mon], scripts: dict[str, str], alert=None):
+    """Run rounds where scripts give each monitor's result per round ('o'/'f').
+
+    Returns what the alerter was sent, as (round, kind, monitor), and each
+    round's statuses.
+    """
+    world, clock = World(), Clock()
+    cfg = build_config(world, mons, [alert or Alt("a0")])
+    store = StateStore(tmp_path / "state.db")
+    daemon = Daemon(store, cfg, clock)
+    statuses = []
+    for r in range(len(next(iter(scripts.values())))):
+        world.round, world.outcome = r, {n: s[r] == "o" for n, s in scripts.items()}
+        world.round_of[clock.now()] = r
+        daemon.scheduler.run_once(tick=clock.monotonic())
+        daemon.deliver(cfg)
+        statuses.append({n: s.status.value for n, s in daemon.scheduler.states.items()})
+        clock.advance(INTERVAL)
+    store.close()
+    return [(r, kind, m) for r, _, kind, m, _ in world.sent], statuses
+
+
+def test_a_parent_failing_within_tolerance_skips_its_child_silently(tmp_path):
+    mons = [Mon("parent", tolerance=2), Mon("child", ("parent",))]
+    sent, statuses = play(tmp_path, mons, {"parent": "ffo", "child": "fff"})
+    assert [s["child"] for s in statuses] == ["skipped", "skipped", "failed"]
+    assert sent == [(2, "failure", "child")]
+
+
+def test_a_child_still_down_when_its_parent_recovers_is_alerted_once(tmp_path):
+    mons = [Mon("parent"), Mon("child", ("parent",), remind=5)]
+    sent, _ = play(tmp_path, mons, {"parent": "ffoooo", "child": "ffffff"})
+    assert sent == [
+        (0, "failure", "parent"),
+        (2, "recovery", "parent"),
+        (2, "failure", "child"),
+    ]
+
+
+def test_a_child_down_before_its_parent_is_quiet_until_the_parent_is_back(tmp_path):
+    # The child's reminder falls due while it is skipped: it waits for the parent.
+    mons = [Mon("parent"), Mon("child", ("parent",), remind=2)]
+    scripts = {"parent": "offfooo", "child": "ffffffo"}
+    sent, statuses = play(tmp_path, mons, scripts, Alt("a0", allow_reminders=True))
+    assert [s["child"] for s in statuses][1:4] == ["skipped"] * 3
+    assert sent == [
+        (0, "failure", "child"),
+        (1, "failure", "parent"),
+        (4, "recovery", "parent"),
+        (4, "reminder", "child"),
+        (6, "recovery", "child"),
+    ]
