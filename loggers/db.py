@@ -52,8 +52,12 @@ def check_result(status: Status) -> int | None:
 
 
 def epoch(snapshot: Snapshot, monitor: MonitorSnapshot) -> int:
-    """Return when ``monitor``'s latest result was taken, as Unix seconds."""
-    moment = monitor.state.last_checked_at if monitor.ran else None
+    """Return when ``monitor``'s latest result was taken, as Unix seconds.
+
+    A skip is taken in the round that skips: the last check may be hours older.
+    """
+    checked = monitor.ran and monitor.state.status is not Status.SKIPPED
+    moment = monitor.state.last_checked_at if checked else None
     return int((moment or snapshot.taken_at).timestamp())
 
 
@@ -86,7 +90,7 @@ class DbLogger(ResultLogger[DbOptions]):
             check_result(state.status),
             epoch(snapshot, monitor),
             redact(state.last_message),
-            duration_ms(monitor),
+            None if state.status is Status.SKIPPED else duration_ms(monitor),
             state.status.value,
             state.virtual_fail_count,
         )

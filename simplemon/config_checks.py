@@ -30,20 +30,9 @@ def check_references(
     graph: dict[str, tuple[str, ...]] = {}
     for m in monitors:
         graph[m.name] = m.common.depend
+        _check_known(loader, m, names)
         for dep in m.common.depend:
-            if dep in loader.monitor_sections and dep not in names:
-                continue  # that monitor's own errors are already reported
-            if dep not in names:
-                loader.errors.append(
-                    ConfigError(
-                        f"depends on {dep!r}, but there is no monitor of that name"
-                        + suggest(dep, names),
-                        file=m.file,
-                        section=m.name,
-                        key="depend",
-                    )
-                )
-            elif dep == m.name:
+            if dep == m.name:
                 loader.errors.append(
                     ConfigError(
                         "a monitor cannot depend on itself",
@@ -66,16 +55,28 @@ def check_references(
             )
         )
     for plugin in (*alerters, *loggers):
-        for dep in getattr(plugin.common, "depend", ()):
-            if dep not in names:
-                loader.errors.append(
-                    ConfigError(
-                        f"depends on {dep!r}, but there is no monitor of that name",
-                        file=plugin.file,
-                        section=plugin.name,
-                        key="depend",
-                    )
-                )
+        _check_known(loader, plugin, names)
+
+
+def _check_known(loader: Loader, plugin: PluginConfig, names: set[str]) -> None:
+    """Report each name in the section's ``depend`` that is no monitor.
+
+    A monitor whose own section failed to load is not reported again: its errors
+    already are, and "no monitor of that name" would send the reader looking for
+    a typo that is not there.
+    """
+    for dep in getattr(plugin.common, "depend", ()):
+        if dep in names or dep in loader.monitor_sections:
+            continue
+        loader.errors.append(
+            ConfigError(
+                f"depends on {dep!r}, but there is no monitor of that name"
+                + suggest(dep, names),
+                file=plugin.file,
+                section=plugin.name,
+                key="depend",
+            )
+        )
 
 
 def check_groups(

@@ -174,7 +174,7 @@ class Daemon:
         log.info(
             "round %d: %d checked, %d failing, %d skipped (%.2fs)",
             report.number,
-            len(report.ran),
+            len(report.ran) - len(report.skipped),  # a skipped monitor was not checked
             len(report.failed),
             len(report.skipped),
             report.duration,

@@ -279,3 +279,31 @@ EXECUTE = MAIN + "[reporting]\nalerters = pager\n[pager]\ntype = execute\n"
 )
 def test_likely_mistakes_get_one_clear_error(tmp_path, main, monitors, expected):
     assert errors_of(tmp_path, main, monitors) == [expected]
+
+
+ALERTER_AND_LOGGER_DEPEND = (
+    MAIN
+    + "[reporting]\nalerters = pager\nloggers = file\n"
+    + "[pager]\ntype = syslog\ndepend = {dep}\n"
+    + "[file]\ntype = logfile\nfilename = out.log\ndepend = {dep}\n"
+)
+
+
+def test_alerter_and_logger_depend_on_a_broken_monitor_report_only_its_error(
+    tmp_path,
+):
+    # The uplink exists; its own error is the one to fix, not "no such monitor".
+    main = ALERTER_AND_LOGGER_DEPEND.format(dep="uplink")
+    monitors = "[uplink]\ntype = null\ntolerance = lots\n"
+    assert errors_of(tmp_path, main, monitors) == [
+        "monitors.ini: [uplink] tolerance = 'lots': expected a whole number, e.g. 10"
+    ]
+
+
+def test_alerter_and_logger_depend_typos_get_a_suggestion(tmp_path):
+    main = ALERTER_AND_LOGGER_DEPEND.format(dep="uplnk")
+    assert errors_of(tmp_path, main, "[uplink]\ntype = null\n") == [
+        f"monitor.ini: [{name}] depend: depends on 'uplnk', but there is no monitor "
+        "of that name (did you mean 'uplink'?)"
+        for name in ("pager", "file")
+    ]

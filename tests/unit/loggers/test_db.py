@@ -77,7 +77,7 @@ def test_db_logger_stores_result_text_state_and_duration(tmp_path):
         ("mon1", "web", 1, "ok", 250.0, "ok", 0, ts),
         ("mon1", "api", 0, "HTTP 503", 1500.0, "failed", 1, ts),
         ("mon1", "queue", 0, "refused", 12.0, "failing", 0, ts),
-        ("mon1", "worker", None, "skipped: api failed", 12.0, "skipped", 0, ts),
+        ("mon1", "worker", None, "skipped: api failed", None, "skipped", 0, ts),
     ]
 
 
@@ -353,3 +353,21 @@ def test_history_follows_its_file_when_it_is_deleted(tmp_path):
     history.record(snapshot(later(monitor("web"), 60)))
     history.close()
     assert rows(path, "SELECT count(*) FROM history_recent") == [(1,)]
+
+
+def test_db_logger_dates_a_skip_row_to_the_round_that_skipped_it(tmp_path):
+    # The child was last checked at T0; its parent then went down for two rounds.
+    path = tmp_path / "m.db"
+    logger = DbLogger("db", DbOptions(db_path=path))
+    child = monitor(
+        "child", Status.SKIPPED, message="depends on parent, which is failed"
+    )
+    for minutes in (10, 11):
+        logger.write(snapshot(child, at=T0 + timedelta(minutes=minutes)))
+    logger.close()
+    got = rows(path, "SELECT timestamp, duration_ms, state FROM results")
+    # Not T0 and the last check's 12 ms: no check ran in these rounds.
+    assert got == [
+        (int((T0 + timedelta(minutes=10)).timestamp()), None, "skipped"),
+        (int((T0 + timedelta(minutes=11)).timestamp()), None, "skipped"),
+    ]
