@@ -7,7 +7,9 @@ since this host's /etc/hosts may list only one).
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -111,17 +113,45 @@ def localhost_both(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return order
 
 
+@contextlib.contextmanager
+def listening_on_one_address_only(listening: str) -> Iterator[int]:
+    """Listen on ``listening`` at a port whose number is refused on the other one.
+
+    An ephemeral port of ::1 may be in use on 127.0.0.1 by any other program (and
+    the other way round): the other address's port is held bound, not listening,
+    so that a connect to it is refused for sure.
+    """
+    other = "127.0.0.1" if ":" in listening else "::1"
+    for _ in range(20):
+        server = socket.socket(_family(listening), socket.SOCK_STREAM)
+        blocker = socket.socket(_family(other), socket.SOCK_STREAM)
+        try:
+            server.bind((listening, 0))
+            port = server.getsockname()[1]
+            try:
+                blocker.bind((other, port))
+            except OSError:
+                continue  # taken there: another port
+            server.listen(4)
+            yield port
+            return
+        finally:
+            server.close()
+            blocker.close()
+    raise AssertionError("no port free on both loopback addresses")
+
+
+def _family(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
 @pytest.mark.parametrize("listening", ["127.0.0.1", "::1"])
 @pytest.mark.parametrize("first", ["::1", "127.0.0.1"])
 def test_tcp_localhost_tries_the_other_address(
     localhost_both: list[str], listening: str, first: str
 ) -> None:
     localhost_both.sort(key=lambda a: a != first)
-    family = socket.AF_INET6 if ":" in listening else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as server:
-        server.bind((listening, 0))
-        server.listen(4)
-        port = server.getsockname()[1]
+    with listening_on_one_address_only(listening) as port:
         options = TcpOptions("localhost", port, SECONDS)
         result = TcpMonitor("t", options).check()
     assert result.ok, result.message
