@@ -22,7 +22,7 @@ from simplemon.errors import DeliveryError
 
 
 class Upload:
-    """At most one run of the command at a time; its failure is raised once."""
+    """At most one run of the command at a time; a failure is raised until a success."""
 
     def __init__(self, command: str, timeout: float) -> None:
         self.argv = shlex.split(command)
@@ -30,6 +30,8 @@ class Upload:
         self._process: subprocess.Popen[bytes] | None = None
         self._started = 0.0
         self._err: IO[bytes] | None = None
+        #: How the last run failed, until a run succeeds.
+        self._failure: str | None = None
 
     def start(self) -> None:
         """Start the command unless the last one still runs; raise how it ended.
@@ -40,11 +42,16 @@ class Upload:
         """
         try:
             self._finish(wait=0.0)
-        except DeliveryError:
+        except DeliveryError as e:
+            self._failure = str(e)
             self._spawn()
             raise
         if self._process is None:
             self._spawn()
+        if self._failure is not None:
+            # Starting another run is not success: the problem lasts (and is
+            # logged once) until a run finishes well.
+            raise DeliveryError(self._failure)
 
     def close(self, wait: float | None = None) -> None:
         """Wait for a running command (up to what is left of its timeout).
@@ -94,7 +101,9 @@ class Upload:
             ) from None
         tail = self._tail() if process.returncode != 0 else ""
         self._forget()
-        if process.returncode != 0:
+        if process.returncode == 0:
+            self._failure = None
+        else:
             raise DeliveryError(
                 f"upload_command {self.argv[0]} exited {process.returncode}: {tail}"
             )

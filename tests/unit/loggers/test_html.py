@@ -426,6 +426,38 @@ def test_html_upload_still_running_after_its_timeout_is_killed_next_round(tmp_pa
     assert (tmp_path / "done").exists()  # the second round started a new upload
 
 
+def test_a_killed_upload_stays_the_problem_until_an_upload_succeeds(tmp_path):
+    # Starting the next upload is not success: the round after a kill said
+    # "writing again", and every kill of a hung upload was logged again.
+    logger = HtmlLogger(
+        "html",
+        HtmlOptions(
+            folder=tmp_path / "out",
+            upload_command=_waiting_upload(tmp_path),
+            upload_timeout=timedelta(seconds=1),
+        ),
+    )
+    logger.write(demo_round())
+    for _ in range(100):  # bounded: 10 s
+        if (tmp_path / "started").exists():
+            break
+        time.sleep(0.1)
+    time.sleep(1.1)  # past upload_timeout
+    with pytest.raises(DeliveryError, match="killed") as killed:
+        logger.write(demo_round())  # kills it, starts another
+    with pytest.raises(DeliveryError) as still:
+        logger.write(demo_round())  # that one has not succeeded yet
+    assert str(still.value) == str(killed.value)
+    (tmp_path / "go").write_text("")
+    for _ in range(100):  # bounded: 10 s
+        if (tmp_path / "done").exists():
+            break
+        time.sleep(0.1)
+    time.sleep(0.2)  # let it exit
+    logger.write(demo_round())  # it succeeded: no problem any more
+    logger.close()
+
+
 def test_html_page_is_still_written_while_the_history_file_is_locked(
     tmp_path, monkeypatch
 ):
