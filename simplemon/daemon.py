@@ -69,8 +69,13 @@ class Daemon:
         self._relay_fd: int | None = None
 
     def run(self) -> int:
-        """Loop until a signal or ``--loops``; return 0 on a clean stop."""
-        self._relay_fd = _start_relay(self._relayed)
+        """Loop until a signal or ``--loops``; return 0 if stopped cleanly, else 1."""
+        try:
+            self._relay_fd = _start_relay(self._relayed)
+        except RuntimeError as e:  # a thread or pids limit: no signal could be acted on
+            log.error("cannot start the signal-handling thread: %s; not starting", e)
+            self.shutdown()
+            return 1
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)

@@ -2,8 +2,10 @@ import logging
 
 import pytest
 
+from simplemon import cli, daemon
 from simplemon.cli import build_parser
 from simplemon.console import setup_logging
+from simplemon.state_store import StateStore
 
 
 @pytest.mark.parametrize(
@@ -60,3 +62,21 @@ def test_quiet_verbose_and_debug_win_over_log_level_as_in_simplemonitor(argv, le
         assert root.level == level
     finally:
         root.handlers[:], root.level = handlers, before
+
+
+def test_a_daemon_that_cannot_start_its_signal_thread_says_so_and_stops(
+    write_ini, monkeypatch, capsys
+):
+    # Under a thread or pids limit the daemon died with a traceback, its state
+    # file and delivery threads left to the interpreter's exit.
+    def no_thread(act):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(daemon, "_start_relay", no_thread)
+    main = write_ini("monitor.ini", "[monitor]\ninterval = 60\n")
+    write_ini("monitors.ini", "[up]\ntype = null\n")
+    assert cli.main(["-f", str(main), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot start the signal-handling thread: can't start new thread" in err
+    assert "Traceback" not in err
+    StateStore(main.parent / "simplemon-state.db").close()  # its lock was let go
