@@ -39,6 +39,27 @@ _RUNS_NEXT = frozenset(
      "!", "&&", "||", "{"}
 )  # fmt: skip
 _SEPARATORS = ";&|()`\n"
+#: Placeholders whose values are only digits; the text ones may carry anything.
+NUMERIC = frozenset(
+    {"days", "hours", "minutes", "seconds", "virtual_fail_count",
+     "last_virtual_fail_count"}
+)  # fmt: skip
+#: Programs whose first operand (or the word after -e) is a program they run:
+#: awk's system() and GNU sed's ``e`` command execute shell commands.
+_AWK = frozenset({"awk", "gawk", "mawk", "nawk"})
+_SED = frozenset({"sed", "gsed"})
+_SCRIPT_FLAGS = {"awk": {"-e", "--source"}, "sed": {"-e", "--expression"}}
+_FILE_FLAGS = {"awk": {"-f", "--file"}, "sed": {"-f", "--file"}}
+_VALUE_FLAGS = {"awk": {"-F", "-v", "-f", "-e"}, "sed": {"-e", "-f", "-l"}}
+#: Shell builtins that evaluate an argument as code, arithmetic or a variable name
+#: (bash evaluates ``a[$(cmd)]`` there): a text value must never be such a word.
+_EVALUATING_BUILTINS = frozenset(
+    {"let", "trap", "declare", "typeset", "local", "readonly", "read", "mapfile",
+     "readarray", "getopts"}
+)  # fmt: skip
+#: Builtins whose ``-v`` option takes a variable name (an array subscript runs code).
+_DASH_V_NAME = frozenset({"printf", "test", "["})
+_SUBSCRIPT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[$")
 
 
 class _Quote(enum.Enum):
@@ -92,6 +113,7 @@ def parse_command(text: str) -> CommandTemplate:
     if used[0]:
         raise ValueError("the program to run cannot come from a placeholder")
     _refuse_foreign_code(argv, used)
+    _refuse_awk_sed_program(argv, used)
     for index in range(1, len(argv)):
         chunks = list(string.Formatter().parse(argv[index]))
         starts = bool(chunks) and not chunks[0][0] and chunks[0][1] is not None
@@ -150,6 +172,102 @@ def _refuse_foreign_code(argv: list[str], used: list[list[str]]) -> None:
                 )
 
 
+def _refuse_awk_sed_program(argv: list[str], used: list[list[str]]) -> None:
+    for index, names in enumerate(used):
+        if not set(names) - NUMERIC:
+            continue
+        for start in range(index):
+            reason = _evaluates(argv[start:index], argv[index])
+            if reason:
+                raise ValueError(_evaluated_message(names, reason))
+
+
+def _evaluated_message(names: list[str], reason: str) -> str:
+    name = next(n for n in names if n not in NUMERIC)
+    return (
+        f"{{{name}}} would be evaluated as code by {reason}: pass it as a plain "
+        "argument or read the SIMPLEMON_* environment variable in a script"
+    )
+
+
+def _evaluates(words: list[str], word: str) -> str | None:
+    """Return what runs ``word`` (after ``words``, program first) as code, or None.
+
+    Knows awk and sed programs, and the shell builtins that evaluate their words.
+    """
+    if not words:
+        return None
+    program = _program(words[0])
+    args = words[1:]
+    if program in _AWK or program in _SED:
+        return _awk_sed_program(program, args, word)
+    if program in _EVALUATING_BUILTINS:
+        return f"the shell builtin {program}"
+    if program in _DASH_V_NAME and args and args[-1] == "-v":
+        return f"{program} -v (a variable name)"
+    if "[[" in words and "]]" not in words[len(words) - words[::-1].index("[[") :]:
+        return "bash's [[ ]] (arithmetic comparisons evaluate their operands)"
+    return None
+
+
+def _awk_sed_program(program: str, args: list[str], word: str) -> str | None:
+    """Return why ``word`` after ``awk|sed args`` is the program text, or None."""
+    family = "awk" if program in _AWK else "sed"
+    if args and args[-1] in _SCRIPT_FLAGS[family]:
+        return f"{program} {args[-1]}"
+    given = _SCRIPT_FLAGS[family] | _FILE_FLAGS[family]
+    if any(arg in given for arg in args) or word.startswith("-"):
+        return None
+    if args and args[-1] in _VALUE_FLAGS[family]:
+        return None  # the value of -F, -v...
+    operands, skip = 0, False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-") and len(arg) > 1:
+            skip = arg in _VALUE_FLAGS[family]
+        elif arg != "--":
+            operands += 1
+    return None if operands else f"{program} (its program text)"
+
+
+def _current_command(before: str) -> tuple[list[str], str]:
+    """Return the simple command ``before`` ends in, roughly as a shell splits it.
+
+    That is its complete words (leading keywords and assignments dropped) and the
+    word still being written, quotes removed.
+    """
+    words: list[str] = []
+    word: list[str] = []
+    quote, escaped = _Quote.NONE, False
+    for char in before:
+        if escaped or (quote is not _Quote.NONE and char not in "'\"\\"):
+            word.append(char)
+            escaped = False
+        elif quote is _Quote.SINGLE:
+            quote = _Quote.NONE if char == "'" else quote
+            word += [] if char == "'" else [char]
+        elif char == "\\":
+            escaped = True
+        elif quote is _Quote.DOUBLE:
+            quote = _Quote.NONE if char == '"' else quote
+            word += [] if char == '"' else [char]
+        elif char in "'\"":
+            quote = _Quote.SINGLE if char == "'" else _Quote.DOUBLE
+        elif char in _SEPARATORS:
+            words, word = [], []
+        elif char in " \t":
+            words += ["".join(word)] if word else []
+            word = []
+        else:
+            word.append(char)
+    while words and (
+        words[0] in _RUNS_NEXT or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0])
+    ):
+        words.pop(0)
+    return words, "".join(word)
+
+
 def _shell_script_index(argv: list[str]) -> int | None:
     """Return the index of the script run by ``sh -c`` (or bash, dash…), if any."""
     for index, item in enumerate(argv):
@@ -190,9 +308,31 @@ def _rewrite_script(script: str) -> str:
                 f"{{{name}}} would be run as a command by the shell; use it as an "
                 "argument only"
             )
+        if name not in NUMERIC:
+            _refuse_evaluated(name, "".join(out), quote)
         out.append(_REFERENCE[quote].format(environment_name(name)))
         previous = ""
     return "".join(out)
+
+
+def _refuse_evaluated(name: str, before: str, quote: _Quote) -> None:
+    """Refuse a text placeholder where the shell (or awk, sed) evaluates its value."""
+    if quote in (_Quote.NONE, _Quote.DOUBLE) and _SUBSCRIPT.search(before):
+        raise ValueError(
+            _evaluated_message([name], "the shell (an array subscript is arithmetic)")
+        )
+    words, partial = _current_command(before)
+    reason = None
+    for start in range(len(words)):
+        reason = _evaluates(words[start:], partial)
+        if reason and start > 0 and _program(words[start]) not in _AWK | _SED:
+            reason = None  # builtins count only as the command itself
+        if reason:
+            break
+    if partial and reason and "-v" in reason:
+        reason = None  # -v takes the whole next word, not one being written
+    if reason:
+        raise ValueError(_evaluated_message([name], reason))
 
 
 def _advance(

@@ -82,6 +82,18 @@ class SyslogOptions:
             raise ValueError("ident must be 1-32 letters, digits or . _ / -")
 
 
+#: RFC 3164 4.1: a syslog packet is 1024 bytes or less (relays may drop longer ones).
+MAX_DATAGRAM = 1024
+
+
+def _cut(text: str, size: int) -> bytes:
+    """Return ``text`` in UTF-8, cut to ``size`` bytes with ``...`` at a whole char."""
+    data = text.encode("utf-8")
+    if len(data) <= size:
+        return data
+    return data[: size - 3].decode("utf-8", "ignore").encode("utf-8") + b"..."
+
+
 class _SysLogHandler(SysLogHandler):
     """A SysLogHandler whose emit() has a timeout and raises instead of printing.
 
@@ -106,8 +118,9 @@ class _SysLogHandler(SysLogHandler):
         priority = self.encodePriority(
             self.facility, self.mapPriority(record.levelname)
         )
-        text = f"<{priority}>{self.ident}{self.format(record)}"
-        data = (text + ("\x00" if self.append_nul else "")).encode("utf-8")
+        head = f"<{priority}>{self.ident}".encode()
+        tail = b"\x00" if self.append_nul else b""
+        data = head + _cut(self.format(record), MAX_DATAGRAM - len(head + tail)) + tail
         self.socket.settimeout(self.timeout)
         if self.unixsocket or self.socktype != socket.SOCK_DGRAM:
             self.socket.sendall(data)

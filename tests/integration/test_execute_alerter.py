@@ -1,3 +1,4 @@
+import contextlib
 import json
 import shlex
 import subprocess
@@ -161,3 +162,63 @@ def test_monitor_py_checks_placeholders_at_load_time(tmp_path, placeholder, code
     assert done.returncode == code, done.stderr
     if code:
         assert "unknown placeholder {infox}" in done.stderr
+
+
+# Places where bash (or awk, sed) evaluates a value as code although it arrives as
+# data: arithmetic and array subscripts, variable names, trap handlers, awk programs,
+# sed scripts. The info a server sends must never run there: each such command is
+# either refused at load time or runs without executing the text.
+SUBSCRIPT = "a[$(touch {marker})]"
+EVALUATED = [
+    ("bash -c 'let x={info}'", SUBSCRIPT),
+    ("bash -c 'let {info}'", SUBSCRIPT),
+    ("bash -c '[[ {info} -eq 1 ]]'", SUBSCRIPT),
+    (
+        "bash -c 'if [[ -n {info} && {info} -gt 2 ]]; then :; fi'",
+        SUBSCRIPT,
+    ),
+    ("bash -c 'declare -i x={info}'", SUBSCRIPT),
+    ("bash -c 'declare {info}=1'", SUBSCRIPT),
+    ("bash -c 'printf -v {info} x'", SUBSCRIPT),
+    ("bash -c 'test -v {info}'", SUBSCRIPT),
+    ("bash -c '[ -v {info} ]'", SUBSCRIPT),
+    ("bash -c 'read {info} <<< x'", SUBSCRIPT),
+    ("bash -c 'arr[{info}]=1'", SUBSCRIPT),
+    ("bash -c 'trap {info} EXIT'", "touch {marker}"),
+    ("bash -c 'x=1; trap \"echo {info}\" EXIT'", "; touch {marker}"),
+    ("awk {info}", 'BEGIN{{system("touch {marker}")}}'),
+    ("awk -F: {info} /dev/null", 'BEGIN{{system("touch {marker}")}}'),
+    ("sh -c 'awk {info} </dev/null'", 'BEGIN{{system("touch {marker}")}}'),
+    ("sed {info} {lines}", "1e touch {marker}"),
+    ("sed -n -e {info} {lines}", "1e touch {marker}"),
+    ("sh -c 'echo x | sed {info}'", "1e touch {marker}"),
+]
+
+
+@pytest.mark.parametrize(("template", "hostile"), EVALUATED)
+def test_text_that_bash_awk_or_sed_would_evaluate_never_runs(
+    tmp_path, template, hostile
+):
+    marker, lines = tmp_path / "MARKER", tmp_path / "lines.txt"
+    lines.write_text("x\n", encoding="utf-8")
+    try:
+        alerter = execute(template.replace("{lines}", quote(lines)))
+    except ValueError:
+        return  # refused at load time: the safe outcome
+    with contextlib.suppress(DeliveryError):
+        alerter.send(make_event(info=hostile.format(marker=marker)))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "bash -c 'printf \"%s\\n\" {info} >> {log}'",
+        "bash -c '[[ {virtual_fail_count} -ge 1 ]] && echo {info} >> {log}'",
+        "bash -c '[ -n {info} ] && echo {info} >> {log}'",
+        "awk -v info={info} 'BEGIN {{ print info }}' >> /dev/null",
+        "sh -c 'echo {info} | sed s/x/y/ >> {log}'",
+    ],
+)
+def test_ordinary_scripts_with_text_placeholders_still_load(template):
+    execute(template.replace("{log}", "/dev/null"))

@@ -92,3 +92,17 @@ def test_a_full_socket_fails_within_the_timeout(unix_socket):
 
     with pytest.raises(DeliveryError, match="timed out"):
         flood()
+
+
+@pytest.mark.parametrize("char", ["x", "я", "語", "🙂"])
+def test_long_non_ascii_text_fits_a_1024_byte_datagram_and_stays_utf8(udp_socket, char):
+    host, port = udp_socket.getsockname()
+    options = SyslogOptions(
+        address=(host, port), ident="a-rather-long-tag.of.32.chars.xx"
+    )
+    SyslogAlerter("log", options).send(make_event(info=char * 5000))
+    data, _ = udp_socket.recvfrom(65535)
+    assert len(data) <= 1024  # RFC 3164 4.1: the whole packet
+    text = data.rstrip(b"\x00").decode("utf-8")  # no sequence cut in half
+    assert text.endswith(char + "...")
+    assert len(data) > 1000  # cut to the limit, not far below it
