@@ -1,4 +1,5 @@
 import logging
+import signal
 
 import pytest
 
@@ -75,7 +76,14 @@ def test_a_daemon_that_cannot_start_its_signal_thread_says_so_and_stops(
     monkeypatch.setattr(daemon, "_start_relay", no_thread)
     main = write_ini("monitor.ini", "[monitor]\ninterval = 60\n")
     write_ini("monitors.ini", "[up]\ntype = null\n")
-    assert cli.main(["-f", str(main), "-q"]) == 1
+    root = logging.getLogger()
+    handlers, before = root.handlers[:], root.level
+    on_hup = signal.getsignal(signal.SIGHUP)
+    try:
+        assert cli.main(["-f", str(main), "-q"]) == 1
+    finally:  # main() sets up the process's logging and SIGHUP: restore the tests'
+        root.handlers[:], root.level = handlers, before
+        signal.signal(signal.SIGHUP, on_hup)
     err = capsys.readouterr().err
     assert "cannot start the signal-handling thread: can't start new thread" in err
     assert "Traceback" not in err
