@@ -1,7 +1,8 @@
 """The ``email`` alerter: one MIME message per event over SMTP with verified TLS.
 
 It delivers or raises DeliveryError; it never falls back to plaintext, never sends
-credentials unencrypted and never waits on the network longer than ``timeout``.
+credentials unencrypted, never waits for one read longer than ``timeout`` and never
+spends longer than TOTAL_TIMEOUTS x ``timeout`` on one delivery (simplemon.deadline).
 """
 
 from __future__ import annotations
@@ -12,20 +13,27 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from alerters._message import body, one_line, subject
 from simplemon.alerter import Alerter
+from simplemon.deadline import Watch
 from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent
 from simplemon.options import opt
 from simplemon.parsers import ParseContext
+from simplemon.pool import NoThreadError
 
 _MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+#: One delivery (connect to QUIT) may take this many ``timeout``s in all: room for
+#: two exchanges that each take nearly ``timeout`` (a greeting delay, a content scan
+#: after the message) on top of the many quick ones.
+TOTAL_TIMEOUTS = 3
 
 
 def address(text: str, ctx: ParseContext) -> str:
@@ -170,10 +178,41 @@ class EmailAlerter(Alerter[EmailOptions]):
         ]
 
     def send(self, event: AlertEvent) -> None:
-        """Deliver one mail; raise DeliveryError (permanent for auth/recipient/TLS)."""
+        """Deliver one mail; raise DeliveryError (permanent for auth/recipient/TLS).
+
+        The whole delivery runs under one total deadline; a server that keeps it
+        going past that (trickling a reply) fails it as a transient error.
+        """
         message = self.build(event)
+        total = TOTAL_TIMEOUTS * self.options.timeout.total_seconds()
+        watch = Watch(total)
         try:
-            self._deliver(message)
+            with watch:
+                refused = self._send_watched(message, watch)
+        except NoThreadError as e:  # no deadline could be kept: never send unguarded
+            raise DeliveryError(
+                f"{self._where()}: cannot start a thread for the delivery deadline: {e}"
+            ) from e
+        except DeliveryError as e:
+            if not watch.expired:
+                raise
+            raise DeliveryError(
+                f"{self._where()}: timed out: SMTP server did not finish within "
+                f"{total:g}s ({TOTAL_TIMEOUTS} x timeout)"
+            ) from e
+        if refused:
+            # Others got the mail: retrying would duplicate it, so do not retry.
+            raise DeliveryError(
+                f"{self._where()}: some recipients refused: {_refused_text(refused)}",
+                permanent=True,
+            )
+
+    def _send_watched(
+        self, message: EmailMessage, watch: Watch
+    ) -> dict[str, tuple[int, bytes]]:
+        # Returns the recipients refused while others got the mail.
+        try:
+            return self._deliver(message, watch)
         except DeliveryError:
             raise
         except ssl.SSLCertVerificationError as e:
@@ -198,7 +237,9 @@ class EmailAlerter(Alerter[EmailOptions]):
             text = one_line(str(e)) or type(e).__name__
             raise DeliveryError(f"{self._where()}: {text}") from e
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def _deliver(
+        self, message: EmailMessage, watch: Watch
+    ) -> dict[str, tuple[int, bytes]]:
         opts = self.options
         timeout = opts.timeout.total_seconds()
         try:
@@ -212,7 +253,7 @@ class EmailAlerter(Alerter[EmailOptions]):
             ) from e
         # local_hostname is given so smtplib never calls getfqdn() (a DNS lookup).
         helo = socket.gethostname() or "localhost"
-        smtp = self._connect(helo, timeout, context)
+        smtp = self._connect(helo, timeout, context, watch)
         try:
             # EHLO, or HELO for an old relay that answers EHLO with an error.
             smtp.ehlo_or_helo_if_needed()
@@ -224,6 +265,8 @@ class EmailAlerter(Alerter[EmailOptions]):
                         permanent=True,
                     )
                 smtp.starttls(context=context)
+                if smtp.sock is not None:  # smtplib replaced it by the TLS socket
+                    watch.add(smtp.sock)
                 smtp.ehlo_or_helo_if_needed()
             if opts.username is not None and opts.password is not None:
                 smtp.login(opts.username, opts.password)
@@ -234,24 +277,28 @@ class EmailAlerter(Alerter[EmailOptions]):
             smtp.close()
             raise
         _quit_quietly(smtp)
-        if refused:
-            # Others got the mail: retrying would duplicate it, so do not retry.
-            raise DeliveryError(
-                f"{self._where()}: some recipients refused: {_refused_text(refused)}",
-                permanent=True,
-            )
+        return refused
 
     def _connect(
-        self, helo: str, timeout: float, context: ssl.SSLContext
+        self, helo: str, timeout: float, context: ssl.SSLContext, watch: Watch
     ) -> smtplib.SMTP:
         # Connect and read the greeting, telling a wrong ssl mode from a dead server.
         opts = self.options
+        deadline = time.monotonic() + watch.seconds
         try:
             if opts.ssl == "yes":
-                return smtplib.SMTP_SSL(
-                    opts.host, self._port(), helo, timeout=timeout, context=context
+                return _WatchedSMTPSSL(
+                    watch,
+                    deadline,
+                    opts.host,
+                    self._port(),
+                    helo,
+                    timeout=timeout,
+                    context=context,
                 )
-            return smtplib.SMTP(opts.host, self._port(), helo, timeout=timeout)
+            return _WatchedSMTP(
+                watch, deadline, opts.host, self._port(), helo, timeout=timeout
+            )
         except ssl.SSLCertVerificationError:
             raise
         except ssl.SSLError as e:  # only ssl = yes handshakes here
@@ -302,6 +349,54 @@ class EmailAlerter(Alerter[EmailOptions]):
         opts = self.options
         to = ";".join(opts.to)
         return f"mailing {to} via {self._host_port()} (ssl={opts.ssl})"
+
+
+class _WatchedSMTP(smtplib.SMTP):
+    """SMTP whose socket joins the delivery's Watch as soon as it is connected."""
+
+    def __init__(self, watch: Watch, deadline: float, *args: Any, **kwargs: Any):
+        self._watch = watch
+        self._deadline = deadline  # connecting is not watched: bound it instead
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = _connect_watched(self._watch, self._deadline, host, port, timeout)
+        return sock
+
+
+class _WatchedSMTPSSL(smtplib.SMTP_SSL):
+    """SMTP_SSL whose socket is watched before and after the TLS handshake."""
+
+    def __init__(self, watch: Watch, deadline: float, *args: Any, **kwargs: Any):
+        self._watch = watch
+        self._deadline = deadline
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        raw = _connect_watched(self._watch, self._deadline, host, port, timeout)
+        # Wrapping detaches the raw socket: watch the TLS one before the handshake.
+        sock = self.context.wrap_socket(
+            raw, server_hostname=host, do_handshake_on_connect=False
+        )
+        self._watch.add(sock)
+        try:
+            sock.do_handshake()
+        except BaseException:
+            sock.close()  # as wrap_socket does when its own handshake fails
+            raise
+        return sock
+
+
+def _connect_watched(
+    watch: Watch, deadline: float, host: str, port: int, timeout: float
+) -> socket.socket:
+    # What smtplib's _get_socket does (no source address is ever set), with each
+    # connection attempt also bounded by the time left, and the socket watched.
+    remaining = max(deadline - time.monotonic(), 0.001)
+    sock = socket.create_connection((host, port), min(timeout, remaining))
+    sock.settimeout(timeout)
+    watch.add(sock)
+    return sock
 
 
 # OpenSSL's X509_V_ERR_* codes for a certificate that a new CA would not fix.

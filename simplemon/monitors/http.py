@@ -22,6 +22,7 @@ import requests
 from urllib3.exceptions import HTTPError
 
 from simplemon import parsers
+from simplemon.deadline import Watch
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.monitors._http_errors import (
@@ -30,7 +31,7 @@ from simplemon.monitors._http_errors import (
     failure_message,
     redact,
 )
-from simplemon.monitors._http_transport import Watch, open_session, tls_context
+from simplemon.monitors._http_transport import open_session, tls_context
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, json_object
 from simplemon.pool import NoThreadError

@@ -13,7 +13,12 @@ what a test tells it to, to play old, strict or broken servers::
 reply after the message). ``extensions=None`` plays a HELO-only server (EHLO gets
 502). ``starttls`` (an ssl context) offers STARTTLS; AUTH is then offered only
 after it. ``close_in_data`` hangs up after the first line of the message.
-``greeting_delay`` waits before the 220. Every socket operation has a timeout;
+``greeting_delay`` waits before the 220. ``trickle`` plays a server that never
+finishes while every read still gets data in time: keys ``GREETING`` or ``DOT``
+(the reply after the message) name a reply that is preceded by that many
+continuation lines (``220-``/``250-``), each sent ``trickle_interval`` seconds after
+the last; ``trickle_connections`` limits it to the first connections (later ones are
+healthy). Every socket operation has a timeout;
 the server handles connections one after another and stops with the block.
 """
 
@@ -46,6 +51,11 @@ class Script:
     users: dict[str, str] = field(default_factory=dict)
     replies: dict[str, str] = field(default_factory=dict)
     close_in_data: bool = False
+    #: reply key (GREETING, DOT) -> continuation lines sent slowly before it
+    trickle: dict[str, int] = field(default_factory=dict)
+    trickle_interval: float = 0.2
+    #: how many connections trickle (None: all)
+    trickle_connections: int | None = None
 
 
 @dataclass
@@ -68,9 +78,19 @@ class _Session:
         self.peer = peer
         self.tls = False
         self.greeted = False
+        limit = script.trickle_connections
+        self.trickling = limit is None or peer.connections <= limit
 
     def say(self, line: str) -> None:
         self.sock.sendall(line.encode() + b"\r\n")
+
+    def slow_say(self, key: str, line: str) -> None:
+        """Say ``line``, first trickling the continuation lines the script asks for."""
+        lines = self.script.trickle.get(key, 0) if self.trickling else 0
+        for i in range(lines):
+            time.sleep(self.script.trickle_interval)
+            self.say(f"{line[:3]}-still working {i + 1}")
+        self.say(line)
 
     def line(self) -> bytes:
         data = self.file.readline(65536)
@@ -85,7 +105,7 @@ class _Session:
         script = self.script
         if script.greeting_delay:
             time.sleep(script.greeting_delay)
-        self.say(script.greeting)
+        self.slow_say("GREETING", script.greeting)
         if not script.greeting.startswith("220"):
             return
         handlers = {
@@ -199,7 +219,7 @@ class _Session:
         answer = self.reply("DOT", "250 queued")
         if answer.startswith("250"):
             self.peer.messages.append(b"".join(lines))
-        self.say(answer)
+        self.slow_say("DOT", answer)
 
 
 @contextmanager

@@ -36,3 +36,8 @@ def test_the_check_finds_an_io_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import os\nfrom socket import socket\nimport sqlite3.dbapi2\n")
     assert imported_roots(bad) & IO == {"socket", "sqlite3"}
+
+
+def test_the_deadline_module_needs_no_network_library_but_socket():
+    # Shared by the http monitor and the email alerter; neither's library belongs here.
+    assert imported_roots(CORE / "deadline.py") & IO == {"socket"}

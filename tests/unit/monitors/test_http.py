@@ -14,9 +14,9 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from simplemon.monitors import _http_transport
+from simplemon import deadline
+from simplemon.deadline import Watch, Watchdog
 from simplemon.monitors._http_errors import failure_message, redact
-from simplemon.monitors._http_transport import Watch, Watchdog
 from simplemon.monitors.http import Fetched, HttpMonitor, HttpOptions, judge
 from simplemon.option_docs import option_table
 from simplemon.options import build_options
@@ -368,7 +368,7 @@ def test_a_watchdog_thread_that_could_not_start_is_started_by_the_next_check(
     finally:
         a.close()
         b.close()
-    assert refusals == ["http-watchdog"]
+    assert refusals == ["deadline-watchdog"]
 
 
 def test_an_http_check_with_no_thread_for_its_deadline_fails_saying_so(monkeypatch):
@@ -377,7 +377,7 @@ def test_an_http_check_with_no_thread_for_its_deadline_fails_saying_so(monkeypat
     def no_thread(self: Watchdog, deadline: float, watch: Watch) -> None:
         raise NoThreadError("can't start new thread")
 
-    monkeypatch.setattr(_http_transport.Watchdog, "watch", no_thread)
+    monkeypatch.setattr(deadline.Watchdog, "watch", no_thread)
     options = HttpOptions(url="http://127.0.0.1:9/")
     result = HttpMonitor("web", options).check()
     assert not result.ok
