@@ -32,7 +32,9 @@ class Watch:
         self.seconds = seconds
         self._watchdog = watchdog or _WATCHDOG
         self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
+        #: The watched sockets: duplicates of their descriptors (owned: closed here)
+        #: or, when no descriptor was left for one, the socket itself (not owned).
+        self._sockets: list[tuple[socket.socket, bool]] = []
         self._done = False
 
     def __enter__(self) -> Watch:
@@ -42,15 +44,29 @@ class Watch:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done = True  # the watchdog drops it unfired
-            self._sockets = []
+            sockets, self._sockets = self._sockets, []
+        _release(sockets)
 
     def add(self, sock: socket.socket) -> None:
-        """Watch ``sock``; shut it down at once if the deadline has passed."""
+        """Watch ``sock``; shut it down at once if the deadline has passed.
+
+        The Watch keeps a duplicate of its descriptor: wrapping a socket in TLS
+        detaches the original object (its descriptor becomes -1), and the deadline
+        must still cut a handshake that stalls. A shutdown through the duplicate
+        acts on the connection itself.
+        """
+        try:  # fromfd duplicates the descriptor; an SSLSocket refuses dup()
+            twin = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
+            watched = (twin, True)
+        except OSError:  # no descriptor left: watch the original, as far as it goes
+            watched = (sock, False)
         with self._lock:
-            if not self.expired:
-                self._sockets.append(sock)
+            if not self.expired and not self._done:
+                self._sockets.append(watched)
                 return
-        _shutdown(sock)
+        if self.expired:
+            _shutdown(watched[0])
+        _release([watched])
 
     def expire(self) -> None:
         """Mark the deadline passed and shut down every watched socket."""
@@ -59,8 +75,15 @@ class Watch:
                 return
             self.expired = True
             sockets, self._sockets = self._sockets, []
-        for sock in sockets:
+        for sock, _ in sockets:
             _shutdown(sock)
+        _release(sockets)
+
+
+def _release(sockets: list[tuple[socket.socket, bool]]) -> None:
+    for sock, owned in sockets:
+        if owned:
+            sock.close()
 
 
 class Watchdog:
