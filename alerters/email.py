@@ -8,7 +8,6 @@ spends longer than TOTAL_TIMEOUTS x ``timeout`` on one delivery (simplemon.deadl
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import re
 import smtplib
 import socket
@@ -18,15 +17,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from alerters._message import body, one_line, subject
+from alerters._smtp import (
+    WatchedSMTP,
+    WatchedSMTPSSL,
+    address,
+    address_list,
+    certificate_problem,
+    existing_file,
+    quit_quietly,
+    refused_text,
+    response_error,
+    smtp_host,
+)
 from simplemon.alerter import Alerter
 from simplemon.deadline import Watch
 from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent
 from simplemon.options import opt
-from simplemon.parsers import ParseContext
 from simplemon.pool import NoThreadError
 
 _MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -34,61 +44,6 @@ _MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 #: two exchanges that each take nearly ``timeout`` (a greeting delay, a content scan
 #: after the message) on top of the many quick ones.
 TOTAL_TIMEOUTS = 3
-
-
-def address(text: str, ctx: ParseContext) -> str:
-    """Accept one mail address, optionally with a display name."""
-    value = text.strip()
-    _, addr = email.utils.parseaddr(value)
-    # parseaddr reads only the first of "a@x, b@x"; the rest would be lost.
-    several = len(email.utils.getaddresses([value])) != 1
-    if one_line(value) != value or "@" not in addr or " " in addr or several:
-        raise ValueError("expected a mail address, e.g. monitor@example.com")
-    return value
-
-
-def address_list(text: str, ctx: ParseContext) -> tuple[str, ...]:
-    """Accept mail addresses separated by ``;`` (SimpleMonitor's separator)."""
-    items = [item.strip() for item in text.split(";")]
-    if not any(items):
-        return ()
-    try:
-        return tuple(address(item, ctx) for item in items if item)
-    except ValueError:
-        raise ValueError(
-            "expected mail addresses separated by ';', e.g. a@example.com;b@example.com"
-        ) from None
-
-
-def smtp_host(text: str, ctx: ParseContext) -> str:
-    """Accept a host name or an IP address; an IPv6 one may be in brackets (``[::1]``).
-
-    A port written into the host (``127.0.0.1:2525``) is refused: smtplib would look
-    the whole text up as a name.
-    """
-    value = text.strip()
-    inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
-    if ":" in inner:
-        try:
-            return str(ipaddress.IPv6Address(inner))
-        except ValueError:
-            pass
-    if ":" in value:
-        raise ValueError(
-            "expected a host name or address without a port (put it in the port "
-            "option), e.g. mail.example.com, 127.0.0.1 or ::1"
-        )
-    if not value or "[" in value or "]" in value:
-        raise ValueError("expected a host name or address, e.g. 127.0.0.1 or ::1")
-    return value
-
-
-def existing_file(text: str, ctx: ParseContext) -> Path:
-    """Accept an existing file (relative to the INI file's folder)."""
-    path = ctx.base_dir / Path(text.strip()).expanduser()
-    if not path.is_file():
-        raise ValueError(f"no such file: {path}; expected a PEM file of CAs")
-    return path
 
 
 @dataclass(frozen=True)
@@ -203,7 +158,7 @@ class EmailAlerter(Alerter[EmailOptions]):
         if refused:
             # Others got the mail: retrying would duplicate it, so do not retry.
             raise DeliveryError(
-                f"{self._where()}: some recipients refused: {_refused_text(refused)}",
+                f"{self._where()}: some recipients refused: {refused_text(refused)}",
                 permanent=True,
             )
 
@@ -217,16 +172,16 @@ class EmailAlerter(Alerter[EmailOptions]):
             raise
         except ssl.SSLCertVerificationError as e:
             raise DeliveryError(
-                f"{self._where()}: {_certificate_problem(e)}", permanent=True
+                f"{self._where()}: {certificate_problem(e)}", permanent=True
             ) from e
         except smtplib.SMTPNotSupportedError as e:
             raise DeliveryError(
                 f"{self._where()}: {one_line(str(e))}", permanent=True
             ) from e
         except smtplib.SMTPResponseException as e:
-            raise _response_error(self._where(), e) from e
+            raise response_error(self._where(), e) from e
         except smtplib.SMTPRecipientsRefused as e:
-            refused = _refused_text(e.recipients)
+            refused = refused_text(e.recipients)
             permanent = all(code >= 500 for code, _ in e.recipients.values())
             raise DeliveryError(
                 f"{self._where()}: all recipients refused: {refused}",
@@ -276,7 +231,7 @@ class EmailAlerter(Alerter[EmailOptions]):
         except BaseException:
             smtp.close()
             raise
-        _quit_quietly(smtp)
+        quit_quietly(smtp)
         return refused
 
     def _connect(
@@ -287,7 +242,7 @@ class EmailAlerter(Alerter[EmailOptions]):
         deadline = time.monotonic() + watch.seconds
         try:
             if opts.ssl == "yes":
-                return _WatchedSMTPSSL(
+                return WatchedSMTPSSL(
                     watch,
                     deadline,
                     opts.host,
@@ -296,7 +251,7 @@ class EmailAlerter(Alerter[EmailOptions]):
                     timeout=timeout,
                     context=context,
                 )
-            return _WatchedSMTP(
+            return WatchedSMTP(
                 watch, deadline, opts.host, self._port(), helo, timeout=timeout
             )
         except ssl.SSLCertVerificationError:
@@ -349,105 +304,3 @@ class EmailAlerter(Alerter[EmailOptions]):
         opts = self.options
         to = ";".join(opts.to)
         return f"mailing {to} via {self._host_port()} (ssl={opts.ssl})"
-
-
-class _WatchedSMTP(smtplib.SMTP):
-    """SMTP whose socket joins the delivery's Watch as soon as it is connected."""
-
-    def __init__(self, watch: Watch, deadline: float, *args: Any, **kwargs: Any):
-        self._watch = watch
-        self._deadline = deadline  # connecting is not watched: bound it instead
-        super().__init__(*args, **kwargs)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        sock = _connect_watched(self._watch, self._deadline, host, port, timeout)
-        return sock
-
-
-class _WatchedSMTPSSL(smtplib.SMTP_SSL):
-    """SMTP_SSL whose socket is watched before and after the TLS handshake."""
-
-    def __init__(self, watch: Watch, deadline: float, *args: Any, **kwargs: Any):
-        self._watch = watch
-        self._deadline = deadline
-        super().__init__(*args, **kwargs)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        raw = _connect_watched(self._watch, self._deadline, host, port, timeout)
-        # Wrapping detaches the raw socket: watch the TLS one before the handshake.
-        sock = self.context.wrap_socket(
-            raw, server_hostname=host, do_handshake_on_connect=False
-        )
-        self._watch.add(sock)
-        try:
-            sock.do_handshake()
-        except BaseException:
-            sock.close()  # as wrap_socket does when its own handshake fails
-            raise
-        return sock
-
-
-def _connect_watched(
-    watch: Watch, deadline: float, host: str, port: int, timeout: float
-) -> socket.socket:
-    # What smtplib's _get_socket does (no source address is ever set), with each
-    # connection attempt also bounded by the time left, and the socket watched.
-    remaining = max(deadline - time.monotonic(), 0.001)
-    sock = socket.create_connection((host, port), min(timeout, remaining))
-    sock.settimeout(timeout)
-    watch.add(sock)
-    return sock
-
-
-# OpenSSL's X509_V_ERR_* codes for a certificate that a new CA would not fix.
-_OUT_OF_DATE = {9, 10}  # not yet valid, expired
-_WRONG_NAME = {62, 64}  # host name mismatch, IP address mismatch
-
-
-def _certificate_problem(e: ssl.SSLCertVerificationError) -> str:
-    reason = one_line(str(e.verify_message)) or one_line(str(e))
-    if e.verify_code in _OUT_OF_DATE:
-        return (
-            f"TLS certificate rejected ({reason}); it must be renewed on the "
-            "server (or this machine's clock is wrong)"
-        )
-    if e.verify_code in _WRONG_NAME:
-        return (
-            f"TLS certificate rejected ({reason}); set host to a name the "
-            "certificate is issued for"
-        )
-    return (
-        f"TLS certificate not trusted ({reason}); "
-        "set ca_file to the CA that signed the server's certificate"
-    )
-
-
-def _quit_quietly(smtp: smtplib.SMTP) -> None:
-    # The message was accepted: a failing QUIT must not turn it into a retry.
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
-
-
-def _response_error(where: str, e: smtplib.SMTPResponseException) -> DeliveryError:
-    reply = e.smtp_error
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    code = e.smtp_code
-    if isinstance(e, smtplib.SMTPAuthenticationError):
-        what = "authentication refused"
-    elif isinstance(e, smtplib.SMTPSenderRefused):
-        what = "sender refused"
-    else:
-        what = "server said"
-    return DeliveryError(
-        f"{where}: {what}: {code} {one_line(text)}", permanent=500 <= code < 600
-    )
-
-
-def _refused_text(refused: dict[str, tuple[int, bytes]]) -> str:
-    parts = [
-        f"{addr} ({code} {one_line(reply.decode('utf-8', 'replace'))})"
-        for addr, (code, reply) in refused.items()
-    ]
-    return one_line("; ".join(parts))

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from alerters.email import EmailAlerter, EmailOptions, smtp_host
+from alerters._smtp import smtp_host
+from alerters.email import EmailAlerter, EmailOptions
 from alerters.syslog import SyslogAlerter, SyslogOptions, syslog_address
 from simplemon.model import EventKind
 from simplemon.monitors.dns import DnsMonitor, DnsOptions, ip_address
