@@ -9,29 +9,26 @@ data and never parses it as code.
 from __future__ import annotations
 
 import enum
-import os
 import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from alerters._code_words import (
+    AWK,
+    NUMERIC,
+    SED,
+    evaluated_message,
+    evaluates,
+    program_name,
+    refuse_awk_sed_program,
+    refuse_foreign_code,
+)
 from alerters._message import PLACEHOLDERS, environment_name
 from simplemon.parsers import split_command
 
 #: POSIX-family shells whose ``-c`` script is rewritten.
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh"})
-#: Programs that run an argument as code in a language we do not rewrite.
-_CODE_FLAGS = {
-    "fish": {"-c", "--command"},
-    "csh": {"-c"},
-    "tcsh": {"-c"},
-    "perl": {"-e", "-E"},
-    "ruby": {"-e"},
-    "node": {"-e", "--eval", "-p", "--print"},
-    "php": {"-r"},
-    "pwsh": {"-c", "-command", "-Command"},
-}
-_PYTHON = re.compile(r"^python[0-9.]*$")
 # Words after which the next word is run as a command (or a script) by the shell.
 _RUNS_NEXT = frozenset(
     {"eval", "exec", "command", "builtin", "source", ".", "-c", "env", "sudo",
@@ -39,26 +36,6 @@ _RUNS_NEXT = frozenset(
      "!", "&&", "||", "{"}
 )  # fmt: skip
 _SEPARATORS = ";&|()`\n"
-#: Placeholders whose values are only digits; the text ones may carry anything.
-NUMERIC = frozenset(
-    {"days", "hours", "minutes", "seconds", "virtual_fail_count",
-     "last_virtual_fail_count"}
-)  # fmt: skip
-#: Programs whose first operand (or the word after -e) is a program they run:
-#: awk's system() and GNU sed's ``e`` command execute shell commands.
-_AWK = frozenset({"awk", "gawk", "mawk", "nawk"})
-_SED = frozenset({"sed", "gsed"})
-_SCRIPT_FLAGS = {"awk": {"-e", "--source"}, "sed": {"-e", "--expression"}}
-_FILE_FLAGS = {"awk": {"-f", "--file"}, "sed": {"-f", "--file"}}
-_VALUE_FLAGS = {"awk": {"-F", "-v", "-f", "-e"}, "sed": {"-e", "-f", "-l"}}
-#: Shell builtins that evaluate an argument as code, arithmetic or a variable name
-#: (bash evaluates ``a[$(cmd)]`` there): a text value must never be such a word.
-_EVALUATING_BUILTINS = frozenset(
-    {"let", "trap", "declare", "typeset", "local", "readonly", "read", "mapfile",
-     "readarray", "getopts"}
-)  # fmt: skip
-#: Builtins whose ``-v`` option takes a variable name (an array subscript runs code).
-_DASH_V_NAME = frozenset({"printf", "test", "["})
 _SUBSCRIPT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[$")
 
 
@@ -112,12 +89,12 @@ def parse_command(text: str) -> CommandTemplate:
     used = [_placeholders(item) for item in argv]
     if used[0]:
         raise ValueError("the program to run cannot come from a placeholder")
-    _refuse_foreign_code(argv, used)
-    _refuse_awk_sed_program(argv, used)
+    refuse_foreign_code(argv, used)
+    refuse_awk_sed_program(argv, used)
     for index in range(1, len(argv)):
         chunks = list(string.Formatter().parse(argv[index]))
         starts = bool(chunks) and not chunks[0][0] and chunks[0][1] is not None
-        if starts and _program(argv[index - 1]) in _RUNS_NEXT:
+        if starts and program_name(argv[index - 1]) in _RUNS_NEXT:
             raise ValueError(
                 f"{argv[index - 1]} would run {argv[index]!r} as a command; "
                 "placeholders can only be arguments"
@@ -148,87 +125,6 @@ def _placeholders(item: str) -> list[str]:
             raise ValueError(f"expected a plain placeholder such as {{{name}}}")
         names.append(name)
     return names
-
-
-def _program(item: str) -> str:
-    return os.path.basename(item)
-
-
-def _refuse_foreign_code(argv: list[str], used: list[list[str]]) -> None:
-    for index, item in enumerate(argv):
-        program = _program(item)
-        if program == "ssh" and any(used[index + 1 :]):
-            raise ValueError(
-                "ssh runs its arguments in a remote shell: placeholders there would "
-                "execute; use the SIMPLEMON_* environment in a script instead"
-            )
-        flags = {"-c"} if _PYTHON.match(program) else _CODE_FLAGS.get(program, set())
-        for offset, word in enumerate(argv[index + 1 : -1], start=index + 1):
-            if word in flags and used[offset + 1]:
-                raise ValueError(
-                    f"{program} {word} runs its argument as code: placeholders there "
-                    "would execute; pass them as arguments or read SIMPLEMON_* "
-                    "environment variables"
-                )
-
-
-def _refuse_awk_sed_program(argv: list[str], used: list[list[str]]) -> None:
-    for index, names in enumerate(used):
-        if not set(names) - NUMERIC:
-            continue
-        for start in range(index):
-            reason = _evaluates(argv[start:index], argv[index])
-            if reason:
-                raise ValueError(_evaluated_message(names, reason))
-
-
-def _evaluated_message(names: list[str], reason: str) -> str:
-    name = next(n for n in names if n not in NUMERIC)
-    return (
-        f"{{{name}}} would be evaluated as code by {reason}: pass it as a plain "
-        "argument or read the SIMPLEMON_* environment variable in a script"
-    )
-
-
-def _evaluates(words: list[str], word: str) -> str | None:
-    """Return what runs ``word`` (after ``words``, program first) as code, or None.
-
-    Knows awk and sed programs, and the shell builtins that evaluate their words.
-    """
-    if not words:
-        return None
-    program = _program(words[0])
-    args = words[1:]
-    if program in _AWK or program in _SED:
-        return _awk_sed_program(program, args, word)
-    if program in _EVALUATING_BUILTINS:
-        return f"the shell builtin {program}"
-    if program in _DASH_V_NAME and args and args[-1] == "-v":
-        return f"{program} -v (a variable name)"
-    if "[[" in words and "]]" not in words[len(words) - words[::-1].index("[[") :]:
-        return "bash's [[ ]] (arithmetic comparisons evaluate their operands)"
-    return None
-
-
-def _awk_sed_program(program: str, args: list[str], word: str) -> str | None:
-    """Return why ``word`` after ``awk|sed args`` is the program text, or None."""
-    family = "awk" if program in _AWK else "sed"
-    if args and args[-1] in _SCRIPT_FLAGS[family]:
-        return f"{program} {args[-1]}"
-    given = _SCRIPT_FLAGS[family] | _FILE_FLAGS[family]
-    if any(arg in given for arg in args) or word.startswith("-"):
-        return None
-    if args and args[-1] in _VALUE_FLAGS[family]:
-        return None  # the value of -F, -v...
-    operands, skip = 0, False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg.startswith("-") and len(arg) > 1:
-            skip = arg in _VALUE_FLAGS[family]
-        elif arg != "--":
-            operands += 1
-    return None if operands else f"{program} (its program text)"
 
 
 def _current_command(before: str) -> tuple[list[str], str]:
@@ -271,7 +167,7 @@ def _current_command(before: str) -> tuple[list[str], str]:
 def _shell_script_index(argv: list[str]) -> int | None:
     """Return the index of the script run by ``sh -c`` (or bash, dash…), if any."""
     for index, item in enumerate(argv):
-        if _program(item) not in SHELLS:
+        if program_name(item) not in SHELLS:
             continue
         has_c = False
         position = index + 1
@@ -319,20 +215,20 @@ def _refuse_evaluated(name: str, before: str, quote: _Quote) -> None:
     """Refuse a text placeholder where the shell (or awk, sed) evaluates its value."""
     if quote in (_Quote.NONE, _Quote.DOUBLE) and _SUBSCRIPT.search(before):
         raise ValueError(
-            _evaluated_message([name], "the shell (an array subscript is arithmetic)")
+            evaluated_message([name], "the shell (an array subscript is arithmetic)")
         )
     words, partial = _current_command(before)
     reason = None
     for start in range(len(words)):
-        reason = _evaluates(words[start:], partial)
-        if reason and start > 0 and _program(words[start]) not in _AWK | _SED:
+        reason = evaluates(words[start:], partial)
+        if reason and start > 0 and program_name(words[start]) not in AWK | SED:
             reason = None  # builtins count only as the command itself
         if reason:
             break
     if partial and reason and "-v" in reason:
         reason = None  # -v takes the whole next word, not one being written
     if reason:
-        raise ValueError(_evaluated_message([name], reason))
+        raise ValueError(evaluated_message([name], reason))
 
 
 def _advance(
