@@ -64,10 +64,12 @@ _DASH_V_NAME = frozenset({"printf", "test", "["})
 
 
 def program_name(item: str) -> str:
+    """Return the program a word names (``/usr/bin/awk`` -> ``awk``)."""
     return os.path.basename(item)
 
 
 def refuse_foreign_code(argv: list[str], used: list[list[str]]) -> None:
+    """Raise ValueError if a placeholder is code for ssh, python -c, perl -e, etc."""
     for index, item in enumerate(argv):
         program = program_name(item)
         if program == "ssh" and any(used[index + 1 :]):
@@ -86,6 +88,7 @@ def refuse_foreign_code(argv: list[str], used: list[list[str]]) -> None:
 
 
 def refuse_awk_sed_program(argv: list[str], used: list[list[str]]) -> None:
+    """Raise ValueError if a text placeholder is an awk or sed program, or the like."""
     for index, names in enumerate(used):
         if not set(names) - NUMERIC:
             continue
@@ -96,6 +99,7 @@ def refuse_awk_sed_program(argv: list[str], used: list[list[str]]) -> None:
 
 
 def evaluated_message(names: list[str], reason: str) -> str:
+    """Say which placeholder ``reason`` would run as code, and what to do instead."""
     name = next(n for n in names if n not in NUMERIC)
     return (
         f"{{{name}}} would be evaluated as code by {reason}: pass it as a plain "
