@@ -25,6 +25,7 @@ from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.options import opt
 from simplemon.parsers import ParseContext
+from simplemon.processes import exit_text
 
 #: catchup_command may name this instead of a command, as in SimpleMonitor.
 SAME_AS_FAIL = "fail_command"
@@ -179,7 +180,7 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
                 tail = one_line(_tail(err).decode("utf-8", "replace"))
                 tail = tail[-_STDERR_SHOWN:]
                 raise DeliveryError(
-                    f"alerter {self.name}: {argv[0]} exited with {process.returncode}"
+                    f"alerter {self.name}: {argv[0]} {exit_text(process.returncode)}"
                     + (f": {tail}" if tail else "")
                 )
 

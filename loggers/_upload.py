@@ -19,6 +19,7 @@ import time
 from typing import IO
 
 from simplemon.errors import DeliveryError
+from simplemon.processes import exit_text
 
 
 class Upload:
@@ -105,7 +106,7 @@ class Upload:
             self._failure = None
         else:
             raise DeliveryError(
-                f"upload_command {self.argv[0]} exited {process.returncode}: {tail}"
+                f"upload_command {self.argv[0]} {exit_text(process.returncode)}: {tail}"
             )
 
     def _tail(self) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from simplemon.config import Config
 from simplemon.model import MonitorState, Snapshot, Status
+from simplemon.processes import exit_text
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def run_command(name: str, what: str, command: str, timeout: float) -> int | Non
         log.error("monitor %s: %s still running after %gs; killed", name, what, timeout)
         return None
     level = logging.INFO if returncode == 0 else logging.WARNING
-    log.log(level, "monitor %s: %s exited with %d", name, what, returncode)
+    log.log(level, "monitor %s: %s %s", name, what, exit_text(returncode))
     return returncode
 
 

@@ -222,3 +222,15 @@ def test_text_that_bash_awk_or_sed_would_evaluate_never_runs(
 )
 def test_ordinary_scripts_with_text_placeholders_still_load(template):
     execute(template.replace("{log}", "/dev/null"))
+
+
+def test_a_command_killed_by_a_signal_is_said_to_be_killed(tmp_path):
+    # "exited with -9" read like the program's own error code.
+    script = tmp_path / "die.sh"
+    script.write_text("#!/bin/sh\nkill -9 $$\n")
+    script.chmod(0o755)
+    alerter = execute(quote(str(script)))
+    with pytest.raises(DeliveryError) as info:
+        alerter.send(make_event())
+    assert not info.value.permanent
+    assert "was killed by signal 9 (SIGKILL)" in str(info.value)

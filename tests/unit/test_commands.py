@@ -68,3 +68,12 @@ def test_run_command_reports_exit_codes_and_missing_programs(tmp_path):
         run_command("m", "x", f"{sys.executable} -c 'import time; time.sleep(5)'", 0.2)
         is None
     )
+
+
+def test_exit_text_names_the_signal_of_a_killed_command():
+    from simplemon.processes import exit_text
+
+    assert exit_text(0) == "exited with 0"
+    assert exit_text(3) == "exited with 3"
+    assert exit_text(-9) == "was killed by signal 9 (SIGKILL)"
+    assert exit_text(-200) == "was killed by signal 200"

@@ -141,7 +141,7 @@ def test_html_runs_upload_command_without_a_shell(tmp_path):
 
 def test_html_reports_failing_upload_command(tmp_path):
     command = f"{sys.executable} -c 'import sys; sys.exit(3)'"
-    with pytest.raises(DeliveryError, match="exited 3"):
+    with pytest.raises(DeliveryError, match="exited with 3"):
         page_of(tmp_path, demo_round(), upload_command=command)
 
 
