@@ -50,6 +50,8 @@ def url(text: str, ctx: ParseContext) -> str:
     try:
         parts = urlsplit(value)
         if not parts.hostname:
+            if parts.netloc.count(":") > 1:
+                raise ValueError("write an IPv6 address in brackets: http://[::1]:80/")
             raise ValueError("no host")
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as e:

@@ -116,6 +116,8 @@ def test_http_options_certfile_alone_is_a_combined_pem() -> None:
         ({"url": "http://127.0.0.1:99999/"}, "(Port out of range 0-65535)"),
         ({"url": "http://127.0.0.1:abc/"}, "expected an http:// or https:// URL"),
         ({"url": "http://:80/"}, "expected an http:// or https:// URL"),
+        # An IPv6 address needs brackets in a URL; say so, not just "no host".
+        ({"url": "http://::1:8080/"}, "write an IPv6 address in brackets"),
         ({"method": "PUT"}, "method = 'PUT': expected one of GET, POST, HEAD"),
         # Values that may be secret (an Authorization header) are not quoted back.
         ({"headers": "{nope"}, "[web] headers: expected a JSON object"),
