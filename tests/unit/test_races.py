@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ class Counting:
 @dataclass
 class Configured:
     name: str
-    plugin: Counting
+    plugin: Any
     common: AlerterCommon = field(default_factory=lambda: AlerterCommon(type="x"))
 
 
@@ -69,9 +70,7 @@ def event(n: int, alerter: str) -> AlertEvent:
     )
 
 
-def test_reloads_while_workers_deliver_send_every_event_exactly_once(
-    tmp_path, switchy
-):
+def test_reloads_while_workers_deliver_send_every_event_exactly_once(tmp_path, switchy):
     store = StateStore(tmp_path / "state.db")
     sent: collections.Counter[str] = collections.Counter()
     lock = threading.Lock()
@@ -159,3 +158,57 @@ def test_many_threads_racing_their_deadlines_are_each_cut_or_left_alone(switchy)
     b.close()
     assert watch.expired
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+class Gated:
+    """Sends one event per opening of the gate; says when it is inside send()."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.inside = threading.Event()
+        self.gate = threading.Event()
+
+    def send(self, event: AlertEvent) -> None:
+        self.inside.set()
+        assert self.gate.wait(10)
+        self.sent.append(event.event_id)
+
+    def handles(self, kind: EventKind) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("change", ["removed", "dry_run"])
+def test_a_reload_during_a_backlog_applies_from_the_next_message(tmp_path, change):
+    """An admin stopping a flood of queued mail (alerter removed, or dry_run set,
+    then SIGHUP) saw the worker go on sending its whole batch of up to 50 with
+    the old configuration; now only the message being sent goes out."""
+    store = StateStore(tmp_path / "state.db")
+    plugin = Gated()
+    store.save_round({}, {}, [event(n, "mail") for n in range(20)])
+    dispatcher = Dispatcher(store, [Configured("mail", plugin)], now=lambda: T0)
+    dispatcher.start()
+    try:
+        assert plugin.inside.wait(10)  # the first message is being sent
+        if change == "removed":
+            dispatcher.configure([])
+        else:
+            common = AlerterCommon(type="x", dry_run=True)
+            dispatcher.configure([Configured("mail", plugin, common)])
+        plugin.gate.set()
+        dispatcher.wake()
+        if change == "dry_run":  # the rest is marked delivered, unsent
+            until = time.monotonic() + 10
+            while time.monotonic() < until and any(
+                s == "pending" for _, _, _, s, _ in store.outbox_status()
+            ):
+                time.sleep(0.02)
+        time.sleep(0.3)  # a worker that went on would have sent more by now
+    finally:
+        dispatcher.stop(5)
+    assert plugin.sent == ["e0-mail"]
+    statuses = [s for _, _, _, s, _ in store.outbox_status()]
+    store.close()
+    if change == "removed":  # kept for when the alerter is configured again
+        assert statuses == ["delivered"] + ["pending"] * 19
+    else:
+        assert statuses == ["delivered"] * 20
