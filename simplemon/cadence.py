@@ -66,7 +66,8 @@ def run_rounds(
 
     ``interval`` is asked again after every round, so a reload that changes it
     takes effect from the next tick. ``between_rounds`` runs at least once a second
-    while waiting (signal handling, reloads). Returns the number of rounds run.
+    while waiting (signal handling, reloads), and once between rounds that leave
+    no wait (an overrun). Returns the number of rounds run.
     """
     next_tick = clock()
     count = 0
@@ -89,6 +90,7 @@ def run_rounds(
             next_tick = max(next_tick + (missed - 1) * period, now)
         if loops is not None and count >= loops:
             break
+        handled = False
         while not stop.is_set():
             remaining = next_tick - clock()
             if remaining <= 0:
@@ -99,4 +101,8 @@ def run_rounds(
                 stop.wait(min(remaining, 1.0))
             if between_rounds is not None:
                 between_rounds()
+                handled = True
+        # A round that overran leaves no wait: reloads are still done between rounds.
+        if between_rounds is not None and not handled and not stop.is_set():
+            between_rounds()
     return count

@@ -182,13 +182,15 @@ class Dispatcher:
         Order is kept per alerter: after a transient failure nothing behind the
         failed event is sent, so a recovery never overtakes its failure.
         """
-        config = self._alerters.get(alerter)
-        if config is None or self._is_holding(alerter):
+        if self._sending_as(alerter) is None:
             return POLL_SECONDS
         items = self.outbox.pending(alerter)
         stale = superseded_reminders(items)
         for item in items:
-            if self._stop.is_set():
+            # A reload (alerter removed, dry_run set, depend changed) applies from
+            # the next message, not after a whole batch sent the old way.
+            config = self._sending_as(alerter)
+            if config is None:
                 return POLL_SECONDS
             outcome = self._unrecorded.get(item.row_id)
             if outcome is not None:
@@ -206,6 +208,15 @@ class Dispatcher:
             if not self.attempt(config, item):
                 return self.backoff.delay(item.attempts + 1).total_seconds()
         return POLL_SECONDS
+
+    def _sending_as(self, alerter: str) -> Any | None:
+        """Return the alerter's configuration now; None if it must not send now."""
+        if self._stop.is_set():
+            return None
+        config = self._alerters.get(alerter)
+        if config is None or self._is_holding(alerter):
+            return None
+        return config
 
     def _supersede(self, alerter: str, item: OutboxItem) -> None:
         log.info(

@@ -123,3 +123,22 @@ def test_batches_of_workers_start_evenly_over_the_first_part_of_the_interval(
     assert max(offsets.values()) < SPREAD_SHARE * 60.0
     # Each batch is at most ``workers`` monitors.
     assert max(list(offsets.values()).count(v) for v in offsets.values()) <= workers
+
+
+def test_signals_and_reloads_are_handled_between_rounds_that_overrun():
+    # Every round takes longer than the interval, so there is never a wait: a
+    # SIGHUP or a touched hup_file must still be acted on between two rounds
+    # (before, the daemon reloaded only while waiting, i.e. never).
+    clock = Clock()
+    calls: list[float] = []
+    rounds(
+        clock, [25, 25, 25], [10] * 3, 3, between_rounds=lambda: calls.append(clock.now)
+    )
+    assert calls == [125.0, 150.0]
+
+
+def test_a_round_that_ends_exactly_on_the_next_tick_is_followed_by_between_rounds():
+    clock = Clock()
+    calls: list[float] = []
+    rounds(clock, [10, 10], [10] * 2, 2, between_rounds=lambda: calls.append(clock.now))
+    assert calls == [110.0]
