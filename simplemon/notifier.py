@@ -166,14 +166,21 @@ class Notifier:
             m.name for m in snapshot.monitors if m.state.status.is_failure
         )
         self.dispatcher.wake()
-        # Pruned here, not only at start, so that a daemon running for months keeps
-        # a bounded outbox.
-        # A last prune in the future means the wall clock was set back: prune now
-        # and count from here, rather than not at all until the clock catches up.
-        since = None if self._pruned_at is None else snapshot.taken_at - self._pruned_at
+        self._prune_now_and_then(snapshot.taken_at)
+
+    def _prune_now_and_then(self, now: datetime) -> None:
+        """Prune the outbox hourly, so that a daemon running for months keeps it small.
+
+        A last prune in the future means the wall clock was set back: prune now and
+        count from here, rather than not at all until the clock catches up.
+        """
+        since = None if self._pruned_at is None else now - self._pruned_at
         if since is None or since >= PRUNE_EVERY or since < timedelta(0):
-            self._pruned_at = snapshot.taken_at
-            self.store.prune(snapshot.taken_at - KEEP_FINISHED)
+            self._pruned_at = now
+            try:
+                self.store.prune(now - KEEP_FINISHED)
+            except StateFileError as e:  # locked by another program, say
+                log.warning("cannot prune the outbox (tried again in an hour): %s", e)
 
     def _decide(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from simplemon.alerting import REMOVED_INFO
 from simplemon.common import AlerterCommon, MainOptions, MonitorCommon
 from simplemon.config import Config
 from simplemon.dispatch import Dispatcher
+from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.monitors.fail import FailMonitor, FailOptions
 from simplemon.monitors.null import NullMonitor, NullOptions
@@ -229,6 +231,28 @@ def test_outbox_pruned_at_start_is_pruned_again_only_an_hour_later(tmp_path, clo
     clock.advance(1)
     scheduler.run_once()
     assert store.prunes == 1
+    store.close()
+
+
+class LockedForPruning(StateStore):
+    def prune(self, before):
+        raise StateFileError(f"state file {self.path}: database is locked")
+
+
+def test_an_outbox_that_cannot_be_pruned_is_one_warning_not_a_traceback(
+    tmp_path, clock, caplog
+):
+    # Another program holding the state file locked made "round observer failed"
+    # with a traceback; the round's alerts were already queued, pruning can wait.
+    store = LockedForPruning(tmp_path / "s.db")
+    cfg = config(monitor("web", failing=True))
+    scheduler, _ = build(store, cfg, clock)
+    with caplog.at_level(logging.INFO):
+        scheduler.run_once()
+    assert "round observer" not in caplog.text
+    assert "queued failure for monitor web" in caplog.text  # before the prune
+    assert "cannot prune the outbox" in caplog.text
+    assert "database is locked" in caplog.text
     store.close()
 
 
