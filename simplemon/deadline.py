@@ -13,11 +13,14 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import logging
 import socket
 import threading
 import time
 
 from simplemon.pool import NoThreadError
+
+log = logging.getLogger(__name__)
 
 
 class Watch:
@@ -126,7 +129,10 @@ class Watchdog:
                     wait = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._wake.wait(wait)
                 _, _, due = heapq.heappop(self._heap)
-            due.expire()
+            try:
+                due.expire()
+            except Exception:  # this thread serves every deadline: it must go on
+                log.exception("deadline watchdog: expiring %r failed", due)
 
 
 #: The process's one watchdog thread (started lazily); a Watch may be given another.

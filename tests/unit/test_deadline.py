@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import time
 
-from simplemon.deadline import Watch
+from simplemon.deadline import Watch, Watchdog
 
 
 def test_a_stalled_tls_handshake_is_cut_at_the_deadline() -> None:
@@ -37,7 +38,6 @@ def test_a_stalled_tls_handshake_is_cut_at_the_deadline() -> None:
 
 
 def test_a_watch_leaves_no_descriptor_open() -> None:
-    import os
 
     before = len(os.listdir("/proc/self/fd"))
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -52,3 +52,26 @@ def test_a_watch_leaves_no_descriptor_open() -> None:
             peer.close()
             client.close()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_watch_that_fails_to_expire_does_not_end_the_watchdog() -> None:
+    # The one watchdog thread serves every check and delivery in the process: if an
+    # error in one expiry ended it, no later deadline would ever fire.
+
+    class Broken(Watch):
+        def expire(self) -> None:
+            raise OSError("close failed")
+
+    dog = Watchdog()
+    with Broken(0.01, dog):
+        time.sleep(0.2)
+    a, b = socket.socketpair()
+    try:
+        with Watch(0.05, dog) as watch:
+            watch.add(a)
+            a.settimeout(10)
+            assert a.recv(1) == b""  # cut by the deadline, not the 10 s timeout
+        assert watch.expired
+    finally:
+        a.close()
+        b.close()
