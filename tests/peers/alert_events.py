@@ -30,3 +30,23 @@ def make_event(**overrides: Any) -> AlertEvent:
     }
     values.update(overrides)
     return AlertEvent(**values)
+
+
+def numbered_event(
+    n: int, alerter: str = "mail", created: datetime = FAILED_AT
+) -> AlertEvent:
+    """Return failure number ``n`` (of monitor ``m<n>``) for ``alerter``: a queue
+    of distinct events for delivery tests."""
+    return AlertEvent(
+        kind=EventKind.FAILURE,
+        monitor=f"m{n}",
+        alerter=alerter,
+        created_at=created,
+        hostname="h",
+        failed_at=FAILED_AT,
+        virtual_fail_count=1,
+        last_virtual_fail_count=0,
+        info="",
+        description="",
+        event_id=f"e{n}{alerter}",
+    )

@@ -15,6 +15,7 @@ from simplemon.errors import DeliveryError, StateFileError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.outbox import Backoff, OutboxItem, superseded_reminders
 from simplemon.state_store import StateStore
+from tests.peers.alert_events import numbered_event
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -55,20 +56,7 @@ class Clock:
         return self.now
 
 
-def event(n: int, alerter: str = "mail", created: datetime = T0) -> AlertEvent:
-    return AlertEvent(
-        kind=EventKind.FAILURE,
-        monitor=f"m{n}",
-        alerter=alerter,
-        created_at=created,
-        hostname="h",
-        failed_at=T0,
-        virtual_fail_count=1,
-        last_virtual_fail_count=0,
-        info="",
-        description="",
-        event_id=f"e{n}{alerter}",
-    )
+event = numbered_event
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from simplemon.common import AlerterCommon
 from simplemon.dispatch import Dispatcher
 from simplemon.model import AlertEvent, EventKind
 from simplemon.state_store import StateStore
+from tests.peers.alert_events import numbered_event
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -54,20 +55,7 @@ class Configured:
     common: AlerterCommon = field(default_factory=lambda: AlerterCommon(type="x"))
 
 
-def event(n: int, alerter: str) -> AlertEvent:
-    return AlertEvent(
-        kind=EventKind.FAILURE,
-        monitor=f"m{n}",
-        alerter=alerter,
-        created_at=T0,
-        hostname="h",
-        failed_at=T0,
-        virtual_fail_count=1,
-        last_virtual_fail_count=0,
-        info="",
-        description="",
-        event_id=f"e{n}-{alerter}",
-    )
+event = numbered_event
 
 
 def test_reloads_while_workers_deliver_send_every_event_exactly_once(tmp_path, switchy):
@@ -205,7 +193,7 @@ def test_a_reload_during_a_backlog_applies_from_the_next_message(tmp_path, chang
         time.sleep(0.3)  # a worker that went on would have sent more by now
     finally:
         dispatcher.stop(5)
-    assert plugin.sent == ["e0-mail"]
+    assert plugin.sent == ["e0mail"]
     statuses = [s for _, _, _, s, _ in store.outbox_status()]
     store.close()
     if change == "removed":  # kept for when the alerter is configured again
