@@ -404,7 +404,8 @@ def test_html_round_does_not_wait_for_upload_command(tmp_path):
     assert (tmp_path / "done").exists()
 
 
-def test_html_upload_still_running_after_its_timeout_is_killed_next_round(tmp_path):
+def _logger_with_an_overdue_upload(tmp_path):
+    """An html logger whose first upload has started and run past its 1 s timeout."""
     logger = HtmlLogger(
         "html",
         HtmlOptions(
@@ -419,6 +420,11 @@ def test_html_upload_still_running_after_its_timeout_is_killed_next_round(tmp_pa
             break
         time.sleep(0.1)
     time.sleep(1.1)  # past upload_timeout
+    return logger
+
+
+def test_html_upload_still_running_after_its_timeout_is_killed_next_round(tmp_path):
+    logger = _logger_with_an_overdue_upload(tmp_path)
     with pytest.raises(DeliveryError, match="still running after 1s; killed"):
         logger.write(demo_round())
     (tmp_path / "go").write_text("")
@@ -429,20 +435,7 @@ def test_html_upload_still_running_after_its_timeout_is_killed_next_round(tmp_pa
 def test_a_killed_upload_stays_the_problem_until_an_upload_succeeds(tmp_path):
     # Starting the next upload is not success: the round after a kill said
     # "writing again", and every kill of a hung upload was logged again.
-    logger = HtmlLogger(
-        "html",
-        HtmlOptions(
-            folder=tmp_path / "out",
-            upload_command=_waiting_upload(tmp_path),
-            upload_timeout=timedelta(seconds=1),
-        ),
-    )
-    logger.write(demo_round())
-    for _ in range(100):  # bounded: 10 s
-        if (tmp_path / "started").exists():
-            break
-        time.sleep(0.1)
-    time.sleep(1.1)  # past upload_timeout
+    logger = _logger_with_an_overdue_upload(tmp_path)
     with pytest.raises(DeliveryError, match="killed") as killed:
         logger.write(demo_round())  # kills it, starts another
     with pytest.raises(DeliveryError) as still:
