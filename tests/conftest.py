@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.peers.fake_clock import FakeClock
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-class FakeClock:
-    """Monotonic and wall time that only move when a test says so."""
-
-    def __init__(self) -> None:
-        self.mono = 1000.0
-        self.wall = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def now(self) -> datetime:
-        return self.wall
-
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
-        self.wall += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import random
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from tests.peers.dep_model import (
     random_outcomes,
     reloaded,
 )
+from tests.peers.fake_clock import FakeClock
 
 CASES = 80
 INTERVAL = 60
@@ -61,22 +62,6 @@ SITUATIONS = (
     "a chain of depth 5",
     "several parents",
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.mono = 1000.0
-        self.wall = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def now(self) -> datetime:
-        return self.wall
-
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
-        self.wall += timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -184,7 +169,7 @@ def build_config(world: World, mons: list[Mon], alts: list[Alt]) -> Config:
 class Daemon:
     """The pieces `python monitor.py` wires together, on one state file."""
 
-    def __init__(self, store: StateStore, cfg: Config, clock: Clock) -> None:
+    def __init__(self, store: StateStore, cfg: Config, clock: FakeClock) -> None:
         self.dispatcher = Dispatcher(store, cfg.alerters, now=clock.now)
         self.notifier = Notifier(
             store,
@@ -224,7 +209,7 @@ def simulate(rng: random.Random, path: Path) -> dict[str, Any]:
     outcomes = random_outcomes(rng, [m.name for m in mons], rounds)
     reload_at = rng.randrange(3, rounds) if rng.random() < 0.7 else None
     restart_at = rng.randrange(2, rounds) if rng.random() < 0.4 else None
-    world, clock = World(), Clock()
+    world, clock = World(), FakeClock()
     cfg = build_config(world, mons, alts)
     model = Model({m.name: m for m in mons}, {a.name: a for a in alts})
     store = StateStore(path)
@@ -325,7 +310,7 @@ def test_no_failure_or_reminder_while_a_parent_is_down(tmp_path):
     """The promise itself, checked on every event of every case, model aside."""
     rng = random.Random(77)
     for case in range(CASES // 4):
-        world, clock = World(), Clock()
+        world, clock = World(), FakeClock()
         mons = random_graph(rng)
         alts = random_alerters(rng, [m.name for m in mons])
         alts = [Alt(a.name, limit=a.limit, repeat=a.repeat) for a in alts]
@@ -357,7 +342,7 @@ def play(tmp_path: Path, mons: list[Mon], scripts: dict[str, str], alert=None):
     Returns what the alerter was sent, as (round, kind, monitor), and each
     round's statuses.
     """
-    world, clock = World(), Clock()
+    world, clock = World(), FakeClock()
     cfg = build_config(world, mons, [alert or Alt("a0")])
     store = StateStore(tmp_path / "state.db")
     daemon = Daemon(store, cfg, clock)
