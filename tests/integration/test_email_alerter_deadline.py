@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import trustme
 
-from alerters.email import EmailAlerter, EmailOptions
+from alerters.email import EmailAlerter
 from simplemon.deadline import Watch, Watchdog
 from simplemon.errors import DeliveryError
 from simplemon.pool import NoThreadError
 from tests.peers.alert_events import make_event
-from tests.peers.smtp_script import Script, ScriptPeer, scripted_server
+from tests.peers.smtp_script import Script, ScriptPeer, plain_mailer, scripted_server
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +27,7 @@ LINES = 100
 
 
 def mailer(peer: ScriptPeer, **overrides: Any) -> EmailAlerter:
-    values: dict[str, Any] = {
-        "host": peer.host,
-        "port": peer.port,
-        "to": ("ops@example.test",),
-        "sender": "mon@example.test",
-        "ssl": "no",
-        "timeout": timedelta(seconds=1),
-    } | overrides
-    return EmailAlerter("mail", EmailOptions(**values))
+    return plain_mailer(peer, **({"timeout": timedelta(seconds=1)} | overrides))
 
 
 def failed_delivery(alerter: EmailAlerter) -> tuple[DeliveryError, float]:

@@ -10,25 +10,13 @@ from typing import Any
 import pytest
 import trustme
 
-from alerters.email import EmailAlerter, EmailOptions
+from alerters.email import EmailAlerter
 from simplemon.errors import DeliveryError
 from tests.peers.alert_events import make_event
-from tests.peers.smtp_script import Script, ScriptPeer, scripted_server
-from tests.peers.smtp_server import SmtpPeer, smtp_server
+from tests.peers.smtp_script import Script, ScriptPeer, plain_mailer, scripted_server
+from tests.peers.smtp_server import smtp_server
 
 pytestmark = pytest.mark.integration
-
-
-def plain_mailer(peer: ScriptPeer | SmtpPeer, **overrides: Any) -> EmailAlerter:
-    values: dict[str, Any] = {
-        "host": peer.host,
-        "port": peer.port,
-        "to": ("ops@example.test",),
-        "sender": "mon@example.test",
-        "ssl": "no",
-        "timeout": timedelta(seconds=5),
-    } | overrides
-    return EmailAlerter("mail", EmailOptions(**values))
 
 
 def parse(raw: bytes):

@@ -34,6 +34,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from alerters.email import EmailAlerter, EmailOptions
 
 HOST = "127.0.0.1"
 IO_TIMEOUT = 10.0
@@ -258,3 +262,16 @@ def scripted_server(script: Script) -> Iterator[ScriptPeer]:
         stop.set()
         thread.join(IO_TIMEOUT + 5)
         listener.close()
+
+
+def plain_mailer(peer: Any, **overrides: Any) -> EmailAlerter:
+    """An email alerter for ``peer`` (anything with ``host`` and ``port``), no TLS."""
+    values: dict[str, Any] = {
+        "host": peer.host,
+        "port": peer.port,
+        "to": ("ops@example.test",),
+        "sender": "mon@example.test",
+        "ssl": "no",
+        "timeout": timedelta(seconds=5),
+    } | overrides
+    return EmailAlerter("mail", EmailOptions(**values))
