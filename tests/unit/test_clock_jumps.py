@@ -46,30 +46,3 @@ def test_reminders_go_on_after_the_wall_clock_is_set_back_a_day(tmp_path, clock)
     assert created[2] - created[1] == timedelta(days=-1, minutes=11)
     assert created[3] - created[2] == timedelta(minutes=10)
     store.close()
-
-
-def test_outbox_pruning_goes_on_after_the_wall_clock_is_set_back(tmp_path, clock):
-    from simplemon.dispatch import Dispatcher
-    from simplemon.notifier import Notifier
-    from simplemon.scheduler import Scheduler
-    from tests.unit.test_notifier import CountingStore
-
-    store = CountingStore(tmp_path / "s.db")
-    cfg = config(monitor("web", failing=True))
-    notifier = Notifier(
-        store,
-        Dispatcher(store, cfg.alerters),
-        cfg,
-        states={},
-        records={},
-        pruned_at=clock.now(),
-    )
-    scheduler = Scheduler(cfg, hostname="h", now=clock.now, clock=clock.monotonic)
-    scheduler.observers.append(notifier)
-    clock.wall -= timedelta(days=30)
-    for _ in range(3):
-        clock.advance(3600)
-        scheduler.run_once()
-    # Hourly by the new clock, not only once it is 30 days later again.
-    assert store.prunes == 3
-    store.close()

@@ -211,7 +211,8 @@ class CountingStore(StateStore):
         return super().prune(before)
 
 
-def test_outbox_pruned_at_start_is_pruned_again_only_an_hour_later(tmp_path, clock):
+def pruned_at_start(tmp_path, clock) -> tuple[CountingStore, Scheduler]:
+    """A failing monitor's scheduler and notifier, the outbox pruned just now."""
     store = CountingStore(tmp_path / "s.db")
     cfg = config(monitor("web", failing=True))
     notifier = Notifier(
@@ -224,6 +225,11 @@ def test_outbox_pruned_at_start_is_pruned_again_only_an_hour_later(tmp_path, clo
     )
     scheduler = Scheduler(cfg, hostname="h", now=clock.now, clock=clock.monotonic)
     scheduler.observers.append(notifier)
+    return store, scheduler
+
+
+def test_outbox_pruned_at_start_is_pruned_again_only_an_hour_later(tmp_path, clock):
+    store, scheduler = pruned_at_start(tmp_path, clock)
     scheduler.run_once()
     clock.advance(3599)
     scheduler.run_once()
@@ -231,6 +237,17 @@ def test_outbox_pruned_at_start_is_pruned_again_only_an_hour_later(tmp_path, clo
     clock.advance(1)
     scheduler.run_once()
     assert store.prunes == 1
+    store.close()
+
+
+def test_outbox_pruning_goes_on_after_the_wall_clock_is_set_back(tmp_path, clock):
+    store, scheduler = pruned_at_start(tmp_path, clock)
+    clock.wall -= timedelta(days=30)
+    for _ in range(3):
+        clock.advance(3600)
+        scheduler.run_once()
+    # Hourly by the new clock, not only once it is 30 days later again.
+    assert store.prunes == 3
     store.close()
 
 
