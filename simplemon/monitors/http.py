@@ -7,7 +7,6 @@ Nothing secret (password, header values, URL credentials) reaches messages or lo
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 import ssl
@@ -228,7 +227,7 @@ class HttpMonitor(Monitor[HttpOptions]):
             return Fetched(
                 status=response.status_code,
                 reason=response.reason or "",
-                text=data.decode(_charset(response), errors="replace"),
+                text=_decode(data, response),
                 bytes_read=len(data),
                 truncated=truncated,
                 final_url=redact(response.url),
@@ -295,10 +294,14 @@ def _read_capped(response: requests.Response, limit: int) -> tuple[bytes, bool]:
     return b"".join(parts), False
 
 
-def _charset(response: requests.Response) -> str:
+def _decode(data: bytes, response: requests.Response) -> str:
     # The declared charset, else UTF-8 (not requests' ISO-8859-1 guess for text/*).
+    # Python also knows names that are no text encoding (base64, zlib) or that
+    # decode strictly only (idna): those fall back to UTF-8 too.
     match = _CHARSET.search(response.headers.get("content-type", ""))
-    try:
-        return codecs.lookup(match.group(1)).name if match else "utf-8"
-    except LookupError:
-        return "utf-8"
+    if match:
+        try:
+            return data.decode(match.group(1), errors="replace")
+        except (LookupError, UnicodeError):
+            pass
+    return data.decode("utf-8", errors="replace")

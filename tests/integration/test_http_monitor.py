@@ -350,3 +350,15 @@ def _subdir(parent: Path, name: str) -> Path:
 
 def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13", "zlib", "idna", "punycode"])
+def test_a_declared_charset_that_is_no_text_encoding_falls_back_to_utf8(
+    peer: HttpPeer, charset: str
+) -> None:
+    # Python knows these names, but they are not text encodings: decoding with
+    # them raised LookupError (an internal error) or UnicodeError ("invalid URL").
+    headers = {"Content-Type": f"text/html; charset={charset}"}
+    peer.route("/", Reply(200, "all fine \u00e9\xff".encode("utf-8"), headers=headers))
+    result = monitor(peer.url("/"), regexp=_re("all fine \u00e9")).check()
+    assert result.ok, result.message
