@@ -30,7 +30,11 @@ from simplemon.monitors._http_errors import (
     failure_message,
     redact,
 )
-from simplemon.monitors._http_transport import open_session, tls_context
+from simplemon.monitors._http_transport import (
+    EncryptedKeyError,
+    open_session,
+    tls_context,
+)
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, json_object
 from simplemon.pool import NoThreadError
@@ -173,6 +177,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             )
         except (OSError, ssl.SSLError) as e:
             return CheckResult(False, _file_error(e), time.monotonic() - start)
+        except EncryptedKeyError as e:
+            return CheckResult(False, str(e), time.monotonic() - start)
         watch = Watch(timeout)
         try:
             private = tuple(o.headers or ())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +20,8 @@ from simplemon.monitors.http import HttpMonitor, HttpOptions
 from tests.peers.http_server import HttpPeer, Reply, TlsFiles, make_tls
 
 pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def monitor(url: str, **options: Any) -> HttpMonitor:
@@ -362,3 +367,64 @@ def test_a_declared_charset_that_is_no_text_encoding_falls_back_to_utf8(
     peer.route("/", Reply(200, "all fine \u00e9\xff".encode("utf-8"), headers=headers))
     result = monitor(peer.url("/"), regexp=_re("all fine \u00e9")).check()
     assert result.ok, result.message
+
+
+_CHECK_ON_A_TERMINAL = """
+import fcntl, sys, termios
+from pathlib import Path
+fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # the pty becomes our controlling terminal
+from simplemon.monitors.http import HttpMonitor, HttpOptions
+url, certfile, keyfile = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+options = HttpOptions(url=url, certfile=certfile, keyfile=keyfile)
+print("RESULT", HttpMonitor("web", options).check().message, flush=True)
+"""
+
+
+def test_an_encrypted_client_key_fails_the_check_instead_of_asking_on_the_terminal(
+    tls: TlsFiles,
+) -> None:
+    # OpenSSL asks for a missing passphrase on the controlling terminal: a monitor
+    # started from a shell hung there on every check (and ate what was typed).
+    from cryptography.hazmat.primitives import serialization
+
+    certfile, keyfile = tls.client_cert_files()
+    key = serialization.load_pem_private_key(keyfile.read_bytes(), None)
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    master, slave = os.openpty()
+    args = ["https://127.0.0.1:1/", str(certfile), str(keyfile)]
+    with subprocess.Popen(
+        [sys.executable, "-c", _CHECK_ON_A_TERMINAL, *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        cwd=REPO,
+    ) as child:
+        os.close(slave)
+        output = b""
+        try:
+            deadline = time.monotonic() + 10
+            while b"\n" not in output.partition(b"RESULT")[2]:
+                ready, _, _ = select.select([master], [], [], 0.2)
+                if time.monotonic() > deadline:
+                    break
+                if ready:
+                    try:
+                        output += os.read(master, 4096)
+                    except OSError:  # the child closed the terminal
+                        break
+        finally:
+            child.kill()
+            os.close(master)
+    assert b"pass phrase" not in output.lower()
+    line = output.partition(b"RESULT ")[2].splitlines()[0].decode()
+    assert line == (
+        f"cannot use {keyfile}: the private key is encrypted; "
+        "give the monitor a key without a passphrase"
+    )
