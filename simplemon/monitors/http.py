@@ -156,8 +156,16 @@ class HttpOptions:
         if self.ca_file is not None and not self.verify_tls:
             raise ValueError("ca_file has no effect with verify_tls = no")
         for name, value in (self.headers or {}).items():
-            if not _TOKEN.match(name) or "\r" in value or "\n" in value:
-                raise ValueError(f"invalid header {name!r} in headers")
+            _check_header(name, value)
+
+
+def _check_header(name: str, value: str) -> None:
+    if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+        raise ValueError(f"invalid header {name!r} in headers")
+    try:
+        value.encode("latin-1")  # how http.client sends header values
+    except UnicodeEncodeError:
+        raise ValueError(f"header {name!r}: the value must be Latin-1 text") from None
 
 
 class HttpMonitor(Monitor[HttpOptions]):

@@ -136,6 +136,12 @@ def test_http_options_certfile_alone_is_a_combined_pem() -> None:
         ({"verify_tls": "no", "ca_file": "c"}, "ca_file has no effect"),
         ({"headers": '{"Bad Name": "x"}'}, "invalid header 'Bad Name'"),
         ({"headers": '{"X-A": "a\\r\\nB: c"}'}, "invalid header 'X-A'"),
+        # http.client sends header values as Latin-1: other text failed every
+        # check with "invalid URL".
+        (
+            {"headers": '{"X-A": "5 \u20ac"}'},
+            "header 'X-A': the value must be Latin-1 text",
+        ),
     ],
 )
 def test_http_options_report_config_errors(
