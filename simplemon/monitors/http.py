@@ -18,6 +18,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
+from requests.auth import HTTPBasicAuth
 from urllib3.exceptions import HTTPError
 
 from simplemon import parsers
@@ -225,7 +226,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             body = o.data.encode()
         auth = None
         if o.username is not None and o.password is not None:
-            auth = (o.username, o.password)
+            # UTF-8 as browsers, curl and htpasswd (requests would use Latin-1).
+            auth = HTTPBasicAuth(o.username.encode(), o.password.encode())
         with session.request(
             o.method,
             o.url,

@@ -147,6 +147,18 @@ def test_http_monitor_sends_basic_auth_with_an_empty_password(peer: HttpPeer) ->
     assert monitor(peer.url("/"), username="token", password="").check().ok
 
 
+@pytest.mark.parametrize("password", ["p\u00e4ssw\u00f6rd", "\u5bc6\u7801"])
+def test_http_monitor_sends_a_non_ascii_password_as_utf8(
+    peer: HttpPeer, password: str
+) -> None:
+    # requests encodes basic auth as Latin-1: "pässwörd" did not match a password
+    # set in UTF-8 (htpasswd, browsers and curl use UTF-8), and "密码" failed every
+    # check with "invalid URL".
+    peer.route("/", Reply(auth=("j\u00fcrgen", password)))
+    result = monitor(peer.url("/"), username="j\u00fcrgen", password=password).check()
+    assert result.ok, result.message
+
+
 def test_configured_headers_do_not_follow_a_redirect_to_another_host(
     peer: HttpPeer,
 ) -> None:
