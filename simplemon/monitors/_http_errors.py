@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Iterator
-from http.client import BadStatusLine, RemoteDisconnected
+from http.client import BadStatusLine, HTTPException, RemoteDisconnected
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -30,6 +30,9 @@ def failure_message(exc: BaseException, *, timeout: float, expired: bool) -> str
     for kind, message in _MESSAGES:
         if any(isinstance(e, kind) for e in chain):
             return message
+    for e in chain:  # http.client refusing a response head (too many headers…)
+        if isinstance(e, HTTPException) and str(e):
+            return f"invalid HTTP response from the server: {e}"
     for e in chain:
         if isinstance(e, OSError) and e.strerror:
             return e.strerror[0].lower() + e.strerror[1:]

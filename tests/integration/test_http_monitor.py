@@ -159,6 +159,26 @@ def test_http_monitor_sends_a_non_ascii_password_as_utf8(
     assert result.ok, result.message
 
 
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({f"X-H{i}": "v" for i in range(120)}, "got more than 100 headers"),
+        ({"X-Big": "v" * 70000}, "got more than 65536 bytes when reading header line"),
+    ],
+    ids=["many", "long"],
+)
+def test_http_monitor_says_why_a_response_head_is_refused(
+    peer: HttpPeer, headers: dict[str, str], message: str
+) -> None:
+    # Was "request failed (ConnectionError)", which says nothing.
+    peer.route("/", Reply(200, b"x", headers=headers))
+    result = monitor(peer.url("/")).check()
+    assert (result.ok, result.message) == (
+        False,
+        f"invalid HTTP response from the server: {message}",
+    )
+
+
 def test_configured_headers_do_not_follow_a_redirect_to_another_host(
     peer: HttpPeer,
 ) -> None:
