@@ -6,6 +6,7 @@ deep; these functions find it and say it in one short line. Pure.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -44,9 +45,15 @@ def _tls_message(e: BaseException) -> str | None:
         return f"TLS certificate verify failed: {e.verify_message}"
     if isinstance(e, CertificateError):
         return f"TLS certificate verify failed: {e}"
+    if isinstance(e, ssl.SSLEOFError):  # often with no reason, or a vague one
+        return "TLS error: the server closed the connection"
     if isinstance(e, ssl.SSLError):
-        return "TLS error: " + (e.reason or str(e)).lower().replace("_", " ")
+        text = getattr(e, "reason", None) or _SOURCE_LINE.sub("", e.strerror or str(e))
+        return "TLS error: " + text.lower().replace("_", " ")
     return None
+
+
+_SOURCE_LINE = re.compile(r"\s*\(_ssl\.c:\d+\)")
 
 
 _MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
@@ -91,6 +98,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def _file_error(e: OSError | ssl.SSLError) -> str:
     if isinstance(e, ssl.SSLError):  # a file that is there but is not valid PEM
-        reason = (e.reason or str(e)).lower().replace("_", " ")
+        reason = getattr(e, "reason", None) or "not valid PEM"
+        reason = reason.lower().replace("_", " ").replace("pem", "PEM")
         return f"cannot load the TLS files (ca_file, certfile, keyfile): {reason}"
     return f"cannot read {e.filename}: {e.strerror or e}"

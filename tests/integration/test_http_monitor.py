@@ -353,6 +353,17 @@ def test_https_monitor_reports_a_ca_file_that_is_not_pem(tmp_path: Path) -> None
     assert result.message.startswith("cannot load the TLS files")
 
 
+def test_https_monitor_reports_a_certfile_that_is_not_pem(tmp_path: Path) -> None:
+    # Was "…: [ssl] pem lib ( ssl.c:3905)": OpenSSL gives no reason here.
+    bad = tmp_path / "client.pem"
+    bad.write_text("not a certificate", encoding="utf-8")
+    result = monitor("https://127.0.0.1:1/", certfile=bad).check()
+    assert (result.ok, result.message) == (
+        False,
+        "cannot load the TLS files (ca_file, certfile, keyfile): not valid PEM",
+    )
+
+
 def test_https_monitor_reports_tls_errors_from_a_plain_server(
     peer: HttpPeer, tls: TlsFiles
 ) -> None:

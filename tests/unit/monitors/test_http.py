@@ -295,6 +295,34 @@ def test_failure_message_reports_other_tls_errors_by_reason() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "tls",
+    [
+        # What a server rejecting our client certificate after a TLS 1.3
+        # handshake may give: no reason, and the C source line in the text.
+        ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)"),
+        ssl.SSLEOFError(8, "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF (_ssl.c:1006)"),
+    ],
+)
+def test_failure_message_says_the_server_closed_a_tls_connection(
+    tls: ssl.SSLError,
+) -> None:
+    if "UNEXPECTED" in str(tls):
+        tls.reason = "UNEXPECTED_EOF_WHILE_READING"
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS error: the server closed the connection"
+    )
+
+
+def test_failure_message_leaves_out_the_ssl_source_line() -> None:
+    tls = ssl.SSLError(1, "something odd (_ssl.c:123)")
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS error: something odd"
+    )
+
+
 def test_redact_hides_credentials_in_urls() -> None:
     assert redact("https://ann:pw@h.test:8443/x?q=1") == "https://***@h.test:8443/x?q=1"
     assert redact("http://h.test/a@b") == "http://h.test/a@b"
