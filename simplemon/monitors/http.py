@@ -304,7 +304,7 @@ def _read_capped(response: requests.Response, limit: int) -> tuple[bytes, bool]:
     for chunk in response.iter_content(chunk_size=min(_CHUNK, limit)):
         parts.append(chunk)
         size += len(chunk)
-        if size >= limit:
+        if size > limit:  # a body of exactly ``limit`` bytes is whole
             # Leave the rest unread; closing the response drops the connection.
             return b"".join(parts)[:limit], True
     return b"".join(parts), False

@@ -254,6 +254,18 @@ def test_http_monitor_caps_the_body_it_reads(peer: HttpPeer) -> None:
     assert missed.message == "regexp 'never' not found in the first 1000 bytes"
 
 
+def test_a_body_of_exactly_max_body_bytes_is_not_called_truncated(
+    peer: HttpPeer,
+) -> None:
+    peer.route("/", Reply(200, b"12345"))
+    result = monitor(peer.url("/"), regexp=_re("6"), max_body_bytes=5).check()
+    assert result.message == "regexp '6' not found"
+    assert (result.details["bytes_read"], result.details["truncated"]) == (5, False)
+    longer = monitor(peer.url("/"), regexp=_re("6"), max_body_bytes=4).check()
+    assert longer.message == "regexp '6' not found in the first 4 bytes"
+    assert (longer.details["bytes_read"], longer.details["truncated"]) == (4, True)
+
+
 def test_http_monitor_closes_its_sockets() -> None:
     gone = monitor("http://127.0.0.1:1/")
     gone.check()  # warm-up: lazily created objects do not count
