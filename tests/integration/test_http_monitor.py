@@ -109,6 +109,28 @@ def test_http_monitor_follows_redirects_unless_told_not_to(peer: HttpPeer) -> No
     assert stopped.message == "HTTP 302 Found"
 
 
+def test_a_followed_redirect_that_ends_on_a_code_not_allowed_says_so(
+    peer: HttpPeer,
+) -> None:
+    # allowed_codes = 301 while redirects are followed: the failure read
+    # "HTTP 200 OK", which looks like a success.
+    peer.route("/old", Reply(301, b"", {"Location": "/new"}))
+    peer.route("/new", Reply(200, b"fine"))
+    result = monitor(peer.url("/old"), allowed_codes=(301,)).check()
+    assert (result.ok, result.message) == (
+        False,
+        "HTTP 200 OK after 1 redirect, expected 301 "
+        "(allow_redirects = no checks the redirect itself)",
+    )
+    peer.route("/gone", Reply(302, b"", {"Location": "/down"}))
+    peer.route("/down", Reply(503, b""))
+    down = monitor(peer.url("/gone"), allowed_codes=(200, 204)).check()
+    assert (
+        down.message
+        == "HTTP 503 Service Unavailable after 1 redirect, expected 200/204"
+    )
+
+
 def test_http_monitor_gives_up_on_a_redirect_loop(peer: HttpPeer) -> None:
     peer.route("/loop", Reply(302, b"", {"Location": "/loop"}))
     result = monitor(peer.url("/loop")).check()
