@@ -43,6 +43,11 @@ from simplemon.pool import NoThreadError
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CHUNK = 64 * 1024
+_VERIFY_FAILED = "TLS certificate verify failed"
+_NAME_CHECK_ONLY = (
+    "verify_hostname = no still verifies the certificate: "
+    "set ca_file, or verify_tls = no"
+)
 
 
 def url(text: str, ctx: ParseContext) -> str:
@@ -206,6 +211,9 @@ class HttpMonitor(Monitor[HttpOptions]):
         # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
         except (OSError, HTTPError, ValueError) as e:
             message = failure_message(e, timeout=timeout, expired=watch.expired)
+            # SimpleMonitor users set verify_hostname = no to skip all checks.
+            if not o.verify_hostname and message.startswith(_VERIFY_FAILED):
+                message += f" ({_NAME_CHECK_ONLY})"
             return CheckResult(False, message, time.monotonic() - start)
         duration = time.monotonic() - start
         if watch.expired:

@@ -351,6 +351,23 @@ def test_https_monitor_hostname_mismatch_obeys_verify_hostname(tmp_path: Path) -
     assert loose_result.ok, loose_result.message
 
 
+def test_an_untrusted_certificate_with_verify_hostname_off_says_what_to_set(
+    tls: TlsFiles,
+) -> None:
+    # SimpleMonitor configs use verify_hostname = no to accept a self-signed
+    # certificate; here it only skips the name check, and the failure said
+    # nothing about why the migrated check now fails.
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply())
+        result = monitor(peer.url("/"), verify_hostname=False).check()
+    assert (result.ok, result.message) == (
+        False,
+        "TLS certificate verify failed: unable to get local issuer certificate "
+        "(verify_hostname = no still verifies the certificate: "
+        "set ca_file, or verify_tls = no)",
+    )
+
+
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_https_monitor_without_verification_accepts_any_certificate(
     tls: TlsFiles,
