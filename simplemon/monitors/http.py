@@ -7,6 +7,7 @@ Nothing secret (password, header values, URL credentials) reaches messages or lo
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import ssl
@@ -251,7 +252,7 @@ class HttpMonitor(Monitor[HttpOptions]):
             return Fetched(
                 status=response.status_code,
                 reason=response.reason or "",
-                text=_decode(data, response),
+                text=_decode(data, response, truncated),
                 bytes_read=len(data),
                 truncated=truncated,
                 final_url=redact(response.url),
@@ -326,14 +327,18 @@ def _read_capped(response: requests.Response, limit: int) -> tuple[bytes, bool]:
     return b"".join(parts), False
 
 
-def _decode(data: bytes, response: requests.Response) -> str:
-    # The declared charset, else UTF-8 (not requests' ISO-8859-1 guess for text/*).
-    # Python also knows names that are no text encoding (base64, zlib) or that
-    # decode strictly only (idna): those fall back to UTF-8 too.
+def _decode(data: bytes, response: requests.Response, truncated: bool) -> str:
+    # The declared charset; else UTF-8, or ISO-8859-1 for what is not UTF-8 (an
+    # old server's Latin-1 page: requests read text/* as ISO-8859-1, so "Café"
+    # matched in SimpleMonitor). A name Python knows that is no text encoding
+    # (base64, zlib) or that decodes strictly only (idna) counts as undeclared.
     match = _CHARSET.search(response.headers.get("content-type", ""))
     if match:
         try:
             return data.decode(match.group(1), errors="replace")
         except (LookupError, UnicodeError):
             pass
-    return data.decode("utf-8", errors="replace")
+    try:  # a cut body may end inside a character: not final, that is no error
+        return codecs.getincrementaldecoder("utf-8")().decode(data, not truncated)
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-1")

@@ -451,6 +451,31 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+@pytest.mark.parametrize("max_body_bytes", [1000, 6])
+def test_a_latin1_body_without_a_charset_still_matches(
+    peer: HttpPeer, max_body_bytes: int
+) -> None:
+    # An old server sends ISO-8859-1 text without a charset. SimpleMonitor (requests)
+    # read text/* as ISO-8859-1, so "Café" matched; read as UTF-8 it was "Caf\ufffd".
+    headers = {"Content-Type": "text/html"}
+    peer.route("/", Reply(200, "Caf\u00e9 ouvert".encode("latin-1"), headers=headers))
+    result = monitor(
+        peer.url("/"), regexp=_re("Caf\u00e9"), max_body_bytes=max_body_bytes
+    ).check()
+    assert result.ok, result.message
+
+
+def test_a_utf8_body_cut_inside_a_character_is_still_read_as_utf8(
+    peer: HttpPeer,
+) -> None:
+    # The cap may split a multi-byte character: that alone is no reason to
+    # decode the rest as ISO-8859-1.
+    headers = {"Content-Type": "text/html"}
+    peer.route("/", Reply(200, "Caf\u00e9 \u00e9t\u00e9".encode(), headers=headers))
+    result = monitor(peer.url("/"), regexp=_re("Caf\u00e9 "), max_body_bytes=7).check()
+    assert result.ok, result.message
+
+
 @pytest.mark.parametrize("charset", ["base64", "rot13", "zlib", "idna", "punycode"])
 def test_a_declared_charset_that_is_no_text_encoding_falls_back_to_utf8(
     peer: HttpPeer, charset: str
