@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
+from requests.auth import HTTPBasicAuth
 from urllib3.exceptions import HTTPError
 
 from simplemon import parsers
@@ -31,7 +32,11 @@ from simplemon.monitors._http_errors import (
     failure_message,
     redact,
 )
-from simplemon.monitors._http_transport import open_session, tls_context
+from simplemon.monitors._http_transport import (
+    EncryptedKeyError,
+    open_session,
+    tls_context,
+)
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, json_object
 from simplemon.pool import NoThreadError
@@ -39,6 +44,11 @@ from simplemon.pool import NoThreadError
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CHUNK = 64 * 1024
+_VERIFY_FAILED = "TLS certificate verify failed"
+_NAME_CHECK_ONLY = (
+    "verify_hostname = no still verifies the certificate: "
+    "set ca_file, or verify_tls = no"
+)
 
 
 def url(text: str, ctx: ParseContext) -> str:
@@ -153,8 +163,16 @@ class HttpOptions:
         if self.ca_file is not None and not self.verify_tls:
             raise ValueError("ca_file has no effect with verify_tls = no")
         for name, value in (self.headers or {}).items():
-            if not _TOKEN.match(name) or "\r" in value or "\n" in value:
-                raise ValueError(f"invalid header {name!r} in headers")
+            _check_header(name, value)
+
+
+def _check_header(name: str, value: str) -> None:
+    if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+        raise ValueError(f"invalid header {name!r} in headers")
+    try:
+        value.encode("latin-1")  # how http.client sends header values
+    except UnicodeEncodeError:
+        raise ValueError(f"header {name!r}: the value must be Latin-1 text") from None
 
 
 class HttpMonitor(Monitor[HttpOptions]):
@@ -174,6 +192,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             )
         except (OSError, ssl.SSLError) as e:
             return CheckResult(False, _file_error(e), time.monotonic() - start)
+        except EncryptedKeyError as e:
+            return CheckResult(False, str(e), time.monotonic() - start)
         watch = Watch(timeout)
         try:
             private = tuple(o.headers or ())
@@ -192,6 +212,9 @@ class HttpMonitor(Monitor[HttpOptions]):
         # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
         except (OSError, HTTPError, ValueError) as e:
             message = failure_message(e, timeout=timeout, expired=watch.expired)
+            # SimpleMonitor users set verify_hostname = no to skip all checks.
+            if not o.verify_hostname and message.startswith(_VERIFY_FAILED):
+                message += f" ({_NAME_CHECK_ONLY})"
             return CheckResult(False, message, time.monotonic() - start)
         duration = time.monotonic() - start
         if watch.expired:
@@ -212,7 +235,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             body = o.data.encode()
         auth = None
         if o.username is not None and o.password is not None:
-            auth = (o.username, o.password)
+            # UTF-8 as browsers, curl and htpasswd (requests would use Latin-1).
+            auth = HTTPBasicAuth(o.username.encode(), o.password.encode())
         with session.request(
             o.method,
             o.url,
@@ -228,7 +252,7 @@ class HttpMonitor(Monitor[HttpOptions]):
             return Fetched(
                 status=response.status_code,
                 reason=response.reason or "",
-                text=data.decode(_charset(response), errors="replace"),
+                text=_decode(data, response, truncated),
                 bytes_read=len(data),
                 truncated=truncated,
                 final_url=redact(response.url),
@@ -274,7 +298,15 @@ def judge(options: HttpOptions, fetched: Fetched, duration: float) -> tuple[bool
     """Decide success and the message from a completed fetch; pure."""
     status = f"HTTP {fetched.status} {fetched.reason}".rstrip()
     if fetched.status not in options.allowed_codes:
-        return False, status
+        if not fetched.redirects:
+            return False, status
+        # Not the status of the URL itself: say so, and what was expected.
+        hops = "redirect" if fetched.redirects == 1 else "redirects"
+        codes = "/".join(str(c) for c in options.allowed_codes)
+        message = f"{status} after {fetched.redirects} {hops}, expected {codes}"
+        if any(300 <= code < 400 for code in options.allowed_codes):
+            message += " (allow_redirects = no checks the redirect itself)"
+        return False, message
     if options.regexp is not None and not options.regexp.search(fetched.text):
         message = f"regexp {options.regexp.pattern!r} not found"
         if fetched.truncated:
@@ -289,16 +321,24 @@ def _read_capped(response: requests.Response, limit: int) -> tuple[bytes, bool]:
     for chunk in response.iter_content(chunk_size=min(_CHUNK, limit)):
         parts.append(chunk)
         size += len(chunk)
-        if size >= limit:
+        if size > limit:  # a body of exactly ``limit`` bytes is whole
             # Leave the rest unread; closing the response drops the connection.
             return b"".join(parts)[:limit], True
     return b"".join(parts), False
 
 
-def _charset(response: requests.Response) -> str:
-    # The declared charset, else UTF-8 (not requests' ISO-8859-1 guess for text/*).
+def _decode(data: bytes, response: requests.Response, truncated: bool) -> str:
+    # The declared charset; else UTF-8, or ISO-8859-1 for what is not UTF-8 (an
+    # old server's Latin-1 page: requests read text/* as ISO-8859-1, so "Café"
+    # matched in SimpleMonitor). A name Python knows that is no text encoding
+    # (base64, zlib) or that decodes strictly only (idna) counts as undeclared.
     match = _CHARSET.search(response.headers.get("content-type", ""))
-    try:
-        return codecs.lookup(match.group(1)).name if match else "utf-8"
-    except LookupError:
-        return "utf-8"
+    if match:
+        try:
+            return data.decode(match.group(1), errors="replace")
+        except (LookupError, UnicodeError):
+            pass
+    try:  # a cut body may end inside a character: not final, that is no error
+        return codecs.getincrementaldecoder("utf-8")().decode(data, not truncated)
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-1")

@@ -136,6 +136,12 @@ def test_http_options_certfile_alone_is_a_combined_pem() -> None:
         ({"verify_tls": "no", "ca_file": "c"}, "ca_file has no effect"),
         ({"headers": '{"Bad Name": "x"}'}, "invalid header 'Bad Name'"),
         ({"headers": '{"X-A": "a\\r\\nB: c"}'}, "invalid header 'X-A'"),
+        # http.client sends header values as Latin-1: other text failed every
+        # check with "invalid URL".
+        (
+            {"headers": '{"X-A": "5 \u20ac"}'},
+            "header 'X-A': the value must be Latin-1 text",
+        ),
     ],
 )
 def test_http_options_report_config_errors(
@@ -286,6 +292,34 @@ def test_failure_message_reports_other_tls_errors_by_reason() -> None:
     exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
     assert failure_message(exc, timeout=5, expired=False) == (
         "TLS error: wrong version number"
+    )
+
+
+@pytest.mark.parametrize(
+    "tls",
+    [
+        # What a server rejecting our client certificate after a TLS 1.3
+        # handshake may give: no reason, and the C source line in the text.
+        ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)"),
+        ssl.SSLEOFError(8, "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF (_ssl.c:1006)"),
+    ],
+)
+def test_failure_message_says_the_server_closed_a_tls_connection(
+    tls: ssl.SSLError,
+) -> None:
+    if "UNEXPECTED" in str(tls):
+        tls.reason = "UNEXPECTED_EOF_WHILE_READING"
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS error: the server closed the connection"
+    )
+
+
+def test_failure_message_leaves_out_the_ssl_source_line() -> None:
+    tls = ssl.SSLError(1, "something odd (_ssl.c:123)")
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS error: something odd"
     )
 
 
