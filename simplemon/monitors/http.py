@@ -298,11 +298,13 @@ def judge(options: HttpOptions, fetched: Fetched, duration: float) -> tuple[bool
     """Decide success and the message from a completed fetch; pure."""
     status = f"HTTP {fetched.status} {fetched.reason}".rstrip()
     if fetched.status not in options.allowed_codes:
+        codes = "/".join(str(c) for c in options.allowed_codes)
         if not fetched.redirects:
-            return False, status
+            # "HTTP 200 OK" alone reads as a success when 204 was asked for.
+            custom = options.allowed_codes != (200,)
+            return False, f"{status}, expected {codes}" if custom else status
         # Not the status of the URL itself: say so, and what was expected.
         hops = "redirect" if fetched.redirects == 1 else "redirects"
-        codes = "/".join(str(c) for c in options.allowed_codes)
         message = f"{status} after {fetched.redirects} {hops}, expected {codes}"
         if any(300 <= code < 400 for code in options.allowed_codes):
             message += " (allow_redirects = no checks the redirect itself)"

@@ -192,6 +192,12 @@ OPTIONS = HttpOptions(url="http://127.0.0.1/", regexp=None)
             True,
             "HTTP 301 Moved in 12 ms",
         ),
+        (
+            Fetched(200, "OK", ""),
+            HttpOptions("http://h/", allowed_codes=(204, 304)),
+            False,
+            "HTTP 200 OK, expected 204/304",
+        ),
     ],
 )
 def test_judge_compares_status_with_allowed_codes(
