@@ -1,0 +1,40 @@
+"""The command line as an operator drives it: pid files, flags, stops."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import run_monitor
+
+pytestmark = pytest.mark.integration
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def config(tmp_path: Path, extra: str = "") -> Path:
+    write(tmp_path / "monitors.ini", "[ok]\ntype = null\n")
+    return write(
+        tmp_path / "monitor.ini",
+        f"""
+        [monitor]
+        interval = 1
+        {extra}
+        """,
+    )
+
+
+@pytest.mark.parametrize("where", ["a-folder", "a-file/monitor.pid"])
+def test_unwritable_pidfile_is_one_error_line_not_a_traceback_at_stop(tmp_path, where):
+    main = config(tmp_path)
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("not a folder\n")
+    result = run_monitor("-f", str(main), "-p", str(tmp_path / where), "--loops", "1")
+    assert "cannot write pid file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0
+    assert (tmp_path / "a-folder").is_dir()
+    assert (tmp_path / "a-file").read_text() == "not a folder\n"
