@@ -188,6 +188,8 @@ class Daemon:
     def _write_pidfile(self) -> None:
         if self.pidfile is not None:
             try:
+                # Its folder is created as the loggers' and the state file's are.
+                self.pidfile.parent.mkdir(parents=True, exist_ok=True)
                 # Never through a symlink planted in a shared folder such as /tmp.
                 write_atomic(self.pidfile, f"{os.getpid()}\n")
             except OSError as e:

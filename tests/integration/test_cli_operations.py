@@ -38,3 +38,13 @@ def test_unwritable_pidfile_is_one_error_line_not_a_traceback_at_stop(tmp_path, 
     assert result.returncode == 0
     assert (tmp_path / "a-folder").is_dir()
     assert (tmp_path / "a-file").read_text() == "not a folder\n"
+
+
+def test_pidfile_folder_is_created_like_the_other_files(tmp_path):
+    main = config(tmp_path, extra="pidfile = run/simplemon/monitor.pid")
+    pidfile = tmp_path / "run" / "simplemon" / "monitor.pid"
+    result = run_monitor("-f", str(main), "--loops", "1")
+    assert result.returncode == 0, result.stderr
+    assert "cannot write pid file" not in result.stderr
+    assert not pidfile.exists()  # written, then removed on the clean stop
+    assert pidfile.parent.is_dir()
