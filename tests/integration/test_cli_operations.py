@@ -48,3 +48,25 @@ def test_pidfile_folder_is_created_like_the_other_files(tmp_path):
     assert "cannot write pid file" not in result.stderr
     assert not pidfile.exists()  # written, then removed on the clean stop
     assert pidfile.parent.is_dir()
+
+
+@pytest.mark.parametrize("how", ["option", "key"])
+def test_test_mode_warns_about_a_pidfile_that_cannot_be_written(tmp_path, how):
+    (tmp_path / "a-file").write_text("not a folder\n")
+    bad = tmp_path / "a-file" / "monitor.pid"
+    main = config(tmp_path, extra=f"pidfile = {bad}" if how == "key" else "")
+    flags = ("-p", str(bad)) if how == "option" else ()
+    result = run_monitor("-t", "-f", str(main), *flags)
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "pid" in line]
+    assert len(warned) == 1, result.stderr
+    assert f"{tmp_path / 'a-file'} is not a folder" in warned[0]
+    assert (tmp_path / "a-file").read_text() == "not a folder\n"
+
+
+def test_test_mode_is_quiet_about_a_pidfile_that_can_be_written(tmp_path):
+    main = config(tmp_path, extra="pidfile = run/monitor.pid")
+    result = run_monitor("-t", "-f", str(main), "-p", str(tmp_path / "other.pid"))
+    assert result.returncode == 0, result.stderr
+    assert "pid" not in result.stderr
+    assert not (tmp_path / "run").exists()
