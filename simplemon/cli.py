@@ -61,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="monitor.py", description="Check services and alert when they fail."
     )
     p.add_argument("--version", action="version", version=f"simplemon {__version__}")
-    p.add_argument("-f", "--config", default="monitor.ini", help="main config file")
+    p.add_argument(
+        "-f",
+        "--config",
+        default="monitor.ini",
+        help="main config file (default monitor.ini in the current folder); it names "
+        "the monitors file, monitors.ini beside it by default",
+    )
     p.add_argument(
         "-t",
         "--test",
