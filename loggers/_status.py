@@ -85,7 +85,13 @@ class StatusView:
 def display_state(snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[str, str]:
     """Return (state key, detail text) for one monitor at the snapshot's time."""
     state = monitor.state
-    if state.status in _CHECKED and state.last_checked_at is not None:
+    # A check made in this round is current however long the round took (a hung
+    # server's timeout longer than the interval holds the whole round).
+    if (
+        not monitor.ran
+        and state.status in _CHECKED
+        and state.last_checked_at is not None
+    ):
         age = (snapshot.taken_at - state.last_checked_at).total_seconds()
         if age > 2 * max(snapshot.interval, monitor.gap):
             return "stale", f"last result: {state.status.value.upper()}"

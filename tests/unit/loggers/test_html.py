@@ -243,10 +243,23 @@ def test_skipped_and_unchecked_monitors_do_not_count(tmp_path):
 
 
 def test_monitor_is_stale_after_two_periods_without_a_check():
-    m = monitor("web", at=T0 - timedelta(minutes=3))
+    m = monitor("web", at=T0 - timedelta(minutes=3), ran=False)
     assert status_view(snapshot(m), {}).monitors[0].state == "stale"
-    slow = monitor("web", at=T0 - timedelta(minutes=3), gap=600)
+    slow = monitor("web", at=T0 - timedelta(minutes=3), gap=600, ran=False)
     assert status_view(snapshot(slow), {}).monitors[0].state == "ok"
+
+
+def test_monitor_checked_in_a_round_that_overran_the_interval_is_not_stale():
+    # interval 2 s; a hung server's 7 s timeout holds the round: the fast check done
+    # at its start is 7 s old when the page is written, yet it is this round's result.
+    fast = monitor("web", at=T0 - timedelta(seconds=7))
+    slow = monitor("slow", Status.FAILED, at=T0, message="timed out after 7s")
+    view = status_view(snapshot(fast, slow, interval=2), {})
+    assert [(m.name, m.state) for m in view.monitors] == [
+        ("slow", "failed"),
+        ("web", "ok"),
+    ]
+    assert view.counts["stale"] == 0
 
 
 @pytest.mark.parametrize(
