@@ -34,6 +34,7 @@ _ORDER = {key: i for i, (key, _, _) in enumerate(STATES)}
 _LABEL = {key: (label, symbol) for key, label, symbol in STATES}
 _CHECKED = (Status.OK, Status.FAILING, Status.FAILED)
 NO_DATA = "\u2013"  # an en dash
+_UNCHECKED = ("skipped", "unknown", "disabled")
 
 
 class MonitorView(NamedTuple):
@@ -152,7 +153,22 @@ def _banner(counts: dict[str, int], total: int) -> tuple[str, str]:
         return "stale", f"{counts['stale']} monitor(s) not checked recently (STALE)"
     if counts["failing"]:
         return "failing", f"All OK; {counts['failing']} failing within tolerance"
-    return "ok", f"All {total} monitor{'s' * (total != 1)} OK"
+    return _ok_banner(counts, total)
+
+
+def _ok_banner(counts: dict[str, int], total: int) -> tuple[str, str]:
+    """The banner when nothing failed: skipped, waiting and disabled are not OK."""
+    others = ", ".join(
+        f"{counts[key]} {label.lower()}"
+        for key, label, _ in STATES
+        if key in _UNCHECKED and counts[key]
+    )
+    ok = counts["ok"]
+    if not others:
+        return "ok", f"All {total} monitor{'s' * (total != 1)} OK"
+    if not ok:
+        return "unknown", f"No monitor checked: {others}"
+    return "ok", f"{ok} monitor{'s' * (ok != 1)} OK; {others}"
 
 
 def status_view(snapshot: Snapshot, histories: dict[str, MonitorHistory]) -> StatusView:

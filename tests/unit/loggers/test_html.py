@@ -369,6 +369,37 @@ def test_a_page_with_no_monitors_is_not_green(tmp_path):
     assert '<div class="banner s-unknown" role="status" id="banner">' in page
 
 
+def test_banner_counts_only_checked_monitors_as_ok():
+    # "All 3 monitors OK" over one check, one disabled and one not yet checked
+    # claimed checks that never ran.
+    view = status_view(
+        snapshot(
+            monitor("web"),
+            monitor("backup", Status.DISABLED, ran=False),
+            monitor("new", Status.UNKNOWN, ran=False),
+        ),
+        {},
+    )
+    assert (view.banner_state, view.banner) == (
+        "ok",
+        "1 monitor OK; 1 waiting, 1 disabled",
+    )
+
+
+def test_a_page_whose_monitors_are_all_disabled_is_not_green():
+    view = status_view(
+        snapshot(
+            monitor("a", Status.DISABLED, ran=False),
+            monitor("b", Status.DISABLED, ran=False),
+        ),
+        {},
+    )
+    assert (view.banner_state, view.banner) == (
+        "unknown",
+        "No monitor checked: 2 disabled",
+    )
+
+
 def test_history_forgets_monitors_not_checked_for_the_longest_window(tmp_path):
     # Renamed and removed monitors must not keep rows in the history file forever.
     path = tmp_path / "h.db"
