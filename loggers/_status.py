@@ -190,7 +190,10 @@ def status_view(snapshot: Snapshot, histories: dict[str, MonitorHistory]) -> Sta
         hostname=snapshot.hostname,
         interval=snapshot.interval,
         refresh_seconds=max(30, math.ceil(snapshot.interval)),
-        stale_after_seconds=math.ceil(2 * snapshot.interval),
+        # Pages come every interval, or every round when rounds take longer.
+        stale_after_seconds=math.ceil(
+            2 * max(snapshot.interval, snapshot.round_seconds)
+        ),
         banner_state=banner_state,
         banner=banner,
         counts=counts,

@@ -4,6 +4,7 @@ import sqlite3
 import stat
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -367,6 +368,17 @@ def test_a_page_with_no_monitors_is_not_green(tmp_path):
     page = (tmp_path / "index.html").read_text()
     assert "No monitors on this page" in page
     assert '<div class="banner s-unknown" role="status" id="banner">' in page
+
+
+def test_page_of_rounds_that_overrun_the_interval_is_not_flagged_stale(tmp_path):
+    # interval 2 s, but a hung server's 7 s timeout makes every round last 7 s: a
+    # page is written every 8 s, so "stale after 4 s" flagged a running simplemon.
+    snap = replace(snapshot(monitor("web"), interval=2), round_seconds=7.0)
+    assert status_view(snap, {}).stale_after_seconds == 14
+    page = page_of(tmp_path, snap)
+    assert 'data-stale-after="14"' in page
+    normal = replace(snapshot(monitor("web"), interval=10), round_seconds=0.2)
+    assert status_view(normal, {}).stale_after_seconds == 20
 
 
 def test_banner_counts_only_checked_monitors_as_ok():
