@@ -84,3 +84,25 @@ def test_a_connect_the_local_routes_refuse_fails_at_once_not_at_the_timeout(
             assert not found["ok"]
             assert found["message"] == message, (path, host)
             assert found["elapsed"] < 10, (path, host, found)  # not the 20 s timeout
+
+
+def test_dns_names_a_refusing_route_as_plainly_as_tcp_does(lab: Lab) -> None:
+    body = f"""
+    from simplemon.monitors.dns import DnsMonitor, DnsOptions
+    for host in ({netlab.LOCAL_UNREACHABLE!r}, {netlab.LOCAL_PROHIBIT6!r}):
+        options = DnsOptions(record="www.test", server=host,
+                             timeout=timedelta(seconds=20))
+        start = time.monotonic()
+        report(host, DnsMonitor("d", options).check(), time.monotonic() - start)
+    """
+    reports = run_in_client(lab, body)
+    unreachable = reports[netlab.LOCAL_UNREACHABLE]
+    assert unreachable["message"] == (
+        f"no route to host from {netlab.LOCAL_UNREACHABLE} port 53"
+    )
+    prohibited = reports[netlab.LOCAL_PROHIBIT6]
+    assert prohibited["message"] == (
+        f"permission denied from {netlab.LOCAL_PROHIBIT6} port 53"
+    )
+    assert unreachable["elapsed"] < 10
+    assert prohibited["elapsed"] < 10
