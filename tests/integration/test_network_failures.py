@@ -106,3 +106,27 @@ def test_dns_names_a_refusing_route_as_plainly_as_tcp_does(lab: Lab) -> None:
     )
     assert unreachable["elapsed"] < 10
     assert prohibited["elapsed"] < 10
+
+
+def test_a_ping_no_route_lets_out_says_why_on_both_paths(lab: Lab) -> None:
+    # "no reply from X (0 sent)" hid that nothing could be sent at all.
+    body = f"""
+    from simplemon.monitors.ping import PingMonitor, PingOptions
+    for host in ({netlab.LOCAL_UNREACHABLE!r}, {netlab.LOCAL_PROHIBIT6!r}):
+        monitor = PingMonitor("p", PingOptions(host=host, count=2,
+                                               timeout=timedelta(seconds=20)))
+        start = time.monotonic()
+        report("probe " + host, run_probe(monitor.probe()), time.monotonic() - start)
+        start = time.monotonic()
+        report("check " + host, monitor.check(), time.monotonic() - start)
+    """
+    reports = run_in_client(lab, body)
+    for host, reason in (
+        (netlab.LOCAL_UNREACHABLE, "no route to host"),
+        (netlab.LOCAL_PROHIBIT6, "permission denied"),
+    ):
+        for path in ("probe", "check"):
+            found = reports[f"{path} {host}"]
+            assert not found["ok"]
+            assert found["message"] == f"cannot send to {host}: {reason}", path
+            assert found["elapsed"] < 10, (path, found)
