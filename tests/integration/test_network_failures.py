@@ -130,3 +130,98 @@ def test_a_ping_no_route_lets_out_says_why_on_both_paths(lab: Lab) -> None:
             assert not found["ok"]
             assert found["message"] == f"cannot send to {host}: {reason}", path
             assert found["elapsed"] < 10, (path, found)
+
+
+SILENT = [
+    (netlab.ROUTER_BLACKHOLE, "a router drops"),
+    (netlab.ROUTER_BLACKHOLE6, "a router drops"),
+    (netlab.PING_ONLY, "answers ping, drops tcp"),
+    (netlab.PING_ONLY6, "answers ping, drops tcp"),
+]
+
+
+def test_silently_dropped_checks_wait_their_timeout_and_say_so_on_both_paths(
+    lab: Lab,
+) -> None:
+    body = f"""
+    from concurrent.futures import ThreadPoolExecutor
+    from simplemon.monitors.http import HttpMonitor, HttpOptions
+    from simplemon.monitors.ping import PingMonitor, PingOptions
+    calls = {{}}
+    pings = []
+    for host, _ in {SILENT!r}:
+        monitor = tcp(host, timeout=1)
+        calls["tcp probe " + host] = lambda m=monitor: run_probe(m.probe())
+        calls["tcp check " + host] = monitor.check
+        url = f"http://[{{host}}]:8080/" if ":" in host else f"http://{{host}}:8080/"
+        calls["http " + host] = HttpMonitor(
+            "h", HttpOptions(url=url, timeout=timedelta(seconds=1))).check
+        ping = PingMonitor("p", PingOptions(host=host, timeout=timedelta(seconds=1)))
+        calls["ping check " + host] = ping.check
+        # Not on threads: each run_probe opens its own raw ICMP socket with the
+        # process's identifier, and would take the others' replies for its own
+        # (a round has one such socket; icmplib uses other identifiers).
+        pings.append((host, ping))
+    def timed(call):
+        start = time.monotonic()
+        return call(), time.monotonic() - start
+    # All at once, each on its own thread: they are independent and mostly wait.
+    with ThreadPoolExecutor(len(calls)) as pool:
+        for name, (result, elapsed) in zip(calls, pool.map(timed, calls.values())):
+            report(name, result, elapsed)
+    for host, ping in pings:
+        report("ping probe " + host, *timed(lambda: run_probe(ping.probe())))
+    """
+    reports = run_in_client(lab, body)
+    for host, _ in SILENT:
+        for name in ("tcp probe", "tcp check", "http"):
+            found = reports[f"{name} {host}"]
+            assert found["message"] == "timed out after 1s", (name, host)
+            assert 0.9 <= found["elapsed"] < 6, (name, host, found)
+        answers_ping = host in (netlab.PING_ONLY, netlab.PING_ONLY6)
+        for name in ("ping probe", "ping check"):
+            found = reports[f"{name} {host}"]
+            assert found["ok"] is answers_ping, (name, host, found)
+            if not answers_ping:
+                assert found["message"] == f"no reply from {host} (1 sent)"
+                assert 0.9 <= found["elapsed"] < 6, (name, host, found)
+
+
+def test_a_handful_of_black_holes_do_not_delay_hundreds_of_healthy_checks(
+    lab: Lab,
+) -> None:
+    lab.serve_tcp(8080)
+    body = f"""
+    from simplemon.monitors.ping import PingMonitor, PingOptions
+    def ping(host, timeout=20):
+        return PingMonitor("p", PingOptions(host=host,
+                                            timeout=timedelta(seconds=timeout)))
+    # Known neighbours first: a burst to an unresolved one is partly dropped by
+    # the kernel while ARP/NDP runs (any ping tool loses those).
+    for host in ({netlab.PEER!r}, {netlab.PEER6!r}):
+        assert run_probe(ping(host, 5).probe()).ok
+    loop = ProbeLoop()
+    done = {{}}
+    start = time.monotonic()
+    def submit(name, probe):
+        future = loop.submit(probe)
+        future.add_done_callback(
+            lambda f: done.setdefault(name, (time.monotonic() - start, f.result())))
+    for i in range(5):
+        submit(f"hole tcp {{i}}", tcp({netlab.ROUTER_BLACKHOLE!r}).probe())
+        submit(f"hole ping {{i}}", ping({netlab.ROUTER_BLACKHOLE6!r}).probe())
+    for i in range(200):
+        host = {netlab.PEER!r} if i % 2 else {netlab.PEER6!r}
+        submit(f"tcp {{i}}", tcp(host).probe())
+        submit(f"ping {{i}}", ping(host).probe())
+    loop.wait(lambda: len(done) == 400, 40)
+    for name, (at, result) in done.items():
+        report(name, result, at)
+    loop.close()
+    """
+    reports = run_in_client(lab, body)
+    healthy = [r for name, r in reports.items() if not name.startswith("hole")]
+    assert len(healthy) == 400
+    assert all(r["ok"] for r in healthy), [r for r in healthy if not r["ok"]][:3]
+    assert max(r["elapsed"] for r in healthy) < 10  # the holes wait 20 s
+    assert not any(name.startswith("hole") for name in reports)
