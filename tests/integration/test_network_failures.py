@@ -225,3 +225,38 @@ def test_a_handful_of_black_holes_do_not_delay_hundreds_of_healthy_checks(
     assert all(r["ok"] for r in healthy), [r for r in healthy if not r["ok"]][:3]
     assert max(r["elapsed"] for r in healthy) < 10  # the holes wait 20 s
     assert not any(name.startswith("hole") for name in reports)
+
+
+def test_the_link_going_down_mid_check_ends_in_the_timeout_then_fails_at_once(
+    lab: Lab,
+) -> None:
+    body = f"""
+    import subprocess, threading
+    from simplemon.monitors.ping import PingMonitor, PingOptions
+    loop = ProbeLoop()
+    waiting = loop.submit(tcp({netlab.ROUTER_BLACKHOLE!r}, timeout=2).probe())
+    def down():
+        time.sleep(0.3)
+        subprocess.run(["ip", "link", "set", "vc", "down"], check=True, timeout=10)
+    threading.Thread(target=down).start()
+    start = time.monotonic()
+    loop.wait(waiting.done, 30)
+    report("in flight", waiting.result(), time.monotonic() - start)
+    loop.close()
+    ping = PingMonitor("p", PingOptions(host={netlab.PEER!r},
+                                        timeout=timedelta(seconds=20)))
+    for name, call in (("ping probe", lambda: run_probe(ping.probe())),
+                       ("ping check", ping.check),
+                       ("tcp", tcp({netlab.PEER!r}).check)):
+        start = time.monotonic()
+        report(name, call(), time.monotonic() - start)
+    """
+    reports = run_in_client(lab, body)
+    assert reports["in flight"]["message"] == "timed out after 2s"
+    assert 1.9 <= reports["in flight"]["elapsed"] < 10
+    gone = f"cannot send to {netlab.PEER}: network is unreachable"
+    assert reports["ping probe"]["message"] == gone
+    assert reports["ping check"]["message"] == gone
+    assert reports["tcp"]["message"] == "network is unreachable"
+    for name in ("ping probe", "ping check", "tcp"):
+        assert reports[name]["elapsed"] < 10, name
