@@ -184,6 +184,13 @@ def test_no_reply_is_down_with_elapsed_duration() -> None:
     assert result.duration == 2.5
 
 
+def test_nothing_sent_says_why_and_a_reason_with_requests_sent_is_not_shown() -> None:
+    unsent = summarise(icmplib.Host("192.0.2.1", 0, []), True, 0.2, "no route to host")
+    assert unsent.message == "cannot send to 192.0.2.1: no route to host"
+    some = summarise(icmplib.Host("192.0.2.1", 1, []), True, 2.2, "no route to host")
+    assert some.message == "no reply from 192.0.2.1 (1 sent)"
+
+
 def test_auto_falls_back_when_first_socket_kind_is_refused() -> None:
     ping, calls = scripted_ping(
         icmplib.SocketPermissionError(False), icmplib.Host("127.0.0.1", 1, [0.1])
