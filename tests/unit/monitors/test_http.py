@@ -17,7 +17,8 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnection
 from simplemon import deadline
 from simplemon.deadline import Watch, Watchdog
 from simplemon.monitors._http_errors import failure_message, redact
-from simplemon.monitors.http import Fetched, HttpMonitor, HttpOptions, judge
+from simplemon.monitors._http_response import Fetched, judge
+from simplemon.monitors.http import HttpMonitor, HttpOptions
 from simplemon.option_docs import option_table
 from simplemon.options import build_options
 from simplemon.parsers import ParseContext
