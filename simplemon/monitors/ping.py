@@ -119,6 +119,8 @@ def summarise_replies(
         f"{address}: {received}/{sent} replies, "
         f"rtt min/avg/max {rtt_min:.3f}/{rtt_avg:.3f}/{rtt_max:.3f} ms"
     )
+    if unsent:  # "3/3 replies" alone would hide that the link went down after them
+        message += f"; later requests not sent: {unsent}"
     return CheckResult(True, message, rtt_avg / 1000, details)
 
 

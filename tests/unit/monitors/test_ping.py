@@ -177,6 +177,16 @@ def test_one_reply_out_of_several_is_up() -> None:
     assert result.details["packet_loss"] == pytest.approx(2 / 3, abs=0.01)
 
 
+def test_replies_before_the_link_went_down_say_the_rest_was_not_sent() -> None:
+    host = icmplib.Host("192.0.2.1", 3, [4.0, 5.0, 6.0])
+    result = summarise(host, False, 2.5, "network is unreachable")
+    assert result.ok
+    assert result.message == (
+        "192.0.2.1: 3/3 replies, rtt min/avg/max 4.000/5.000/6.000 ms; "
+        "later requests not sent: network is unreachable"
+    )
+
+
 def test_no_reply_is_down_with_elapsed_duration() -> None:
     result = summarise(icmplib.Host("192.0.2.1", 2, []), True, 2.5)
     assert not result.ok
