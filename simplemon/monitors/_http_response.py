@@ -94,3 +94,15 @@ def _decode(data: bytes, response: requests.Response, truncated: bool) -> str:
         return codecs.getincrementaldecoder("utf-8")().decode(data, not truncated)
     except UnicodeDecodeError:
         return data.decode("iso-8859-1")
+
+
+def reason_text(raw: str) -> str:
+    """Return the status line's text as the server most likely meant it.
+
+    http.client reads the status line as ISO-8859-1, so a server's UTF-8 text
+    ("Réessayez") reads "RÃ©essayez"; undo that when the bytes are valid UTF-8.
+    """
+    try:
+        return raw.encode("iso-8859-1").decode("utf-8")
+    except UnicodeError:
+        return raw

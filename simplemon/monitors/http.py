@@ -36,6 +36,7 @@ from simplemon.monitors._http_response import (
     _decode,
     _read_capped,
     judge,
+    reason_text,
 )
 from simplemon.monitors._http_transport import (
     EncryptedKeyError,
@@ -254,7 +255,7 @@ class HttpMonitor(Monitor[HttpOptions]):
             data, truncated = _read_capped(response, o.max_body_bytes)
             return Fetched(
                 status=response.status_code,
-                reason=response.reason or "",
+                reason=reason_text(response.reason or ""),
                 text=_decode(data, response, truncated),
                 bytes_read=len(data),
                 truncated=truncated,

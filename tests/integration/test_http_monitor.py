@@ -65,6 +65,15 @@ def test_http_monitor_fails_on_unexpected_status(peer: HttpPeer) -> None:
     assert result.details["status_code"] == 503
 
 
+def test_a_status_text_in_utf8_reads_as_the_server_wrote_it(
+    peer: HttpPeer,
+) -> None:
+    peer.route("/", Reply(503, reason="Réessayez plus tard"))
+    utf8 = monitor(peer.url("/")).check()
+    assert utf8.message == "HTTP 503 Réessayez plus tard"
+    assert utf8.details["reason"] == "Réessayez plus tard"
+
+
 def test_http_monitor_accepts_listed_allowed_codes(peer: HttpPeer) -> None:
     peer.route("/", Reply(503, b"down"))
     assert monitor(peer.url("/"), allowed_codes=(200, 503)).check().ok

@@ -17,7 +17,7 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnection
 from simplemon import deadline
 from simplemon.deadline import Watch, Watchdog
 from simplemon.monitors._http_errors import failure_message, redact
-from simplemon.monitors._http_response import Fetched, judge
+from simplemon.monitors._http_response import Fetched, judge, reason_text
 from simplemon.monitors.http import HttpMonitor, HttpOptions
 from simplemon.option_docs import option_table
 from simplemon.options import build_options
@@ -427,3 +427,9 @@ def test_an_http_check_with_no_thread_for_its_deadline_fails_saying_so(monkeypat
     assert (
         result.message == "cannot start a thread for the check: can't start new thread"
     )
+
+
+def test_a_status_text_is_read_as_utf8_when_it_is_and_else_kept() -> None:
+    assert reason_text("RÃ©essayez") == "Réessayez"  # UTF-8 bytes read as Latin-1
+    assert reason_text("Réessayez") == "Réessayez"  # Latin-1 bytes: not UTF-8
+    assert reason_text("Service Unavailable") == "Service Unavailable"
