@@ -214,7 +214,7 @@ class _Context:
             if self.options.delay and record.held_since is None:
                 return Decision((), replace(record, held_since=self.now))
             return Decision((), record)
-        if crossed:
+        if crossed and record.held_since is None:
             return self.announce(EventKind.FAILURE, record)
         if record.announced_at is not None and record.announced_at > self.now:
             # The wall clock was set back past the last message: count the next

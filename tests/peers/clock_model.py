@@ -274,7 +274,9 @@ class Model:
         o = self.options
         if vfc == o.limit or (o.repeat and vfc % o.limit == 0):
             if in_hours:
-                return "failure"
+                # A held failure is told as the catch-up it is, even when the
+                # window opens on a repeat (alerting.md: Events).
+                return "catchup" if self.held else "failure"
             self.held = self.held or o.delay
             return None
         if self.held and in_hours:

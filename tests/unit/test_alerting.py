@@ -272,6 +272,33 @@ def test_delay_holds_failure_and_sends_catchup_when_window_opens():
     assert events == [(2, "a", C), (4, "a", R)]
 
 
+def test_window_opening_on_a_repeat_multiple_sends_the_catchup():
+    # limit 2 with repeat: the count reaches 2 at 07:00 (held) and 4 just as the
+    # window opens at 09:00. The held failure is told as the catch-up it is (as
+    # SimpleMonitor does), not as a plain repeat that hides the night; 6 repeats.
+    alerter = office(delay=True, limit=2, repeat=True)
+    events = run("xxxxxxo", {"a": alerter}, start=at(6), every=HOURLY)
+    assert events == [(3, "a", C), (5, "a", F), (6, "a", R)]
+
+
+def test_reminders_follow_a_catchup():
+    # Found against SimpleMonitor, which never reminds after a catch-up
+    # (migrating.md): held at 07:00, caught up at 09:00, reminded at 11:00, 13:00.
+    alerter = office(delay=True, allow_reminders=True)
+    events = run("x" * 8, {"a": alerter}, start=at(7), every=HOURLY, remind=2 * HOURLY)
+    assert events == [(2, "a", C), (4, "a", M), (6, "a", M)]
+
+
+def test_a_reminder_due_out_of_hours_waits_as_a_reminder_even_with_delay():
+    # Announced 15:00; the 17:00 and later reminders fall out of hours: one reminder
+    # at 09:00 (SimpleMonitor sends a catch-up there), then every 2 hours.
+    alerter = office(delay=True, allow_reminders=True)
+    events = run(
+        "x" * 21, {"a": alerter}, start=at(15), every=HOURLY, remind=2 * HOURLY
+    )
+    assert events == [(0, "a", F), (18, "a", M), (20, "a", M)]
+
+
 def test_delay_drops_held_failure_that_recovered_out_of_hours():
     events = run("xxoooo", {"a": office(delay=True)}, start=at(5), every=HOURLY)
     assert events == []
