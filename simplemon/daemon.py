@@ -164,8 +164,7 @@ class Daemon:
         """Reload the configuration; on errors keep running the old one."""
         log.info("reloading configuration from %s", self.args.config)
         config = self.load(self.args.config)
-        if config is None:
-            log.error("configuration reload failed; still running the previous one")
+        if config is None:  # ``load`` logged why
             self.scheduler.reopen_loggers()
             return
         self.scheduler.reload(config)

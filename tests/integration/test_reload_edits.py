@@ -1,0 +1,52 @@
+"""Edits a sysadmin makes to a running daemon's configuration, then SIGHUP.
+
+Real ``monitor.py`` processes, loopback only; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.peers.monitor_process import MonitorProcess
+
+pytestmark = pytest.mark.integration
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def main_ini(folder: Path, interval: int = 1, extra: str = "") -> Path:
+    text = f"[monitor]\ninterval = {interval}\nmonitors = monitors.ini\n{extra}\n"
+    return write(folder / "monitor.ini", text)
+
+
+def test_a_broken_reload_is_logged_as_such_not_as_a_start_that_failed(tmp_path):
+    """The errors of a refused reload went to stderr as bare lines ending with
+    "nothing was started", while the daemon went on running the old config."""
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n")
+    ini = main_ini(tmp_path)
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        write(
+            tmp_path / "monitors.ini",
+            "[a]\ntype = null\n[b]\ntype = fail\ninterval = x\n",
+        )
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "still running the previous" in proc.log())
+        proc.wait_rounds(1)
+    log = proc.log()
+    assert "nothing was started" not in log
+    # One log line (level, timestamp) naming the file, the section and the key.
+    assert re.search(
+        r"^\S+ \S+ ERROR simplemon: .*monitors\.ini: \[b\] interval = 'x': expected",
+        log,
+        re.MULTILINE,
+    ), log
+    assert not re.search(r"^error: ", log, re.MULTILINE), log
