@@ -150,7 +150,8 @@ class Daemon:
         except OSError:
             return None
 
-    def _between_rounds(self) -> None:
+    def _between_rounds(self) -> bool:
+        """Reload if asked to; return whether a new configuration is in use."""
         mtime = self._hup_mtime()
         if mtime != self.hup_mtime:
             self.hup_mtime = mtime
@@ -158,19 +159,24 @@ class Daemon:
                 self.reload_requested.set()
         if self.reload_requested.is_set():
             self.reload_requested.clear()
-            self.reload()
+            return self.reload()
+        return False
 
-    def reload(self) -> None:
-        """Reload the configuration; on errors keep running the old one."""
+    def reload(self) -> bool:
+        """Reload the configuration; on errors keep running the old one.
+
+        Returns whether the new configuration is in use.
+        """
         log.info("reloading configuration from %s", self.args.config)
         config = self.load(self.args.config)
         if config is None:  # ``load`` logged why
             self.scheduler.reopen_loggers()
-            return
+            return False
         self.scheduler.reload(config)
         self.notifier.reload(config)  # alerters and monitor options for alerting
         self.scheduler.reopen_loggers()
         log.info("configuration reloaded: %d monitors", len(config.monitors))
+        return True
 
     def _heartbeat(self, report: RoundReport) -> None:
         if self.args.no_heartbeat:

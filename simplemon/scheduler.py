@@ -347,7 +347,7 @@ class Scheduler:
         stop: threading.Event,
         *,
         loops: int | None = None,
-        between_rounds: Callable[[], None] | None = None,
+        between_rounds: Callable[[], bool | None] | None = None,
         on_round: Callable[[RoundReport], None] | None = None,
     ) -> int:
         """Run rounds every ``interval`` until ``stop`` is set or ``loops`` rounds ran.
@@ -366,7 +366,13 @@ class Scheduler:
             sleep=self.sleep,
             between_rounds=between_rounds,
             on_round=on_round,
+            due_now=self._due_now,
         )
+
+    def _due_now(self) -> bool:
+        """Whether a monitor is due before the next tick (one a reload added)."""
+        now = self.clock()
+        return any(self.is_due(name, now) for name in self._order)
 
     def _interval(self) -> float:
         return self.config.main.interval.total_seconds()  # a reload may change it

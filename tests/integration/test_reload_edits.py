@@ -50,3 +50,29 @@ def test_a_broken_reload_is_logged_as_such_not_as_a_start_that_failed(tmp_path):
         re.MULTILINE,
     ), log
     assert not re.search(r"^error: ", log, re.MULTILINE), log
+
+
+def test_a_monitor_added_by_a_reload_is_checked_at_once(tmp_path):
+    """cli.md says new monitors run at once; they waited for the next tick (up to
+    the whole interval, an hour for an hourly config)."""
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n")
+    ini = main_ini(tmp_path, interval=120)
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        write(tmp_path / "monitors.ini", "[a]\ntype = null\n[b]\ntype = fail\n")
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "monitor b: failed" in proc.log(), timeout=30)
+        # Only b was due: a keeps its tick, 120 s after its first check.
+        assert re.search(r"round 2: 1 checked, 1 failing", proc.log()), proc.log()
+
+
+def test_a_shorter_interval_is_not_waited_out_at_the_old_length(tmp_path):
+    """interval 120 -> 1 by a reload: the daemon went on waiting 120 s first."""
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n")
+    ini = main_ini(tmp_path, interval=120)
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        main_ini(tmp_path, interval=1)
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "configuration reloaded" in proc.log())
+        proc.wait_rounds(3, timeout=30)
