@@ -172,8 +172,12 @@ class Daemon:
         if config is None:  # ``load`` logged why
             self.scheduler.reopen_loggers()
             return False
+        old_hup = self.scheduler.config.main.hup_file
         self.scheduler.reload(config)
         self.notifier.reload(config)  # alerters and monitor options for alerting
+        if config.main.hup_file != old_hup:
+            # This reload read the files: only a later touch of the new one counts.
+            self.hup_mtime = self._hup_mtime()
         self.scheduler.reopen_loggers()
         log.info("configuration reloaded: %d monitors", len(config.monitors))
         return True

@@ -76,3 +76,18 @@ def test_a_shorter_interval_is_not_waited_out_at_the_old_length(tmp_path):
         proc.signal(signal.SIGHUP)
         proc.wait_for(lambda: "configuration reloaded" in proc.log())
         proc.wait_rounds(3, timeout=30)
+
+
+def test_setting_hup_file_by_a_reload_does_not_reload_a_second_time(tmp_path):
+    """The new hup_file's time was compared with the old setting's (none), so the
+    reload that set it was followed by a second one a second later."""
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n")
+    (tmp_path / "reload.me").write_text("", encoding="utf-8")
+    ini = main_ini(tmp_path)
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        main_ini(tmp_path, extra="hup_file = reload.me")
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "configuration reloaded" in proc.log())
+        proc.wait_rounds(3)
+    assert proc.log().count("reloading configuration") == 1, proc.log()
