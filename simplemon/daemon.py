@@ -173,6 +173,7 @@ class Daemon:
             self.scheduler.reopen_loggers()
             return False
         old_hup = self.scheduler.config.main.hup_file
+        self._warn_about_restart_only(self.scheduler.config, config)
         self.scheduler.reload(config)
         self.notifier.reload(config)  # alerters and monitor options for alerting
         if config.main.hup_file != old_hup:
@@ -181,6 +182,28 @@ class Daemon:
         self.scheduler.reopen_loggers()
         log.info("configuration reloaded: %d monitors", len(config.monitors))
         return True
+
+    def _warn_about_restart_only(self, old: Config, new: Config) -> None:
+        """Say so when a reload changes a path only a restart can switch to.
+
+        The state file holds the outages and the queued alerts: a daemon switching
+        files mid-run would lose or duplicate them; the pid file is written once.
+        """
+        if old.main.state_file != new.main.state_file:
+            log.warning(
+                "[monitor] state_file changed to %s: still using %s until simplemon "
+                "is restarted (move the old file there first to keep the monitors' "
+                "states and queued alerts)",
+                new.main.state_file,
+                old.main.state_file,
+            )
+        if not self.args.pidfile and old.main.pidfile != new.main.pidfile:
+            log.warning(  # -p wins over the configuration: nothing changes then
+                "[monitor] pidfile changed to %s: still using %s until simplemon is "
+                "restarted",
+                new.main.pidfile or "(none)",
+                self.pidfile or "(none)",
+            )
 
     def _heartbeat(self, report: RoundReport) -> None:
         if self.args.no_heartbeat:

@@ -91,3 +91,20 @@ def test_setting_hup_file_by_a_reload_does_not_reload_a_second_time(tmp_path):
         proc.wait_for(lambda: "configuration reloaded" in proc.log())
         proc.wait_rounds(3)
     assert proc.log().count("reloading configuration") == 1, proc.log()
+
+
+def test_a_state_file_changed_by_a_reload_is_reported_as_needing_a_restart(
+    tmp_path,
+):
+    """The new state_file was silently ignored: the daemon kept the old one, and
+    the next start opened the new, empty one (outages and queued alerts lost)."""
+    write(tmp_path / "monitors.ini", "[a]\ntype = null\n")
+    ini = main_ini(tmp_path)
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        main_ini(tmp_path, extra="state_file = other.db\npidfile = other.pid")
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "configuration reloaded" in proc.log())
+    log = proc.log()
+    assert re.search(r"WARNING .*state_file .*other\.db.*restart", log), log
+    assert re.search(r"WARNING .*pidfile .*other\.pid.*restart", log), log
