@@ -62,6 +62,7 @@ def run_rounds(  # noqa: C901, PLR0912, PLR0913 - one loop, its cases commented
     between_rounds: Callable[[], bool | None] | None = None,
     on_round: Callable[[R], None] | None = None,
     due_now: Callable[[], bool] | None = None,
+    run_early: Callable[[float], R] | None = None,
 ) -> int:
     """Call ``run_round(tick)`` every ``interval()`` until ``stop`` or ``loops`` rounds.
 
@@ -71,19 +72,20 @@ def run_rounds(  # noqa: C901, PLR0912, PLR0913 - one loop, its cases commented
     last one plus the new interval (at once if that has passed), so a shorter
     interval is not waited out at the old length; and if ``due_now()`` says some
     checks are due already (monitors the reload added), a round runs at once for
-    them, leaving the ticks of the others where they were. Returns the number of
-    rounds run.
+    them (with ``run_early(tick)`` if given), leaving the ticks of the others where
+    they were. Returns the number of rounds run.
     """
     next_tick = clock()
     tick = next_tick
     period = 0.0  # set by the first round
     count = 0
     while not stop.is_set() and (loops is None or count < loops):
-        report = run_round(tick)
+        early = tick != next_tick  # run at once after a reload, off the ticks
+        report = (run_early if early and run_early else run_round)(tick)
         count += 1
         if on_round is not None:
             on_round(report)
-        if tick == next_tick:  # a regular round, not one run early after a reload
+        if not early:
             period = interval()
             next_tick += period
         now = clock()
