@@ -51,7 +51,7 @@ def start_offsets(
     return {name: (k // workers) * step for k, name in enumerate(order)}
 
 
-def run_rounds(
+def run_rounds(  # noqa: C901, PLR0912, PLR0913 - one loop, its cases commented
     run_round: Callable[[float], R],
     interval: Callable[[], float],
     clock: Callable[[], float],
@@ -59,25 +59,35 @@ def run_rounds(
     *,
     loops: int | None = None,
     sleep: Callable[[float], None] | None = None,
-    between_rounds: Callable[[], None] | None = None,
+    between_rounds: Callable[[], bool | None] | None = None,
     on_round: Callable[[R], None] | None = None,
+    due_now: Callable[[], bool] | None = None,
+    run_early: Callable[[float], R] | None = None,
 ) -> int:
     """Call ``run_round(tick)`` every ``interval()`` until ``stop`` or ``loops`` rounds.
 
-    ``interval`` is asked again after every round, so a reload that changes it
-    takes effect from the next tick. ``between_rounds`` runs at least once a second
-    while waiting (signal handling, reloads), and once between rounds that leave
-    no wait (an overrun). Returns the number of rounds run.
+    ``between_rounds`` runs at least once a second while waiting (signal handling,
+    reloads), and once between rounds that leave no wait (an overrun). When it
+    returns True (a reload) ``interval`` is asked again: the next tick becomes the
+    last one plus the new interval (at once if that has passed), so a shorter
+    interval is not waited out at the old length; and if ``due_now()`` says some
+    checks are due already (monitors the reload added), a round runs at once for
+    them (with ``run_early(tick)`` if given), leaving the ticks of the others where
+    they were. Returns the number of rounds run.
     """
     next_tick = clock()
+    tick = next_tick
+    period = 0.0  # set by the first round
     count = 0
     while not stop.is_set() and (loops is None or count < loops):
-        report = run_round(next_tick)
+        early = tick != next_tick  # run at once after a reload, off the ticks
+        report = (run_early if early and run_early else run_round)(tick)
         count += 1
         if on_round is not None:
             on_round(report)
-        period = interval()
-        next_tick += period
+        if not early:
+            period = interval()
+            next_tick += period
         now = clock()
         if now > next_tick:
             missed = int((now - next_tick) // period) + 1
@@ -88,21 +98,28 @@ def run_rounds(
                 missed - 1,
             )
             next_tick = max(next_tick + (missed - 1) * period, now)
+        tick = next_tick
         if loops is not None and count >= loops:
             break
         handled = False
         while not stop.is_set():
             remaining = next_tick - clock()
-            if remaining <= 0:
+            if remaining > 0:
+                if sleep is not None:
+                    sleep(min(remaining, 1.0))
+                else:
+                    stop.wait(min(remaining, 1.0))
+            elif handled or between_rounds is None:
                 break
-            if sleep is not None:
-                sleep(min(remaining, 1.0))
-            else:
-                stop.wait(min(remaining, 1.0))
-            if between_rounds is not None:
-                between_rounds()
-                handled = True
-        # A round that overran leaves no wait: reloads are still done between rounds.
-        if between_rounds is not None and not handled and not stop.is_set():
-            between_rounds()
+            # (A round that overran leaves no wait: reloads are still done.)
+            if between_rounds is None:
+                continue
+            handled = True
+            if between_rounds() and not stop.is_set():
+                last = next_tick - period
+                period = interval()
+                next_tick = tick = max(last + period, clock())
+                if due_now is not None and next_tick > clock() and due_now():
+                    tick = clock()
+                    break
     return count

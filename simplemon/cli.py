@@ -164,6 +164,27 @@ def load(path: str) -> Config | None:
     return config
 
 
+def reload_config(path: str) -> Config | None:
+    """Load the config for a running daemon (SIGHUP); errors go to the log.
+
+    Unlike at start nothing stops: each error is one log line (file, section,
+    key), then one line saying the previous configuration keeps running.
+    """
+    try:
+        config = load_config(Path(path))
+    except ConfigErrors as e:
+        for error in e.errors:
+            log.error("reload: %s", error)
+        log.error(
+            "configuration reload failed (%d error(s)); still running the previous one",
+            len(e.errors),
+        )
+        return None
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code (130 after Ctrl-C).
 
@@ -267,7 +288,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         args,
         scheduler,
         notifier,
-        load=load,
+        load=reload_config,
         shutdown=lambda: stop_alerting(store, notifier),
         hup_before_start=lambda: bool(_early_hups),
     ).run()

@@ -150,7 +150,8 @@ class Daemon:
         except OSError:
             return None
 
-    def _between_rounds(self) -> None:
+    def _between_rounds(self) -> bool:
+        """Reload if asked to; return whether a new configuration is in use."""
         mtime = self._hup_mtime()
         if mtime != self.hup_mtime:
             self.hup_mtime = mtime
@@ -158,20 +159,51 @@ class Daemon:
                 self.reload_requested.set()
         if self.reload_requested.is_set():
             self.reload_requested.clear()
-            self.reload()
+            return self.reload()
+        return False
 
-    def reload(self) -> None:
-        """Reload the configuration; on errors keep running the old one."""
+    def reload(self) -> bool:
+        """Reload the configuration; on errors keep running the old one.
+
+        Returns whether the new configuration is in use.
+        """
         log.info("reloading configuration from %s", self.args.config)
         config = self.load(self.args.config)
-        if config is None:
-            log.error("configuration reload failed; still running the previous one")
+        if config is None:  # ``load`` logged why
             self.scheduler.reopen_loggers()
-            return
+            return False
+        old_hup = self.scheduler.config.main.hup_file
+        self._warn_about_restart_only(self.scheduler.config, config)
         self.scheduler.reload(config)
         self.notifier.reload(config)  # alerters and monitor options for alerting
+        if config.main.hup_file != old_hup:
+            # This reload read the files: only a later touch of the new one counts.
+            self.hup_mtime = self._hup_mtime()
         self.scheduler.reopen_loggers()
         log.info("configuration reloaded: %d monitors", len(config.monitors))
+        return True
+
+    def _warn_about_restart_only(self, old: Config, new: Config) -> None:
+        """Say so when a reload changes a path only a restart can switch to.
+
+        The state file holds the outages and the queued alerts: a daemon switching
+        files mid-run would lose or duplicate them; the pid file is written once.
+        """
+        if old.main.state_file != new.main.state_file:
+            log.warning(
+                "[monitor] state_file changed to %s: still using %s until simplemon "
+                "is restarted (move the old file there first to keep the monitors' "
+                "states and queued alerts)",
+                new.main.state_file,
+                old.main.state_file,
+            )
+        if not self.args.pidfile and old.main.pidfile != new.main.pidfile:
+            log.warning(  # -p wins over the configuration: nothing changes then
+                "[monitor] pidfile changed to %s: still using %s until simplemon is "
+                "restarted",
+                new.main.pidfile or "(none)",
+                self.pidfile or "(none)",
+            )
 
     def _heartbeat(self, report: RoundReport) -> None:
         if self.args.no_heartbeat:

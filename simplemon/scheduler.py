@@ -347,7 +347,7 @@ class Scheduler:
         stop: threading.Event,
         *,
         loops: int | None = None,
-        between_rounds: Callable[[], None] | None = None,
+        between_rounds: Callable[[], bool | None] | None = None,
         on_round: Callable[[RoundReport], None] | None = None,
     ) -> int:
         """Run rounds every ``interval`` until ``stop`` is set or ``loops`` rounds ran.
@@ -366,14 +366,25 @@ class Scheduler:
             sleep=self.sleep,
             between_rounds=between_rounds,
             on_round=on_round,
+            due_now=self._due_now,
+            run_early=self._run_early,
         )
+
+    def _due_now(self) -> bool:
+        """Whether a monitor is due before the next tick (one a reload added)."""
+        now = self.clock()
+        return any(self.is_due(name, now) for name in self._order)
 
     def _interval(self) -> float:
         return self.config.main.interval.total_seconds()  # a reload may change it
 
-    def _run_tick(self, tick: float) -> RoundReport:
+    def _run_early(self, tick: float) -> RoundReport:
+        """Run the few monitors a reload made due: at once, not at their offsets."""
+        return self._run_tick(tick, spread=False)
+
+    def _run_tick(self, tick: float, *, spread: bool = True) -> RoundReport:
         try:
-            return self.run_once(tick=tick, spread=True)
+            return self.run_once(tick=tick, spread=spread)
         except Exception:
             # Plugins are guarded one by one; this is a bug in the round itself.
             # Monitoring must outlive it: log it, keep the rhythm, go on.

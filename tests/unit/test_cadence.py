@@ -142,3 +142,64 @@ def test_a_round_that_ends_exactly_on_the_next_tick_is_followed_by_between_round
     calls: list[float] = []
     rounds(clock, [10, 10], [10] * 2, 2, between_rounds=lambda: calls.append(clock.now))
     assert calls == [110.0]
+
+
+def run_with_reload(reload_at, intervals, due_now=None, loops=3):
+    """Run ``loops`` instant rounds; a reload at clock ``reload_at`` (from 100)
+    switches the interval from intervals[0] to intervals[1]; return the ticks."""
+    clock = Clock()
+    ticks: list[float] = []
+    current = [intervals[0]]
+
+    def run_round(tick):
+        ticks.append(tick - 100.0)
+        return Report(len(ticks))
+
+    def between_rounds():
+        if clock.now - 100.0 == reload_at:
+            current[0] = intervals[1]
+            return True
+        return False
+
+    run_rounds(
+        run_round,
+        lambda: current[0],
+        clock,
+        threading.Event(),
+        loops=loops,
+        sleep=clock.sleep,
+        between_rounds=between_rounds,
+        due_now=due_now,
+    )
+    return ticks
+
+
+def test_a_reload_that_shortens_the_interval_does_not_wait_out_the_old_one():
+    # interval 60 -> 10 by a reload 5 s after round 1: the next round is 10 s after
+    # round 1, not 60 s (a long interval made the daemon sit on its new settings).
+    assert run_with_reload(5, [60, 10]) == [0, 10, 20]
+
+
+def test_a_reload_that_shortens_the_interval_past_now_runs_a_round_at_once():
+    assert run_with_reload(30, [60, 10]) == [0, 30, 40]
+
+
+def test_a_reload_that_lengthens_the_interval_counts_it_from_the_last_round():
+    assert run_with_reload(5, [10, 60]) == [0, 60, 120]
+
+
+def test_a_reload_with_checks_due_now_runs_them_without_moving_the_rhythm():
+    # A monitor added by the reload is checked at once (round at 5); the others
+    # keep their ticks (60, 120).
+    asked: list[int] = []
+
+    def due_now():
+        asked.append(1)
+        return True
+
+    assert run_with_reload(5, [60, 60], due_now=due_now, loops=3) == [0, 5, 60]
+    assert asked == [1]
+
+
+def test_a_reload_with_nothing_due_now_runs_no_extra_round():
+    assert run_with_reload(5, [60, 60], due_now=lambda: False) == [0, 60, 120]

@@ -124,3 +124,23 @@ def test_stop_during_a_spread_round_starts_the_rest_at_once(clock):
     assert len(starts) == 10  # the round completes, nothing is dropped
     assert max(t for _, t in starts) == 6.0  # the rest started at once, not at 12 s
     assert s.round_number == 1
+
+
+def test_a_monitor_added_by_a_reload_starts_at_once_not_at_its_spread_offset(clock):
+    # m10, added 25 s into a 30 s interval, would sit 12.5 s at its offset in a
+    # spread round: past the next tick, which then ran late with an overrun warning.
+    starts: list[tuple[str, float]] = []
+    s = scheduler(clock, starts, 10, workers=2)
+    bigger = scheduler(clock, starts, 11, workers=2).config
+    reloaded: list[bool] = []
+
+    def between_rounds():
+        if not reloaded and clock.monotonic() - 1000 >= 25:
+            s.reload(bigger)
+            reloaded.append(True)
+            return True
+        return False
+
+    s.run_forever(threading.Event(), loops=3, between_rounds=between_rounds)
+    assert starts[10] == ("m10", 25.0)
+    assert starts[11] == ("m0", 30.0)  # the regular tick kept its time
