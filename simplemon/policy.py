@@ -19,7 +19,9 @@ def apply_result(
 
     A failure first counts against ``tolerance`` (status FAILING); once consecutive
     failures exceed it the monitor is FAILED and the virtual fail count starts at 1.
-    A success clears the streak.
+    A success clears the streak. A FAILED outage stays FAILED until a success, even
+    if a reload raised ``tolerance`` past its count: it was announced, and falling
+    back to FAILING would stop its reminders and announce it a second time later.
     """
     # One constructor call, not chained replace(): this runs for every check.
     if result.ok:
@@ -29,9 +31,11 @@ def apply_result(
         successes = state.successes + 1
     else:
         failures = state.failures + 1
-        failed = failures > tolerance
-        status = Status.FAILED if failed else Status.FAILING
         virtual = max(0, failures - tolerance)
+        if state.failed_at is not None:  # already failed in this outage
+            virtual = max(virtual, state.virtual_fail_count + 1)
+        failed = virtual > 0
+        status = Status.FAILED if failed else Status.FAILING
         first_failure_at = state.first_failure_at or now
         failed_at = state.failed_at or (now if failed else None)
         successes = state.successes

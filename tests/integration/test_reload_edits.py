@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.peers.monitor_process import MonitorProcess
+from tests.peers.monitor_process import MonitorProcess, kinds, recorder_command
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +108,23 @@ def test_a_state_file_changed_by_a_reload_is_reported_as_needing_a_restart(
     log = proc.log()
     assert re.search(r"WARNING .*state_file .*other\.db.*restart", log), log
     assert re.search(r"WARNING .*pidfile .*other\.pid.*restart", log), log
+
+
+def test_raising_tolerance_of_an_alerted_outage_sends_no_second_failure(tmp_path):
+    """A failed, alerted monitor fell back to 'failing within tolerance' when a
+    reload raised its tolerance past its failure count: its reminders stopped, and
+    once it passed the new tolerance the same outage was announced again."""
+    out = tmp_path / "rec.jsonl"
+    ini = main_ini(
+        tmp_path,
+        extra="[reporting]\nalerters = rec\n[rec]\ntype = execute\n"
+        f"fail_command = {recorder_command(out)}\n",
+    )
+    write(tmp_path / "monitors.ini", "[down]\ntype = fail\n")
+    with MonitorProcess(ini) as proc:
+        proc.wait_for(lambda: kinds(out) == [("failure", "down", 1)])
+        write(tmp_path / "monitors.ini", "[down]\ntype = fail\ntolerance = 4\n")
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "configuration reloaded" in proc.log())
+        proc.wait_rounds(proc.rounds() + 6)  # well past the new tolerance
+    assert kinds(out) == [("failure", "down", 1)]

@@ -85,3 +85,17 @@ def test_blocking_dependency_counts_failing_failed_and_skipped():
     assert policy.blocking_dependency(("a", "b"), statuses) == "b"
     assert policy.blocking_dependency(("c",), statuses) == "c"
     assert policy.blocking_dependency(("a",), {"a": Status.DISABLED}) is None
+
+
+def test_a_failed_outage_stays_failed_when_a_reload_raises_tolerance():
+    failed = run("ff", 0)[-1]  # announced: FAILED, virtual fail count 2
+    later = policy.apply_result(failed, BAD, 5, T0 + timedelta(minutes=2))
+    assert (later.status, later.virtual_fail_count) == (Status.FAILED, 3)
+    assert later.failed_at == failed.failed_at
+    assert policy.apply_result(later, OK, 5, T0).status == Status.OK
+
+
+def test_a_failing_monitor_within_a_raised_tolerance_keeps_counting_against_it():
+    failing = run("f", 1)[-1]
+    later = policy.apply_result(failing, BAD, 5, T0 + timedelta(minutes=1))
+    assert (later.status, later.virtual_fail_count) == (Status.FAILING, 0)
