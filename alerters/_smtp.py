@@ -181,3 +181,21 @@ def refused_text(refused: dict[str, tuple[int, bytes]]) -> str:
         for addr, (code, reply) in refused.items()
     ]
     return one_line("; ".join(parts))
+
+
+def refusal(
+    where: str, tried: list[str], refused: dict[str, tuple[int, bytes]]
+) -> DeliveryError:
+    """Return the error for recipients refused at RCPT, out of those ``tried``.
+
+    Transient while any was deferred (``4xx``, e.g. greylisting), so that it is
+    retried; its ``done`` (those that took the message, and those refused for good
+    with ``5xx``) keeps the retry from sending anyone a second copy.
+    """
+    deferred = {a for a, (code, _) in refused.items() if code < 500}
+    done = frozenset(a for a in tried if a not in deferred)
+    some = "some" if len(refused) < len(tried) else "all"
+    text = f"{where}: {some} recipients refused: {refused_text(refused)}"
+    if deferred:
+        text += f"; trying again for {', '.join(sorted(deferred))} only"
+    return DeliveryError(text, permanent=not deferred, done=done)

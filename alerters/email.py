@@ -28,7 +28,7 @@ from alerters._smtp import (
     certificate_problem,
     existing_file,
     quit_quietly,
-    refused_text,
+    refusal,
     response_error,
     smtp_host,
 )
@@ -138,12 +138,19 @@ class EmailAlerter(Alerter[EmailOptions]):
         The whole delivery runs under one total deadline; a server that keeps it
         going past that (trickling a reply) fails it as a transient error.
         """
+        self.send_rest(event, frozenset())
+
+    def send_rest(self, event: AlertEvent, done: frozenset[str]) -> None:
+        """Deliver the mail to the recipients not in ``done``: those deferred before."""
+        to = [r for r in self.recipients() if r not in done]
+        if not to:
+            return  # a reload took the deferred recipients out of the config
         message = self.build(event)
         total = TOTAL_TIMEOUTS * self.options.timeout.total_seconds()
         watch = Watch(total)
         try:
             with watch:
-                refused = self._send_watched(message, watch)
+                refused = self._send_watched(message, to, watch)
         except NoThreadError as e:  # no deadline could be kept: never send unguarded
             raise DeliveryError(
                 f"{self._where()}: cannot start a thread for the delivery deadline: {e}"
@@ -155,19 +162,15 @@ class EmailAlerter(Alerter[EmailOptions]):
                 f"{self._where()}: timed out: SMTP server did not finish within "
                 f"{total:g}s ({TOTAL_TIMEOUTS} x timeout)"
             ) from e
-        if refused:
-            # Others got the mail: retrying would duplicate it, so do not retry.
-            raise DeliveryError(
-                f"{self._where()}: some recipients refused: {refused_text(refused)}",
-                permanent=True,
-            )
+        if refused:  # others got the mail: a retry goes to the deferred only
+            raise refusal(self._where(), to, refused)
 
     def _send_watched(
-        self, message: EmailMessage, watch: Watch
+        self, message: EmailMessage, to: list[str], watch: Watch
     ) -> dict[str, tuple[int, bytes]]:
         # Returns the recipients refused while others got the mail.
         try:
-            return self._deliver(message, watch)
+            return self._deliver(message, to, watch)
         except DeliveryError:
             raise
         except ssl.SSLCertVerificationError as e:
@@ -181,19 +184,14 @@ class EmailAlerter(Alerter[EmailOptions]):
         except smtplib.SMTPResponseException as e:
             raise response_error(self._where(), e) from e
         except smtplib.SMTPRecipientsRefused as e:
-            refused = refused_text(e.recipients)
-            permanent = all(code >= 500 for code, _ in e.recipients.values())
-            raise DeliveryError(
-                f"{self._where()}: all recipients refused: {refused}",
-                permanent=permanent,
-            ) from e
+            raise refusal(self._where(), to, e.recipients) from e
         except (smtplib.SMTPException, OSError) as e:
             # Connection refused, timeouts, resets, name lookups, TLS handshakes.
             text = one_line(str(e)) or type(e).__name__
             raise DeliveryError(f"{self._where()}: {text}") from e
 
     def _deliver(
-        self, message: EmailMessage, watch: Watch
+        self, message: EmailMessage, to: list[str], watch: Watch
     ) -> dict[str, tuple[int, bytes]]:
         opts = self.options
         timeout = opts.timeout.total_seconds()
@@ -226,7 +224,7 @@ class EmailAlerter(Alerter[EmailOptions]):
             if opts.username is not None and opts.password is not None:
                 smtp.login(opts.username, opts.password)
             refused = smtp.send_message(
-                message, from_addr=self._envelope_from(), to_addrs=self.recipients()
+                message, from_addr=self._envelope_from(), to_addrs=to
             )
         except BaseException:
             smtp.close()

@@ -34,6 +34,7 @@ _ORDER = {key: i for i, (key, _, _) in enumerate(STATES)}
 _LABEL = {key: (label, symbol) for key, label, symbol in STATES}
 _CHECKED = (Status.OK, Status.FAILING, Status.FAILED)
 NO_DATA = "\u2013"  # an en dash
+_UNCHECKED = ("skipped", "unknown", "disabled")
 
 
 class MonitorView(NamedTuple):
@@ -85,7 +86,13 @@ class StatusView:
 def display_state(snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[str, str]:
     """Return (state key, detail text) for one monitor at the snapshot's time."""
     state = monitor.state
-    if state.status in _CHECKED and state.last_checked_at is not None:
+    # A check made in this round is current however long the round took (a hung
+    # server's timeout longer than the interval holds the whole round).
+    if (
+        not monitor.ran
+        and state.status in _CHECKED
+        and state.last_checked_at is not None
+    ):
         age = (snapshot.taken_at - state.last_checked_at).total_seconds()
         if age > 2 * max(snapshot.interval, monitor.gap):
             return "stale", f"last result: {state.status.value.upper()}"
@@ -146,7 +153,22 @@ def _banner(counts: dict[str, int], total: int) -> tuple[str, str]:
         return "stale", f"{counts['stale']} monitor(s) not checked recently (STALE)"
     if counts["failing"]:
         return "failing", f"All OK; {counts['failing']} failing within tolerance"
-    return "ok", f"All {total} monitor{'s' * (total != 1)} OK"
+    return _ok_banner(counts, total)
+
+
+def _ok_banner(counts: dict[str, int], total: int) -> tuple[str, str]:
+    """The banner when nothing failed: skipped, waiting and disabled are not OK."""
+    others = ", ".join(
+        f"{counts[key]} {label.lower()}"
+        for key, label, _ in STATES
+        if key in _UNCHECKED and counts[key]
+    )
+    ok = counts["ok"]
+    if not others:
+        return "ok", f"All {total} monitor{'s' * (total != 1)} OK"
+    if not ok:
+        return "unknown", f"No monitor checked: {others}"
+    return "ok", f"{ok} monitor{'s' * (ok != 1)} OK; {others}"
 
 
 def status_view(snapshot: Snapshot, histories: dict[str, MonitorHistory]) -> StatusView:
@@ -168,7 +190,10 @@ def status_view(snapshot: Snapshot, histories: dict[str, MonitorHistory]) -> Sta
         hostname=snapshot.hostname,
         interval=snapshot.interval,
         refresh_seconds=max(30, math.ceil(snapshot.interval)),
-        stale_after_seconds=math.ceil(2 * snapshot.interval),
+        # Pages come every interval, or every round when rounds take longer.
+        stale_after_seconds=math.ceil(
+            2 * max(snapshot.interval, snapshot.round_seconds)
+        ),
         banner_state=banner_state,
         banner=banner,
         counts=counts,

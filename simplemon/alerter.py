@@ -40,6 +40,16 @@ class Alerter(abc.ABC, Generic[OptionsT]):
     def send(self, event: AlertEvent) -> None:
         """Deliver exactly one event, or raise DeliveryError."""
 
+    def send_rest(self, event: AlertEvent, done: frozenset[str]) -> None:
+        """Deliver ``event`` to what an earlier attempt did not reach.
+
+        Called instead of ``send`` when that attempt raised DeliveryError with
+        ``done`` set (some mail recipients took the message, one was greylisted):
+        sending it all again would give them a second copy. Only plugins that
+        raise ``done`` need to override this.
+        """
+        self.send(event)
+
     def handles(self, kind: EventKind) -> bool:
         """Return whether this plugin has anything to send for events of ``kind``."""
         return True

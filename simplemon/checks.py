@@ -23,10 +23,15 @@ log = logging.getLogger(__name__)
 #: be tens of kilobytes of whatever the other side sent.
 MESSAGE_LIMIT = 1000
 # Whitespace plus C0/C1 controls (ESC, BEL, CSI…) and the Unicode line separators:
-# anything a terminal, a log reader or a mail header could act on.
+# anything a terminal, a log reader or a mail header could act on. Also bidi
+# embeddings, overrides and isolates (which make a log line read backwards), the
+# BOM, and lone surrogates (which no file or database encoding accepts).
 # A string, compiled by re on first use: most messages never need it, and the
 # start-up of `-1` and `-t` should not pay for it.
-_CONTROLS = r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+_CONTROLS = (
+    r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+    r"\ud800-\udfff]+"
+)
 
 
 def probe_of(monitor: PluginConfig) -> Probe | None:

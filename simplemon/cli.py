@@ -17,6 +17,7 @@ from simplemon import __version__, registry
 from simplemon.config import Config, load_config
 from simplemon.console import setup_logging
 from simplemon.errors import ConfigErrors, StateFileError
+from simplemon.paths import write_problem
 
 if TYPE_CHECKING:
     from simplemon.notifier import Notifier
@@ -60,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="monitor.py", description="Check services and alert when they fail."
     )
     p.add_argument("--version", action="version", version=f"simplemon {__version__}")
-    p.add_argument("-f", "--config", default="monitor.ini", help="main config file")
+    p.add_argument(
+        "-f",
+        "--config",
+        default="monitor.ini",
+        help="main config file (default monitor.ini in the current folder); it names "
+        "the monitors file, monitors.ini beside it by default",
+    )
     p.add_argument(
         "-t",
         "--test",
@@ -182,6 +189,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if config is None:
         return 2
     if args.test:
+        _warn_about_pidfile(args, config)
         counts = (
             _count(config.monitors, "monitor"),
             _count(config.loggers, "logger"),
@@ -190,6 +198,16 @@ def _main(argv: Sequence[str] | None) -> int:
         print("configuration OK: " + ", ".join(counts))
         return 0
     return run(args, config)
+
+
+def _warn_about_pidfile(args: argparse.Namespace, config: Config) -> None:
+    """For ``-t``: warn, as for the state file, if the pid file cannot be written."""
+    pidfile = Path(args.pidfile) if args.pidfile else config.main.pidfile
+    if pidfile is None:
+        return
+    problem = write_problem(pidfile, needs_folder=True)
+    if problem:
+        log.warning("pid file %s: %s: simplemon will run without one", pidfile, problem)
 
 
 #: SIGHUPs that came before the daemon installed its own handler.

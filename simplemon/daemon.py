@@ -67,6 +67,7 @@ class Daemon:
         self._interruptible = False
         self._stop_signalled = False
         self._relay_fd: int | None = None
+        self._pidfile_written = False
 
     def run(self) -> int:
         """Loop until a signal or ``--loops``; return 0 if stopped cleanly, else 1."""
@@ -101,8 +102,7 @@ class Daemon:
             self._interruptible = False
             self.scheduler.close_loggers()
             self.shutdown()
-            if self.pidfile is not None:
-                self.pidfile.unlink(missing_ok=True)
+            self._remove_pidfile()
             fd, self._relay_fd = self._relay_fd, None
             if fd is not None:
                 os.close(fd)  # ends the relay thread
@@ -188,10 +188,23 @@ class Daemon:
     def _write_pidfile(self) -> None:
         if self.pidfile is not None:
             try:
+                # Its folder is created as the loggers' and the state file's are.
+                self.pidfile.parent.mkdir(parents=True, exist_ok=True)
                 # Never through a symlink planted in a shared folder such as /tmp.
                 write_atomic(self.pidfile, f"{os.getpid()}\n")
             except OSError as e:
                 log.error("cannot write pid file %s: %s", self.pidfile, e)
+            else:
+                self._pidfile_written = True
+
+    def _remove_pidfile(self) -> None:
+        """Remove the pid file this process wrote; leave any other path alone."""
+        if self.pidfile is None or not self._pidfile_written:
+            return
+        try:
+            self.pidfile.unlink(missing_ok=True)
+        except OSError as e:
+            log.error("cannot remove pid file %s: %s", self.pidfile, e)
 
 
 def _start_relay(act: Callable[[int], None]) -> int:

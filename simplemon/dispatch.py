@@ -251,9 +251,14 @@ class Dispatcher:
             log.info("alerter %s: dry run, not sending %s", name, what)
             return self._finish(name, item, DELIVERED, "dry run")
         try:
-            config.plugin.send(event)
+            if item.done:
+                config.plugin.send_rest(event, item.done)
+            else:
+                config.plugin.send(event)
         except DeliveryError as e:
-            return self._failed(config, item, str(e), permanent=e.permanent)
+            return self._failed(
+                config, item, str(e), permanent=e.permanent, done=e.done
+            )
         except Exception as e:
             log.exception("alerter %s: internal error sending %s", name, what)
             return self._failed(config, item, f"{type(e).__name__}: {e}", False)
@@ -286,7 +291,12 @@ class Dispatcher:
         return True
 
     def _failed(
-        self, config: Any, item: OutboxItem, error: str, permanent: bool
+        self,
+        config: Any,
+        item: OutboxItem,
+        error: str,
+        permanent: bool,
+        done: frozenset[str] = frozenset(),
     ) -> bool:
         event, name, now = item.event, config.name, self.now()
         what = f"{event.kind.value} for monitor {event.monitor}"
@@ -314,7 +324,7 @@ class Dispatcher:
             when.isoformat(timespec="seconds"),
             error,
         )
-        self.outbox.retry_later(item.row_id, when, error)
+        self.outbox.retry_later(item.row_id, when, error, item.done | done)
         return False
 
 

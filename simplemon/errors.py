@@ -88,12 +88,21 @@ class DeliveryError(Exception):
     """An alerter or result logger could not deliver.
 
     ``permanent`` means retrying cannot help (bad credentials, rejected recipient);
-    otherwise the failure is transient and the caller may retry.
+    otherwise the failure is transient and the caller may retry. ``done`` names the
+    parts of the destination this attempt finished with (mail recipients that took
+    the message, or refused it for good), so that a retry goes only to the rest.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        done: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.done = done
 
 
 class StateFileError(Exception):

@@ -83,6 +83,7 @@ class Snapshot:
     hostname: str
     interval: float  # seconds between rounds
     monitors: tuple[MonitorSnapshot, ...]
+    round_seconds: float = 0.0  # how long the round took (it may overrun interval)
 
     def get(self, name: str) -> MonitorSnapshot | None:
         """Return the named monitor's snapshot, or None."""

@@ -32,6 +32,8 @@ class OutboxItem:
     event: AlertEvent
     attempts: int
     next_attempt_at: datetime
+    #: Parts of the destination earlier attempts finished with (DeliveryError.done).
+    done: frozenset[str] = frozenset()
 
 
 class Outbox(Protocol):
@@ -43,8 +45,14 @@ class Outbox(Protocol):
     def finish(self, row_id: int, status: str, now: datetime, error: str = "") -> None:
         """Mark an event delivered, failed or expired."""
 
-    def retry_later(self, row_id: int, when: datetime, error: str) -> None:
-        """Record a transient failure and when to try again."""
+    def retry_later(
+        self,
+        row_id: int,
+        when: datetime,
+        error: str,
+        done: frozenset[str] = frozenset(),
+    ) -> None:
+        """Record a transient failure, when to try again and what is done."""
 
 
 @dataclass(frozen=True)

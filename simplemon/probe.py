@@ -138,6 +138,7 @@ class ProbeIO:
         if self.finished:
             return
         self.release()
+        self._core.finished += 1
         self._done(result)
 
     def release(self) -> None:
@@ -169,6 +170,8 @@ class ProbeCore:
         self.waiting: deque[tuple[Probe, Callable[[CheckResult], None]]] = deque()
         self.running: set[ProbeIO] = set()
         self.max_active = max_active
+        #: Probes finished so far; ``step`` must not block after one finished.
+        self.finished = 0
         self._seq = itertools.count()
         #: Timer count above which finished probes' timers are dropped (see call_at).
         self._compact_above = COMPACT_MIN
@@ -213,10 +216,16 @@ class ProbeCore:
 
     def step(self, limit: float | None) -> None:
         """Admit waiting probes, wait up to ``limit`` s for I/O, run what is due."""
+        finished = self.finished
         self._admit()
         timeout = limit
         if self.waiting and len(self.running) < self.max_active:
             timeout = 0.0  # more to start: only look at what is ready
+        elif self.finished != finished:
+            # A probe ended as it started (e.g. a connect the kernel refused at
+            # once): its caller may be waiting for just that result. Blocking
+            # here would hold it until the next timer, maybe its own stale expiry.
+            timeout = 0.0
         elif self.timers:
             until = max(0.0, self.timers[0][0] - time.monotonic())
             timeout = until if timeout is None else min(timeout, until)

@@ -160,7 +160,7 @@ class Scheduler:
             self._last_tick[name] = tick
         self._run_round(due, ran, report)
         report.duration = self.clock() - started
-        snapshot = self.snapshot(ran)
+        snapshot = self.snapshot(ran, report.duration)
         # Alerts first: they are queued for delivery before any logger's I/O
         # (a locked database, a slow disk) can hold the round up.
         for observer in self.observers:
@@ -299,7 +299,7 @@ class Scheduler:
 
     # --- output --------------------------------------------------------------------
 
-    def snapshot(self, ran: Iterable[str] = ()) -> Snapshot:
+    def snapshot(self, ran: Iterable[str] = (), round_seconds: float = 0.0) -> Snapshot:
         """Return every monitor's state as an immutable Snapshot."""
         ran_set = set(ran)
         monitors = tuple(
@@ -325,6 +325,7 @@ class Scheduler:
             hostname=self.hostname,
             interval=self.config.main.interval.total_seconds(),
             monitors=monitors,
+            round_seconds=round_seconds,
         )
 
     def _write_loggers(self, snapshot: Snapshot) -> None:

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 #: The layout this code writes, kept in ``PRAGMA user_version``; older files are
 #: migrated on open (see migrate). 0: monitor_state held one JSON text per monitor.
-SCHEMA_VERSION = 1
+#: 1: the outbox had no ``done`` column.
+SCHEMA_VERSION = 2
 
 SCHEMA = (
     # One column per MonitorState field, in field order (a test checks this; a new
@@ -56,7 +57,8 @@ SCHEMA = (
         next_attempt_at REAL NOT NULL,
         status TEXT NOT NULL DEFAULT 'pending',
         last_error TEXT NOT NULL DEFAULT '',
-        finished_at REAL
+        finished_at REAL,
+        done TEXT NOT NULL DEFAULT '[]'
     )""",
     "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alerter, status, id)",
 )
@@ -116,6 +118,8 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             db.execute(statement)
         if old_states:
             _copy_json_states(db)
+        if not _has_column(db, "outbox", "done"):  # layouts 0 and 1
+            db.execute("ALTER TABLE outbox ADD COLUMN done TEXT NOT NULL DEFAULT '[]'")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
         db.commit()
     except BaseException:

@@ -8,6 +8,7 @@ or a ``kill -9`` is committed here, in one SQLite file.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -236,7 +237,7 @@ class StateStore:
         """Return the alerter's undelivered events, oldest first."""
         with self._using("read the outbox"):
             rows = self._db.execute(
-                "SELECT id, data, attempts, next_attempt_at FROM outbox "
+                "SELECT id, data, attempts, next_attempt_at, done FROM outbox "
                 "WHERE alerter=? AND status=? ORDER BY id LIMIT ?",
                 (alerter, PENDING, limit),
             ).fetchall()
@@ -246,8 +247,9 @@ class StateStore:
                 from_json(AlertEvent, data),
                 attempts,
                 datetime.fromtimestamp(due, UTC),
+                _done_parts(done),
             )
-            for row_id, data, attempts, due in rows
+            for row_id, data, attempts, due, done in rows
         ]
 
     def pending_alerters(self) -> set[str]:
@@ -267,13 +269,19 @@ class StateStore:
                 (status, now.timestamp(), error, row_id),
             )
 
-    def retry_later(self, row_id: int, when: datetime, error: str) -> None:
-        """Record a transient failure and when to try again."""
+    def retry_later(
+        self,
+        row_id: int,
+        when: datetime,
+        error: str,
+        done: frozenset[str] = frozenset(),
+    ) -> None:
+        """Record a transient failure, when to try again and what is done."""
         with self._using("record a retry"), self._db:
             self._db.execute(
                 "UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, "
-                "last_error=? WHERE id=?",
-                (when.timestamp(), error, row_id),
+                "last_error=?, done=? WHERE id=?",
+                (when.timestamp(), error, json.dumps(sorted(done)), row_id),
             )
 
     def outbox_status(self) -> list[tuple[str, str, str, str, int]]:
@@ -293,3 +301,18 @@ class StateStore:
                 (PENDING, before.timestamp()),
             )
         return cursor.rowcount
+
+
+def _done_parts(text: str) -> frozenset[str]:
+    """Decode the ``done`` column; a damaged value counts as nothing done.
+
+    Nothing done means the whole message is sent again: a duplicate for some
+    recipients rather than a message lost for others.
+    """
+    try:
+        parts = json.loads(text)
+    except ValueError:
+        return frozenset()
+    if not isinstance(parts, list):
+        return frozenset()
+    return frozenset(p for p in parts if isinstance(p, str))

@@ -83,6 +83,10 @@ def _no_nameservers_message(error: dns.resolver.NoNameservers, server: str) -> s
             # This machine ran short, not the server: no "from <server>" then.
             strerror = problem.strerror or str(problem)
             return f"cannot open a socket: {strerror[0].lower()}{strerror[1:]}"
+        elif isinstance(problem, OSError) and problem.strerror:
+            # e.g. a route that refuses: "no route to host", as tcp and http say.
+            strerror = problem.strerror
+            reasons.append(strerror[0].lower() + strerror[1:])
         else:
             reasons.append(str(problem))
     reason = "; ".join(dict.fromkeys(reasons)) or "no usable answer"

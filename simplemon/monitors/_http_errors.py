@@ -6,10 +6,11 @@ deep; these functions find it and say it in one short line. Pure.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from collections.abc import Iterator
-from http.client import BadStatusLine, RemoteDisconnected
+from http.client import BadStatusLine, HTTPException, RemoteDisconnected
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -30,6 +31,9 @@ def failure_message(exc: BaseException, *, timeout: float, expired: bool) -> str
     for kind, message in _MESSAGES:
         if any(isinstance(e, kind) for e in chain):
             return message
+    for e in chain:  # http.client refusing a response head (too many headers…)
+        if isinstance(e, HTTPException) and str(e):
+            return f"invalid HTTP response from the server: {e}"
     for e in chain:
         if isinstance(e, OSError) and e.strerror:
             return e.strerror[0].lower() + e.strerror[1:]
@@ -41,9 +45,15 @@ def _tls_message(e: BaseException) -> str | None:
         return f"TLS certificate verify failed: {e.verify_message}"
     if isinstance(e, CertificateError):
         return f"TLS certificate verify failed: {e}"
+    if isinstance(e, ssl.SSLEOFError):  # often with no reason, or a vague one
+        return "TLS error: the server closed the connection"
     if isinstance(e, ssl.SSLError):
-        return "TLS error: " + (e.reason or str(e)).lower().replace("_", " ")
+        text = getattr(e, "reason", None) or _SOURCE_LINE.sub("", e.strerror or str(e))
+        return "TLS error: " + text.lower().replace("_", " ")
     return None
+
+
+_SOURCE_LINE = re.compile(r"\s*\(_ssl\.c:\d+\)")
 
 
 _MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
@@ -88,6 +98,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def _file_error(e: OSError | ssl.SSLError) -> str:
     if isinstance(e, ssl.SSLError):  # a file that is there but is not valid PEM
-        reason = (e.reason or str(e)).lower().replace("_", " ")
+        reason = getattr(e, "reason", None) or "not valid PEM"
+        reason = reason.lower().replace("_", " ").replace("pem", "PEM")
         return f"cannot load the TLS files (ca_file, certfile, keyfile): {reason}"
     return f"cannot read {e.filename}: {e.strerror or e}"

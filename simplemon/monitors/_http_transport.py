@@ -79,12 +79,36 @@ def tls_context(
 
     Raises:
         OSError: a file cannot be read. ssl.SSLError: a file is not valid PEM.
+        EncryptedKeyError: the private key needs a passphrase.
     """
     stamps = tuple(p.stat().st_mtime_ns for p in (ca_file, certfile, keyfile) if p)
     check_hostname = verify_tls and verify_hostname
-    return _build_tls_context(
-        verify_tls, check_hostname, ca_file, certfile, keyfile, stamps
-    )
+    try:
+        return _build_tls_context(
+            verify_tls, check_hostname, ca_file, certfile, keyfile, stamps
+        )
+    except _PassphraseAsked:
+        raise EncryptedKeyError(keyfile or certfile) from None
+
+
+class EncryptedKeyError(Exception):
+    """The client certificate's private key is encrypted (needs a passphrase)."""
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__(
+            f"cannot use {path}: the private key is encrypted; "
+            "give the monitor a key without a passphrase"
+        )
+
+
+class _PassphraseAsked(Exception):
+    pass
+
+
+def _no_passphrase() -> bytes:
+    # Without a callback OpenSSL prompts on the controlling terminal: a monitor
+    # started from a shell would hang there on every check.
+    raise _PassphraseAsked
 
 
 @functools.lru_cache(maxsize=32)
@@ -104,7 +128,7 @@ def _build_tls_context(
     if not verify:
         context.verify_mode = ssl.CERT_NONE
     if certfile is not None:
-        context.load_cert_chain(certfile, keyfile)
+        context.load_cert_chain(certfile, keyfile, password=_no_passphrase)
     return context
 
 

@@ -166,7 +166,13 @@ class Channel:
             io.run(functools.partial(reply, rtt))
 
 
-Summary = Callable[[str, int, list[float], bool, float], CheckResult]
+Summary = Callable[[str, int, list[float], bool, float, str | None], CheckResult]
+
+
+def reason(error: OSError) -> str:
+    """Return an OSError's text as a message part, e.g. "no route to host"; pure."""
+    text = error.strerror or str(error) or type(error).__name__
+    return text[0].lower() + text[1:]
 
 
 class EchoProbe(Probe):
@@ -176,7 +182,8 @@ class EchoProbe(Probe):
     next is sent ``interval`` seconds after the previous one was answered or given
     up on; an error reply (unreachable) counts as no reply; a request that could
     not be sent is not counted as sent. ``summarise(address, sent, rtts_ms,
-    privileged, elapsed)`` turns the outcome into the check's result.
+    privileged, elapsed, unsent)`` turns the outcome into the check's result;
+    ``unsent`` says why the last request that could not be sent was not.
     """
 
     def __init__(
@@ -203,6 +210,7 @@ class EchoProbe(Probe):
         self.tried = 0
         self.sent = 0
         self.rtts: list[float] = []
+        self.unsent: str | None = None
         self.channel: Channel | None = None
         self.sequence: int | None = None
         self.started = 0.0
@@ -241,7 +249,8 @@ class EchoProbe(Probe):
         )
         try:
             self.sequence = self.channel.send(destination, self.io, self._answered)
-        except OSError:
+        except OSError as e:  # e.g. no route to host: the kernel sent nothing
+            self.unsent = reason(e)
             self._next()
             return
         self.sent += 1
@@ -274,7 +283,9 @@ class EchoProbe(Probe):
         """Summarise the replies that came back."""
         privileged = self.channel.privileged if self.channel is not None else False
         elapsed = time.monotonic() - self.started
-        return self.summarise(self.address, self.sent, self.rtts, privileged, elapsed)
+        return self.summarise(
+            self.address, self.sent, self.rtts, privileged, elapsed, self.unsent
+        )
 
     def close(self) -> None:
         """Stop waiting for an outstanding reply."""

@@ -7,7 +7,6 @@ Nothing secret (password, header values, URL credentials) reaches messages or lo
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 import ssl
@@ -15,10 +14,11 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 import requests
+from requests.auth import HTTPBasicAuth
 from urllib3.exceptions import HTTPError
 
 from simplemon import parsers
@@ -31,14 +31,28 @@ from simplemon.monitors._http_errors import (
     failure_message,
     redact,
 )
-from simplemon.monitors._http_transport import open_session, tls_context
+from simplemon.monitors._http_response import (
+    Fetched,
+    _decode,
+    _read_capped,
+    judge,
+    reason_text,
+)
+from simplemon.monitors._http_transport import (
+    EncryptedKeyError,
+    open_session,
+    tls_context,
+)
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, json_object
 from simplemon.pool import NoThreadError
 
-_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_CHUNK = 64 * 1024
+_VERIFY_FAILED = "TLS certificate verify failed"
+_NAME_CHECK_ONLY = (
+    "verify_hostname = no still verifies the certificate: "
+    "set ca_file, or verify_tls = no"
+)
 
 
 def url(text: str, ctx: ParseContext) -> str:
@@ -153,8 +167,16 @@ class HttpOptions:
         if self.ca_file is not None and not self.verify_tls:
             raise ValueError("ca_file has no effect with verify_tls = no")
         for name, value in (self.headers or {}).items():
-            if not _TOKEN.match(name) or "\r" in value or "\n" in value:
-                raise ValueError(f"invalid header {name!r} in headers")
+            _check_header(name, value)
+
+
+def _check_header(name: str, value: str) -> None:
+    if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+        raise ValueError(f"invalid header {name!r} in headers")
+    try:
+        value.encode("latin-1")  # how http.client sends header values
+    except UnicodeEncodeError:
+        raise ValueError(f"header {name!r}: the value must be Latin-1 text") from None
 
 
 class HttpMonitor(Monitor[HttpOptions]):
@@ -174,6 +196,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             )
         except (OSError, ssl.SSLError) as e:
             return CheckResult(False, _file_error(e), time.monotonic() - start)
+        except EncryptedKeyError as e:
+            return CheckResult(False, str(e), time.monotonic() - start)
         watch = Watch(timeout)
         try:
             private = tuple(o.headers or ())
@@ -192,6 +216,9 @@ class HttpMonitor(Monitor[HttpOptions]):
         # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
         except (OSError, HTTPError, ValueError) as e:
             message = failure_message(e, timeout=timeout, expired=watch.expired)
+            # SimpleMonitor users set verify_hostname = no to skip all checks.
+            if not o.verify_hostname and message.startswith(_VERIFY_FAILED):
+                message += f" ({_NAME_CHECK_ONLY})"
             return CheckResult(False, message, time.monotonic() - start)
         duration = time.monotonic() - start
         if watch.expired:
@@ -212,7 +239,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             body = o.data.encode()
         auth = None
         if o.username is not None and o.password is not None:
-            auth = (o.username, o.password)
+            # UTF-8 as browsers, curl and htpasswd (requests would use Latin-1).
+            auth = HTTPBasicAuth(o.username.encode(), o.password.encode())
         with session.request(
             o.method,
             o.url,
@@ -227,8 +255,8 @@ class HttpMonitor(Monitor[HttpOptions]):
             data, truncated = _read_capped(response, o.max_body_bytes)
             return Fetched(
                 status=response.status_code,
-                reason=response.reason or "",
-                text=data.decode(_charset(response), errors="replace"),
+                reason=reason_text(response.reason or ""),
+                text=_decode(data, response, truncated),
                 bytes_read=len(data),
                 truncated=truncated,
                 final_url=redact(response.url),
@@ -244,61 +272,3 @@ class HttpMonitor(Monitor[HttpOptions]):
         if o.regexp is not None:
             text += f" and matches /{o.regexp.pattern}/"
         return text
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """What one fetch produced, for :func:`judge` (no I/O)."""
-
-    status: int
-    reason: str
-    text: str  # the decoded body, at most max_body_bytes of it
-    bytes_read: int = 0
-    truncated: bool = False
-    final_url: str = ""
-    redirects: int = 0
-
-    def details(self) -> dict[str, Any]:
-        """Return the facts worth recording next to the result."""
-        return {
-            "status_code": self.status,
-            "reason": self.reason,
-            "bytes_read": self.bytes_read,
-            "truncated": self.truncated,
-            "url": self.final_url,
-            "redirects": self.redirects,
-        }
-
-
-def judge(options: HttpOptions, fetched: Fetched, duration: float) -> tuple[bool, str]:
-    """Decide success and the message from a completed fetch; pure."""
-    status = f"HTTP {fetched.status} {fetched.reason}".rstrip()
-    if fetched.status not in options.allowed_codes:
-        return False, status
-    if options.regexp is not None and not options.regexp.search(fetched.text):
-        message = f"regexp {options.regexp.pattern!r} not found"
-        if fetched.truncated:
-            message += f" in the first {fetched.bytes_read} bytes"
-        return False, message
-    return True, f"{status} in {duration * 1000:.0f} ms"
-
-
-def _read_capped(response: requests.Response, limit: int) -> tuple[bytes, bool]:
-    parts: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(chunk_size=min(_CHUNK, limit)):
-        parts.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            # Leave the rest unread; closing the response drops the connection.
-            return b"".join(parts)[:limit], True
-    return b"".join(parts), False
-
-
-def _charset(response: requests.Response) -> str:
-    # The declared charset, else UTF-8 (not requests' ISO-8859-1 guess for text/*).
-    match = _CHARSET.search(response.headers.get("content-type", ""))
-    try:
-        return codecs.lookup(match.group(1)).name if match else "utf-8"
-    except LookupError:
-        return "utf-8"

@@ -10,6 +10,7 @@ SimpleMonitor's name for the same check, with its per-reply wait called
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.monitors._address import ip_family
-from simplemon.monitors._icmp import EchoProbe
+from simplemon.monitors._icmp import EchoProbe, reason
 from simplemon.options import opt
 from simplemon.probe import Probe
 
@@ -68,21 +69,29 @@ def permission_message(mode: Privileged) -> str:
     return f"not permitted to open an ICMP socket (privileged = {mode}): {fix}"
 
 
-def summarise(host: icmplib.Host, privileged: bool, elapsed: float) -> CheckResult:
+def summarise(
+    host: icmplib.Host, privileged: bool, elapsed: float, unsent: str | None = None
+) -> CheckResult:
     """Turn icmplib's statistics into a CheckResult; pure."""
     return summarise_replies(
-        host.address, host.packets_sent, list(host.rtts), privileged, elapsed
+        host.address, host.packets_sent, list(host.rtts), privileged, elapsed, unsent
     )
 
 
 def summarise_replies(
-    address: str, sent: int, rtts: list[float], privileged: bool, elapsed: float
+    address: str,
+    sent: int,
+    rtts: list[float],
+    privileged: bool,
+    elapsed: float,
+    unsent: str | None = None,
 ) -> CheckResult:
     """Turn the replies' round-trip times (ms) into a CheckResult; pure.
 
     A check passes when at least one reply came back. Its duration is then the
     average round-trip time (like an HTTP check's response time), else ``elapsed``.
-    Figures are rounded as icmplib rounds them.
+    Figures are rounded as icmplib rounds them. ``unsent`` says why a request could
+    not be sent (e.g. "no route to host"); it is the message when none was sent.
     """
     received = len(rtts)
     rtt_min = round(min(rtts), 3) if rtts else 0.0
@@ -99,6 +108,10 @@ def summarise_replies(
         "privileged": privileged,
     }
     if not rtts:
+        if sent == 0 and unsent:
+            return CheckResult(
+                False, f"cannot send to {address}: {unsent}", elapsed, details
+            )
         return CheckResult(
             False, f"no reply from {address} ({sent} sent)", elapsed, details
         )
@@ -106,6 +119,8 @@ def summarise_replies(
         f"{address}: {received}/{sent} replies, "
         f"rtt min/avg/max {rtt_min:.3f}/{rtt_avg:.3f}/{rtt_max:.3f} ms"
     )
+    if unsent:  # "3/3 replies" alone would hide that the link went down after them
+        message += f"; later requests not sent: {unsent}"
     return CheckResult(True, message, rtt_avg / 1000, details)
 
 
@@ -162,8 +177,26 @@ def run_ping(
             return _failed(f"cannot resolve host name {address!r}", start)
         except icmplib.ICMPLibError as e:
             return _failed(f"cannot ping {address}: {e}", start)
-        return summarise(host, privileged, _since(start))
+        unsent = send_failure(host.address) if host.packets_sent == 0 else None
+        return summarise(host, privileged, _since(start), unsent)
     return _failed(permission_message(mode), start)
+
+
+def send_failure(address: str) -> str | None:
+    """Say why nothing can be sent to ``address`` (e.g. "no route to host"), or None.
+
+    icmplib keeps its send errors to itself. Connecting a UDP socket asks the
+    routing table the same question, and sends nothing.
+    """
+    family = ip_family(address)
+    if family is None:
+        return None
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((address.strip("[]"), 9))
+    except OSError as e:
+        return reason(e)
+    return None
 
 
 def worst_case_seconds(count: int, timeout: timedelta) -> float:

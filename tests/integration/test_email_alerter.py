@@ -1,18 +1,31 @@
 import socket
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from alerters.email import EmailAlerter, EmailOptions
+from simplemon.common import AlerterCommon
+from simplemon.dispatch import Dispatcher
 from simplemon.errors import DeliveryError
 from simplemon.model import EventKind
+from simplemon.state_store import StateStore
 from tests.peers.alert_events import make_event
 from tests.peers.smtp_server import hanging_server, smtp_server
 
 pytestmark = pytest.mark.integration
 
 USERS = {"monitor": "s3cret"}
+
+
+@dataclass
+class Configured:
+    """An alerter as the dispatcher sees it after a config load."""
+
+    name: str
+    plugin: EmailAlerter
+    common: AlerterCommon
 
 
 def mailer(peer, **overrides) -> EmailAlerter:
@@ -150,6 +163,59 @@ def test_partly_refused_recipients_deliver_to_the_rest_without_retry(tmp_path):
         )
     assert info.value.permanent
     assert "some recipients refused" in str(info.value)
+    assert info.value.done == {
+        "ops@example.test",
+        "two@example.test",
+        "boss@example.test",
+    }
+
+
+def test_a_greylisted_recipient_gets_the_mail_on_retry_and_nobody_gets_two(tmp_path):
+    store = StateStore(tmp_path / "state.db")
+    now = [datetime(2026, 1, 5, 12, 0, tzinfo=UTC)]
+    event = make_event(alerter="mail", created_at=now[0])
+    store.save_round({}, {}, [event])
+    with smtp_server(tmp_path, users=USERS) as peer:
+        peer.refuse["boss@example.test"] = "451 4.7.1 greylisted, try again"
+        configured = Configured("mail", mailer(peer), AlerterCommon(type="email"))
+        dispatcher = Dispatcher(store, [configured], now=lambda: now[0])
+        dispatcher.deliver_due("mail")
+        assert [m.rcpt_tos for m in peer.messages] == [
+            ("ops@example.test", "two@example.test")
+        ]
+        (waiting,) = store.pending("mail")
+        assert waiting.done == {"ops@example.test", "two@example.test"}
+        del peer.refuse["boss@example.test"]
+        now[0] += timedelta(minutes=5)
+        dispatcher.deliver_due("mail")
+        first, second = peer.messages
+    store_rows = store.outbox_status()
+    store.close()
+    assert second.rcpt_tos == ("boss@example.test",)
+    for header in ("Message-ID", "To", "Cc", "Subject"):
+        assert second.message[header] == first.message[header]
+    assert [(row[3], row[4]) for row in store_rows] == [("delivered", 2)]
+
+
+def test_a_retry_skips_recipients_refused_for_good(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        peer.refuse["two@example.test"] = "550 5.1.1 no such user"
+        peer.refuse["boss@example.test"] = "450 4.2.0 mailbox busy"
+        alerter = mailer(peer)
+        with pytest.raises(DeliveryError) as first:
+            alerter.send(make_event())
+        with pytest.raises(DeliveryError) as second:
+            alerter.send_rest(make_event(), first.value.done)
+        del peer.refuse["boss@example.test"]
+        alerter.send_rest(make_event(), first.value.done | second.value.done)
+    assert not first.value.permanent
+    assert "trying again for boss@example.test only" in str(first.value)
+    assert "all recipients refused" in str(second.value)
+    assert not second.value.permanent
+    assert [m.rcpt_tos for m in peer.messages] == [
+        ("ops@example.test",),
+        ("boss@example.test",),
+    ]
 
 
 def test_header_injection_in_monitor_name_reaches_no_extra_recipient(tmp_path):
@@ -189,3 +255,10 @@ def test_silent_server_fails_within_the_timeout():
     assert not info.value.permanent
     assert "timed out" in str(info.value)
     assert elapsed < 15  # generous: the bound is 1 s, the default would be 20 s
+
+
+def test_nothing_is_sent_when_every_recipient_left_is_done(tmp_path):
+    with smtp_server(tmp_path, users=USERS) as peer:
+        alerter = mailer(peer, cc=())
+        alerter.send_rest(make_event(), frozenset(alerter.recipients()))
+    assert peer.transactions == 0

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +20,8 @@ from simplemon.monitors.http import HttpMonitor, HttpOptions
 from tests.peers.http_server import HttpPeer, Reply, TlsFiles, make_tls
 
 pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def monitor(url: str, **options: Any) -> HttpMonitor:
@@ -58,6 +63,15 @@ def test_http_monitor_fails_on_unexpected_status(peer: HttpPeer) -> None:
     assert not result.ok
     assert result.message == "HTTP 503 Service Unavailable"
     assert result.details["status_code"] == 503
+
+
+def test_a_status_text_in_utf8_reads_as_the_server_wrote_it(
+    peer: HttpPeer,
+) -> None:
+    peer.route("/", Reply(503, reason="Réessayez plus tard"))
+    utf8 = monitor(peer.url("/")).check()
+    assert utf8.message == "HTTP 503 Réessayez plus tard"
+    assert utf8.details["reason"] == "Réessayez plus tard"
 
 
 def test_http_monitor_accepts_listed_allowed_codes(peer: HttpPeer) -> None:
@@ -104,6 +118,28 @@ def test_http_monitor_follows_redirects_unless_told_not_to(peer: HttpPeer) -> No
     assert stopped.message == "HTTP 302 Found"
 
 
+def test_a_followed_redirect_that_ends_on_a_code_not_allowed_says_so(
+    peer: HttpPeer,
+) -> None:
+    # allowed_codes = 301 while redirects are followed: the failure read
+    # "HTTP 200 OK", which looks like a success.
+    peer.route("/old", Reply(301, b"", {"Location": "/new"}))
+    peer.route("/new", Reply(200, b"fine"))
+    result = monitor(peer.url("/old"), allowed_codes=(301,)).check()
+    assert (result.ok, result.message) == (
+        False,
+        "HTTP 200 OK after 1 redirect, expected 301 "
+        "(allow_redirects = no checks the redirect itself)",
+    )
+    peer.route("/gone", Reply(302, b"", {"Location": "/down"}))
+    peer.route("/down", Reply(503, b""))
+    down = monitor(peer.url("/gone"), allowed_codes=(200, 204)).check()
+    assert (
+        down.message
+        == "HTTP 503 Service Unavailable after 1 redirect, expected 200/204"
+    )
+
+
 def test_http_monitor_gives_up_on_a_redirect_loop(peer: HttpPeer) -> None:
     peer.route("/loop", Reply(302, b"", {"Location": "/loop"}))
     result = monitor(peer.url("/loop")).check()
@@ -140,6 +176,38 @@ def test_http_monitor_sends_basic_auth(peer: HttpPeer) -> None:
 def test_http_monitor_sends_basic_auth_with_an_empty_password(peer: HttpPeer) -> None:
     peer.route("/", Reply(auth=("token", "")))
     assert monitor(peer.url("/"), username="token", password="").check().ok
+
+
+@pytest.mark.parametrize("password", ["p\u00e4ssw\u00f6rd", "\u5bc6\u7801"])
+def test_http_monitor_sends_a_non_ascii_password_as_utf8(
+    peer: HttpPeer, password: str
+) -> None:
+    # requests encodes basic auth as Latin-1: "pässwörd" did not match a password
+    # set in UTF-8 (htpasswd, browsers and curl use UTF-8), and "密码" failed every
+    # check with "invalid URL".
+    peer.route("/", Reply(auth=("j\u00fcrgen", password)))
+    result = monitor(peer.url("/"), username="j\u00fcrgen", password=password).check()
+    assert result.ok, result.message
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({f"X-H{i}": "v" for i in range(120)}, "got more than 100 headers"),
+        ({"X-Big": "v" * 70000}, "got more than 65536 bytes when reading header line"),
+    ],
+    ids=["many", "long"],
+)
+def test_http_monitor_says_why_a_response_head_is_refused(
+    peer: HttpPeer, headers: dict[str, str], message: str
+) -> None:
+    # Was "request failed (ConnectionError)", which says nothing.
+    peer.route("/", Reply(200, b"x", headers=headers))
+    result = monitor(peer.url("/")).check()
+    assert (result.ok, result.message) == (
+        False,
+        f"invalid HTTP response from the server: {message}",
+    )
 
 
 def test_configured_headers_do_not_follow_a_redirect_to_another_host(
@@ -217,6 +285,18 @@ def test_http_monitor_caps_the_body_it_reads(peer: HttpPeer) -> None:
     assert missed.message == "regexp 'never' not found in the first 1000 bytes"
 
 
+def test_a_body_of_exactly_max_body_bytes_is_not_called_truncated(
+    peer: HttpPeer,
+) -> None:
+    peer.route("/", Reply(200, b"12345"))
+    result = monitor(peer.url("/"), regexp=_re("6"), max_body_bytes=5).check()
+    assert result.message == "regexp '6' not found"
+    assert (result.details["bytes_read"], result.details["truncated"]) == (5, False)
+    longer = monitor(peer.url("/"), regexp=_re("6"), max_body_bytes=4).check()
+    assert longer.message == "regexp '6' not found in the first 4 bytes"
+    assert (longer.details["bytes_read"], longer.details["truncated"]) == (4, True)
+
+
 def test_http_monitor_closes_its_sockets() -> None:
     gone = monitor("http://127.0.0.1:1/")
     gone.check()  # warm-up: lazily created objects do not count
@@ -280,6 +360,23 @@ def test_https_monitor_hostname_mismatch_obeys_verify_hostname(tmp_path: Path) -
     assert loose_result.ok, loose_result.message
 
 
+def test_an_untrusted_certificate_with_verify_hostname_off_says_what_to_set(
+    tls: TlsFiles,
+) -> None:
+    # SimpleMonitor configs use verify_hostname = no to accept a self-signed
+    # certificate; here it only skips the name check, and the failure said
+    # nothing about why the migrated check now fails.
+    with HttpPeer(tls=tls.server_context()) as peer:
+        peer.route("/", Reply())
+        result = monitor(peer.url("/"), verify_hostname=False).check()
+    assert (result.ok, result.message) == (
+        False,
+        "TLS certificate verify failed: unable to get local issuer certificate "
+        "(verify_hostname = no still verifies the certificate: "
+        "set ca_file, or verify_tls = no)",
+    )
+
+
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_https_monitor_without_verification_accepts_any_certificate(
     tls: TlsFiles,
@@ -316,6 +413,17 @@ def test_https_monitor_reports_a_ca_file_that_is_not_pem(tmp_path: Path) -> None
     assert result.message.startswith("cannot load the TLS files")
 
 
+def test_https_monitor_reports_a_certfile_that_is_not_pem(tmp_path: Path) -> None:
+    # Was "…: [ssl] pem lib ( ssl.c:3905)": OpenSSL gives no reason here.
+    bad = tmp_path / "client.pem"
+    bad.write_text("not a certificate", encoding="utf-8")
+    result = monitor("https://127.0.0.1:1/", certfile=bad).check()
+    assert (result.ok, result.message) == (
+        False,
+        "cannot load the TLS files (ca_file, certfile, keyfile): not valid PEM",
+    )
+
+
 def test_https_monitor_reports_tls_errors_from_a_plain_server(
     peer: HttpPeer, tls: TlsFiles
 ) -> None:
@@ -350,3 +458,101 @@ def _subdir(parent: Path, name: str) -> Path:
 
 def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("max_body_bytes", [1000, 6])
+def test_a_latin1_body_without_a_charset_still_matches(
+    peer: HttpPeer, max_body_bytes: int
+) -> None:
+    # An old server sends ISO-8859-1 text without a charset. SimpleMonitor (requests)
+    # read text/* as ISO-8859-1, so "Café" matched; read as UTF-8 it was "Caf\ufffd".
+    headers = {"Content-Type": "text/html"}
+    peer.route("/", Reply(200, "Caf\u00e9 ouvert".encode("latin-1"), headers=headers))
+    result = monitor(
+        peer.url("/"), regexp=_re("Caf\u00e9"), max_body_bytes=max_body_bytes
+    ).check()
+    assert result.ok, result.message
+
+
+def test_a_utf8_body_cut_inside_a_character_is_still_read_as_utf8(
+    peer: HttpPeer,
+) -> None:
+    # The cap may split a multi-byte character: that alone is no reason to
+    # decode the rest as ISO-8859-1.
+    headers = {"Content-Type": "text/html"}
+    peer.route("/", Reply(200, "Caf\u00e9 \u00e9t\u00e9".encode(), headers=headers))
+    result = monitor(peer.url("/"), regexp=_re("Caf\u00e9 "), max_body_bytes=7).check()
+    assert result.ok, result.message
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13", "zlib", "idna", "punycode"])
+def test_a_declared_charset_that_is_no_text_encoding_falls_back_to_utf8(
+    peer: HttpPeer, charset: str
+) -> None:
+    # Python knows these names, but they are not text encodings: decoding with
+    # them raised LookupError (an internal error) or UnicodeError ("invalid URL").
+    headers = {"Content-Type": f"text/html; charset={charset}"}
+    peer.route("/", Reply(200, "all fine \u00e9\xff".encode("utf-8"), headers=headers))
+    result = monitor(peer.url("/"), regexp=_re("all fine \u00e9")).check()
+    assert result.ok, result.message
+
+
+_CHECK_ON_A_TERMINAL = """
+import fcntl, sys, termios
+from pathlib import Path
+fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # the pty becomes our controlling terminal
+from simplemon.monitors.http import HttpMonitor, HttpOptions
+url, certfile, keyfile = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+options = HttpOptions(url=url, certfile=certfile, keyfile=keyfile)
+print("RESULT", HttpMonitor("web", options).check().message, flush=True)
+"""
+
+
+def test_an_encrypted_client_key_fails_the_check_instead_of_asking_on_the_terminal(
+    tls: TlsFiles,
+) -> None:
+    # OpenSSL asks for a missing passphrase on the controlling terminal: a monitor
+    # started from a shell hung there on every check (and ate what was typed).
+    from cryptography.hazmat.primitives import serialization
+
+    certfile, keyfile = tls.client_cert_files()
+    key = serialization.load_pem_private_key(keyfile.read_bytes(), None)
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    master, slave = os.openpty()
+    args = ["https://127.0.0.1:1/", str(certfile), str(keyfile)]
+    with subprocess.Popen(
+        [sys.executable, "-c", _CHECK_ON_A_TERMINAL, *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        cwd=REPO,
+    ) as child:
+        os.close(slave)
+        output = b""
+        try:
+            deadline = time.monotonic() + 10
+            while b"\n" not in output.partition(b"RESULT")[2]:
+                ready, _, _ = select.select([master], [], [], 0.2)
+                if time.monotonic() > deadline:
+                    break
+                if ready:
+                    try:
+                        output += os.read(master, 4096)
+                    except OSError:  # the child closed the terminal
+                        break
+        finally:
+            child.kill()
+            os.close(master)
+    assert b"pass phrase" not in output.lower()
+    line = output.partition(b"RESULT ")[2].splitlines()[0].decode()
+    assert line == (
+        f"cannot use {keyfile}: the private key is encrypted; "
+        "give the monitor a key without a passphrase"
+    )

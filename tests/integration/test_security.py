@@ -206,7 +206,9 @@ class RawHttp:
 def test_hostile_reason_phrases_reach_the_console_log_as_plain_bounded_text(
     tmp_path,
 ):
-    reason = b"Oops \x1b[2J\x1b]0;pwned\x07 \xc2\x9b31m " + b"A" * 20000
+    reason = (
+        b"Oops \x1b[2J\x1b]0;pwned\x07 \xc2\x9b31m \xe2\x80\xaeevil " + b"A" * 20000
+    )
     head = b"HTTP/1.1 500 " + reason + b"\r\nContent-Length: 0\r\n"
     with RawHttp(head + b"Connection: close\r\n\r\n") as server:
         url = f"http://127.0.0.1:{server.port}/"
@@ -219,6 +221,7 @@ def test_hostile_reason_phrases_reach_the_console_log_as_plain_bounded_text(
     assert "\x1b" not in proc.stderr
     assert "\x07" not in proc.stderr
     assert "\x9b" not in proc.stderr
+    assert "\u202e" not in proc.stderr  # a bidi override would flip the line
     assert max(len(line) for line in proc.stderr.splitlines()) < 2000
     alerts = recorded(tmp_path / "alerts.jsonl")
     assert "\x1b" not in alerts[0]["argv"][1]

@@ -53,6 +53,7 @@ def demo_monitors(at=T0):
             at=at - timedelta(minutes=30),
             message="127.0.0.1 answered 10.0.0.5",
             type_name="dns",
+            ran=False,  # not checked in this round (nor the ones before)
         ),
         monitor("new-check", Status.UNKNOWN, message="", duration=None, at=at),
         monitor(f"evil\"'{HOSTILE}", Status.FAILED, message=f"body: {HOSTILE}", at=at),

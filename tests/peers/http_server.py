@@ -18,7 +18,8 @@ Usage::
 ``Reply`` fields: ``status``, ``body``, ``headers``, ``delay`` (seconds before the
 status line), ``head_drip``/``drip`` (seconds between bytes of the head/body), ``size``
 (stream a synthetic body of that many bytes instead of ``body``), ``auth`` ((user,
-password) required, else 401). A route may also be a callable ``Recorded -> Reply``.
+password) required, else 401), ``reason`` (the status line's text, sent as UTF-8).
+A route may also be a callable ``Recorded -> Reply``.
 Unknown paths get 404. ``HttpPeer(host="::1")`` serves IPv6. Every handler socket has a
 timeout and every loop stops when the peer stops, so teardown never hangs.
 """
@@ -53,6 +54,7 @@ class Reply:
     drip: float = 0.0
     size: int | None = None
     auth: tuple[str, str] | None = None
+    reason: str | None = None  # the status line's text (UTF-8); default: standard
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
             phrase = http.HTTPStatus(reply.status).phrase
         except ValueError:
             phrase = "Custom"
+        if reply.reason is not None:
+            phrase = reply.reason
         lines = [f"HTTP/1.1 {reply.status} {phrase}"]
         lines += [f"{k}: {v}" for k, v in reply.headers.items()]
         size = reply.size if reply.size is not None else len(reply.body)

@@ -26,6 +26,7 @@ class RecordingAlerter:
     def __init__(self, errors=(), block: threading.Event | None = None) -> None:
         self.errors = list(errors)
         self.sent: list[AlertEvent] = []
+        self.rests: list[frozenset[str]] = []  # ``done`` of each send_rest call
         self.attempts = 0
         self.block = block
 
@@ -36,6 +37,10 @@ class RecordingAlerter:
         if self.errors:
             raise self.errors.pop(0)
         self.sent.append(event)
+
+    def send_rest(self, event: AlertEvent, done: frozenset[str]) -> None:
+        self.rests.append(done)
+        self.send(event)
 
     def handles(self, kind: EventKind) -> bool:
         return True
@@ -94,6 +99,29 @@ def test_transient_error_retries_with_backoff_and_keeps_order(store):
     d.deliver_due("mail")
     assert [e.event_id for e in plugin.sent] == ["e1mail", "e2mail"]
     assert plugin.attempts == 4
+
+
+def test_a_retry_after_a_partial_delivery_goes_only_to_the_rest(tmp_path):
+    path = tmp_path / "state.db"
+    store = StateStore(path)
+    greylisted = DeliveryError("b deferred", done=frozenset({"a"}))
+    again = DeliveryError("c deferred", done=frozenset({"b"}))
+    plugin = RecordingAlerter([greylisted, again])
+    clock = Clock()
+    store.save_round({}, {}, [event(1)])
+    Dispatcher(store, [Configured("mail", plugin)], now=clock).deliver_due("mail")
+    assert plugin.rests == []  # the first attempt is a plain send
+    store.close()
+    store = StateStore(path)  # what is done survives a restart
+    clock.now += timedelta(minutes=10)
+    d = Dispatcher(store, [Configured("mail", plugin)], now=clock)
+    d.deliver_due("mail")
+    clock.now += timedelta(minutes=10)
+    d.deliver_due("mail")
+    assert plugin.rests == [frozenset({"a"}), frozenset({"a", "b"})]
+    assert [e.event_id for e in plugin.sent] == ["e1mail"]
+    assert statuses(store) == [("e1mail", "delivered")]
+    store.close()
 
 
 def test_backoff_doubles_up_to_maximum():
@@ -289,8 +317,14 @@ class FlakyFinish:
             raise StateFileError("state file s.db: cannot record a delivery: locked")
         self.store.finish(row_id, status, now, error)
 
-    def retry_later(self, row_id: int, when: datetime, error: str) -> None:
-        self.store.retry_later(row_id, when, error)
+    def retry_later(
+        self,
+        row_id: int,
+        when: datetime,
+        error: str,
+        done: frozenset[str] = frozenset(),
+    ) -> None:
+        self.store.retry_later(row_id, when, error, done)
 
 
 def test_a_sent_event_that_cannot_be_marked_delivered_is_not_sent_again(store, caplog):

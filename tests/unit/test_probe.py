@@ -106,6 +106,36 @@ def test_a_probe_that_never_hears_back_expires_at_its_timeout() -> None:
     assert probe.closed == 1
 
 
+class Refused(Probe):
+    """Fail in start(), as a connect the kernel refuses outright does."""
+
+    timeout = 30.0
+
+    def start(self, io: ProbeIO) -> None:
+        io.finish(CheckResult(False, "refused"))
+
+    def expire(self) -> CheckResult:
+        return CheckResult(False, "expired")
+
+
+def test_a_probe_that_fails_in_start_is_not_held_until_its_timeout() -> None:
+    started = time.monotonic()
+    assert run_probe(Refused()) == CheckResult(False, "refused")
+    assert time.monotonic() - started < 10  # not the probe's 30 s timeout
+
+
+def test_a_wait_ends_when_a_probe_fails_in_start_next_to_a_waiting_one(
+    loop: ProbeLoop,
+) -> None:
+    waiting = loop.submit(EchoPair(timeout=60, send=False))
+    refused = loop.submit(Refused())
+    started = time.monotonic()
+    loop.wait(refused.done, 40)
+    assert refused.result() == CheckResult(False, "refused")
+    assert time.monotonic() - started < 10  # neither its 30 s nor the other's 60 s
+    assert not waiting.done()
+
+
 def test_an_exception_in_a_callback_ends_that_probe_only(loop: ProbeLoop) -> None:
     bad, good = Boom(), EchoPair()
     futures = [loop.submit(bad), loop.submit(good)]

@@ -13,7 +13,7 @@ from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, EventKind, MonitorState, Status
 from simplemon.outbox import DELIVERED, EXPIRED
 from simplemon.state_codec import to_json
-from simplemon.state_schema import SCHEMA_VERSION
+from simplemon.state_schema import SCHEMA, SCHEMA_VERSION
 from simplemon.state_store import StateStore
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -254,6 +254,39 @@ def test_a_file_of_the_json_layout_is_migrated_keeping_everything(tmp_path):
     }
     assert "monitor_state_json" not in tables
     assert store._db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    store.close()
+
+
+def test_a_layout_1_outbox_gets_its_done_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.db"
+    done_column = ",\n        done TEXT NOT NULL DEFAULT '[]'"
+    assert done_column in SCHEMA[2]
+    db = sqlite3.connect(str(path))
+    for statement in SCHEMA:
+        db.execute(statement.replace(done_column, ""))
+    db.execute(
+        "INSERT INTO outbox (event_id, alerter, monitor, data, created_at, "
+        "next_attempt_at) VALUES (?, 'mail', 'web', ?, 0, 0)",
+        (event().event_id, to_json(event())),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    store = StateStore(path)
+    (item,) = store.pending("mail")
+    assert (item.event, item.done) == (event(), frozenset())
+    store.retry_later(item.row_id, T0, "451 later", frozenset({"a@x", "b@x"}))
+    assert store.pending("mail")[0].done == {"a@x", "b@x"}
+    assert store._db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    store.close()
+
+
+def test_a_damaged_done_value_resends_to_everyone(tmp_path):
+    store = StateStore(tmp_path / "s.db")
+    store.save_round({}, {}, [event()])
+    store._db.execute("UPDATE outbox SET done = 'not json'")
+    store._db.commit()
+    assert store.pending("mail")[0].done == frozenset()
     store.close()
 
 

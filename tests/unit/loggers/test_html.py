@@ -4,6 +4,7 @@ import sqlite3
 import stat
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -243,10 +244,23 @@ def test_skipped_and_unchecked_monitors_do_not_count(tmp_path):
 
 
 def test_monitor_is_stale_after_two_periods_without_a_check():
-    m = monitor("web", at=T0 - timedelta(minutes=3))
+    m = monitor("web", at=T0 - timedelta(minutes=3), ran=False)
     assert status_view(snapshot(m), {}).monitors[0].state == "stale"
-    slow = monitor("web", at=T0 - timedelta(minutes=3), gap=600)
+    slow = monitor("web", at=T0 - timedelta(minutes=3), gap=600, ran=False)
     assert status_view(snapshot(slow), {}).monitors[0].state == "ok"
+
+
+def test_monitor_checked_in_a_round_that_overran_the_interval_is_not_stale():
+    # interval 2 s; a hung server's 7 s timeout holds the round: the fast check done
+    # at its start is 7 s old when the page is written, yet it is this round's result.
+    fast = monitor("web", at=T0 - timedelta(seconds=7))
+    slow = monitor("slow", Status.FAILED, at=T0, message="timed out after 7s")
+    view = status_view(snapshot(fast, slow, interval=2), {})
+    assert [(m.name, m.state) for m in view.monitors] == [
+        ("slow", "failed"),
+        ("web", "ok"),
+    ]
+    assert view.counts["stale"] == 0
 
 
 @pytest.mark.parametrize(
@@ -354,6 +368,48 @@ def test_a_page_with_no_monitors_is_not_green(tmp_path):
     page = (tmp_path / "index.html").read_text()
     assert "No monitors on this page" in page
     assert '<div class="banner s-unknown" role="status" id="banner">' in page
+
+
+def test_page_of_rounds_that_overrun_the_interval_is_not_flagged_stale(tmp_path):
+    # interval 2 s, but a hung server's 7 s timeout makes every round last 7 s: a
+    # page is written every 8 s, so "stale after 4 s" flagged a running simplemon.
+    snap = replace(snapshot(monitor("web"), interval=2), round_seconds=7.0)
+    assert status_view(snap, {}).stale_after_seconds == 14
+    page = page_of(tmp_path, snap)
+    assert 'data-stale-after="14"' in page
+    normal = replace(snapshot(monitor("web"), interval=10), round_seconds=0.2)
+    assert status_view(normal, {}).stale_after_seconds == 20
+
+
+def test_banner_counts_only_checked_monitors_as_ok():
+    # "All 3 monitors OK" over one check, one disabled and one not yet checked
+    # claimed checks that never ran.
+    view = status_view(
+        snapshot(
+            monitor("web"),
+            monitor("backup", Status.DISABLED, ran=False),
+            monitor("new", Status.UNKNOWN, ran=False),
+        ),
+        {},
+    )
+    assert (view.banner_state, view.banner) == (
+        "ok",
+        "1 monitor OK; 1 waiting, 1 disabled",
+    )
+
+
+def test_a_page_whose_monitors_are_all_disabled_is_not_green():
+    view = status_view(
+        snapshot(
+            monitor("a", Status.DISABLED, ran=False),
+            monitor("b", Status.DISABLED, ran=False),
+        ),
+        {},
+    )
+    assert (view.banner_state, view.banner) == (
+        "unknown",
+        "No monitor checked: 2 disabled",
+    )
 
 
 def test_history_forgets_monitors_not_checked_for_the_longest_window(tmp_path):

@@ -17,7 +17,8 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnection
 from simplemon import deadline
 from simplemon.deadline import Watch, Watchdog
 from simplemon.monitors._http_errors import failure_message, redact
-from simplemon.monitors.http import Fetched, HttpMonitor, HttpOptions, judge
+from simplemon.monitors._http_response import Fetched, judge, reason_text
+from simplemon.monitors.http import HttpMonitor, HttpOptions
 from simplemon.option_docs import option_table
 from simplemon.options import build_options
 from simplemon.parsers import ParseContext
@@ -136,6 +137,12 @@ def test_http_options_certfile_alone_is_a_combined_pem() -> None:
         ({"verify_tls": "no", "ca_file": "c"}, "ca_file has no effect"),
         ({"headers": '{"Bad Name": "x"}'}, "invalid header 'Bad Name'"),
         ({"headers": '{"X-A": "a\\r\\nB: c"}'}, "invalid header 'X-A'"),
+        # http.client sends header values as Latin-1: other text failed every
+        # check with "invalid URL".
+        (
+            {"headers": '{"X-A": "5 \u20ac"}'},
+            "header 'X-A': the value must be Latin-1 text",
+        ),
     ],
 )
 def test_http_options_report_config_errors(
@@ -185,6 +192,12 @@ OPTIONS = HttpOptions(url="http://127.0.0.1/", regexp=None)
             HttpOptions("http://h/", allowed_codes=(301,)),
             True,
             "HTTP 301 Moved in 12 ms",
+        ),
+        (
+            Fetched(200, "OK", ""),
+            HttpOptions("http://h/", allowed_codes=(204, 304)),
+            False,
+            "HTTP 200 OK, expected 204/304",
         ),
     ],
 )
@@ -289,6 +302,34 @@ def test_failure_message_reports_other_tls_errors_by_reason() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "tls",
+    [
+        # What a server rejecting our client certificate after a TLS 1.3
+        # handshake may give: no reason, and the C source line in the text.
+        ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)"),
+        ssl.SSLEOFError(8, "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF (_ssl.c:1006)"),
+    ],
+)
+def test_failure_message_says_the_server_closed_a_tls_connection(
+    tls: ssl.SSLError,
+) -> None:
+    if "UNEXPECTED" in str(tls):
+        tls.reason = "UNEXPECTED_EOF_WHILE_READING"
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS error: the server closed the connection"
+    )
+
+
+def test_failure_message_leaves_out_the_ssl_source_line() -> None:
+    tls = ssl.SSLError(1, "something odd (_ssl.c:123)")
+    exc = requests.exceptions.SSLError(MaxRetryError(None, "/", tls))  # type: ignore[arg-type]
+    assert failure_message(exc, timeout=5, expired=False) == (
+        "TLS error: something odd"
+    )
+
+
 def test_redact_hides_credentials_in_urls() -> None:
     assert redact("https://ann:pw@h.test:8443/x?q=1") == "https://***@h.test:8443/x?q=1"
     assert redact("http://h.test/a@b") == "http://h.test/a@b"
@@ -386,3 +427,9 @@ def test_an_http_check_with_no_thread_for_its_deadline_fails_saying_so(monkeypat
     assert (
         result.message == "cannot start a thread for the check: can't start new thread"
     )
+
+
+def test_a_status_text_is_read_as_utf8_when_it_is_and_else_kept() -> None:
+    assert reason_text("RÃ©essayez") == "Réessayez"  # UTF-8 bytes read as Latin-1
+    assert reason_text("Réessayez") == "Réessayez"  # Latin-1 bytes: not UTF-8
+    assert reason_text("Service Unavailable") == "Service Unavailable"

@@ -177,11 +177,28 @@ def test_one_reply_out_of_several_is_up() -> None:
     assert result.details["packet_loss"] == pytest.approx(2 / 3, abs=0.01)
 
 
+def test_replies_before_the_link_went_down_say_the_rest_was_not_sent() -> None:
+    host = icmplib.Host("192.0.2.1", 3, [4.0, 5.0, 6.0])
+    result = summarise(host, False, 2.5, "network is unreachable")
+    assert result.ok
+    assert result.message == (
+        "192.0.2.1: 3/3 replies, rtt min/avg/max 4.000/5.000/6.000 ms; "
+        "later requests not sent: network is unreachable"
+    )
+
+
 def test_no_reply_is_down_with_elapsed_duration() -> None:
     result = summarise(icmplib.Host("192.0.2.1", 2, []), True, 2.5)
     assert not result.ok
     assert result.message == "no reply from 192.0.2.1 (2 sent)"
     assert result.duration == 2.5
+
+
+def test_nothing_sent_says_why_and_a_reason_with_requests_sent_is_not_shown() -> None:
+    unsent = summarise(icmplib.Host("192.0.2.1", 0, []), True, 0.2, "no route to host")
+    assert unsent.message == "cannot send to 192.0.2.1: no route to host"
+    some = summarise(icmplib.Host("192.0.2.1", 1, []), True, 2.2, "no route to host")
+    assert some.message == "no reply from 192.0.2.1 (1 sent)"
 
 
 def test_auto_falls_back_when_first_socket_kind_is_refused() -> None:

@@ -1,0 +1,72 @@
+"""The command line as an operator drives it: pid files, flags, stops."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import run_monitor
+
+pytestmark = pytest.mark.integration
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def config(tmp_path: Path, extra: str = "") -> Path:
+    write(tmp_path / "monitors.ini", "[ok]\ntype = null\n")
+    return write(
+        tmp_path / "monitor.ini",
+        f"""
+        [monitor]
+        interval = 1
+        {extra}
+        """,
+    )
+
+
+@pytest.mark.parametrize("where", ["a-folder", "a-file/monitor.pid"])
+def test_unwritable_pidfile_is_one_error_line_not_a_traceback_at_stop(tmp_path, where):
+    main = config(tmp_path)
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("not a folder\n")
+    result = run_monitor("-f", str(main), "-p", str(tmp_path / where), "--loops", "1")
+    assert "cannot write pid file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0
+    assert (tmp_path / "a-folder").is_dir()
+    assert (tmp_path / "a-file").read_text() == "not a folder\n"
+
+
+def test_pidfile_folder_is_created_like_the_other_files(tmp_path):
+    main = config(tmp_path, extra="pidfile = run/simplemon/monitor.pid")
+    pidfile = tmp_path / "run" / "simplemon" / "monitor.pid"
+    result = run_monitor("-f", str(main), "--loops", "1")
+    assert result.returncode == 0, result.stderr
+    assert "cannot write pid file" not in result.stderr
+    assert not pidfile.exists()  # written, then removed on the clean stop
+    assert pidfile.parent.is_dir()
+
+
+@pytest.mark.parametrize("how", ["option", "key"])
+def test_test_mode_warns_about_a_pidfile_that_cannot_be_written(tmp_path, how):
+    (tmp_path / "a-file").write_text("not a folder\n")
+    bad = tmp_path / "a-file" / "monitor.pid"
+    main = config(tmp_path, extra=f"pidfile = {bad}" if how == "key" else "")
+    flags = ("-p", str(bad)) if how == "option" else ()
+    result = run_monitor("-t", "-f", str(main), *flags)
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "pid" in line]
+    assert len(warned) == 1, result.stderr
+    assert f"{tmp_path / 'a-file'} is not a folder" in warned[0]
+    assert (tmp_path / "a-file").read_text() == "not a folder\n"
+
+
+def test_test_mode_is_quiet_about_a_pidfile_that_can_be_written(tmp_path):
+    main = config(tmp_path, extra="pidfile = run/monitor.pid")
+    result = run_monitor("-t", "-f", str(main), "-p", str(tmp_path / "other.pid"))
+    assert result.returncode == 0, result.stderr
+    assert "pid" not in result.stderr
+    assert not (tmp_path / "run").exists()
