@@ -110,10 +110,34 @@ class _SysLogHandler(SysLogHandler):
         super().__init__(address=address, facility=facility)
         self.timeout = timeout
 
+    def createSocket(self) -> None:
+        """Connect; a local socket nobody listens on raises, with the reason.
+
+        The stock one swallows that error and (on Python 3.11) leaves a closed
+        socket behind, so the send failed with "[Errno 9] Bad file descriptor"
+        instead of "No such file or directory" or "Connection refused".
+        """
+        if not isinstance(self.address, str):
+            super().createSocket()
+            return
+        self.unixsocket = True
+        errors: list[OSError] = []
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):  # as the stock one
+            sock = socket.socket(socket.AF_UNIX, kind)
+            try:
+                sock.connect(self.address)
+            except OSError as e:
+                sock.close()
+                errors.append(e)
+                continue
+            self.socket, self.socktype = sock, kind
+            return
+        raise errors[-1]
+
     def emit(self, record: logging.LogRecord) -> None:
         """Send ``record`` once, as ``<prio>ident message NUL``; raise OSError."""
         if self.socket is None:
-            # SysLogHandler swallows a failed unix connect (like openlog()).
+            # Not connected (createSocket raises for a local socket): a guard.
             raise ConnectionRefusedError(f"nothing listening at {self.address}")
         priority = self.encodePriority(
             self.facility, self.mapPriority(record.levelname)

@@ -21,6 +21,8 @@ import time
 from simplemon.pool import NoThreadError
 
 log = logging.getLogger(__name__)
+#: Heap entries kept before the first clean-up of finished watches.
+COMPACT_MIN = 64
 
 
 class Watch:
@@ -49,6 +51,11 @@ class Watch:
             self._done = True  # the watchdog drops it unfired
             sockets, self._sockets = self._sockets, []
         _release(sockets)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the ``with`` block has ended (the deadline no longer matters)."""
+        return self._done
 
     def add(self, sock: socket.socket) -> None:
         """Watch ``sock``; shut it down at once if the deadline has passed.
@@ -92,13 +99,16 @@ def _release(sockets: list[tuple[socket.socket, bool]]) -> None:
 class Watchdog:
     """One daemon thread firing every watched check's deadline, from a heap.
 
-    Finished checks stay in the heap until their deadline comes round and are then
-    dropped; the thread starts on first use and sleeps while nothing is watched.
+    Finished checks are dropped when their deadline comes round, or earlier, when
+    the heap has doubled since it was last cleaned of them (a timeout of an hour
+    would otherwise keep an hour of them); the thread starts on first use and
+    sleeps while nothing is watched.
     """
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, Watch]] = []
         self._seq = itertools.count()
+        self._compact_above = COMPACT_MIN
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -119,6 +129,10 @@ class Watchdog:
                     raise NoThreadError(str(e)) from None  # tries again
                 self._thread = thread
             heapq.heappush(self._heap, (deadline, next(self._seq), watch))
+            if len(self._heap) > self._compact_above:
+                self._heap = [e for e in self._heap if not e[2].finished]
+                heapq.heapify(self._heap)
+                self._compact_above = max(COMPACT_MIN, 2 * len(self._heap))
             if self._heap[0][2] is watch:
                 self._wake.notify()  # an earlier deadline than the one waited for
 

@@ -39,6 +39,8 @@ READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
 #: Ceiling on probes in flight at once (each may hold a socket); more wait their turn.
 MAX_ACTIVE = 4096
+#: Timers kept before the first clean-up of finished probes' ones (see call_at).
+COMPACT_MIN = 64
 #: Probes started per loop step before ready sockets are served again.
 ADMIT_BATCH = 64
 
@@ -171,10 +173,21 @@ class ProbeCore:
         #: Probes finished so far; ``step`` must not block after one finished.
         self.finished = 0
         self._seq = itertools.count()
+        #: Timer count above which finished probes' timers are dropped (see call_at).
+        self._compact_above = COMPACT_MIN
 
     def call_at(self, when: float, io: ProbeIO, callback: Callable[[], None]) -> None:
-        """Call ``callback`` for ``io`` at ``when`` (monotonic), unless it ended."""
+        """Call ``callback`` for ``io`` at ``when`` (monotonic), unless it ended.
+
+        A probe that finished early leaves its expiry timer behind, and with it the
+        probe and its result, until ``timeout`` has passed (an hour, for some). Once
+        the heap has doubled since it was last cleaned, such timers are dropped.
+        """
         heapq.heappush(self.timers, (when, next(self._seq), io, callback))
+        if len(self.timers) > self._compact_above:
+            self.timers = [t for t in self.timers if not t[2].finished]
+            heapq.heapify(self.timers)
+            self._compact_above = max(COMPACT_MIN, 2 * len(self.timers))
 
     def watch_shared(self, sock: socket.socket, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the shared ``sock`` is readable."""

@@ -3,7 +3,9 @@ lock, a web server reading the page, logrotate. Real daemons on a 1 s interval."
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -111,6 +113,39 @@ def test_a_hung_upload_command_does_not_hold_up_the_rounds(tmp_path):
         assert during >= 5, proc.log()  # before: one round per upload_timeout
     killed = [line for line in proc.log().splitlines() if "killed" in line]
     assert 1 <= len(killed) <= 2, proc.log()  # logged once, maybe again at the stop
+
+
+def test_a_reload_does_not_wait_for_a_running_upload(tmp_path):
+    # logrotate's daily SIGHUP closed the old html logger on the round's thread,
+    # and that waited for its upload: no check ran for up to upload_timeout.
+    script = tmp_path / "upload.py"
+    script.write_text(
+        "import pathlib, sys, time\n"
+        "here = pathlib.Path(sys.argv[1])\n"
+        "for _ in range(1200):\n"  # bounded: 120 s
+        "    if (here / 'go').exists():\n"
+        "        break\n"
+        "    time.sleep(0.1)\n",
+        encoding="utf-8",
+    )
+    ini = make_config(
+        tmp_path,
+        "html",
+        f"""
+        [html]
+        type = html
+        folder = www
+        upload_command = {sys.executable} {script} {tmp_path}
+        upload_timeout = 120
+        """,
+    )
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)  # the upload runs, and waits for 'go'
+        proc.signal(signal.SIGHUP)
+        during = rounds_while(proc, 5, limit=15.0)
+        (tmp_path / "go").write_text("")  # lets the upload end, for the stop
+        assert during >= 5, proc.log()  # before: none until the upload ended
+    assert "configuration reloaded" in proc.log()
 
 
 def test_a_state_file_copied_with_cp_while_running_restores_without_a_second_alert(

@@ -79,6 +79,26 @@ def test_nobody_listening_on_the_socket_is_a_transient_error(tmp_path):
     assert "absent.sock" in str(info.value)
 
 
+def test_a_missing_socket_says_so_not_bad_file_descriptor(tmp_path):
+    # syslogd stopped (or /dev/log absent in a container): the reason is the
+    # socket, not an internal "[Errno 9] Bad file descriptor".
+    options = SyslogOptions(address=str(tmp_path / "absent.sock"))
+    with pytest.raises(DeliveryError) as info:
+        SyslogAlerter("log", options).send(make_event())
+    assert "No such file or directory" in str(info.value)
+    assert "Bad file descriptor" not in str(info.value)
+
+
+def test_a_socket_left_behind_by_a_dead_syslogd_is_connection_refused(tmp_path):
+    path = tmp_path / "stale.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.bind(str(path))  # closed at once: the file stays, nobody reads it
+    with pytest.raises(DeliveryError) as info:
+        SyslogAlerter("log", SyslogOptions(address=str(path))).send(make_event())
+    assert not info.value.permanent
+    assert "Connection refused" in str(info.value)
+
+
 def test_a_full_socket_fails_within_the_timeout(unix_socket):
     path, _ = unix_socket
     options = SyslogOptions(address=str(path), timeout=timedelta(seconds=0.2))

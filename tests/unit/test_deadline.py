@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import ssl
 import time
+import weakref
 
 from simplemon.deadline import Watch, Watchdog
 
@@ -72,6 +74,38 @@ def test_a_watch_that_fails_to_expire_does_not_end_the_watchdog() -> None:
             a.settimeout(10)
             assert a.recv(1) == b""  # cut by the deadline, not the 10 s timeout
         assert watch.expired
+    finally:
+        a.close()
+        b.close()
+
+
+def test_finished_watches_are_not_kept_until_their_deadline() -> None:
+    # Every http check and mail delivery leaves its Watch in the watchdog's heap;
+    # an http monitor with timeout = 1h at interval = 10 kept 360 of them.
+    dog = Watchdog()
+    alive: list[weakref.ref[Watch]] = []
+    for _ in range(400):
+        watch = Watch(3600, dog)
+        alive.append(weakref.ref(watch))
+        with watch:
+            pass
+        del watch
+    gc.collect()
+    assert sum(ref() is not None for ref in alive) < 100
+
+
+def test_a_watch_still_running_fires_after_many_finished_ones() -> None:
+    dog = Watchdog()
+    a, b = socket.socketpair()
+    try:
+        with Watch(0.3, dog) as running:
+            running.add(a)
+            for _ in range(400):  # cleaned out of the heap meanwhile
+                with Watch(3600, dog):
+                    pass
+            a.settimeout(10)
+            assert a.recv(1) == b""  # cut by the deadline, not the 10 s timeout
+        assert running.expired
     finally:
         a.close()
         b.close()

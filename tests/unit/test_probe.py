@@ -6,9 +6,11 @@ kept to a few tens of milliseconds.
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import Future
 
@@ -143,6 +145,22 @@ def test_an_exception_in_a_callback_ends_that_probe_only(loop: ProbeLoop) -> Non
     assert failed.message == "internal error: ValueError: bad packet"
     assert passed.ok
     assert bad.closed == good.closed == 1
+
+
+def test_finished_probes_are_not_kept_until_their_timeout(loop: ProbeLoop) -> None:
+    # A tcp monitor with timeout = 1h at interval = 10 kept 360 finished checks
+    # (~3 KB each) alive through their expiry timers; a daemon with many such
+    # monitors held hundreds of MB of them.
+    alive: list[weakref.ref[EchoPair]] = []
+    for _ in range(400):
+        probe = EchoPair(timeout=3600)
+        alive.append(weakref.ref(probe))
+        future = loop.submit(probe)
+        del probe
+        drive(loop, [future])
+        assert future.result().ok
+    gc.collect()
+    assert sum(ref() is not None for ref in alive) < 100
 
 
 def test_probes_interleave_their_steps(loop: ProbeLoop) -> None:
