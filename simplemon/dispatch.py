@@ -65,14 +65,28 @@ class Dispatcher:
         self._stop = threading.Event()
         self._started = False
         self._unstarted: set[str] = set()  # alerters whose worker could not start
+        self._retry_now: set[str] = set()  # alerters changed by a reload
         self.configure(alerters)
 
     def configure(self, alerters: Iterable[Any]) -> None:
-        """Use these alerters from now on (after a reload); start new workers."""
+        """Use these alerters from now on (after a reload); start new workers.
+
+        An alerter whose settings changed tries its waiting messages at once: the
+        reload may have fixed what they failed on (a port, a password), and its
+        backoff could otherwise hold them for minutes more.
+        """
         with self._config_lock:
-            self._alerters = {a.name: a for a in alerters}
+            new = {a.name: a for a in alerters}
+            for name, config in new.items():
+                old = self._alerters.get(name)
+                if old is not None and _settings(old) != _settings(config):
+                    self._retry_now.add(name)
+            self._alerters = new
             if self._started:
                 self._spawn()
+            for name in self._retry_now:
+                if name in self._workers:
+                    self._workers[name].wakeup.set()
 
     def set_failing(self, monitors: Iterable[str]) -> None:
         """Tell which monitors are down, for alerters' ``depend``."""
@@ -184,6 +198,9 @@ class Dispatcher:
         """
         if self._sending_as(alerter) is None:
             return POLL_SECONDS
+        with self._config_lock:
+            retry_now = alerter in self._retry_now
+            self._retry_now.discard(alerter)
         items = self.outbox.pending(alerter)
         stale = superseded_reminders(items)
         for item in items:
@@ -201,8 +218,10 @@ class Dispatcher:
                 self._supersede(config.name, item)
                 continue
             wait = (item.next_attempt_at - self.now()).total_seconds()
-            if wait > self.backoff.maximum.total_seconds():
-                wait = 0.0  # planned before the wall clock was set back: due now
+            if wait > self.backoff.maximum.total_seconds() or retry_now:
+                # Planned before the wall clock was set back, or before a reload
+                # changed the alerter: due now.
+                wait = 0.0
             if wait > 0:
                 return wait
             if not self.attempt(config, item):
@@ -326,6 +345,11 @@ class Dispatcher:
         )
         self.outbox.retry_later(item.row_id, when, error, item.done | done)
         return False
+
+
+def _settings(config: Any) -> tuple[Any, ...]:
+    """Return what makes an alerter send differently when a reload changes it."""
+    return (config.common, getattr(config.plugin, "options", None))
 
 
 class _Worker(threading.Thread):

@@ -124,6 +124,23 @@ def test_a_retry_after_a_partial_delivery_goes_only_to_the_rest(tmp_path):
     store.close()
 
 
+def test_a_reload_that_changes_the_alerter_retries_its_waiting_message_at_once(store):
+    plugin = RecordingAlerter([DeliveryError("refused")] * 3)
+    clock = Clock()
+    store.save_round({}, {}, [event(1)])
+    d = Dispatcher(store, [Configured("mail", plugin)], now=clock)
+    for _ in range(3):  # backoff now 8 s
+        clock.now += timedelta(minutes=5)
+        d.deliver_due("mail")
+    d.configure([Configured("mail", plugin)])  # the same settings: keeps waiting
+    assert d.deliver_due("mail") == pytest.approx(8.0)
+    fixed = AlerterCommon(type="x", retry_for=timedelta(days=2))
+    d.configure([Configured("mail", plugin, fixed)])
+    d.deliver_due("mail")
+    assert [e.event_id for e in plugin.sent] == ["e1mail"]
+    assert plugin.attempts == 4
+
+
 def test_backoff_doubles_up_to_maximum():
     b = Backoff(timedelta(seconds=2), timedelta(seconds=30))
     assert [b.delay(n).total_seconds() for n in (1, 2, 3, 4, 5, 99)] == [
