@@ -8,6 +8,7 @@ database, a read-only folder) is logged when it starts and when it ends, not eac
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
@@ -114,3 +115,21 @@ def _guarded(
     else:
         if problems is not None:
             problems.succeeded(logger.name)
+
+
+def close_beside_rounds(loggers: Iterable[PluginConfig]) -> None:
+    """Close the loggers a reload replaced on a thread of their own.
+
+    Closing may wait: an html logger for its running upload (up to upload_timeout),
+    a db logger for a lock to write its held rows. On the round's thread that held
+    up every check, at each SIGHUP (logrotate's daily one). Not a daemon thread: a
+    stop still waits for it, as it waits for the current loggers.
+    """
+    loggers = list(loggers)
+    if not loggers:
+        return
+    thread = threading.Thread(target=close_all, args=(loggers,), name="close-loggers")
+    try:
+        thread.start()
+    except RuntimeError:  # a thread or pids limit: close them here, as before
+        close_all(loggers)

@@ -118,7 +118,7 @@ class Scheduler:
                 del table[name]
         old_loggers = self.config.loggers
         self._install(config, kept)
-        _close_beside_rounds(old_loggers)
+        fanout.close_beside_rounds(old_loggers)
 
     # --- rounds --------------------------------------------------------------------
 
@@ -390,23 +390,3 @@ class Scheduler:
             # Monitoring must outlive it: log it, keep the rhythm, go on.
             log.exception("round failed; the next one starts on schedule")
             return RoundReport(self.round_number)
-
-
-def _close_beside_rounds(loggers: Iterable[PluginConfig]) -> None:
-    """Close the loggers a reload replaced on a thread of their own.
-
-    Closing may wait: an html logger for its running upload (up to upload_timeout),
-    a db logger for a lock to write its held rows. On the round's thread that held
-    up every check, at each SIGHUP (logrotate's daily one). Not a daemon thread: a
-    stop still waits for it, as it waits for the current loggers.
-    """
-    loggers = list(loggers)
-    if not loggers:
-        return
-    thread = threading.Thread(
-        target=fanout.close_all, args=(loggers,), name="close-loggers"
-    )
-    try:
-        thread.start()
-    except RuntimeError:  # a thread or pids limit: close them here, as before
-        fanout.close_all(loggers)
