@@ -58,22 +58,23 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
 def open_guarded(path: Path, flags: int, mode: int = 0o644) -> int:
     """``os.open`` ``path`` (created if missing), refusing what another user planted.
 
-    In a folder everyone may write to, such as /tmp, another local user can put a
-    symlink at ``path`` (pointing at /etc/passwd, say) or a file of their own before
-    simplemon, often root, opens it. Like the kernel's protected_symlinks and
-    protected_regular settings, which are off on some systems, a symlink or file
-    there is trusted only if it belongs to this process's user or to the folder's
-    owner. Elsewhere symlinks are followed as usual. A trusted entry cannot be
-    swapped afterwards: the sticky bit keeps others from renaming it.
+    In a folder everyone may write to, such as /tmp, or one that belongs to another
+    user (``/tmp/simplemon`` made by someone else first), another local user can put
+    a symlink at ``path`` (pointing at /etc/passwd, say) or a file of their own
+    before simplemon, often root, opens it. There, much as the kernel's
+    protected_symlinks and protected_regular settings do (they are off on some
+    systems), a symlink or file is used only if it belongs to this process's user
+    or to root. Elsewhere symlinks are followed as usual. In a sticky folder (/tmp)
+    such an entry cannot be swapped afterwards by others.
 
     Raises:
         OSError: the folder or file cannot be opened, or was planted (EPERM).
     """
     flags |= os.O_CREAT | os.O_CLOEXEC
     folder = os.stat(path.parent)
-    if not folder.st_mode & stat.S_IWOTH:
+    trusted = {os.geteuid(), 0}
+    if not folder.st_mode & stat.S_IWOTH and folder.st_uid in trusted:
         return os.open(path, flags, mode)
-    trusted = {os.geteuid(), folder.st_uid}
     try:
         entry: os.stat_result | None = os.lstat(path)
     except FileNotFoundError:
@@ -109,8 +110,7 @@ def _planted(path: Path, uid: int, *, link: bool) -> PermissionError:
     what = "a symlink" if link else "a file"
     return PermissionError(
         errno.EPERM,
-        f"not used: {what} that belongs to user {uid}, in a folder everyone may "
-        "write to",
+        f"not used: {what} that belongs to user {uid}, in a folder others may write to",
         str(path),
     )
 

@@ -126,8 +126,22 @@ def test_files_in_a_shared_folder_that_simplemon_owns_are_used_as_usual(tmp_path
     assert (shared / "results.log").read_text("utf-8").count("ok: ok") == 2
 
 
-def test_a_symlink_the_folder_owner_made_in_a_shared_folder_is_followed(tmp_path):
-    # A symlink of root's own (or of the folder owner's) is the admin's doing.
+def test_a_symlink_in_a_folder_another_user_made_first_is_not_followed(tmp_path):
+    # /tmp/simplemon created by someone else before simplemon's first start.
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    os.chown(theirs, NOBODY, NOBODY)
+    victim = tmp_path / "passwd"
+    victim.write_text("root:x:0:0::/root:/bin/sh\n", encoding="utf-8")
+    plant_link(theirs / "results.log", victim)
+    code, stderr = run(write_config(tmp_path, theirs), "--loops", "1")
+    assert victim.read_text(encoding="utf-8") == "root:x:0:0::/root:/bin/sh\n"
+    assert code == 0, stderr
+    assert "results.log: [Errno 1] not used: a symlink that belongs to user" in stderr
+
+
+def test_a_symlink_root_made_in_a_shared_folder_is_followed(tmp_path):
+    # A symlink of root's own is the admin's doing.
     shared = shared_folder(tmp_path)
     logs = tmp_path / "logs"
     logs.mkdir()
