@@ -16,7 +16,7 @@ from pathlib import Path
 
 from loggers._redact import redact, repair_simplemonitor_params
 from simplemon.errors import DeliveryError
-from simplemon.paths import open_guarded, write_problem
+from simplemon.paths import create_guarded, write_problem
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # SQLite follows a symlink another user planted (database in /tmp).
-        os.close(open_guarded(path, os.O_RDWR))
+        create_guarded(path)
         conn = sqlite3.connect(
             path,
             timeout=BUSY_TIMEOUT_SECONDS,

@@ -97,6 +97,25 @@ def open_guarded(path: Path, flags: int, mode: int = 0o644) -> int:
     return fd
 
 
+def create_guarded(path: Path) -> None:
+    """Create ``path`` as ``open_guarded`` would, for a library that opens it later.
+
+    SQLite follows a symlink at the database's path.
+
+    In a folder only this user and root may write to, nothing is done: the library
+    creates the file and reports its own errors (read-only, immutable) as before.
+    Elsewhere the file is made here, once checked; in a sticky folder (/tmp) no one
+    else can then replace it before the library opens it.
+
+    Raises:
+        OSError: as ``open_guarded``.
+    """
+    folder = os.stat(path.parent)
+    if not folder.st_mode & stat.S_IWOTH and folder.st_uid in (os.geteuid(), 0):
+        return
+    os.close(open_guarded(path, os.O_RDONLY))
+
+
 def _link_owner(path: Path) -> int | None:
     """Return the owner of the symlink at ``path``, or None if it is none."""
     try:

@@ -8,13 +8,12 @@ column here and a migration step.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 from pathlib import Path
 
 from simplemon.errors import StateFileError
 from simplemon.model import MonitorState
-from simplemon.paths import open_guarded
+from simplemon.paths import create_guarded
 from simplemon.state_codec import codec, from_json
 
 log = logging.getLogger(__name__)
@@ -93,7 +92,7 @@ def connect(path: Path) -> sqlite3.Connection:
             symlink at ``path`` in a folder everyone may write to (state file in
             /tmp), which SQLite would follow.
     """
-    os.close(open_guarded(path, os.O_RDWR))
+    create_guarded(path)
     db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")

@@ -22,7 +22,7 @@ from simplemon.alerting import NotificationRecord
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorState
 from simplemon.outbox import PENDING, OutboxItem
-from simplemon.paths import open_guarded
+from simplemon.paths import create_guarded
 from simplemon.state_codec import IsoTexts, codec, from_json
 from simplemon.state_lock import take_lock
 from simplemon.state_schema import (
@@ -224,7 +224,7 @@ class StateStore:
         try:
             # Created first as connect() creates it: VACUUM INTO would follow a
             # symlink another user planted at the path meanwhile.
-            os.close(open_guarded(self.path, os.O_RDWR))
+            create_guarded(self.path)
             self._db.execute("VACUUM INTO ?", (str(self.path),))
             db = connect(self.path)
         except OSError as e:
