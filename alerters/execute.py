@@ -25,7 +25,7 @@ from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.options import opt
 from simplemon.parsers import ParseContext
-from simplemon.processes import exit_text
+from simplemon.processes import child_environment, exit_text
 
 #: catchup_command may name this instead of a command, as in SimpleMonitor.
 SAME_AS_FAIL = "fail_command"
@@ -127,8 +127,8 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
     def environment(
         self, event: AlertEvent, values: Mapping[str, str]
     ) -> dict[str, str]:
-        """Return this process's environment plus the SIMPLEMON_* variables."""
-        env = dict(os.environ)
+        """Return the environment for commands plus the SIMPLEMON_* variables."""
+        env = child_environment()  # less the secrets simplemon read (%env:)
         env.update({environment_name(k): v for k, v in values.items()})
         env["SIMPLEMON_EVENT"] = event.kind.value
         env["SIMPLEMON_EVENT_ID"] = event.event_id

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from loggers._redact import redact, repair_simplemonitor_params
 from simplemon.errors import DeliveryError
-from simplemon.paths import write_problem
+from simplemon.paths import create_guarded, write_problem
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,8 @@ def connect(path: Path) -> sqlite3.Connection:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite follows a symlink another user planted (database in /tmp).
+        create_guarded(path)
         conn = sqlite3.connect(
             path,
             timeout=BUSY_TIMEOUT_SECONDS,

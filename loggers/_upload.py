@@ -19,7 +19,7 @@ import time
 from typing import IO
 
 from simplemon.errors import DeliveryError
-from simplemon.processes import exit_text
+from simplemon.processes import child_environment, exit_text
 
 
 class Upload:
@@ -74,6 +74,7 @@ class Upload:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
+                env=child_environment(),
                 start_new_session=True,
             )
         except OSError as e:

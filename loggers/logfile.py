@@ -18,7 +18,7 @@ from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 from simplemon.options import opt
-from simplemon.paths import write_problem
+from simplemon.paths import open_guarded, write_problem
 from simplemon.timefmt import format_time
 
 
@@ -60,7 +60,9 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
             try:
                 # Created like every other logger's folder (SimpleMonitor's is not).
                 self.options.filename.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.options.filename.open("a", encoding="utf-8")
+                # Not through a symlink another user planted (log file in /tmp).
+                fd = open_guarded(self.options.filename, os.O_WRONLY | os.O_APPEND)
+                self._handle = os.fdopen(fd, "a", encoding="utf-8")
             except OSError as e:
                 raise DeliveryError(f"cannot open {self.options.filename}: {e}") from e
             if self.options.filename not in _STARTED:  # not at reopens or reloads

@@ -18,6 +18,7 @@ from simplemon.config import Config, load_config
 from simplemon.console import setup_logging
 from simplemon.errors import ConfigErrors, StateFileError
 from simplemon.paths import write_problem
+from simplemon.processes import hide_from_children
 
 if TYPE_CHECKING:
     from simplemon.notifier import Notifier
@@ -161,6 +162,7 @@ def load(path: str) -> Config | None:
         return None
     for warning in config.warnings:
         log.warning("%s", warning)
+    hide_from_children(config.secret_env)
     return config
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from simplemon.config import Config
 from simplemon.model import MonitorState, Snapshot, Status
-from simplemon.processes import exit_text
+from simplemon.processes import child_environment, exit_text
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def run_command(name: str, what: str, command: str, timeout: float) -> int | Non
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=child_environment(),
             start_new_session=True,
         )
     except (OSError, ValueError, subprocess.SubprocessError) as e:

@@ -45,6 +45,8 @@ class Config:
     alerters: tuple[PluginConfig, ...]
     loggers: tuple[PluginConfig, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: Environment variables read as secrets: not passed on to commands.
+    secret_env: frozenset[str] = field(default=frozenset())
 
     @functools.cached_property
     def _monitors_by_name(self) -> dict[str, PluginConfig]:
@@ -111,7 +113,15 @@ def load_config(
     if loader.errors or main is None:
         raise ConfigErrors(loader.errors)
     warnings = tuple(printable(w) for w in loader.warnings)
-    return Config(main_path, main, monitors, alerters, loggers, warnings)
+    return Config(
+        main_path,
+        main,
+        monitors,
+        alerters,
+        loggers,
+        warnings,
+        secret_env=frozenset(loader.secret_env),
+    )
 
 
 def _load_section(

@@ -15,6 +15,11 @@ _SECRET_KEY = re.compile(r"pass|secret|token|auth|header|^(data|json)$", re.IGNO
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+def is_secret_key(key: str) -> bool:
+    """Whether an option's whole value may be a secret (``password``, ``headers``)."""
+    return _SECRET_KEY.search(key) is not None
+
+
 def printable(text: str) -> str:
     r"""Return ``text`` as one printable line, control characters escaped (``\n``)."""
     if not _UNPRINTABLE.search(text):
@@ -69,7 +74,7 @@ class ConfigError(Exception):
             parts.append(f"[{self.section}]")
         if self.key is not None:
             shown = ""
-            if self.value is not None and not _SECRET_KEY.search(self.key):
+            if self.value is not None and not is_secret_key(self.key):
                 shown = f" = {redact(self.value)!r}"
             parts.append(f"{self.key}{shown}:")
         parts.append(self.message)

@@ -147,6 +147,11 @@ def _read_plain(text: str) -> dict[str, dict[str, str]] | None:
     return sections
 
 
+def env_names(text: str) -> list[str]:
+    """Return the names of the variables ``text`` refers to with ``%env:NAME%``."""
+    return _ENV.findall(text) if "%env:" in text else []
+
+
 def substitute_env(
     text: str,
     environ: Mapping[str, str],

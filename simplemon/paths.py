@@ -8,7 +8,9 @@ no side effects.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -51,6 +53,85 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def open_guarded(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` ``path`` (created if missing), refusing what another user planted.
+
+    In a folder everyone may write to, such as /tmp, or one that belongs to another
+    user (``/tmp/simplemon`` made by someone else first), another local user can put
+    a symlink at ``path`` (pointing at /etc/passwd, say) or a file of their own
+    before simplemon, often root, opens it. There, much as the kernel's
+    protected_symlinks and protected_regular settings do (they are off on some
+    systems), a symlink or file is used only if it belongs to this process's user
+    or to root. Elsewhere symlinks are followed as usual. In a sticky folder (/tmp)
+    such an entry cannot be swapped afterwards by others.
+
+    Raises:
+        OSError: the folder or file cannot be opened, or was planted (EPERM).
+    """
+    flags |= os.O_CREAT | os.O_CLOEXEC
+    folder = os.stat(path.parent)
+    trusted = {os.geteuid(), 0}
+    if not folder.st_mode & stat.S_IWOTH and folder.st_uid in trusted:
+        return os.open(path, flags, mode)
+    try:
+        entry: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        entry = None
+    follow = entry is not None and stat.S_ISLNK(entry.st_mode)
+    if entry is not None and entry.st_uid not in trusted:
+        raise _planted(path, entry.st_uid, link=follow)
+    try:
+        fd = os.open(path, flags if follow else flags | os.O_NOFOLLOW, mode)
+    except OSError:
+        # ELOOP, or EACCES for a dangling one: a symlink planted since the lstat?
+        uid = None if follow else _link_owner(path)
+        if uid is not None:
+            raise _planted(path, uid, link=True) from None
+        raise
+    owner = os.fstat(fd).st_uid
+    if not follow and owner not in trusted:  # a file planted since the lstat
+        os.close(fd)
+        raise _planted(path, owner, link=False)
+    return fd
+
+
+def create_guarded(path: Path) -> None:
+    """Create ``path`` as ``open_guarded`` would, for a library that opens it later.
+
+    SQLite follows a symlink at the database's path.
+
+    In a folder only this user and root may write to, nothing is done: the library
+    creates the file and reports its own errors (read-only, immutable) as before.
+    Elsewhere the file is made here, once checked; in a sticky folder (/tmp) no one
+    else can then replace it before the library opens it.
+
+    Raises:
+        OSError: as ``open_guarded``.
+    """
+    folder = os.stat(path.parent)
+    if not folder.st_mode & stat.S_IWOTH and folder.st_uid in (os.geteuid(), 0):
+        return
+    os.close(open_guarded(path, os.O_RDONLY))
+
+
+def _link_owner(path: Path) -> int | None:
+    """Return the owner of the symlink at ``path``, or None if it is none."""
+    try:
+        entry = os.lstat(path)
+    except OSError:
+        return None
+    return entry.st_uid if stat.S_ISLNK(entry.st_mode) else None
+
+
+def _planted(path: Path, uid: int, *, link: bool) -> PermissionError:
+    what = "a symlink" if link else "a file"
+    return PermissionError(
+        errno.EPERM,
+        f"not used: {what} that belongs to user {uid}, in a folder others may write to",
+        str(path),
+    )
 
 
 def write_problem(target: Path, *, needs_folder: bool) -> str | None:

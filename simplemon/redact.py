@@ -18,8 +18,9 @@ MASK = "***"
 _USERINFO = r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]+@"
 # Query or key=value parameters whose name suggests a secret.
 _CREDENTIAL_PARAM = (
-    r"(?P<name>\b[\w-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key|auth\w*|"
-    r"signature|sig|key)\b)=(?P<value>[^&\s'\"]+)"
+    r"(?P<name>\b[\w-]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|"
+    r"auth\w*|signature|sig|key|credentials?|session(?:_?id)?|sessid|jwt)\b)"
+    r"=(?P<value>[^&\s'\"]+)"
 )
 
 

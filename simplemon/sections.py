@@ -21,11 +21,12 @@ from simplemon.common import (
     MonitorCommon,
     ignored_keys,
 )
-from simplemon.errors import ConfigError
-from simplemon.ini import DEFAULT, RawValue, read_ini, substitute_env
+from simplemon.errors import ConfigError, is_secret_key
+from simplemon.ini import DEFAULT, RawValue, env_names, read_ini, substitute_env
 from simplemon.model import EventKind
 from simplemon.options import build_options, option_keys
 from simplemon.parsers import ParseContext
+from simplemon.redact import redact
 
 _NAME = re.compile(r"^[^\s,]+$")
 COMMON: dict[registry.Kind, type[Any]] = {
@@ -56,6 +57,8 @@ class Loader:
         self.warnings: list[str] = []
         #: Every monitor section, including ones that failed to load.
         self.monitor_sections: set[str] = set()
+        #: Variables whose values became secrets (``password = %env:SMTP_PW%``).
+        self.secret_env: set[str] = set()
         # One Path and one ParseContext per file, not per section or option: a
         # thousand monitors in one file would otherwise build thousands of Paths.
         self._paths: dict[str, Path] = {}
@@ -90,6 +93,20 @@ class Loader:
     def read(self, path: Path) -> dict[str, dict[str, RawValue]]:
         """Return a file's sections; an unreadable file is an error, not a raise."""
         return read_ini(path, self.environ, self.errors)
+
+    def _note_secrets(self, names: list[str], key: str, text: str) -> None:
+        """Remember the variables that gave ``key`` a secret (see ``secret_env``).
+
+        A variable is a secret where its whole option is one (``password``,
+        ``headers``), or where redaction would hide its value (the password of a
+        URL's ``user:password@``, a ``token=`` parameter).
+        """
+        secret_key = is_secret_key(key)
+        shown = "" if secret_key else redact(text)
+        for var in names:
+            value = self.environ.get(var)
+            if value and (secret_key or value not in shown):
+                self.secret_env.add(var)
 
     def substitute(self, text: str, file: str, section: str, key: str | None) -> str:
         """Replace ``%env:NAME%`` references; an unset variable is an error."""
@@ -128,9 +145,11 @@ class Loader:
             text = raw.text
             if "%env:" in text:
                 before = len(self.errors)
+                names = env_names(text)
                 text = self.substitute(text, file_name, name, key)
                 if len(self.errors) > before:
                     unset.add(key)
+                self._note_secrets(names, key, text)
             texts[key] = text
             contexts[key] = context
         if not files:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from simplemon.errors import StateFileError
 from simplemon.model import MonitorState
+from simplemon.paths import create_guarded
 from simplemon.state_codec import codec, from_json
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,14 @@ SAVE_STATE = (
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open the file as every user of it must: WAL, and every commit on disk."""
+    """Open the file as every user of it must: WAL, and every commit on disk.
+
+    Raises:
+        OSError: the file cannot be created, or another user planted it or a
+            symlink at ``path`` in a folder everyone may write to (state file in
+            /tmp), which SQLite would follow.
+    """
+    create_guarded(path)
     db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")

@@ -22,6 +22,7 @@ from simplemon.alerting import NotificationRecord
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorState
 from simplemon.outbox import PENDING, OutboxItem
+from simplemon.paths import create_guarded
 from simplemon.state_codec import IsoTexts, codec, from_json
 from simplemon.state_lock import take_lock
 from simplemon.state_schema import (
@@ -221,8 +222,14 @@ class StateStore:
             log.error("%s; not writing it again", e)
             return
         try:
+            # Created first as connect() creates it: VACUUM INTO would follow a
+            # symlink another user planted at the path meanwhile.
+            create_guarded(self.path)
             self._db.execute("VACUUM INTO ?", (str(self.path),))
             db = connect(self.path)
+        except OSError as e:
+            os.close(owner)
+            raise StateFileError(f"cannot write state file {self.path}: {e}") from e
         except BaseException:
             os.close(owner)  # tried again next round
             raise

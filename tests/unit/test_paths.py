@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from simplemon.paths import write_problem
+import os
+
+import pytest
+
+from simplemon.paths import open_guarded, umask, write_problem
 
 
 def test_a_new_file_in_missing_but_creatable_folders_is_fine(tmp_path):
@@ -33,3 +37,53 @@ def test_a_file_where_a_folder_should_be(tmp_path):
     assert write_problem(blocker / "deeper" / "x.log", needs_folder=False) == (
         f"folder {blocker / 'deeper'} cannot be created: {blocker} is not a folder"
     )
+
+
+def _shared(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    return shared
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_open_guarded_refuses_a_symlink_planted_between_look_and_open(
+    tmp_path, monkeypatch
+):
+    shared = _shared(tmp_path)
+    victim = tmp_path / "victim"
+    victim.write_text("precious", encoding="utf-8")
+    link = shared / "out.log"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    real_lstat = os.lstat
+
+    def not_yet(path, *args, **kwargs):  # the first lstat ran before the link existed
+        if str(path) == str(link) and not calls:
+            calls.append(path)
+            raise FileNotFoundError(path)
+        return real_lstat(path, *args, **kwargs)
+
+    calls: list[object] = []
+
+    monkeypatch.setattr(os, "lstat", not_yet)
+    with pytest.raises(PermissionError, match="symlink that belongs to user 65534"):
+        open_guarded(link, os.O_WRONLY | os.O_APPEND)
+    assert victim.read_text(encoding="utf-8") == "precious"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_open_guarded_refuses_a_file_another_user_owns_in_a_shared_folder(tmp_path):
+    shared = _shared(tmp_path)
+    theirs = shared / "out.log"
+    theirs.write_text("", encoding="utf-8")
+    os.chown(theirs, 65534, 65534)
+    with pytest.raises(PermissionError, match="file that belongs to user 65534"):
+        open_guarded(theirs, os.O_WRONLY | os.O_APPEND)
+
+
+def test_open_guarded_creates_with_the_mode_less_the_umask(tmp_path):
+    shared = _shared(tmp_path)
+    os.close(open_guarded(shared / "new", os.O_RDWR, 0o640))
+    mode = (shared / "new").stat().st_mode & 0o777
+    assert mode == 0o640 & ~umask()
