@@ -7,6 +7,7 @@ configuration is invalid. A configuration problem never prints a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence, Sized
@@ -188,6 +189,8 @@ def _main(argv: Sequence[str] | None) -> int:
     config = load(args.config)
     if config is None:
         return 2
+    if args.test or args.one_shot:
+        _skip_collecting_the_config()
     if args.test:
         _warn_about_pidfile(args, config)
         counts = (
@@ -196,8 +199,24 @@ def _main(argv: Sequence[str] | None) -> int:
             _count(config.alerters, "alerter"),
         )
         print("configuration OK: " + ", ".join(counts))
+        gc.freeze()  # see _skip_collecting_the_config
         return 0
     return run(args, config)
+
+
+def _skip_collecting_the_config() -> None:
+    """For ``-t`` and ``-1``: keep the garbage collector off what lives to the end.
+
+    A one-shot process keeps its modules and its config until it exits, yet every
+    full collection walks them again, and so does the collection at interpreter
+    exit: about 30 ms of CPU of a 1,000-monitor ``-1``. ``gc.freeze()`` moves what
+    exists now out of the collector's sight; objects made later (a round's
+    results) are collected as usual. A ``-1`` freezes once more after it has
+    closed its loggers, state file and sockets, so exiting does not walk the
+    round either; exit handlers still run (see docs/performance.md). The daemon
+    does not freeze: a reload must be able to free the config it replaces.
+    """
+    gc.freeze()
 
 
 def _warn_about_pidfile(args: argparse.Namespace, config: Config) -> None:
@@ -260,6 +279,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not notifier.dispatcher.drain(ONE_SHOT_DRAIN_SECONDS):
             log.warning("alerts still queued; they will be sent by the next run")
         stop_alerting(store, notifier)
+        scheduler.close_probes()
+        gc.freeze()  # everything is closed: see _skip_collecting_the_config
         return 1 if report.failed else 0
     from simplemon.daemon import Daemon  # noqa: PLC0415
 
