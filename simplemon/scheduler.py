@@ -336,6 +336,11 @@ class Scheduler:
         """Close result loggers (all of the current config's by default)."""
         fanout.close_all(self.config.loggers if loggers is None else loggers)
 
+    def close_probes(self) -> None:
+        """Close the probe loop's sockets (selector, wake-up pair, shared sockets)."""
+        if self._probe_loop is not None:
+            self._probe_loop.close()
+
     def reopen_loggers(self) -> None:
         """Ask every result logger to reopen its files (log rotation)."""
         fanout.reopen_all(self.config.loggers)

@@ -64,6 +64,8 @@ class Loader:
         self._paths: dict[str, Path] = {}
         self._contexts: dict[str, ParseContext] = {}
         self._accepted: dict[tuple[type[Any], type[Any]], frozenset[str]] = {}
+        #: Parsed (common, options) by everything a section's parse depends on.
+        self._built: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         #: [DEFAULT] keys seen, by file, and whether any section accepted them.
         self._defaults_taken: dict[tuple[str, str], bool] = {}
         self._default_accepts: dict[str, set[str]] = {}  # for did-you-mean
@@ -225,6 +227,55 @@ class Loader:
                     )
                 )
 
+    def _options(
+        self,
+        kind: registry.Kind,
+        name: str,
+        items: Mapping[str, RawValue],
+        type_name: str,
+        options_cls: type[Any],
+        file: str,
+    ) -> tuple[Any, Any] | None:
+        """Return a section's (common, options), or None after errors.
+
+        Sections written alike (a thousand tcp monitors of one port) parse alike:
+        options are frozen, so one parse serves them all. Only parses without
+        errors are reused: error messages name their section.
+        """
+        signature = (
+            kind,
+            type_name,
+            file,
+            tuple((k, v.text, v.file, v.from_default) for k, v in items.items()),
+        )
+        built = self._built.get(signature)
+        if built is not None:
+            return built
+        errors_before = len(self.errors)
+        common_cls = COMMON[kind]
+        common = self.build(
+            common_cls,
+            name,
+            {k: v for k, v in items.items() if k in option_keys(common_cls)},
+            type_name=type_name,
+            kind=kind,
+            fallback_file=self.path(file),
+        )
+        plugin_keys = option_keys(options_cls)
+        options = self.build(
+            options_cls,
+            name,
+            {k: v for k, v in items.items() if k in plugin_keys},
+            type_name=type_name,
+            kind=kind,
+            fallback_file=self.path(file),
+        )
+        if common is None or options is None:
+            return None
+        if len(self.errors) == errors_before:
+            self._built[signature] = (common, options)
+        return common, options
+
     def plugin(
         self, kind: registry.Kind, name: str, items: Mapping[str, RawValue], file: str
     ) -> PluginConfig | None:
@@ -264,8 +315,6 @@ class Loader:
             )
             return None
         common_cls = COMMON[kind]
-        common_keys = option_keys(common_cls)
-        plugin_keys = option_keys(cls.Options)
         self.unknown_keys(
             items,
             self.accepted_keys(common_cls, cls.Options),
@@ -273,24 +322,10 @@ class Loader:
             name,
             f"type '{type_name}'",
         )
-        common = self.build(
-            common_cls,
-            name,
-            {k: v for k, v in items.items() if k in common_keys},
-            type_name=type_name,
-            kind=kind,
-            fallback_file=self.path(file),
-        )
-        options = self.build(
-            cls.Options,
-            name,
-            {k: v for k, v in items.items() if k in plugin_keys},
-            type_name=type_name,
-            kind=kind,
-            fallback_file=self.path(file),
-        )
-        if common is None or options is None:
+        built = self._options(kind, name, items, type_name, cls.Options, file)
+        if built is None:
             return None
+        common, options = built
         if isinstance(common, AlerterCommon) and common.times_type == "always":
             # A window written without times_type would alert at every hour.
             for key in ("time_lower", "time_upper"):

@@ -1,4 +1,6 @@
+import argparse
 import logging
+import shutil
 import signal
 
 import pytest
@@ -88,3 +90,16 @@ def test_a_daemon_that_cannot_start_its_signal_thread_says_so_and_stops(
     assert "cannot start the signal-handling thread: can't start new thread" in err
     assert "Traceback" not in err
     StateStore(main.parent / "simplemon-state.db").close()  # its lock was let go
+
+
+@pytest.mark.parametrize("columns", [None, "50", "200", "abc", "-3", "0"])
+def test_help_is_wrapped_as_argparse_would_wrap_it(monkeypatch, columns):
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli.terminal_columns() == shutil.get_terminal_size().columns
+    ours = cli.build_parser()
+    theirs = cli.build_parser()
+    theirs.formatter_class = argparse.HelpFormatter
+    assert ours.format_help() == theirs.format_help()

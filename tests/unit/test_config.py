@@ -592,3 +592,55 @@ def test_a_writable_state_file_gives_no_warning(write_ini, tmp_path):
     main = write_ini("monitor.ini", "[monitor]\ninterval = 30\n[reporting]\n")
     write_ini("monitors.ini", "[a]\ntype = null\n")
     assert load_config(main, environ={}).warnings == ()
+
+
+def test_sections_written_alike_share_one_parse_but_keep_their_names(write_ini):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [a]
+        type = tcp
+        host = 127.0.0.1
+        port = 22
+        [b]
+        type = tcp
+        host = 127.0.0.1
+        port = 22
+        [c]
+        type = tcp
+        host = 127.0.0.1
+        port = 23
+        """,
+    )
+    a, b, c = load_config(main, environ={}).monitors
+    assert [m.name for m in (a, b, c)] == ["a", "b", "c"]
+    assert [m.plugin.name for m in (a, b, c)] == ["a", "b", "c"]
+    assert a.plugin.options is b.plugin.options
+    assert a.common is b.common
+    assert c.plugin.options.port == 23
+
+
+def test_sections_written_alike_with_an_error_each_report_their_own(
+    write_ini, tmp_path
+):
+    main = write_ini("monitor.ini", MAIN)
+    write_ini(
+        "monitors.ini",
+        """
+        [a]
+        type = tcp
+        host = 127.0.0.1
+        port = 0
+        [b]
+        type = tcp
+        host = 127.0.0.1
+        port = 0
+        """,
+    )
+    errors = errors_of(main)
+    assert len(errors) == 2
+    assert "[a]" in errors[0]
+    assert "port" in errors[0]
+    assert "[b]" in errors[1]
+    assert "port" in errors[1]
