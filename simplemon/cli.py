@@ -357,10 +357,8 @@ def start_alerting(config: Config) -> tuple[StateStore, Notifier]:
     from simplemon.state_store import StateStore  # noqa: PLC0415
     from simplemon.timefmt import utc_now  # noqa: PLC0415
 
-    path = config.main.state_file
-    if not path.is_absolute():
-        path = config.main_file.parent / path
-    store = StateStore(path)
+    # Already anchored to monitor.ini's folder when parsed (as `-t` checked it).
+    store = StateStore(config.main.state_file)
     now = utc_now()
     store.prune(now - KEEP_FINISHED)
     dispatcher = Dispatcher(store, config.alerters)

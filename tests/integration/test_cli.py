@@ -195,6 +195,19 @@ def test_one_shot_exits_1_when_any_check_failed_even_within_tolerance(tmp_path):
     )
 
 
+def test_a_relative_config_path_keeps_every_file_next_to_monitor_ini(tmp_path):
+    """`-f cfg/monitor.ini` put the state file in cfg/cfg/ (joined twice), a folder
+    it created, while `-t` had checked cfg/simplemon-state.db."""
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    config(folder, "[a]\ntype = null\n")
+    result = run_monitor("-1", "-f", "cfg/monitor.ini", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "simplemon-state.db").exists()
+    assert (folder / "results.log").exists()
+    assert not (folder / "cfg").exists()
+
+
 def test_one_shot_exits_0_when_all_pass(tmp_path):
     main = config(tmp_path, "[a]\ntype = null\n[b]\ntype = null\ndepend = a\n")
     result = run_monitor("-1", "-f", str(main))
