@@ -217,6 +217,7 @@ def reload_config(path: str) -> Config | None:
         return None
     for warning in config.warnings:
         log.warning("%s", warning)
+    hide_from_children(config.secret_env)  # a secret the new config reads
     return config
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from simplemon.cli import reload_config
 from simplemon.config import load_config
 from simplemon.processes import child_environment, hide_from_children
 
@@ -44,3 +45,21 @@ def test_hidden_variables_are_left_out_of_commands_environment(monkeypatch):
     assert "SIMPLEMON_TEST_HIDDEN" not in env
     assert env["SIMPLEMON_TEST_SHOWN"] == "y"
     assert env["PATH"] == os.environ["PATH"]
+
+
+def test_a_secret_first_read_by_a_reload_is_left_out_of_commands_environment(
+    tmp_path, monkeypatch
+):
+    # The variable was in the daemon's environment from the start, but only a
+    # reload (SIGHUP) added the alerter that reads it as its SMTP password.
+    monkeypatch.setenv("SIMPLEMON_TEST_RELOAD_SMTP", "s3cret")
+    (tmp_path / "monitors.ini").write_text("[m]\ntype = null\n", encoding="utf-8")
+    ini = tmp_path / "monitor.ini"
+    ini.write_text(
+        "[monitor]\ninterval = 60\n[reporting]\nalerters = mail\n"
+        "[mail]\ntype = email\nhost = 127.0.0.1\nto = a@h\nfrom = b@h\n"
+        "username = mon\npassword = %env:SIMPLEMON_TEST_RELOAD_SMTP%\n",
+        encoding="utf-8",
+    )
+    assert reload_config(str(ini)) is not None
+    assert "SIMPLEMON_TEST_RELOAD_SMTP" not in child_environment()
