@@ -318,7 +318,7 @@ def _done_parts(text: str) -> frozenset[str]:
     """
     try:
         parts = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deep
         return frozenset()
     if not isinstance(parts, list):
         return frozenset()

@@ -284,9 +284,10 @@ def test_a_layout_1_outbox_gets_its_done_column_and_keeps_its_rows(tmp_path):
 def test_a_damaged_done_value_resends_to_everyone(tmp_path):
     store = StateStore(tmp_path / "s.db")
     store.save_round({}, {}, [event()])
-    store._db.execute("UPDATE outbox SET done = 'not json'")
-    store._db.commit()
-    assert store.pending("mail")[0].done == frozenset()
+    for damaged in ("not json", "[" * 100_000, '{"a": 1}', "7"):
+        store._db.execute("UPDATE outbox SET done = ?", (damaged,))
+        store._db.commit()
+        assert store.pending("mail")[0].done == frozenset()
     store.close()
 
 
