@@ -5,8 +5,8 @@ import signal
 
 import pytest
 
-from simplemon import cli, daemon
-from simplemon.cli import build_parser
+from simplemon import cli, cli_args, daemon
+from simplemon.cli_args import build_parser
 from simplemon.console import setup_logging
 from simplemon.state_store import StateStore
 
@@ -98,8 +98,8 @@ def test_help_is_wrapped_as_argparse_would_wrap_it(monkeypatch, columns):
         monkeypatch.delenv("COLUMNS", raising=False)
     else:
         monkeypatch.setenv("COLUMNS", columns)
-    assert cli.terminal_columns() == shutil.get_terminal_size().columns
-    ours = cli.build_parser()
-    theirs = cli.build_parser()
+    assert cli_args.terminal_columns() == shutil.get_terminal_size().columns
+    ours = cli_args.build_parser()
+    theirs = cli_args.build_parser()
     theirs.formatter_class = argparse.HelpFormatter
     assert ours.format_help() == theirs.format_help()
