@@ -28,7 +28,8 @@ from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
 from simplemon.paths import write_problem
-from simplemon.sections import Loader, PluginConfig, suggest
+from simplemon.section_keys import suggest
+from simplemon.sections import Loader, PluginConfig
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def load_config(
         loggers = _load_plugins(
             loader, "logger", reporting.loggers, sections, main_path
         )
-    loader.unused_defaults()
+    loader.keys.unused_defaults()
     check_references(loader, monitors, alerters, loggers)
     check_groups(loader, monitors, (*alerters, *loggers))
     if loader.errors or main is None:
@@ -134,7 +135,7 @@ def _load_section(
 ) -> T | None:
     """Build one fixed section of monitor.ini ([monitor] or [reporting])."""
     known = option_keys(cls)
-    loader.unknown_keys(items, known, ignored, name, f"[{name}]")
+    loader.keys.unknown(items, known, ignored, name, f"[{name}]")
     built: T | None = loader.build(
         cls,
         name,

@@ -12,7 +12,8 @@ from simplemon.common import (
 )
 from simplemon.depgraph import find_cycle
 from simplemon.errors import ConfigError
-from simplemon.sections import Loader, PluginConfig, suggest
+from simplemon.section_keys import suggest
+from simplemon.sections import Loader, PluginConfig
 
 
 def check_references(

@@ -9,7 +9,7 @@ them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,12 @@ from simplemon.common import (
     ignored_keys,
 )
 from simplemon.errors import ConfigError, is_secret_key
-from simplemon.ini import DEFAULT, RawValue, env_names, read_ini, substitute_env
+from simplemon.ini import RawValue, env_names, read_ini, substitute_env
 from simplemon.model import EventKind
 from simplemon.options import build_options, option_keys
 from simplemon.parsers import ParseContext
 from simplemon.redact import redact
+from simplemon.section_keys import KeyCheck
 
 _NAME = re.compile(r"^[^\s,]+$")
 COMMON: dict[registry.Kind, type[Any]] = {
@@ -66,9 +67,8 @@ class Loader:
         self._accepted: dict[tuple[type[Any], type[Any]], frozenset[str]] = {}
         #: Parsed (common, options) by everything a section's parse depends on.
         self._built: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-        #: [DEFAULT] keys seen, by file, and whether any section accepted them.
-        self._defaults_taken: dict[tuple[str, str], bool] = {}
-        self._default_accepts: dict[str, set[str]] = {}  # for did-you-mean
+        #: Unknown keys, and [DEFAULT] keys that no section took.
+        self.keys = KeyCheck(self.errors, self.warnings)
 
     def path(self, file: str) -> Path:
         """Return ``Path(file)``, built once per file name."""
@@ -175,58 +175,6 @@ class Loader:
         self.errors.extend(e for e in errors if e.key not in unset)
         return obj
 
-    def unknown_keys(
-        self,
-        items: Mapping[str, RawValue],
-        accepted: frozenset[str] | set[str],
-        ignored: Iterable[str],
-        section: str,
-        what: str,
-    ) -> None:
-        """Report keys nobody accepts; SimpleMonitor-only keys only warn.
-
-        A [DEFAULT] key is only noted here: a section that does not accept it
-        ignores it, and ``unused_defaults`` reports one that no section took.
-        """
-        for key, raw in items.items():
-            if raw.from_default:
-                where = (str(raw.file), key)
-                self._defaults_taken[where] = (
-                    self._defaults_taken.get(where, False)
-                    or key in accepted
-                    or key in ignored
-                )
-                self._default_accepts.setdefault(where[0], set()).update(accepted)
-                continue
-            if key in accepted:
-                continue
-            if key in ignored:
-                self.warnings.append(
-                    f"{raw.file}: [{section}] option '{key}' has no effect here "
-                    "and is ignored"
-                )
-                continue
-            self.errors.append(
-                ConfigError(
-                    f"unknown option '{key}' for {what}{suggest(key, accepted)}",
-                    file=str(raw.file),
-                    section=section,
-                )
-            )
-
-    def unused_defaults(self) -> None:
-        """Report [DEFAULT] keys that no section of their file accepted (a typo)."""
-        for (file, key), taken in self._defaults_taken.items():
-            if not taken:
-                self.errors.append(
-                    ConfigError(
-                        f"option '{key}' is accepted by no section of this file"
-                        + suggest(key, self._default_accepts.get(file, set())),
-                        file=file,
-                        section=DEFAULT,
-                    )
-                )
-
     def _options(
         self,
         kind: registry.Kind,
@@ -315,7 +263,7 @@ class Loader:
             )
             return None
         common_cls = COMMON[kind]
-        self.unknown_keys(
+        self.keys.unknown(
             items,
             self.accepted_keys(common_cls, cls.Options),
             ignored_keys(kind, type_name),
@@ -357,11 +305,3 @@ def _can_send(alerter: Any, common: AlerterCommon) -> bool:
     if not common.only_failures:
         kinds.append(EventKind.RECOVERY)
     return any(alerter.handles(kind) for kind in kinds)
-
-
-def suggest(key: str, accepted: Iterable[str]) -> str:
-    """Return `` (did you mean 'x'?)`` for the closest accepted key, or ''."""
-    import difflib  # noqa: PLC0415 - only a config with errors needs it
-
-    hint = difflib.get_close_matches(key, sorted(accepted), n=1)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
