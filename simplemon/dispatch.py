@@ -18,14 +18,13 @@ from typing import Any
 from simplemon.errors import DeliveryError, StateFileError
 from simplemon.outbox import (
     DELIVERED,
-    EXPIRED,
-    FAILED,
     SUPERSEDED,
     Backoff,
     Outbox,
     OutboxItem,
     superseded_reminders,
 )
+from simplemon.outcomes import Outcomes
 from simplemon.timefmt import utc_now
 
 log = logging.getLogger(__name__)
@@ -59,9 +58,7 @@ class Dispatcher:
         # Guards _alerters and _workers: a worker whose alerter a reload removed
         # ends itself, and a reload that adds it again starts a new one.
         self._config_lock = threading.Lock()
-        # Outcomes the outbox could not store yet (row id -> status, error): such
-        # an event is never sent again, its outcome is stored first.
-        self._unrecorded: dict[int, tuple[str, str]] = {}
+        self.outcomes = Outcomes(outbox, now, self.backoff)
         self._stop = threading.Event()
         self._started = False
         self._unstarted: set[str] = set()  # alerters whose worker could not start
@@ -209,9 +206,9 @@ class Dispatcher:
             config = self._sending_as(alerter)
             if config is None:
                 return POLL_SECONDS
-            outcome = self._unrecorded.get(item.row_id)
+            outcome = self.outcomes.unrecorded.get(item.row_id)
             if outcome is not None:
-                if not self._finish(config.name, item, *outcome):
+                if not self.outcomes.finish(config.name, item, *outcome):
                     return POLL_SECONDS
                 continue
             if item.row_id in stale:
@@ -244,7 +241,7 @@ class Dispatcher:
             alerter,
             item.event.monitor,
         )
-        self._finish(alerter, item, SUPERSEDED)
+        self.outcomes.finish(alerter, item, SUPERSEDED)
 
     def _is_holding(self, alerter: str) -> bool:
         """Return whether ``depend`` holds the alerter's messages; log it once."""
@@ -268,83 +265,21 @@ class Dispatcher:
         what = f"{event.kind.value} for monitor {event.monitor}"
         if config.common.dry_run:
             log.info("alerter %s: dry run, not sending %s", name, what)
-            return self._finish(name, item, DELIVERED, "dry run")
+            return self.outcomes.finish(name, item, DELIVERED, "dry run")
         try:
             if item.done:
                 config.plugin.send_rest(event, item.done)
             else:
                 config.plugin.send(event)
         except DeliveryError as e:
-            return self._failed(
+            return self.outcomes.failed(
                 config, item, str(e), permanent=e.permanent, done=e.done
             )
         except Exception as e:
             log.exception("alerter %s: internal error sending %s", name, what)
-            return self._failed(config, item, f"{type(e).__name__}: {e}", False)
+            return self.outcomes.failed(config, item, f"{type(e).__name__}: {e}", False)
         log.info("alerter %s: sent %s", name, what)
-        return self._finish(name, item, DELIVERED)
-
-    def _finish(
-        self, alerter: str, item: OutboxItem, status: str, error: str = ""
-    ) -> bool:
-        """Store an event's outcome; False if the state file refused it.
-
-        The outcome is then kept here and stored before anything else of the
-        alerter is sent, so a sent event is not sent again (unless the process
-        stops before the file accepts it: delivery is at least once).
-        """
-        try:
-            self.outbox.finish(item.row_id, status, self.now(), error)
-        except StateFileError as e:
-            self._unrecorded[item.row_id] = (status, error)
-            log.error(
-                "alerter %s: %s; the %s %s for monitor %s is not sent again",
-                alerter,
-                e,
-                status,
-                item.event.kind.value,
-                item.event.monitor,
-            )
-            return False
-        self._unrecorded.pop(item.row_id, None)
-        return True
-
-    def _failed(
-        self,
-        config: Any,
-        item: OutboxItem,
-        error: str,
-        permanent: bool,
-        done: frozenset[str] = frozenset(),
-    ) -> bool:
-        event, name, now = item.event, config.name, self.now()
-        what = f"{event.kind.value} for monitor {event.monitor}"
-        # Plugins name themselves in their errors; the log line already does.
-        error = error.removeprefix(f"alerter {name}: ")
-        if permanent:
-            log.error("alerter %s: GAVE UP on %s (permanent): %s", name, what, error)
-            return self._finish(name, item, FAILED, error)
-        if now - event.created_at >= config.common.retry_for:
-            log.error(
-                "alerter %s: GAVE UP on %s after %d attempts over %s: %s",
-                name,
-                what,
-                item.attempts + 1,
-                config.common.retry_for,
-                error,
-            )
-            return self._finish(name, item, EXPIRED, error)
-        when = now + self.backoff.delay(item.attempts + 1)
-        log.warning(
-            "alerter %s: could not send %s (attempt %d), retrying at %s: %s",
-            name,
-            what,
-            item.attempts + 1,
-            when.isoformat(timespec="seconds"),
-            error,
-        )
-        self.outbox.retry_later(item.row_id, when, error, item.done | done)
-        return False
+        return self.outcomes.finish(name, item, DELIVERED)
 
 
 def _settings(config: Any) -> tuple[Any, ...]:
