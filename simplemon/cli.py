@@ -83,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C outside the daemon's own handling (at start, during ``-1``) stops with
     one line: nothing unsaved matters, as an unfinished round was never stored.
     """
+    if gc.get_freeze_count():  # an earlier main() of this process froze its run
+        gc.unfreeze()  # let that run's objects be freed (tests, embedding)
+        gc.collect()
     try:
         return _main(argv)
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
 import argparse
+import gc
 import logging
 import shutil
 import signal
@@ -103,3 +104,25 @@ def test_help_is_wrapped_as_argparse_would_wrap_it(monkeypatch, columns):
     theirs = cli_args.build_parser()
     theirs.formatter_class = argparse.HelpFormatter
     assert ours.format_help() == theirs.format_help()
+
+
+def test_a_second_main_in_one_process_lets_the_first_runs_objects_go(write_ini):
+    # -t and -1 freeze what they load, so that exiting does not walk it; a later
+    # main() in the same process (tests, embedding) must not keep it for ever.
+    main = write_ini("monitor.ini", "[monitor]\ninterval = 60\n")
+    write_ini("monitors.ini", "[up]\ntype = null\n")
+    root = logging.getLogger()
+    handlers, before = root.handlers[:], root.level
+    try:
+        assert cli.main(["-f", str(main), "-t", "-q"]) == 0
+        frozen = gc.get_freeze_count()
+        cycles: list[list[object]] = [[] for _ in range(frozen + 1000)]
+        for cycle in cycles:
+            cycle.append(cycle)  # only the collector frees a cycle
+        gc.freeze()  # as if that run had made them, then dropped them
+        del cycles, cycle
+        assert cli.main(["-f", str(main), "-t", "-q"]) == 0
+        assert gc.get_freeze_count() < frozen + 1000
+    finally:
+        gc.unfreeze()
+        root.handlers[:], root.level = handlers, before
