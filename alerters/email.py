@@ -142,7 +142,10 @@ class EmailAlerter(Alerter[EmailOptions]):
 
     def send_rest(self, event: AlertEvent, done: frozenset[str]) -> None:
         """Deliver the mail to the recipients not in ``done``: those deferred before."""
-        to = [r for r in self.recipients() if r not in done]
+        # Compared ignoring case: a reload that only recased an address that took
+        # the mail must not send it a second copy.
+        finished = {address.casefold() for address in done}
+        to = [r for r in self.recipients() if r.casefold() not in finished]
         if not to:
             return  # a reload took the deferred recipients out of the config
         message = self.build(event)

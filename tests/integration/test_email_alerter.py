@@ -261,4 +261,6 @@ def test_nothing_is_sent_when_every_recipient_left_is_done(tmp_path):
     with smtp_server(tmp_path, users=USERS) as peer:
         alerter = mailer(peer, cc=())
         alerter.send_rest(make_event(), frozenset(alerter.recipients()))
+        recased = frozenset(r.upper() for r in alerter.recipients())  # by a reload
+        alerter.send_rest(make_event(), recased)
     assert peer.transactions == 0
