@@ -1,6 +1,5 @@
 import socket
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,21 +10,12 @@ from simplemon.dispatch import Dispatcher
 from simplemon.errors import DeliveryError
 from simplemon.model import EventKind
 from simplemon.state_store import StateStore
-from tests.peers.alert_events import make_event
+from tests.peers.alert_events import Configured, make_event
 from tests.peers.smtp_server import hanging_server, smtp_server
 
 pytestmark = pytest.mark.integration
 
 USERS = {"monitor": "s3cret"}
-
-
-@dataclass
-class Configured:
-    """An alerter as the dispatcher sees it after a config load."""
-
-    name: str
-    plugin: EmailAlerter
-    common: AlerterCommon
 
 
 def mailer(peer, **overrides) -> EmailAlerter:

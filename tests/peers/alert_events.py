@@ -1,10 +1,15 @@
-"""Build AlertEvents for alerter tests: ``make_event(kind=..., info=...)``."""
+"""Build AlertEvents for alerter tests: ``make_event(kind=..., info=...)``.
+
+``Configured(name, plugin)`` is an alerter as the dispatcher sees it after a load.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from simplemon.common import AlerterCommon
 from simplemon.model import AlertEvent, EventKind
 
 FAILED_AT = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -50,3 +55,12 @@ def numbered_event(
         description="",
         event_id=f"e{n}{alerter}",
     )
+
+
+@dataclass
+class Configured:
+    """An alerter as the dispatcher sees it after a config load."""
+
+    name: str
+    plugin: Any
+    common: AlerterCommon = field(default_factory=lambda: AlerterCommon(type="x"))

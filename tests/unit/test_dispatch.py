@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +15,7 @@ from simplemon.errors import DeliveryError, StateFileError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.outbox import Backoff, OutboxItem, superseded_reminders
 from simplemon.state_store import StateStore
-from tests.peers.alert_events import numbered_event
+from tests.peers.alert_events import Configured, numbered_event
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -44,13 +44,6 @@ class RecordingAlerter:
 
     def handles(self, kind: EventKind) -> bool:
         return True
-
-
-@dataclass
-class Configured:
-    name: str
-    plugin: RecordingAlerter
-    common: AlerterCommon = field(default_factory=lambda: AlerterCommon(type="x"))
 
 
 class Clock:

@@ -10,9 +10,7 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -20,7 +18,7 @@ from simplemon.common import AlerterCommon
 from simplemon.dispatch import Dispatcher
 from simplemon.model import AlertEvent, EventKind
 from simplemon.state_store import StateStore
-from tests.peers.alert_events import numbered_event
+from tests.peers.alert_events import Configured, numbered_event
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -46,13 +44,6 @@ class Counting:
 
     def handles(self, kind: EventKind) -> bool:
         return True
-
-
-@dataclass
-class Configured:
-    name: str
-    plugin: Any
-    common: AlerterCommon = field(default_factory=lambda: AlerterCommon(type="x"))
 
 
 event = numbered_event
