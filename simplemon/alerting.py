@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from simplemon.common import AlerterCommon, is_in_groups
-from simplemon.model import AlertEvent, EventKind, MonitorState, Status
+from simplemon.model import (
+    AlertEvent,
+    EventKind,
+    MonitorState,
+    NotificationRecord,
+    Status,
+)
 from simplemon.timefmt import zone
 
 #: Info text of the final notice for a monitor removed from the config while alerted.
@@ -32,27 +38,6 @@ class MonitorView:
     remind: timedelta | None = None
     description: str = ""
     failure_doc: str | None = None
-
-
-@dataclass(frozen=True)
-class NotificationRecord:
-    """What one alerter has been told about one monitor (persisted across restarts).
-
-    ``announced_at`` is set while a failure was announced and no recovery sent yet;
-    ``held_since`` marks an out-of-hours failure held for a catch-up (``delay``);
-    ``recovery_held_at`` an out-of-hours recovery waiting for the window to open.
-    """
-
-    announced_at: datetime | None = None
-    failed_at: datetime | None = None  # start of the announced outage
-    last_virtual_fail_count: int = 0
-    held_since: datetime | None = None
-    recovery_held_at: datetime | None = None
-
-    @property
-    def is_announced(self) -> bool:
-        """Whether a failure was announced, so a recovery is owed."""
-        return self.announced_at is not None
 
 
 _EMPTY_RECORD = NotificationRecord()

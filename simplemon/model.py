@@ -93,6 +93,27 @@ class Snapshot:
         return None
 
 
+@dataclass(frozen=True)
+class NotificationRecord:
+    """What one alerter has been told about one monitor (persisted across restarts).
+
+    ``announced_at`` is set while a failure was announced and no recovery sent yet;
+    ``held_since`` marks an out-of-hours failure held for a catch-up (``delay``);
+    ``recovery_held_at`` an out-of-hours recovery waiting for the window to open.
+    """
+
+    announced_at: datetime | None = None
+    failed_at: datetime | None = None  # start of the announced outage
+    last_virtual_fail_count: int = 0
+    held_since: datetime | None = None
+    recovery_held_at: datetime | None = None
+
+    @property
+    def is_announced(self) -> bool:
+        """Whether a failure was announced, so a recovery is owed."""
+        return self.announced_at is not None
+
+
 class EventKind(enum.Enum):
     """Why an alert is sent."""
 

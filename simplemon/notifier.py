@@ -10,21 +10,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from simplemon.alerting import (
-    Decision,
-    MonitorView,
-    NotificationRecord,
-    decide,
-    decide_removed,
-    is_quiet,
-)
 from simplemon.config import Config
 from simplemon.dispatch import Dispatcher
 from simplemon.errors import StateFileError
-from simplemon.model import AlertEvent, MonitorSnapshot, MonitorState, Snapshot
+from simplemon.model import (
+    AlertEvent,
+    MonitorSnapshot,
+    MonitorState,
+    NotificationRecord,
+    Snapshot,
+)
 from simplemon.outbox import KEEP_FINISHED
+
+if TYPE_CHECKING:
+    from simplemon.alerting import Decision, MonitorView
 
 log = logging.getLogger(__name__)
 _EMPTY = NotificationRecord()
@@ -190,6 +191,10 @@ class Notifier:
         events: list[AlertEvent],
     ) -> None:
         """Collect every (monitor, alerter) pair's changed record and new events."""
+        # Imported only when alerters are configured: a run without any (the
+        # plainest -1) never needs the decisions (start-up time, issue 5).
+        from simplemon.alerting import decide, is_quiet  # noqa: PLC0415
+
         for monitor in snapshot.monitors:
             view = None
             for alerter in self.config.alerters:
@@ -210,6 +215,8 @@ class Notifier:
                 self._collect(key, record, decision, alerter, records, events)
 
     def _view(self, monitor: MonitorSnapshot, previous: MonitorState) -> MonitorView:
+        from simplemon.alerting import MonitorView  # noqa: PLC0415 - see _decide
+
         common = self._monitors.get(monitor.name)
         return MonitorView(
             name=monitor.name,
@@ -268,6 +275,8 @@ class Notifier:
             if monitor in present or alerter is None:
                 continue  # the alerter itself was removed: nobody to tell
             removed.add(monitor)
+            from simplemon.alerting import MonitorView, decide_removed  # noqa: PLC0415
+
             last = self._saved.get(monitor, MonitorState())
             view = MonitorView(monitor, last, MonitorState())
             decision = decide_removed(

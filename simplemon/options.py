@@ -12,7 +12,6 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -35,17 +34,32 @@ NO_CONTEXT = ParseContext()
 Parser = Callable[[str, "ParseContext"], Any]
 
 
-@dataclass(frozen=True)
 class OptionSpec:
-    """Metadata attached to one option field by :func:`opt`."""
+    """Metadata attached to one option field by :func:`opt`.
 
-    help: str
-    key: str | None = None
-    aliases: tuple[str, ...] = ()
-    parser: Parser | None = None
-    min: Any = None
-    max: Any = None
-    example: str | None = None
+    This and :class:`OptionField` are plain classes, not dataclasses: every start
+    builds them, and building a frozen dataclass costs ~1 ms (issue 5).
+    """
+
+    __slots__ = ("aliases", "example", "help", "key", "max", "min", "parser")
+
+    def __init__(
+        self,
+        help: str,
+        key: str | None = None,
+        aliases: tuple[str, ...] = (),
+        parser: Parser | None = None,
+        min: Any = None,
+        max: Any = None,
+        example: str | None = None,
+    ) -> None:
+        self.help = help
+        self.key = key
+        self.aliases = aliases
+        self.parser = parser
+        self.min = min
+        self.max = max
+        self.example = example
 
 
 def opt(
@@ -64,15 +78,19 @@ def opt(
     return dataclasses.field(default=default, metadata={"option": spec})
 
 
-@dataclass(frozen=True)
 class OptionField:
     """One declared option as the loader and the docs generator see it."""
 
-    name: str
-    key: str
-    type: Any
-    spec: OptionSpec
-    default: Any
+    __slots__ = ("default", "key", "name", "spec", "type")
+
+    def __init__(
+        self, name: str, key: str, type: Any, spec: OptionSpec, default: Any
+    ) -> None:
+        self.name = name
+        self.key = key
+        self.type = type
+        self.spec = spec
+        self.default = default
 
     @property
     def required(self) -> bool:

@@ -9,7 +9,6 @@ Custom parsers of plugins take ``(text, ctx)`` like :func:`url` and :func:`comma
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,11 +18,19 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-@dataclass(frozen=True)
 class ParseContext:
-    """What a parser may need beyond the text: where relative paths are anchored."""
+    """What a parser may need beyond the text: where relative paths are anchored.
 
-    base_dir: Path = Path()
+    A plain class, not a dataclass: every start builds it (issue 5, start-up time).
+    """
+
+    __slots__ = ("base_dir",)
+
+    def __init__(self, base_dir: Path = Path()) -> None:
+        self.base_dir = base_dir
+
+    def __repr__(self) -> str:
+        return f"ParseContext(base_dir={self.base_dir!r})"
 
 
 def parse_bool(text: str, ctx: ParseContext | None = None) -> bool:

@@ -12,7 +12,6 @@ those were given to simplemon for its own use.
 from __future__ import annotations
 
 import os
-import signal
 import threading
 from collections.abc import Iterable
 
@@ -40,6 +39,8 @@ def exit_text(returncode: int) -> str:
     """Return ``exited with 3`` or ``was killed by signal 9 (SIGKILL)``."""
     if returncode >= 0:
         return f"exited with {returncode}"
+    import signal  # noqa: PLC0415 - only a killed command needs its name (-1 never)
+
     number = -returncode
     try:
         name = signal.Signals(number).name

@@ -18,9 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simplemon.alerting import NotificationRecord
 from simplemon.errors import StateFileError
-from simplemon.model import AlertEvent, MonitorState
+from simplemon.model import AlertEvent, MonitorState, NotificationRecord
 from simplemon.outbox import PENDING, OutboxItem
 from simplemon.paths import create_guarded
 from simplemon.state_codec import IsoTexts, codec, from_json

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from alerters._message import body
 from simplemon import policy
-from simplemon.alerting import MonitorView, NotificationRecord, decide, is_in_hours
+from simplemon.alerting import MonitorView, decide, is_in_hours
 from simplemon.common import AlerterCommon
-from simplemon.model import CheckResult, MonitorState
+from simplemon.model import CheckResult, MonitorState, NotificationRecord
 
 NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday
 BAD = CheckResult(False, "down")

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import pytest
 
 from simplemon import policy
-from simplemon.alerting import MonitorView, NotificationRecord, decide, is_in_hours
-from simplemon.model import CheckResult, MonitorState
+from simplemon.alerting import MonitorView, decide, is_in_hours
+from simplemon.model import CheckResult, MonitorState, NotificationRecord
 from simplemon.state_codec import codec
 from tests.peers.clock_model import (
     Model,

@@ -12,7 +12,6 @@ from simplemon.alerting import (
     REMOVED_INFO,
     Decision,
     MonitorView,
-    NotificationRecord,
     decide,
     decide_removed,
     has_crossed,
@@ -20,7 +19,13 @@ from simplemon.alerting import (
     is_quiet,
 )
 from simplemon.common import AlerterCommon
-from simplemon.model import CheckResult, EventKind, MonitorState, Status
+from simplemon.model import (
+    CheckResult,
+    EventKind,
+    MonitorState,
+    NotificationRecord,
+    Status,
+)
 
 MONDAY_NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # 2026-01-05 is a Monday
 OK = CheckResult(True, "fine")

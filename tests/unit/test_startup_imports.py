@@ -118,3 +118,26 @@ def test_a_round_pinging_ip_addresses_never_imports_icmplib(tmp_path):
         ONE_ROUND_PROBE,
     )
     assert not loaded
+
+
+# Runs one round (`monitor.py -1`) in-process, then prints which engine modules it
+# loaded that only some configurations need.
+ONE_ROUND_ENGINE_PROBE = """
+import sys
+from simplemon.cli import main
+code = main(["-f", sys.argv[1], "-1", "-q"])
+optional = ("simplemon.alerting", "signal")
+print(code, " ".join(sorted(m for m in optional if m in sys.modules)))
+"""
+
+
+def test_a_round_without_alerters_loads_no_alert_decisions_or_signal_names(tmp_path):
+    # Alert decisions are needed only with an alerter; signal names only to tell
+    # how a killed command ended (neither is needed by a plain -1).
+    code, loaded = modules_after(
+        tmp_path,
+        "[lo]\ntype = tcp\nhost = 127.0.0.1\nport = 1\ntimeout = 1\n",
+        ONE_ROUND_ENGINE_PROBE,
+    )
+    assert code == "1"  # port 1 refuses: the check fails, the round still runs
+    assert loaded == set()

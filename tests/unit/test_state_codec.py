@@ -7,8 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from simplemon.alerting import NotificationRecord
-from simplemon.model import AlertEvent, EventKind, MonitorState, Status
+from simplemon.model import (
+    AlertEvent,
+    EventKind,
+    MonitorState,
+    NotificationRecord,
+    Status,
+)
 from simplemon.state_codec import IsoTexts, codec, from_json, to_json
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -8,9 +8,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from simplemon.alerting import NotificationRecord
 from simplemon.errors import StateFileError
-from simplemon.model import AlertEvent, EventKind, MonitorState, Status
+from simplemon.model import (
+    AlertEvent,
+    EventKind,
+    MonitorState,
+    NotificationRecord,
+    Status,
+)
 from simplemon.outbox import DELIVERED, EXPIRED
 from simplemon.state_codec import to_json
 from simplemon.state_schema import SCHEMA, SCHEMA_VERSION
