@@ -12,13 +12,12 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from concurrent.futures import Future
 
 import pytest
 
 from simplemon.model import CheckResult
 from simplemon.probe import READ, Probe, ProbeCore, ProbeIO, run_probe
-from simplemon.probe_loop import ProbeLoop
+from simplemon.probe_loop import ProbeLoop, ProbeResult
 
 
 class EchoPair(Probe):
@@ -86,9 +85,7 @@ def loop() -> Iterator[ProbeLoop]:
     probe_loop.close()
 
 
-def drive(
-    loop: ProbeLoop, futures: list[Future[CheckResult]], limit: float = 5.0
-) -> None:
+def drive(loop: ProbeLoop, futures: list[ProbeResult], limit: float = 5.0) -> None:
     loop.wait(lambda: all(f.done() for f in futures), limit)
 
 
@@ -315,3 +312,37 @@ def test_a_broken_shared_reader_is_logged_and_the_loop_goes_on(
     drive(loop, [future])
     assert future.result().ok
     assert "internal error in a shared reader" in caplog.text
+
+
+def test_a_probe_result_calls_back_once_set_and_at_once_when_already_set() -> None:
+    pending = ProbeResult()
+    seen: list[CheckResult] = []
+    pending.add_done_callback(lambda p: seen.append(p.result()))
+    assert not pending.done()
+    with pytest.raises(RuntimeError, match="has not ended"):
+        pending.result()
+    pending.set_result(CheckResult(True, "up"))
+    assert pending.done()
+    assert seen == [CheckResult(True, "up")]
+    pending.add_done_callback(lambda p: seen.append(p.result()))
+    assert seen == [CheckResult(True, "up")] * 2
+    with pytest.raises(RuntimeError, match="set once"):
+        pending.set_result(CheckResult(False, "again"))
+
+
+def test_a_failing_done_callback_is_logged_and_the_others_still_run(
+    loop: ProbeLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As with a Future: the probe's result stands, the loop goes on.
+    pending = loop.submit(EchoPair())
+    seen: list[bool] = []
+
+    def broken(_: ProbeResult) -> None:
+        raise RuntimeError("bug in a callback")
+
+    pending.add_done_callback(broken)
+    pending.add_done_callback(lambda p: seen.append(p.result().ok))
+    drive(loop, [pending])
+    assert seen == [True]
+    assert "exception calling callback" in caplog.text
+    assert "bug in a callback" in caplog.text
