@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from simplemon.model import CheckResult
-from simplemon.probe import READ, Probe, ProbeCore, ProbeIO, run_probe
+from simplemon.probe import READ, WRITE, Poller, Probe, ProbeCore, ProbeIO, run_probe
 from simplemon.probe_loop import ProbeLoop, ProbeResult
 
 
@@ -346,3 +346,45 @@ def test_a_failing_done_callback_is_logged_and_the_others_still_run(
     assert seen == [True]
     assert "exception calling callback" in caplog.text
     assert "bug in a callback" in caplog.text
+
+
+@pytest.mark.parametrize("epoll", [True, False], ids=["epoll", "poll"])
+def test_the_poller_reports_ready_descriptors_with_their_data(epoll: bool) -> None:
+    poller: Poller[str] = Poller(epoll=epoll)
+    a, b = socket.socketpair()
+    try:
+        poller.register(b.fileno(), READ, "b readable")
+        with pytest.raises(KeyError):
+            poller.register(b.fileno(), READ, "twice")
+        assert poller.select(0) == []
+        a.send(b"x")
+        assert poller.select(1.0) == ["b readable"]
+        poller.modify(b.fileno(), WRITE, "b writable")
+        assert poller.select(None) == ["b writable"]
+        poller.unregister(b.fileno())
+        assert poller.select(0) == []
+        fd_a = a.fileno()
+        poller.register(fd_a, READ, "a")
+        a.close()  # closed before it is unregistered: no error
+        poller.unregister(fd_a)
+        assert poller.data == {}
+    finally:
+        poller.close()
+        a.close()
+        b.close()
+    with pytest.raises(ValueError, match="closed"):
+        poller.register(0, READ, "after close")
+
+
+@pytest.mark.parametrize("epoll", [True, False], ids=["epoll", "poll"])
+def test_the_poller_reports_a_hang_up_as_an_event(epoll: bool) -> None:
+    # A peer gone is an event whatever was asked for: the probe's callback runs.
+    poller: Poller[str] = Poller(epoll=epoll)
+    a, b = socket.socketpair()
+    try:
+        poller.register(b.fileno(), READ, "b")
+        a.close()
+        assert poller.select(1.0) == ["b"]
+    finally:
+        poller.close()
+        b.close()
