@@ -176,13 +176,25 @@ class ProbeIO:
     def shared(self, key: object, factory: Callable[[ProbeCore], SharedT]) -> SharedT:
         """Return the loop's resource under ``key``, creating it on first use.
 
-        A factory that raises creates nothing, so the next probe tries again (a
-        permission fixed meanwhile is picked up without a restart).
+        A factory that raises creates nothing, so a later probe tries again (a
+        permission fixed meanwhile is picked up without a restart). A refused
+        permission is not asked again among the probes started together (one
+        batch of ``ADMIT_BATCH``): the later ones get the same PermissionError. So
+        a batch of pings opens (and is refused) one unprivileged ICMP socket, not
+        one each, before they use the raw one.
         """
-        found = self._core.resources.get(key)
+        core = self._core
+        found = core.resources.get(key)
         if found is None:
-            found = factory(self._core)
-            self._core.resources[key] = found
+            refused = core.refused.get(key)
+            if refused is not None:
+                raise refused.with_traceback(None)
+            try:
+                found = factory(core)
+            except PermissionError as e:
+                core.refused[key] = e
+                raise
+            core.resources[key] = found
         return cast(SharedT, found)
 
     def run(self, callback: Callable[[], None]) -> None:
@@ -228,6 +240,8 @@ class ProbeCore:
         self._shared: dict[socket.socket, int] = {}
         self.timers: list[tuple[float, int, ProbeIO, Callable[[], None]]] = []
         self.resources: dict[object, Shared] = {}
+        #: What each failed factory raised in the current admission (see shared()).
+        self.refused: dict[object, PermissionError] = {}
         self.waiting: deque[tuple[Probe, Callable[[CheckResult], None]]] = deque()
         self.running: set[ProbeIO] = set()
         self.max_active = max_active
@@ -269,14 +283,17 @@ class ProbeCore:
     def _admit(self) -> None:
         # In batches, so replies to the first probes are read (and timed) while
         # later ones are still to start.
-        for _ in range(ADMIT_BATCH):
-            if not self.waiting or len(self.running) >= self.max_active:
-                return
-            probe, done = self.waiting.popleft()
-            io = ProbeIO(self, probe, done)
-            self.running.add(io)
-            self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))
-            _guard(io, functools.partial(probe.start, io))
+        try:
+            for _ in range(ADMIT_BATCH):
+                if not self.waiting or len(self.running) >= self.max_active:
+                    return
+                probe, done = self.waiting.popleft()
+                io = ProbeIO(self, probe, done)
+                self.running.add(io)
+                self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))
+                _guard(io, functools.partial(probe.start, io))
+        finally:
+            self.refused.clear()
 
     def step(self, limit: float | None) -> None:
         """Admit waiting probes, wait up to ``limit`` s for I/O, run what is due."""

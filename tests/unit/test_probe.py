@@ -270,6 +270,43 @@ def test_a_failing_factory_is_tried_again_by_the_next_probe(loop: ProbeLoop) -> 
     assert len(attempts) == 2
 
 
+@pytest.mark.parametrize(
+    ("error", "tries"), [(PermissionError("denied"), 1), (OSError("full"), 5)]
+)
+def test_a_refused_permission_is_asked_once_per_batch_of_probes_started_together(
+    loop: ProbeLoop, error: OSError, tries: int
+) -> None:
+    # Pinging as root with unprivileged ICMP not allowed: each ping would open
+    # (and be refused) a socket before using the raw one. A permission does not
+    # change among probes started together; anything else is tried each time.
+    attempts: list[int] = []
+
+    class Refusing:
+        def __init__(self, core: ProbeCore) -> None:
+            attempts.append(1)
+            raise error
+
+        def close(self) -> None:
+            pass
+
+    class Sharing(EchoPair):
+        def start(self, io: ProbeIO) -> None:
+            try:
+                io.shared("refusing", Refusing)
+            except OSError as e:
+                io.finish(CheckResult(False, str(e)))
+                return
+            super().start(io)
+
+    batch = [loop.submit(Sharing()) for _ in range(5)]
+    drive(loop, batch)
+    assert [f.result() for f in batch] == [CheckResult(False, str(error))] * 5
+    assert len(attempts) == tries
+    later = loop.submit(Sharing())
+    drive(loop, [later])
+    assert len(attempts) == tries + 1  # a permission granted meanwhile is seen
+
+
 def test_closing_the_loop_closes_the_sockets_of_abandoned_probes() -> None:
     loop = ProbeLoop()
     probe = EchoPair(timeout=5, send=False)
