@@ -242,7 +242,6 @@ class Scheduler:
         is still stuck past its deadline (it is never run twice at the same time).
         """
         monitor = self._by_name[name]
-        now = self.now()
         common = monitor.common
         # Host names are case-insensitive; SimpleMonitor compares them lowercased.
         elsewhere = common.runon and common.runon.lower() != self.hostname.lower()
@@ -250,19 +249,24 @@ class Scheduler:
             reason = (
                 "disabled" if not common.enabled else f"runs only on {common.runon}"
             )
-            self.states[name] = policy.apply_disabled(self.states[name], reason, now)
+            state = policy.apply_disabled(self.states[name], reason, self.now())
+            self.states[name] = state
             return None
-        statuses = {d: self.states[d].status for d in common.depend}
-        blocker = policy.blocking_dependency(common.depend, statuses)
-        if blocker is not None:
-            reason = f"depends on {blocker}, which is {statuses[blocker].value}"
-            self.states[name] = policy.apply_skip(self.states[name], reason, now)
-            return None
+        if common.depend:
+            statuses = {d: self.states[d].status for d in common.depend}
+            blocker = policy.blocking_dependency(common.depend, statuses)
+            if blocker is not None:
+                reason = f"depends on {blocker}, which is {statuses[blocker].value}"
+                state = policy.apply_skip(self.states[name], reason, self.now())
+                self.states[name] = state
+                return None
         hung = self._hung.get(name)
-        if hung is not None and not hung.done():
-            self._record(name, CheckResult(False, "previous check is still running"))
-            return None
-        self._hung.pop(name, None)
+        if hung is not None:
+            if not hung.done():
+                message = "previous check is still running"
+                self._record(name, CheckResult(False, message))
+                return None
+            del self._hung[name]
         probe = probe_of(monitor)
         if probe is not None:
             return self.probe_loop.submit(probe)
