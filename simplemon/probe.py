@@ -5,7 +5,7 @@ hundred microseconds of waiting. Run one per thread, most of a round goes to thr
 hand-offs under the GIL, and every raw ICMP socket receives a copy of every other
 check's replies. A monitor that can express its check as a :class:`Probe` (start some
 non-blocking I/O, react when a socket is ready, give up at the deadline) is run here
-instead: one selector, one timer heap, sockets shared through :meth:`ProbeIO.shared`.
+instead: one poller, one timer heap, sockets shared through :meth:`ProbeIO.shared`.
 
 The core knows nothing of any protocol; probes (in the monitor plugins) create and
 read their own sockets. ``probe_loop.ProbeLoop`` gives the scheduler a Future per
@@ -17,32 +17,89 @@ the calling thread, so a plugin's blocking ``check()`` can be the very same code
 from __future__ import annotations
 
 import abc
+import contextlib
 import functools
 import heapq
 import itertools
 import logging
-import selectors
+import select
 import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from simplemon.model import CheckResult
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger(__name__)
 
-READ = selectors.EVENT_READ
-WRITE = selectors.EVENT_WRITE
+READ = select.POLLIN
+WRITE = select.POLLOUT
 #: Ceiling on probes in flight at once (each may hold a socket); more wait their turn.
 MAX_ACTIVE = 4096
 #: Timers kept before the first clean-up of finished probes' ones (see call_at).
 COMPACT_MIN = 64
 #: Probes started per loop step before ready sockets are served again.
 ADMIT_BATCH = 64
+
+
+DataT = TypeVar("DataT")
+
+
+class Poller(Generic[DataT]):
+    """Descriptors watched for READ/WRITE, each with its data; epoll where there is one.
+
+    What the probe loop needs of a selector, on raw descriptors: the selectors
+    module builds a key object per registration and looks each one up again, a
+    few microseconds per check that a round of thousands of checks feels. Any
+    event on a descriptor (ready, error, hang-up) reports its data. Without epoll
+    (not Linux), poll(2) does the same through the same calls.
+    """
+
+    def __init__(self, epoll: bool = hasattr(select, "epoll")) -> None:
+        self._epoll = epoll
+        self._poll: Any = select.epoll() if epoll else select.poll()
+        self.data: dict[int, DataT] = {}
+        self.closed = False
+
+    def register(self, fd: int, events: int, data: DataT) -> None:
+        """Watch ``fd``; an fd already watched is an error, as with selectors."""
+        if self.closed:
+            raise ValueError("the poller is closed")
+        if fd in self.data:
+            raise KeyError(f"descriptor {fd} is already watched")
+        self._poll.register(fd, events)
+        self.data[fd] = data
+
+    def modify(self, fd: int, events: int, data: DataT) -> None:
+        """Change what ``fd`` is watched for, and its data."""
+        self._poll.modify(fd, events)
+        self.data[fd] = data
+
+    def unregister(self, fd: int) -> None:
+        """Stop watching ``fd`` (closed meanwhile or not)."""
+        del self.data[fd]
+        # A descriptor closed without unregistering has left epoll already.
+        with contextlib.suppress(OSError):
+            self._poll.unregister(fd)
+
+    def select(self, timeout: float | None) -> list[DataT]:
+        """Wait up to ``timeout`` s (None: no limit); return the ready fds' data."""
+        if timeout is None:
+            events = self._poll.poll()
+        elif self._epoll:
+            events = self._poll.poll(timeout, max(len(self.data), 1))
+        else:
+            events = self._poll.poll(timeout * 1000)  # poll(2) counts milliseconds
+        data = self.data
+        return [data[fd] for fd, _ in events if fd in data]
+
+    def close(self) -> None:
+        """Release the epoll descriptor; registering afterwards fails."""
+        self.closed = True
+        if self._epoll:
+            self._poll.close()
+        self.data.clear()
 
 
 class Probe(abc.ABC):
@@ -89,7 +146,8 @@ class ProbeIO:
         self._core = core
         self._probe = probe
         self._done = done
-        self._watched: set[socket.socket] = set()
+        #: Each watched socket's descriptor, as registered (it may be closed by now).
+        self._watched: dict[socket.socket, int] = {}
         self.finished = False
         self._closed = False
 
@@ -97,17 +155,19 @@ class ProbeIO:
         self, sock: socket.socket, events: int, callback: Callable[[], None]
     ) -> None:
         """Call ``callback`` whenever ``sock`` is ready for ``events`` (READ/WRITE)."""
-        if sock in self._watched:
-            self._core.selector.modify(sock, events, (self, callback))
+        fd = self._watched.get(sock)
+        if fd is not None:
+            self._core.selector.modify(fd, events, (self, callback))
         else:
-            self._core.selector.register(sock, events, (self, callback))
-            self._watched.add(sock)
+            fd = sock.fileno()
+            self._core.selector.register(fd, events, (self, callback))
+            self._watched[sock] = fd
 
     def unwatch(self, sock: socket.socket) -> None:
         """Stop watching ``sock`` (before closing it)."""
-        if sock in self._watched:
-            self._watched.discard(sock)
-            self._core.selector.unregister(sock)
+        fd = self._watched.pop(sock, None)
+        if fd is not None:
+            self._core.selector.unregister(fd)
 
     def later(self, delay: float, callback: Callable[[], None]) -> None:
         """Call ``callback`` after ``delay`` seconds, unless the probe ended first."""
@@ -116,13 +176,25 @@ class ProbeIO:
     def shared(self, key: object, factory: Callable[[ProbeCore], SharedT]) -> SharedT:
         """Return the loop's resource under ``key``, creating it on first use.
 
-        A factory that raises creates nothing, so the next probe tries again (a
-        permission fixed meanwhile is picked up without a restart).
+        A factory that raises creates nothing, so a later probe tries again (a
+        permission fixed meanwhile is picked up without a restart). A refused
+        permission is not asked again among the probes started together (one
+        batch of ``ADMIT_BATCH``): the later ones get the same PermissionError. So
+        a batch of pings opens (and is refused) one unprivileged ICMP socket, not
+        one each, before they use the raw one.
         """
-        found = self._core.resources.get(key)
+        core = self._core
+        found = core.resources.get(key)
         if found is None:
-            found = factory(self._core)
-            self._core.resources[key] = found
+            refused = core.refused.get(key)
+            if refused is not None:
+                raise refused.with_traceback(None)
+            try:
+                found = factory(core)
+            except PermissionError as e:
+                core.refused[key] = e
+                raise
+            core.resources[key] = found
         return cast(SharedT, found)
 
     def run(self, callback: Callable[[], None]) -> None:
@@ -164,9 +236,12 @@ class ProbeCore:
     """
 
     def __init__(self, max_active: int) -> None:
-        self.selector = selectors.DefaultSelector()
+        self.selector: Poller[tuple[ProbeIO | None, Callable[[], None]]] = Poller()
+        self._shared: dict[socket.socket, int] = {}
         self.timers: list[tuple[float, int, ProbeIO, Callable[[], None]]] = []
         self.resources: dict[object, Shared] = {}
+        #: What each failed factory raised in the current admission (see shared()).
+        self.refused: dict[object, PermissionError] = {}
         self.waiting: deque[tuple[Probe, Callable[[CheckResult], None]]] = deque()
         self.running: set[ProbeIO] = set()
         self.max_active = max_active
@@ -191,12 +266,15 @@ class ProbeCore:
 
     def watch_shared(self, sock: socket.socket, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the shared ``sock`` is readable."""
-        self.selector.register(sock, READ, (None, callback))
+        fd = sock.fileno()
+        self.selector.register(fd, READ, (None, callback))
+        self._shared[sock] = fd
 
     def unwatch_shared(self, sock: socket.socket) -> None:
         """Stop watching a shared socket (before closing it)."""
-        if sock in self.selector.get_map():
-            self.selector.unregister(sock)
+        fd = self._shared.pop(sock, None)
+        if fd is not None:
+            self.selector.unregister(fd)
 
     def add(self, probe: Probe, done: Callable[[CheckResult], None]) -> None:
         """Queue ``probe``; ``done`` gets its result on this core's thread."""
@@ -205,14 +283,17 @@ class ProbeCore:
     def _admit(self) -> None:
         # In batches, so replies to the first probes are read (and timed) while
         # later ones are still to start.
-        for _ in range(ADMIT_BATCH):
-            if not self.waiting or len(self.running) >= self.max_active:
-                return
-            probe, done = self.waiting.popleft()
-            io = ProbeIO(self, probe, done)
-            self.running.add(io)
-            self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))
-            _guard(io, functools.partial(probe.start, io))
+        try:
+            for _ in range(ADMIT_BATCH):
+                if not self.waiting or len(self.running) >= self.max_active:
+                    return
+                probe, done = self.waiting.popleft()
+                io = ProbeIO(self, probe, done)
+                self.running.add(io)
+                self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))
+                _guard(io, functools.partial(probe.start, io))
+        finally:
+            self.refused.clear()
 
     def step(self, limit: float | None) -> None:
         """Admit waiting probes, wait up to ``limit`` s for I/O, run what is due."""
@@ -229,8 +310,7 @@ class ProbeCore:
         elif self.timers:
             until = max(0.0, self.timers[0][0] - time.monotonic())
             timeout = until if timeout is None else min(timeout, until)
-        for key, _ in self.selector.select(timeout):
-            owner, callback = key.data
+        for owner, callback in self.selector.select(timeout):
             if owner is None:
                 _guard_shared(callback)  # a shared resource's own reader
             elif not owner.finished:
@@ -242,7 +322,7 @@ class ProbeCore:
                 _guard(io, callback)
 
     def close(self) -> None:
-        """Close running probes, shared resources and the selector; no results."""
+        """Close running probes, shared resources and the poller; no results."""
         for io in list(self.running):
             io.release()
         for shared in self.resources.values():

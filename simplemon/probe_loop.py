@@ -1,4 +1,4 @@
-"""The scheduler's side of the probe core: a Future per probe, driven while it waits.
+"""The scheduler's side of the probe core: a result per probe, driven while it waits.
 
 A round submits its probes here and then waits for results; the waiting itself runs
 the I/O, so no check hands the GIL to another thread. Results of the thread pool end
@@ -8,18 +8,17 @@ a wait early through :meth:`ProbeLoop.wake`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import resource
 import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from simplemon.model import CheckResult
 from simplemon.probe import MAX_ACTIVE, Probe, ProbeCore
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
+log = logging.getLogger(__name__)
 
 
 def default_max_active() -> int:
@@ -28,6 +27,58 @@ def default_max_active() -> int:
     if soft == resource.RLIM_INFINITY:
         return MAX_ACTIVE
     return max(16, min(MAX_ACTIVE, soft // 2))
+
+
+class ProbeResult:
+    """A probe's result to come: the part of a Future a round uses, without locks.
+
+    A concurrent.futures.Future makes a Condition (and takes its lock on every
+    call) so that other threads can wait on it. Nothing does here: the result is
+    set by :meth:`ProbeLoop.wait`, on the thread that drives the loop, which is the
+    thread that submitted the probe and reads the result, so only that thread ever
+    touches this object. Done-callbacks run on it too, when the result is set.
+    """
+
+    __slots__ = ("_callbacks", "_result")
+
+    def __init__(self) -> None:
+        self._result: CheckResult | None = None
+        self._callbacks: list[Callable[[ProbeResult], object]] = []
+
+    def done(self) -> bool:
+        """Whether the probe has ended."""
+        return self._result is not None
+
+    def result(self) -> CheckResult:
+        """Return the result; only once done (nothing else would drive the probe)."""
+        if self._result is None:
+            raise RuntimeError("the probe has not ended: drive it with ProbeLoop.wait")
+        return self._result
+
+    def add_done_callback(self, fn: Callable[[ProbeResult], object]) -> None:
+        """Call ``fn(self)`` once the result is set (at once if it already is).
+
+        As with a Future, an exception in ``fn`` is logged, never raised.
+        """
+        if self._result is None:
+            self._callbacks.append(fn)
+        else:
+            self._call(fn)
+
+    def set_result(self, result: CheckResult) -> None:
+        """Store the probe's result and run the done-callbacks; once."""
+        if self._result is not None:
+            raise RuntimeError("a probe's result is set once")
+        self._result = result
+        callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            self._call(fn)
+
+    def _call(self, fn: Callable[[ProbeResult], object]) -> None:
+        try:
+            fn(self)
+        except Exception:
+            log.exception("exception calling callback for %r", self)
 
 
 class ProbeLoop:
@@ -53,18 +104,16 @@ class ProbeLoop:
         """Whether any probe is still running or waiting to start."""
         return bool(self._core.running or self._core.waiting)
 
-    def submit(self, probe: Probe) -> Future[CheckResult]:
-        """Queue ``probe``; its Future gets a CheckResult (never an exception).
+    def submit(self, probe: Probe) -> ProbeResult:
+        """Queue ``probe``; its ProbeResult gets a CheckResult (never an exception).
 
-        The probe starts during the next :meth:`wait`.
+        The probe starts during the next :meth:`wait`, on the calling thread.
         """
-        from concurrent.futures import Future  # noqa: PLC0415 - not needed by -t
-
         if self._closed:
             raise RuntimeError("probe loop is closed")
-        future: Future[CheckResult] = Future()
-        self._core.add(probe, future.set_result)
-        return future
+        pending = ProbeResult()
+        self._core.add(probe, pending.set_result)
+        return pending
 
     def wait(self, ready: Callable[[], bool], timeout: float) -> None:
         """Run probes until ``ready()`` is true or ``timeout`` seconds have passed."""

@@ -6,7 +6,8 @@ a check past its deadline is given up on.
 Event-driven so that 10,000 monitors cost O(log n) per event: ready monitors sit in
 a heap by start time, completions arrive on a queue, deadlines sit in a heap.
 No I/O here; the scheduler supplies the callbacks. The protocols its collaborators
-meet (an Executor for checks, RoundObservers told of each round) are declared here.
+meet (an Executor for checks, the Pending result of a started check, RoundObservers
+told of each round) are declared here.
 """
 
 from __future__ import annotations
@@ -16,11 +17,26 @@ import itertools
 import queue
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from simplemon.model import CheckResult, MonitorState, Snapshot
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+
+class Pending(Protocol):
+    """A started check's result to come: a Future, or the probe loop's lighter one."""
+
+    def done(self) -> bool:
+        """Whether the check has ended."""
+
+    def result(self) -> Any:
+        """Return the check's result (called once done)."""
+
+    def add_done_callback(self, fn: Callable[[Any], object]) -> None:
+        """Call ``fn(self)`` once the check has ended."""
 
 
 @dataclass
@@ -38,17 +54,17 @@ class RoundReport:
 class RoundHooks:
     """What a round needs from its scheduler."""
 
-    start: Callable[[str], Future[Any] | None]  # None: settled without running
+    start: Callable[[str], Pending | None]  # None: settled without running
     record: Callable[[str, CheckResult], None]
     settled: Callable[[str], None]
-    hung: Callable[[str, Future[Any]], None]
+    hung: Callable[[str, Pending], None]
     timeout_of: Callable[[str], float]  # seconds, plus the margin
     clock: Callable[[], float]
     pause: Callable[[float], None]
     stopping: Callable[[], bool]
-    # Block up to the timeout for the next finished Future (None: none came).
-    wait: Callable[[queue.SimpleQueue[Future[Any]], float], Future[Any] | None]
-    wake: Callable[[], None]  # a Future finished on another thread
+    # Block up to the timeout for the next finished check (None: none came).
+    wait: Callable[[queue.SimpleQueue[Pending], float], Pending | None]
+    wake: Callable[[], None]  # a check finished on another thread
 
 
 class Round:
@@ -69,9 +85,9 @@ class Round:
         self.order = {name: i for i, name in enumerate(due)}
         self.waiting = {n: {d for d in depend[n] if d in due_set} for n in due}
         self.ready: list[tuple[float, int, str]] = []
-        self.running: dict[Future[Any], str] = {}
-        self.deadlines: list[tuple[float, int, Future[Any]]] = []
-        self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        self.running: dict[Pending, str] = {}
+        self.deadlines: list[tuple[float, int, Pending]] = []
+        self.done: queue.SimpleQueue[Pending] = queue.SimpleQueue()
         self._seq = itertools.count()
         for name in due:
             if not self.waiting[name]:
@@ -104,7 +120,7 @@ class Round:
             heapq.heappush(self.deadlines, (limit, next(self._seq), future))
             future.add_done_callback(self._completed)
 
-    def _completed(self, future: Future[Any]) -> None:
+    def _completed(self, future: Pending) -> None:
         self.done.put(future)
         self.hooks.wake()
 
@@ -128,7 +144,7 @@ class Round:
                 finished.append(name)
         return finished
 
-    def _finish(self, future: Future[Any], finished: list[str]) -> None:
+    def _finish(self, future: Pending, finished: list[str]) -> None:
         name = self.running.pop(future, None)
         if name is not None:  # else: it already missed its deadline
             self.hooks.record(name, future.result())
@@ -151,9 +167,9 @@ class Round:
 
 
 def _queue_wait(
-    done: queue.SimpleQueue[Future[Any]], timeout: float | None
-) -> Future[Any] | None:
-    """Return the next finished Future, waiting up to ``timeout`` (None: not at all)."""
+    done: queue.SimpleQueue[Pending], timeout: float | None
+) -> Pending | None:
+    """Return the next finished check, waiting up to ``timeout`` (None: not at all)."""
     try:
         if timeout is None:
             return done.get_nowait()

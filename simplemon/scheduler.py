@@ -13,7 +13,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +23,14 @@ from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot
 from simplemon.pool import NoThreadError, WorkerPool
 from simplemon.probe_loop import ProbeLoop
 from simplemon.redact import redact
-from simplemon.round import Executor, Round, RoundHooks, RoundObserver, RoundReport
+from simplemon.round import (
+    Executor,
+    Pending,
+    Round,
+    RoundHooks,
+    RoundObserver,
+    RoundReport,
+)
 from simplemon.sections import PluginConfig
 from simplemon.timefmt import utc_now
 
@@ -75,7 +81,7 @@ class Scheduler:
         self.states: dict[str, MonitorState] = {}
         self.round_number = 0
         self._last_tick: dict[str, float] = {}
-        self._hung: dict[str, Future[Any]] = {}
+        self._hung: dict[str, Pending] = {}
         self._details: dict[str, Mapping[str, Any]] = {}
         self._order: list[str] = []
         self._logger_problems = fanout.Problems()
@@ -174,13 +180,13 @@ class Scheduler:
     def _run_round(self, due: list[str], ran: set[str], report: RoundReport) -> None:
         """Run ``due`` monitors, each once its due dependencies have settled."""
 
-        def start(name: str) -> Future[Any] | None:
+        def start(name: str) -> Pending | None:
             future = self._start(name)
             if future is not None or self.states[name].status is not Status.DISABLED:
                 ran.add(name)  # a disabled monitor was not checked: not "ran"
             return future
 
-        def hung(name: str, future: Future[Any]) -> None:
+        def hung(name: str, future: Pending) -> None:
             self._hung[name] = future
             timeout = self._by_name[name].plugin.timeout_seconds()
             message = f"check did not finish within {timeout:g}s"
@@ -203,9 +209,7 @@ class Scheduler:
         depend = {name: self._by_name[name].common.depend for name in due}
         Round(due, depend, self._dependents, self.due_at, hooks).run()
 
-    def _wait(
-        self, done: queue.SimpleQueue[Future[Any]], timeout: float
-    ) -> Future[Any] | None:
+    def _wait(self, done: queue.SimpleQueue[Pending], timeout: float) -> Pending | None:
         """Wait for the next finished check, running probes meanwhile."""
         loop = self._probe_loop
         if loop is not None and loop.busy:
@@ -231,14 +235,13 @@ class Scheduler:
         else:
             time.sleep(seconds)
 
-    def _start(self, name: str) -> Future[Any] | None:
+    def _start(self, name: str) -> Pending | None:
         """Submit ``name``'s check, or settle it at once and return None.
 
         Settled at once: disabled here, a dependency is down, or its previous check
         is still stuck past its deadline (it is never run twice at the same time).
         """
         monitor = self._by_name[name]
-        now = self.now()
         common = monitor.common
         # Host names are case-insensitive; SimpleMonitor compares them lowercased.
         elsewhere = common.runon and common.runon.lower() != self.hostname.lower()
@@ -246,19 +249,24 @@ class Scheduler:
             reason = (
                 "disabled" if not common.enabled else f"runs only on {common.runon}"
             )
-            self.states[name] = policy.apply_disabled(self.states[name], reason, now)
+            state = policy.apply_disabled(self.states[name], reason, self.now())
+            self.states[name] = state
             return None
-        statuses = {d: self.states[d].status for d in common.depend}
-        blocker = policy.blocking_dependency(common.depend, statuses)
-        if blocker is not None:
-            reason = f"depends on {blocker}, which is {statuses[blocker].value}"
-            self.states[name] = policy.apply_skip(self.states[name], reason, now)
-            return None
+        if common.depend:
+            statuses = {d: self.states[d].status for d in common.depend}
+            blocker = policy.blocking_dependency(common.depend, statuses)
+            if blocker is not None:
+                reason = f"depends on {blocker}, which is {statuses[blocker].value}"
+                state = policy.apply_skip(self.states[name], reason, self.now())
+                self.states[name] = state
+                return None
         hung = self._hung.get(name)
-        if hung is not None and not hung.done():
-            self._record(name, CheckResult(False, "previous check is still running"))
-            return None
-        self._hung.pop(name, None)
+        if hung is not None:
+            if not hung.done():
+                message = "previous check is still running"
+                self._record(name, CheckResult(False, message))
+                return None
+            del self._hung[name]
         probe = probe_of(monitor)
         if probe is not None:
             return self.probe_loop.submit(probe)

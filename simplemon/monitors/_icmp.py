@@ -42,21 +42,36 @@ READ_BATCH = 512
 Reply = Callable[[float | None], None]  # rtt in ms, or None for an error reply
 
 
-def checksum(data: bytes) -> int:
-    """Return the Internet checksum (RFC 1071) of ``data``; pure."""
+def _word_sum(data: bytes) -> int:
+    """Return the sum of ``data`` as big-endian 16-bit words (odd: zero-padded)."""
     if len(data) % 2:
         data += b"\0"
     total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    return total
+
+
+def _fold(total: int) -> int:
+    """Return the one's complement of a word sum folded to 16 bits (RFC 1071)."""
     total = (total >> 16) + (total & 0xFFFF)
     total += total >> 16
     return ~total & 0xFFFF
 
 
+def checksum(data: bytes) -> int:
+    """Return the Internet checksum (RFC 1071) of ``data``; pure."""
+    return _fold(_word_sum(data))
+
+
+#: The payload's share of every request's checksum (the sum is associative).
+PAYLOAD_SUM = _word_sum(PAYLOAD)
+
+
 def echo_request(family: int, ident: int, sequence: int) -> bytes:
     """Return an echo request packet (ICMP header and payload); pure."""
     kind = ECHO_REQUEST[family]
-    header = struct.pack("!BBHHH", kind, 0, 0, ident, sequence)
-    total = checksum(header + PAYLOAD)
+    # The header's words: type and code (0), checksum (0 while summing), ident,
+    # sequence; the payload's are summed once, above.
+    total = _fold((kind << 8) + ident + sequence + PAYLOAD_SUM)
     return struct.pack("!BBHHH", kind, 0, total, ident, sequence) + PAYLOAD
 
 

@@ -23,6 +23,8 @@ from simplemon.probe import WRITE, Probe, ProbeIO, run_probe
 
 #: getaddrinfo flag: parse an IP address, never ask the (blocking) resolver.
 NUMERIC = socket.AI_NUMERICHOST
+#: Socket type flag that opens a socket non-blocking in one call, where there is one.
+NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 #: connect_ex codes of a non-blocking connect still under way.
 IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK})
 
@@ -123,7 +125,7 @@ class ConnectProbe(Probe):
         while self.addresses:
             family, kind, proto, _, self.address = self.addresses.pop(0)
             try:
-                sock = socket.socket(family, kind, proto)
+                sock = socket.socket(family, kind | NONBLOCK, proto)
             except OSError as e:
                 # No descriptor or buffer memory left here: no address would do.
                 reason = failure_message(e, self.host, self.limit)
@@ -133,7 +135,8 @@ class ConnectProbe(Probe):
                     )
                 )
                 return
-            sock.setblocking(False)
+            if not NONBLOCK:
+                sock.setblocking(False)
             code = sock.connect_ex(self.address)
             if code in IN_PROGRESS:
                 self.sock = sock

@@ -12,13 +12,12 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from concurrent.futures import Future
 
 import pytest
 
 from simplemon.model import CheckResult
-from simplemon.probe import READ, Probe, ProbeCore, ProbeIO, run_probe
-from simplemon.probe_loop import ProbeLoop
+from simplemon.probe import READ, WRITE, Poller, Probe, ProbeCore, ProbeIO, run_probe
+from simplemon.probe_loop import ProbeLoop, ProbeResult
 
 
 class EchoPair(Probe):
@@ -86,9 +85,7 @@ def loop() -> Iterator[ProbeLoop]:
     probe_loop.close()
 
 
-def drive(
-    loop: ProbeLoop, futures: list[Future[CheckResult]], limit: float = 5.0
-) -> None:
+def drive(loop: ProbeLoop, futures: list[ProbeResult], limit: float = 5.0) -> None:
     loop.wait(lambda: all(f.done() for f in futures), limit)
 
 
@@ -273,6 +270,43 @@ def test_a_failing_factory_is_tried_again_by_the_next_probe(loop: ProbeLoop) -> 
     assert len(attempts) == 2
 
 
+@pytest.mark.parametrize(
+    ("error", "tries"), [(PermissionError("denied"), 1), (OSError("full"), 5)]
+)
+def test_a_refused_permission_is_asked_once_per_batch_of_probes_started_together(
+    loop: ProbeLoop, error: OSError, tries: int
+) -> None:
+    # Pinging as root with unprivileged ICMP not allowed: each ping would open
+    # (and be refused) a socket before using the raw one. A permission does not
+    # change among probes started together; anything else is tried each time.
+    attempts: list[int] = []
+
+    class Refusing:
+        def __init__(self, core: ProbeCore) -> None:
+            attempts.append(1)
+            raise error
+
+        def close(self) -> None:
+            pass
+
+    class Sharing(EchoPair):
+        def start(self, io: ProbeIO) -> None:
+            try:
+                io.shared("refusing", Refusing)
+            except OSError as e:
+                io.finish(CheckResult(False, str(e)))
+                return
+            super().start(io)
+
+    batch = [loop.submit(Sharing()) for _ in range(5)]
+    drive(loop, batch)
+    assert [f.result() for f in batch] == [CheckResult(False, str(error))] * 5
+    assert len(attempts) == tries
+    later = loop.submit(Sharing())
+    drive(loop, [later])
+    assert len(attempts) == tries + 1  # a permission granted meanwhile is seen
+
+
 def test_closing_the_loop_closes_the_sockets_of_abandoned_probes() -> None:
     loop = ProbeLoop()
     probe = EchoPair(timeout=5, send=False)
@@ -315,3 +349,79 @@ def test_a_broken_shared_reader_is_logged_and_the_loop_goes_on(
     drive(loop, [future])
     assert future.result().ok
     assert "internal error in a shared reader" in caplog.text
+
+
+def test_a_probe_result_calls_back_once_set_and_at_once_when_already_set() -> None:
+    pending = ProbeResult()
+    seen: list[CheckResult] = []
+    pending.add_done_callback(lambda p: seen.append(p.result()))
+    assert not pending.done()
+    with pytest.raises(RuntimeError, match="has not ended"):
+        pending.result()
+    pending.set_result(CheckResult(True, "up"))
+    assert pending.done()
+    assert seen == [CheckResult(True, "up")]
+    pending.add_done_callback(lambda p: seen.append(p.result()))
+    assert seen == [CheckResult(True, "up")] * 2
+    with pytest.raises(RuntimeError, match="set once"):
+        pending.set_result(CheckResult(False, "again"))
+
+
+def test_a_failing_done_callback_is_logged_and_the_others_still_run(
+    loop: ProbeLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As with a Future: the probe's result stands, the loop goes on.
+    pending = loop.submit(EchoPair())
+    seen: list[bool] = []
+
+    def broken(_: ProbeResult) -> None:
+        raise RuntimeError("bug in a callback")
+
+    pending.add_done_callback(broken)
+    pending.add_done_callback(lambda p: seen.append(p.result().ok))
+    drive(loop, [pending])
+    assert seen == [True]
+    assert "exception calling callback" in caplog.text
+    assert "bug in a callback" in caplog.text
+
+
+@pytest.mark.parametrize("epoll", [True, False], ids=["epoll", "poll"])
+def test_the_poller_reports_ready_descriptors_with_their_data(epoll: bool) -> None:
+    poller: Poller[str] = Poller(epoll=epoll)
+    a, b = socket.socketpair()
+    try:
+        poller.register(b.fileno(), READ, "b readable")
+        with pytest.raises(KeyError):
+            poller.register(b.fileno(), READ, "twice")
+        assert poller.select(0) == []
+        a.send(b"x")
+        assert poller.select(1.0) == ["b readable"]
+        poller.modify(b.fileno(), WRITE, "b writable")
+        assert poller.select(None) == ["b writable"]
+        poller.unregister(b.fileno())
+        assert poller.select(0) == []
+        fd_a = a.fileno()
+        poller.register(fd_a, READ, "a")
+        a.close()  # closed before it is unregistered: no error
+        poller.unregister(fd_a)
+        assert poller.data == {}
+    finally:
+        poller.close()
+        a.close()
+        b.close()
+    with pytest.raises(ValueError, match="closed"):
+        poller.register(0, READ, "after close")
+
+
+@pytest.mark.parametrize("epoll", [True, False], ids=["epoll", "poll"])
+def test_the_poller_reports_a_hang_up_as_an_event(epoll: bool) -> None:
+    # A peer gone is an event whatever was asked for: the probe's callback runs.
+    poller: Poller[str] = Poller(epoll=epoll)
+    a, b = socket.socketpair()
+    try:
+        poller.register(b.fileno(), READ, "b")
+        a.close()
+        assert poller.select(1.0) == ["b"]
+    finally:
+        poller.close()
+        b.close()

@@ -30,6 +30,19 @@ def test_a_packet_with_its_checksum_sums_to_zero() -> None:
     assert checksum(b"\x01") == 0xFEFF  # odd length is padded with a zero byte
 
 
+@pytest.mark.parametrize("family", [V4, V6])
+@pytest.mark.parametrize(
+    ("ident", "sequence"), [(0, 0), (0x1234, 7), (0xFFFF, 0xFFFF), (0xF7FF, 1)]
+)
+def test_every_echo_request_carries_the_checksum_of_its_whole_packet(
+    family: int, ident: int, sequence: int
+) -> None:
+    packet = echo_request(family, ident, sequence)
+    unsummed = packet[:2] + b"\0\0" + packet[4:]
+    assert struct.unpack_from("!H", packet, 2)[0] == checksum(unsummed)
+    assert checksum(packet) == 0
+
+
 def test_echo_request_header_fields() -> None:
     kind, code, _, ident, sequence = struct.unpack_from(
         "!BBHHH", echo_request(V4, 9, 300)
