@@ -91,7 +91,8 @@ class Backlog:
         self._dropped += dropped
         lines: list[str] = []
         if not self.behind and len(self.waiting) + self._dropped >= 2:
-            self._behind_since = self.clock()
+            # Behind since the write it is stuck in began, not since it was noticed.
+            self._behind_since = self.since if self.doing else self.clock()
             lines.append(self._fell_behind(limit))
         if dropped and self.every_round and not self._dropping:
             self._dropping = True
@@ -137,7 +138,7 @@ class Backlog:
         took = self.clock() - self._behind_since
         skipped = "dropped" if self.every_round else "skipped (a later one was due)"
         line = (
-            f"logger {self.name}: caught up after {took:.1f}s: "
+            f"logger {self.name}: caught up after {took:.1f}s behind: "
             f"{_plural(self._late, 'round')} written late, {self._dropped} {skipped}"
         )
         self._behind_since = None
