@@ -15,8 +15,9 @@ and no I/O, so its decisions are tested with a fake clock):
 - a logger that shows the current status (html, json, dbstatus; ``ResultLogger.
   every_round`` False) keeps only the latest round.
 
-One WARNING says when a logger falls behind (two rounds waiting for it), one when
-rounds start being dropped, and one when it has caught up, with counts.
+One WARNING says when a logger falls behind (a second round comes while one has
+waited a second or more), one when rounds start being dropped, and one when it has
+caught up, with counts; never a line per round.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ MAX_HELD_RESULTS = 50_000
 MAX_HELD_ROUNDS = 1440
 #: …but never fewer than this many rounds, however many monitors there are.
 MIN_HELD_ROUNDS = 10
+#: Rounds that waited less than this long are not reported as falling behind.
+BEHIND_AFTER_SECONDS = 1.0
 #: Seconds a stopping daemon waits for its loggers (``-1`` waits 15, as for alerts).
 STOP_WAIT_SECONDS = 5.0
 
@@ -71,6 +74,7 @@ class Backlog:
         self.doing: str | None = None
         self.since = 0.0
         self._behind_since: float | None = None
+        self._waiting_since = 0.0  # when the oldest waiting round was handed over
         self._late = 0  # rounds written while behind
         self._dropped = 0  # rounds dropped while behind
         self._dropping = False  # whether the "dropping" warning was given
@@ -82,7 +86,10 @@ class Backlog:
 
     def put(self, snapshot: Snapshot) -> list[str]:
         """Queue ``snapshot``; return the warnings to log (at most one each time)."""
+        now = self.clock()
         limit = history_limit(len(snapshot.monitors)) if self.every_round else 1
+        if not self.waiting:
+            self._waiting_since = now
         self.waiting.append(snapshot)
         dropped = 0
         while len(self.waiting) > limit:
@@ -90,9 +97,14 @@ class Backlog:
             dropped += 1
         self._dropped += dropped
         lines: list[str] = []
-        if not self.behind and len(self.waiting) + self._dropped >= 2:
-            # Behind since the write it is stuck in began, not since it was noticed.
-            self._behind_since = self.since if self.doing else self.clock()
+        # Behind: a second round came while one was waiting, and not a moment ago
+        # (two rounds in a row right after a reload are no news).
+        if (
+            not self.behind
+            and len(self.waiting) + self._dropped >= 2
+            and now - self._waiting_since >= BEHIND_AFTER_SECONDS
+        ):
+            self._behind_since = self._waiting_since
             lines.append(self._fell_behind(limit))
         if dropped and self.every_round and not self._dropping:
             self._dropping = True
@@ -103,7 +115,7 @@ class Backlog:
         return lines
 
     def _fell_behind(self, limit: int) -> str:
-        doing = "busy"
+        doing = "not started yet"
         if self.doing is not None:
             doing = f"still at {self.doing} after {self.clock() - self.since:.1f}s"
         if self.every_round:
@@ -123,6 +135,8 @@ class Backlog:
         self.start(f"round {snapshot.round_number}")
         if self.behind:
             self._late += 1
+        elif not self.waiting:
+            self._dropped = 0  # a round superseded now and then is no news
         return snapshot
 
     def start(self, doing: str) -> None:
