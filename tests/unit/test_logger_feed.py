@@ -125,11 +125,12 @@ def test_one_round_waiting_is_not_behind_two_are_then_one_line_until_caught_up()
     clock.now += 30  # round 1's write returns
     assert backlog.done() is None  # rounds still wait
     written = []
+    caught_up: str | None = None
     while (s := backlog.take()) is not None:
         written.append(s.round_number)
-        line = backlog.done()
+        caught_up = backlog.done()
     assert written == list(range(2, 10))
-    assert line == (
+    assert caught_up == (
         "logger log: caught up after 450.0s behind: 8 rounds written late, 0 dropped"
     )
     assert not backlog.behind
@@ -175,9 +176,9 @@ def test_a_status_logger_keeps_only_the_latest_round():
     assert [s.round_number for s in backlog.waiting] == [4]
     backlog.done()
     assert backlog.take() == snap(4)
-    line = backlog.done()
-    assert line is not None
-    assert line.endswith(": 1 round written late, 2 skipped (a later one was due)")
+    caught_up = backlog.done()
+    assert caught_up is not None
+    assert caught_up.endswith(": 1 round written late, 2 skipped (a later one was due)")
 
 
 def test_behind_again_after_catching_up_is_reported_again():
