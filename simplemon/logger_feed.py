@@ -220,6 +220,17 @@ class Feed:
             self._cond.notify()
         self._run()
 
+    def idle(self) -> bool:
+        """Whether nothing waits or runs (for tests: writes are done)."""
+        with self._cond:
+            return self.finished.is_set() or not (
+                self.backlog.waiting
+                or self.backlog.doing
+                or self._retired
+                or self._reopen
+                or self._finishing
+            )
+
     def closing_time(self) -> float:
         """Seconds the logger's ``close`` may need (an html upload's timeout)."""
         allowance = getattr(self.logger.plugin, "closing_time", None)
@@ -350,6 +361,16 @@ class LoggerFeeds:
         """Ask every logger to reopen its files before its next write."""
         for logger in self._loggers:
             self._feed(logger).reopen()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every logger has done what it was given; return whether so."""
+        deadline = time.monotonic() + timeout
+        feeds = [*self._feeds.values(), *self._leaving]
+        while not all(feed.idle() for feed in feeds):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def close(self, wait: float) -> list[str]:
         """Write what waits and close every logger, waiting ``wait`` seconds at most.

@@ -339,6 +339,10 @@ class Scheduler:
         """
         return self._feeds.close(wait)
 
+    def wait_for_loggers(self, timeout: float) -> bool:
+        """Wait until the loggers have written every round given (tests)."""
+        return self._feeds.wait_idle(timeout)
+
     def close_probes(self) -> None:
         """Close the probe loop's sockets (selector, wake-up pair, shared sockets)."""
         if self._probe_loop is not None:
