@@ -360,7 +360,8 @@ class LoggerFeeds:
     def reopen(self) -> None:
         """Ask every logger to reopen its files before its next write."""
         for logger in self._loggers:
-            self._feed(logger).reopen()
+            if logger.common.enabled:  # a disabled one opened nothing
+                self._feed(logger).reopen()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every logger has done what it was given; return whether so."""
