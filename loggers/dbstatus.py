@@ -45,6 +45,7 @@ class DbstatusLogger(ResultLogger[DbstatusOptions]):
     """Keep each monitor's current state in a SQLite table, one row per monitor."""
 
     type_name = "dbstatus"
+    every_round = False  # the current status: only the latest round matters
     Options = DbstatusOptions
 
     def __init__(

@@ -109,6 +109,7 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
     """Write a status page (HTML, no scripts or external files needed) every round."""
 
     type_name = "html"
+    every_round = False  # the current status: only the latest round matters
     Options = HtmlOptions
 
     def __init__(
@@ -161,6 +162,10 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
         self.history.close()
         if self._upload is not None:
             self._upload.close()
+
+    def closing_time(self) -> float:
+        """Return how long ``close`` may wait for a running upload."""
+        return self.options.upload_timeout.total_seconds() if self._upload else 0.0
 
     def problems(self) -> list[str]:
         """Say why the page could not be written (it is replaced via a temp file)."""

@@ -102,6 +102,7 @@ class JsonLogger(ResultLogger[JsonOptions]):
     """Write every monitor's state and availability to a JSON file each round."""
 
     type_name = "json"
+    every_round = False  # the current status: only the latest round matters
     Options = JsonOptions
 
     def __init__(

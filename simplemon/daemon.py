@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from simplemon.logger_feed import STOP_WAIT_SECONDS
 from simplemon.paths import write_atomic
 from simplemon.round import RoundReport
 from simplemon.scheduler import Scheduler
@@ -100,7 +101,10 @@ class Daemon:
             log.warning("second stop signal: stopping now, without finishing the round")
         finally:
             self._interruptible = False
-            self.scheduler.close_loggers()
+            # A signal waits briefly for a hung logger; --loops as long as -1 does.
+            self.scheduler.close_loggers(
+                STOP_WAIT_SECONDS if self.stop.is_set() else LOOPS_DRAIN_SECONDS
+            )
             self.shutdown()
             self._remove_pidfile()
             fd, self._relay_fd = self._relay_fd, None

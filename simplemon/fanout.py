@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 
 from simplemon.common import is_in_groups
@@ -33,19 +33,22 @@ class Problems:
 
     def __init__(self) -> None:
         self._last: dict[str, tuple[str, int]] = {}  # logger -> (error, rounds)
+        self._lock = threading.Lock()  # each logger writes on a thread of its own
 
     def failed(self, logger: str, error: str) -> bool:
         """Note a failed write; return whether it is news (not last round's error)."""
-        last = self._last.get(logger)
-        if last is not None and last[0] == error:
-            self._last[logger] = (error, last[1] + 1)
-            return False
-        self._last[logger] = (error, 1)
-        return True
+        with self._lock:
+            last = self._last.get(logger)
+            if last is not None and last[0] == error:
+                self._last[logger] = (error, last[1] + 1)
+                return False
+            self._last[logger] = (error, 1)
+            return True
 
     def succeeded(self, logger: str) -> None:
         """Note a write that worked; say so if the logger had been failing."""
-        last = self._last.pop(logger, None)
+        with self._lock:
+            last = self._last.pop(logger, None)
         if last is not None:
             log.warning(
                 "logger %s: writing again (the problem lasted %d round%s)",
@@ -66,6 +69,16 @@ def write_all(
     With ``problems``, an error repeated round after round is logged once (then at
     debug level), and the first write that works again is logged.
     """
+    for logger, mine in recipients(loggers, snapshot, statuses):
+        guarded(logger, "write", logger.plugin.write, mine, problems=problems)
+
+
+def recipients(
+    loggers: Iterable[PluginConfig],
+    snapshot: Snapshot,
+    statuses: Mapping[str, Status],
+) -> Iterator[tuple[PluginConfig, Snapshot]]:
+    """Yield each enabled logger whose dependencies are up, with the part it sees."""
     for logger in loggers:
         common = logger.common
         if not common.enabled:
@@ -74,34 +87,17 @@ def write_all(
         if down is not None:
             log.info("logger %s: not writing, %s is down", logger.name, down)
             continue
-        _guarded(
-            logger,
-            "write",
-            logger.plugin.write,
-            for_logger(snapshot, common.groups),
-            problems=problems,
-        )
+        yield logger, for_logger(snapshot, common.groups)
 
 
-def close_all(loggers: Iterable[PluginConfig]) -> None:
-    """Flush and close every logger."""
-    for logger in loggers:
-        _guarded(logger, "close", logger.plugin.close)
-
-
-def reopen_all(loggers: Iterable[PluginConfig]) -> None:
-    """Ask every logger to reopen its files (after log rotation)."""
-    for logger in loggers:
-        _guarded(logger, "reopen", logger.plugin.reopen)
-
-
-def _guarded(
+def guarded(
     logger: PluginConfig,
     what: str,
     call: Callable[..., object],
     *args: object,
     problems: Problems | None = None,
 ) -> None:
+    """Call one logger's ``what`` (write, reopen, close); log what it raises, once."""
     try:
         call(*args)
     except DeliveryError as e:
@@ -115,21 +111,3 @@ def _guarded(
     else:
         if problems is not None:
             problems.succeeded(logger.name)
-
-
-def close_beside_rounds(loggers: Iterable[PluginConfig]) -> None:
-    """Close the loggers a reload replaced on a thread of their own.
-
-    Closing may wait: an html logger for its running upload (up to upload_timeout),
-    a db logger for a lock to write its held rows. On the round's thread that held
-    up every check, at each SIGHUP (logrotate's daily one). Not a daemon thread: a
-    stop still waits for it, as it waits for the current loggers.
-    """
-    loggers = list(loggers)
-    if not loggers:
-        return
-    thread = threading.Thread(target=close_all, args=(loggers,), name="close-loggers")
-    try:
-        thread.start()
-    except RuntimeError:  # a thread or pids limit: close them here, as before
-        close_all(loggers)

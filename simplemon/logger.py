@@ -29,6 +29,10 @@ class ResultLogger(abc.ABC, Generic[OptionsT]):
 
     type_name: ClassVar[str]
     Options: ClassVar[type]
+    #: Whether every round must be written (a history: logfile, db). False for a
+    #: logger showing the current status (html, json, dbstatus): when it falls
+    #: behind (a hung write), only the latest round waits for it.
+    every_round: ClassVar[bool] = True
 
     def __init__(
         self, name: str, options: OptionsT, common: LoggerCommon | None = None
@@ -46,6 +50,10 @@ class ResultLogger(abc.ABC, Generic[OptionsT]):
 
     def close(self) -> None:
         """Flush and release resources at shutdown."""
+
+    def closing_time(self) -> float:
+        """Return the seconds ``close`` may need (a stop waits this much longer)."""
+        return 0.0
 
     def problems(self) -> list[str]:
         """Say what would keep ``write`` from working, without writing anything.

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from simplemon import cadence, fanout, policy
+from simplemon import cadence, policy
 from simplemon.checks import guarded_check, normalised, probe_of
 from simplemon.config import Config, dependency_order
+from simplemon.logger_feed import LoggerFeeds
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.pool import NoThreadError, WorkerPool
 from simplemon.probe_loop import ProbeLoop
@@ -31,7 +32,6 @@ from simplemon.round import (
     RoundObserver,
     RoundReport,
 )
-from simplemon.sections import PluginConfig
 from simplemon.timefmt import utc_now
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,9 @@ class Scheduler:
         self._hung: dict[str, Pending] = {}
         self._details: dict[str, Mapping[str, Any]] = {}
         self._order: list[str] = []
-        self._logger_problems = fanout.Problems()
         self._install(config, states or {})
+        # Loggers write beside the rounds: a hung one never holds up a check.
+        self._feeds = LoggerFeeds(config.loggers, clock=clock)
 
     # --- configuration -------------------------------------------------------------
 
@@ -122,9 +123,8 @@ class Scheduler:
         for table in (self._details, self._hung):
             for name in table.keys() - present:
                 del table[name]
-        old_loggers = self.config.loggers
         self._install(config, kept)
-        fanout.close_beside_rounds(old_loggers)
+        self._feeds.reload(config.loggers)
 
     # --- rounds --------------------------------------------------------------------
 
@@ -338,11 +338,18 @@ class Scheduler:
 
     def _write_loggers(self, snapshot: Snapshot) -> None:
         statuses = {name: state.status for name, state in self.states.items()}
-        fanout.write_all(self.config.loggers, snapshot, statuses, self._logger_problems)
+        self._feeds.hand_off(snapshot, statuses)
 
-    def close_loggers(self, loggers: Iterable[PluginConfig] | None = None) -> None:
-        """Close result loggers (all of the current config's by default)."""
-        fanout.close_all(self.config.loggers if loggers is None else loggers)
+    def close_loggers(self, wait: float = 15.0) -> list[str]:
+        """Let loggers write what waits, then close them; wait ``wait`` s at most.
+
+        Returns the loggers still busy then (each is logged as an error).
+        """
+        return self._feeds.close(wait)
+
+    def wait_for_loggers(self, timeout: float) -> bool:
+        """Wait until the loggers have written every round given (tests)."""
+        return self._feeds.wait_idle(timeout)
 
     def close_probes(self) -> None:
         """Close the probe loop's sockets (selector, wake-up pair, shared sockets)."""
@@ -351,7 +358,7 @@ class Scheduler:
 
     def reopen_loggers(self) -> None:
         """Ask every result logger to reopen its files (log rotation)."""
-        fanout.reopen_all(self.config.loggers)
+        self._feeds.reopen()
 
     # --- the daemon loop -----------------------------------------------------------
 

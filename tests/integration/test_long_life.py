@@ -94,12 +94,9 @@ def syslog(tmp_path: Path) -> Iterator[Path]:
         yield path
 
 
-def settle() -> None:
-    """Let replaced loggers finish closing (they close beside the rounds)."""
-    deadline = time.monotonic() + 10
-    for thread in threading.enumerate():
-        if thread.name == "close-loggers":
-            thread.join(max(0.0, deadline - time.monotonic()))
+def settle(scheduler: Scheduler) -> None:
+    """Let loggers finish writing and closing (they do it beside the rounds)."""
+    assert scheduler.wait_for_loggers(10)
     gc.collect()
 
 
@@ -145,11 +142,11 @@ def test_reloads_and_rounds_leave_nothing_behind(tmp_path, syslog):
     logging.disable(logging.CRITICAL)
     try:
         cycles(10, 1)  # warm-up: every logger and alerter has opened what it keeps
-        settle()
+        settle(scheduler)
         fds, count = descriptors(), len(threads())
         objects = collections.Counter(type(o).__name__ for o in gc.get_objects())
         cycles(40, 11)
-        settle()
+        settle(scheduler)
         fds_after, count_after = back_to(fds, count)
         gc.collect()
         grown = collections.Counter(type(o).__name__ for o in gc.get_objects())

@@ -260,6 +260,7 @@ def test_loggers_get_one_snapshot_per_round_filtered_by_group(clock):
         [(a, {"group": "web"}), (b, {})], clock, loggers=[broken, everything, web_only]
     )
     s.run_once()
+    s.close_loggers()  # they write beside the rounds: wait for them
     assert len(everything.snapshots) == 1
     assert [m.name for m in everything.snapshots[0].monitors] == ["a", "b"]
     assert [m.name for m in web_only.snapshots[0].monitors] == ["a"]
@@ -270,9 +271,11 @@ def test_logger_depend_suspends_writes_while_dependency_is_down(clock):
     rec = RecordingLogger("rec", groups=("_all",), depend=("link",))
     s = make([(link, {})], clock, loggers=[rec])
     s.run_once()
+    s.close_loggers()  # they write beside the rounds: wait for them
     assert rec.snapshots == []
     clock.advance(30)
     s.run_once(tick=clock.monotonic())
+    s.close_loggers()
     assert len(rec.snapshots) == 1
 
 
@@ -420,4 +423,5 @@ def test_alerts_are_decided_before_loggers_write(clock):
         observers=[Alerting()],
     )
     s.run_once()
+    s.close_loggers()  # they write beside the rounds: wait for them
     assert order == ["alerting", "logger"]

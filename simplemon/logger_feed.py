@@ -1,0 +1,406 @@
+"""Each result logger writes beside the rounds, on a thread of its own.
+
+A logger whose write hangs (a log file on a hard-mounted NFS share that went away, a
+database another program keeps locked) must never stop the checks and alerts of
+later rounds. The round's thread only hands its snapshot over; each logger's thread
+writes them in order, one at a time, and is the only one ever to call that logger's
+``write``, ``reopen`` and ``close`` (a replaced instance is closed there too, before
+its successor's first write).
+
+While a logger is stuck its rounds wait in a bounded backlog (``Backlog``, no threads
+and no I/O, so its decisions are tested with a fake clock):
+
+- a logger that records history (logfile, db) keeps every round, up to
+  ``history_limit`` of them; beyond that the oldest are dropped;
+- a logger that shows the current status (html, json, dbstatus; ``ResultLogger.
+  every_round`` False) keeps only the latest round.
+
+One WARNING says when a logger falls behind (a second round comes while one has
+waited a second or more), one when rounds start being dropped, and one when it has
+caught up, with counts; never a line per round.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+
+from simplemon import fanout
+from simplemon.model import Snapshot, Status
+from simplemon.sections import PluginConfig
+
+log = logging.getLogger(__name__)
+
+#: A history logger's backlog: at most this many monitor results (about 0.7 KB each)…
+MAX_HELD_RESULTS = 50_000
+#: …and at most this many rounds (a day at the default 60 s interval)…
+MAX_HELD_ROUNDS = 1440
+#: …but never fewer than this many rounds, however many monitors there are.
+MIN_HELD_ROUNDS = 10
+#: Rounds that waited less than this long are not reported as falling behind.
+BEHIND_AFTER_SECONDS = 1.0
+#: Seconds a stopping daemon waits for its loggers (``-1`` waits 15, as for alerts).
+STOP_WAIT_SECONDS = 5.0
+
+
+def history_limit(monitors: int) -> int:
+    """Return how many rounds of ``monitors`` results a history logger may hold."""
+    rounds = MAX_HELD_RESULTS // max(1, monitors)
+    return max(MIN_HELD_ROUNDS, min(MAX_HELD_ROUNDS, rounds))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class Backlog:
+    """What one logger still has to write, and whether it has fallen behind.
+
+    Pure bookkeeping: the caller serialises access, runs the writes and logs the
+    lines returned. ``clock`` gives monotonic seconds.
+    """
+
+    def __init__(
+        self, name: str, *, every_round: bool, clock: Callable[[], float]
+    ) -> None:
+        self.name = name
+        self.every_round = every_round
+        self.clock = clock
+        self.waiting: deque[Snapshot] = deque()
+        #: What is being done now ("round 12", "close"…) and since when.
+        self.doing: str | None = None
+        self.since = 0.0
+        self._behind_since: float | None = None
+        self._waiting_since = 0.0  # when the oldest waiting round was handed over
+        self._late = 0  # rounds written while behind
+        self._dropped = 0  # rounds dropped while behind
+        self._dropping = False  # whether the "dropping" warning was given
+
+    @property
+    def behind(self) -> bool:
+        """Whether the logger has fallen behind (and not caught up since)."""
+        return self._behind_since is not None
+
+    def put(self, snapshot: Snapshot) -> list[str]:
+        """Queue ``snapshot``; return the warnings to log (at most one each time)."""
+        now = self.clock()
+        limit = history_limit(len(snapshot.monitors)) if self.every_round else 1
+        if not self.waiting:
+            self._waiting_since = now
+        self.waiting.append(snapshot)
+        dropped = 0
+        while len(self.waiting) > limit:
+            self.waiting.popleft()
+            dropped += 1
+        self._dropped += dropped
+        lines: list[str] = []
+        # Behind: a second round came while one was waiting, and not a moment ago
+        # (two rounds in a row right after a reload are no news).
+        if (
+            not self.behind
+            and len(self.waiting) + self._dropped >= 2
+            and now - self._waiting_since >= BEHIND_AFTER_SECONDS
+        ):
+            self._behind_since = self._waiting_since
+            lines.append(self._fell_behind(limit))
+        if dropped and self.every_round and not self._dropping:
+            self._dropping = True
+            lines.append(
+                f"logger {self.name}: {_plural(limit, 'round')} are waiting, the "
+                "most it keeps; from now on the oldest is dropped for each new one"
+            )
+        return lines
+
+    def _fell_behind(self, limit: int) -> str:
+        doing = "not started yet"
+        if self.doing is not None:
+            doing = f"still at {self.doing} after {self.clock() - self.since:.1f}s"
+        if self.every_round:
+            then = (
+                f"{_plural(len(self.waiting), 'round')} wait (it keeps up to "
+                f"{limit}, then drops the oldest)"
+            )
+        else:
+            then = "only the latest round will be written"
+        return f"logger {self.name}: fell behind, {doing}; {then}"
+
+    def take(self) -> Snapshot | None:
+        """Return the next round to write (and note it as being written), or None."""
+        if not self.waiting:
+            return None
+        snapshot = self.waiting.popleft()
+        self.start(f"round {snapshot.round_number}")
+        if self.behind:
+            self._late += 1
+        elif not self.waiting:
+            self._dropped = 0  # a round superseded now and then is no news
+        return snapshot
+
+    def start(self, doing: str) -> None:
+        """Note that something else (a reopen, a close) is being done now."""
+        self.doing = doing
+        self.since = self.clock()
+
+    def done(self) -> str | None:
+        """Note the end of what was being done; return the caught-up line, if any."""
+        self.doing = None
+        if self.waiting or self._behind_since is None:
+            return None
+        took = self.clock() - self._behind_since
+        skipped = "dropped" if self.every_round else "skipped (a later one was due)"
+        line = (
+            f"logger {self.name}: caught up after {took:.1f}s behind: "
+            f"{_plural(self._late, 'round')} written late, {self._dropped} {skipped}"
+        )
+        self._behind_since = None
+        self._late = self._dropped = 0
+        self._dropping = False
+        return line
+
+    def unwritten(self) -> int:
+        """Return how many rounds are waiting or being written."""
+        writing = self.doing is not None and self.doing.startswith("round")
+        return len(self.waiting) + (1 if writing else 0)
+
+
+class Feed:
+    """One logger's thread: writes its rounds in order, then reopens and closes it."""
+
+    def __init__(
+        self,
+        logger: PluginConfig,
+        problems: fanout.Problems,
+        clock: Callable[[], float],
+    ) -> None:
+        self.logger = logger
+        self.name = logger.name
+        self.problems = problems
+        every_round = getattr(logger.plugin, "every_round", True)
+        self.backlog = Backlog(logger.name, every_round=every_round, clock=clock)
+        self._cond = threading.Condition()
+        self._retired: list[PluginConfig] = []  # replaced instances, to be closed
+        self._reopen = False
+        self._finishing = False
+        self._thread: threading.Thread | None = None
+        self.finished = threading.Event()
+
+    def put(self, snapshot: Snapshot) -> None:
+        """Hand over one round's snapshot (already filtered to the logger's groups)."""
+        with self._cond:
+            lines = self.backlog.put(snapshot)
+            self._cond.notify()
+        for line in lines:
+            log.warning("%s", line)
+        self._run()
+
+    def replace(self, logger: PluginConfig) -> None:
+        """Write later rounds with ``logger`` (a reload's instance, same settings)."""
+        with self._cond:
+            self._retired.append(self.logger)
+            self.logger = logger
+            self._cond.notify()
+        self._run()
+
+    def reopen(self) -> None:
+        """Reopen the logger's files before its next write (log rotation)."""
+        with self._cond:
+            self._reopen = True
+            self._cond.notify()
+        self._run()
+
+    def finish(self, *, keep_waiting: bool = True) -> None:
+        """Write what waits (or drop it), close the logger and end the thread."""
+        with self._cond:
+            self._finishing = True
+            if not keep_waiting:
+                self.backlog.waiting.clear()
+            self._cond.notify()
+        self._run()
+
+    def idle(self) -> bool:
+        """Whether nothing waits or runs (for tests: writes are done)."""
+        with self._cond:
+            return self.finished.is_set() or not (
+                self.backlog.waiting
+                or self.backlog.doing
+                or self._retired
+                or self._reopen
+                or self._finishing
+            )
+
+    def closing_time(self) -> float:
+        """Seconds the logger's ``close`` may need (an html upload's timeout)."""
+        allowance = getattr(self.logger.plugin, "closing_time", None)
+        return float(allowance()) if allowance is not None else 0.0
+
+    def stuck(self, waited: float) -> None:
+        """Log that the logger is still busy after ``waited`` seconds of a stop."""
+        with self._cond:
+            doing = self.backlog.doing or "busy"
+            unwritten = self.backlog.unwritten()
+        log.error(
+            "logger %s: still at %s after waiting %.1fs (a hung file system or "
+            "upload?); stopping without it: %s not written",
+            self.name,
+            doing,
+            waited,
+            _plural(unwritten, "round"),
+        )
+
+    def _run(self) -> None:
+        """Start the thread if it is not running; without one, work here."""
+        if self._thread is not None or self.finished.is_set():
+            return
+        thread = threading.Thread(
+            target=self._work, name=f"logger-{self.name}", daemon=True
+        )
+        try:
+            thread.start()
+        except RuntimeError as e:  # a thread or pids limit: write here, as before
+            log.debug("logger %s: no thread (%s); writing on the round's", self.name, e)
+            self._work(inline=True)
+        else:
+            self._thread = thread
+
+    def _next(self) -> tuple[PluginConfig, str, Snapshot | None] | None:
+        """Return the next job as (logger, what, snapshot); called with the lock."""
+        if self._retired:
+            self.backlog.start("close")
+            return self._retired.pop(0), "close", None
+        if self._reopen:
+            self._reopen = False
+            self.backlog.start("reopen")
+            return self.logger, "reopen", None
+        snapshot = self.backlog.take()
+        if snapshot is not None:
+            return self.logger, "write", snapshot
+        if self._finishing:
+            self.backlog.start("close")
+            return self.logger, "close", None
+        return None
+
+    def _work(self, *, inline: bool = False) -> None:
+        """Do the jobs in order; the thread never ends before ``finish``."""
+        while True:
+            with self._cond:
+                job = self._next()
+                while job is None:
+                    if inline:
+                        return
+                    self._cond.wait()
+                    job = self._next()
+            logger, what, snapshot = job
+            if snapshot is not None:
+                fanout.guarded(
+                    logger, what, logger.plugin.write, snapshot, problems=self.problems
+                )
+            else:
+                fanout.guarded(logger, what, getattr(logger.plugin, what))
+            with self._cond:
+                line = self.backlog.done()
+                last = what == "close" and logger is self.logger
+            if line is not None:
+                log.warning("%s", line)
+            if last:
+                self.finished.set()
+                return
+
+
+class LoggerFeeds:
+    """Every configured logger's Feed; used from the round's (main) thread only."""
+
+    def __init__(
+        self,
+        loggers: Iterable[PluginConfig],
+        *,
+        problems: fanout.Problems | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.problems = problems or fanout.Problems()
+        self.clock = clock
+        self._loggers = list(loggers)
+        self._feeds: dict[str, Feed] = {}
+        self._leaving: list[Feed] = []  # removed or changed by a reload, finishing
+
+    def _feed(self, logger: PluginConfig) -> Feed:
+        feed = self._feeds.get(logger.name)
+        if feed is None:
+            feed = self._feeds[logger.name] = Feed(logger, self.problems, self.clock)
+        return feed
+
+    def hand_off(self, snapshot: Snapshot, statuses: Mapping[str, Status]) -> None:
+        """Give each logger this round (as fanout.write_all decides); never waits."""
+        for logger, mine in fanout.recipients(self._loggers, snapshot, statuses):
+            self._feed(logger).put(mine)
+
+    def reload(self, loggers: Iterable[PluginConfig]) -> None:
+        """Switch to a reload's loggers; the replaced ones are closed beside the rounds.
+
+        A logger of the same name, type and options continues the old one's feed:
+        the rounds waiting for it are written by the new instance, after the old one
+        has finished its write and been closed (a log file is never written by two
+        at once, and the order of its lines is kept). A logger removed or changed
+        writes what waits for it (a status page: nothing, it is outdated) and closes.
+        """
+        self._loggers = list(loggers)
+        new = {logger.name: logger for logger in self._loggers}
+        for name, feed in list(self._feeds.items()):
+            logger = new.get(name)
+            if logger is not None and _same(feed.logger, logger):
+                feed.replace(logger)
+                continue
+            del self._feeds[name]
+            feed.finish(keep_waiting=feed.backlog.every_round)
+            self._leaving.append(feed)
+        self._leaving = [f for f in self._leaving if not f.finished.is_set()]
+
+    def reopen(self) -> None:
+        """Ask every logger to reopen its files before its next write."""
+        for logger in self._loggers:
+            if logger.common.enabled:  # a disabled one opened nothing
+                self._feed(logger).reopen()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every logger has done what it was given; return whether so."""
+        deadline = time.monotonic() + timeout
+        feeds = [*self._feeds.values(), *self._leaving]
+        while not all(feed.idle() for feed in feeds):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self, wait: float) -> list[str]:
+        """Write what waits and close every logger, waiting ``wait`` seconds at most.
+
+        A logger gets its ``closing_time`` on top. Returns the names of the loggers
+        still busy (each logged as an error); their threads are left behind, and do
+        not keep the process from exiting.
+        """
+        for logger in self._loggers:
+            self._feed(logger)  # a logger never written is closed too
+        feeds = [*self._feeds.values(), *self._leaving]
+        self._feeds, self._leaving = {}, []
+        for feed in feeds:
+            feed.finish()
+        start = time.monotonic()
+        stuck = []
+        for feed in feeds:
+            left = start + wait + feed.closing_time() - time.monotonic()
+            if not feed.finished.wait(max(0.0, left)):
+                feed.stuck(time.monotonic() - start)
+                stuck.append(feed.name)
+        return stuck
+
+
+def _same(old: PluginConfig, new: PluginConfig) -> bool:
+    """Whether a reload kept this logger as it was (same type and options)."""
+    if old.type_name != new.type_name:
+        return False
+    try:
+        return bool(old.plugin.options == new.plugin.options)
+    except Exception:
+        return False
