@@ -13,13 +13,13 @@ import pytest
 from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
 from simplemon.logger import ResultLogger
-from simplemon.logger_feed import (
+from simplemon.logger_backlog import (
     MAX_HELD_ROUNDS,
     MIN_HELD_ROUNDS,
     Backlog,
-    LoggerFeeds,
     history_limit,
 )
+from simplemon.logger_feed import LoggerFeeds
 from simplemon.model import MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.sections import PluginConfig
 
