@@ -551,3 +551,37 @@ def test_a_pair_with_a_record_is_never_quiet(status):
         NotificationRecord(recovery_held_at=MONDAY_NOON),
     ):
         assert not is_quiet(status, record)
+
+
+# --- found by mutation testing ---
+
+
+@pytest.mark.parametrize(
+    "change", [{"notify": False}, {"urgent": False}, {"group": "elsewhere"}]
+)
+def test_no_reminders_once_a_reload_unrouted_an_announced_monitor(change):
+    # Only the recovery is still owed: reminders stop with the routing.
+    since = MONDAY_NOON - timedelta(hours=2)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=2
+    )
+    before = failed_state(2, since)
+    current = policy.apply_result(before, BAD, 0, MONDAY_NOON)
+    options = common(urgent=True, allow_reminders=True)
+    routed = MonitorView("web", before, current, remind=HOURLY)
+    assert [
+        e.kind for e in decide(routed, "m", options, record, MONDAY_NOON).events
+    ] == [EventKind.REMINDER]
+    unrouted = MonitorView("web", before, current, remind=HOURLY, **change)
+    assert decide(unrouted, "m", options, record, MONDAY_NOON).events == ()
+
+
+def test_the_final_notice_of_a_removed_monitor_gives_fail_count_zero_and_the_last_one():
+    since = MONDAY_NOON - timedelta(minutes=10)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=1
+    )
+    view = MonitorView("gone", failed_state(4, since), MonitorState())
+    (event,) = decide_removed(view, "m", common(), record, MONDAY_NOON).events
+    assert (event.virtual_fail_count, event.last_virtual_fail_count) == (0, 4)
+    assert event.downtime_seconds == 600
