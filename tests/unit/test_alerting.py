@@ -585,3 +585,32 @@ def test_the_final_notice_of_a_removed_monitor_gives_fail_count_zero_and_the_las
     (event,) = decide_removed(view, "m", common(), record, MONDAY_NOON).events
     assert (event.virtual_fail_count, event.last_virtual_fail_count) == (0, 4)
     assert event.downtime_seconds == 600
+
+
+def test_an_alerter_enabled_again_gives_the_real_downtime_of_a_recovery_it_missed():
+    # Told of a failure at 11:50, then disabled by a reload; the monitor recovers
+    # at 12:00 (nothing sent: the alerter is off). Enabled again a day later, it
+    # is sent the recovery owed, saying when the monitor really came back.
+    since = MONDAY_NOON - timedelta(minutes=10)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=1
+    )
+    before = failed_state(3, since)
+    current = policy.apply_result(before, OK, 0, MONDAY_NOON)
+    off = decide(
+        MonitorView("web", before, current),
+        "m",
+        common(enabled=False),
+        record,
+        MONDAY_NOON,
+    )
+    assert off.events == ()
+    a_day_later = MONDAY_NOON + timedelta(days=1)
+    on = decide(
+        MonitorView("web", current, current), "m", common(), off.record, a_day_later
+    )
+    (event,) = on.events
+    assert event.kind is EventKind.RECOVERY
+    assert event.downtime_seconds == 600
+    assert event.last_virtual_fail_count == 3
+    assert on.record == NotificationRecord()
