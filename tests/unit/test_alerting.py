@@ -614,3 +614,41 @@ def test_an_alerter_enabled_again_gives_the_real_downtime_of_a_recovery_it_misse
     assert event.downtime_seconds == 600
     assert event.last_virtual_fail_count == 3
     assert on.record == NotificationRecord()
+
+
+def test_remind_zero_sends_no_reminders():
+    events = run("x" * 5, {"a": common(allow_reminders=True)}, remind=timedelta(0))
+    assert events == [(0, "a", F)]
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_a_recovery_gives_fail_count_zero(held):
+    record = NotificationRecord(
+        announced_at=at(7), failed_at=at(7), last_virtual_fail_count=3
+    )
+    before = failed_state(3, at(7))
+    now = at(8) if held else at(10)
+    current = policy.apply_result(before, OK, 0, now)
+    decision = decide(
+        MonitorView("web", before, current),
+        "a",
+        office(),
+        record,
+        now,
+    )
+    if held:
+        decision = decide(
+            MonitorView("web", current, current), "a", office(), decision.record, at(9)
+        )
+    (event,) = decision.events
+    assert (event.virtual_fail_count, event.last_virtual_fail_count) == (0, 3)
+
+
+def test_a_final_notice_with_no_known_start_gives_no_downtime():
+    # A record stored without the outage's start (announced_at only): "down 0s",
+    # not a made-up duration.
+    view = MonitorView("gone", MonitorState(), MonitorState())
+    record = NotificationRecord(announced_at=MONDAY_NOON - HOURLY)
+    (event,) = decide_removed(view, "m", common(), record, MONDAY_NOON).events
+    assert event.failed_at is None
+    assert event.downtime_seconds == 0
