@@ -324,3 +324,20 @@ def test_an_alerter_with_waiting_messages_is_owed_what_follows_when_back(
     assert queued(store, "db")[1][1] == REMOVED_INFO
     assert store.load_records() == {}
     store.close()
+
+
+def test_a_delivered_alert_stays_in_the_outbox_for_a_week_for_inspection(
+    tmp_path, clock
+):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, _ = build(store, config(monitor("web", failing=True)), clock)
+    scheduler.run_once()
+    (item,) = store.pending("mail")
+    store.finish(item.row_id, "delivered", clock.now())
+    clock.advance(6.5 * 86400)
+    scheduler.run_once()
+    assert len(store.outbox_status()) == 1  # 6.5 days after: still there
+    clock.advance(0.5 * 86400 + 3600)
+    scheduler.run_once()
+    assert store.outbox_status() == []  # a week and an hour after: pruned
+    store.close()
