@@ -341,3 +341,61 @@ def test_a_delivered_alert_stays_in_the_outbox_for_a_week_for_inspection(
     scheduler.run_once()
     assert store.outbox_status() == []  # a week and an hour after: pruned
     store.close()
+
+
+def test_outbox_pruning_goes_on_after_the_wall_clock_is_set_back_two_hours(
+    tmp_path, clock
+):
+    store, scheduler = pruned_at_start(tmp_path, clock)
+    clock.wall -= timedelta(hours=2)
+    clock.advance(1)
+    scheduler.run_once()
+    assert store.prunes == 1  # at once, and hourly from there
+    store.close()
+
+
+def test_an_alerter_removed_while_a_failure_it_announced_goes_on_is_forgotten(
+    tmp_path, clock, caplog
+):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, notifier = build(store, config(monitor("web", True)), clock)
+    scheduler.run_once()
+    (item,) = store.pending("mail")
+    store.finish(item.row_id, "delivered", clock.now())
+    assert ("web", "mail") in store.load_records()
+    pager = PluginConfig(
+        "pager", "email", AlerterCommon(type="email"), Handles(), "monitor.ini"
+    )
+    new = config(monitor("web", True), alerter=pager)
+    scheduler.reload(new)
+    notifier.reload(new)
+    clock.advance(1)
+    with caplog.at_level(logging.INFO):
+        scheduler.run_once()
+    assert "round observer" not in caplog.text
+    assert "removed from the configuration" not in caplog.text  # web is not
+    assert store.load_records() == {}
+    assert store.pending("pager") == []
+    store.close()
+
+
+class WakeCounter(Dispatcher):
+    wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+        super().wake()
+
+
+def test_delivery_is_woken_after_every_round_not_left_to_its_poll(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    cfg = config(monitor("web", failing=True))
+    dispatcher = WakeCounter(store, cfg.alerters)
+    notifier = Notifier(store, dispatcher, cfg, states={}, records={})
+    scheduler = Scheduler(
+        cfg, hostname="h", now=clock.now, clock=clock.monotonic, observers=[notifier]
+    )
+    scheduler.run_once()
+    assert store.pending("mail")
+    assert dispatcher.wakes == 1
+    store.close()
