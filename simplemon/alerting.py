@@ -186,6 +186,7 @@ def decide_removed(
             record.last_virtual_fail_count, monitor.previous.virtual_fail_count
         ),
         info=REMOVED_INFO,
+        recovered_at=record.recovery_held_at,  # up since then, its recovery held
     )
     return Decision((event,), NotificationRecord())
 

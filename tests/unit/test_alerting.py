@@ -652,3 +652,20 @@ def test_a_final_notice_with_no_known_start_gives_no_downtime():
     (event,) = decide_removed(view, "m", common(), record, MONDAY_NOON).events
     assert event.failed_at is None
     assert event.downtime_seconds == 0
+
+
+def test_the_final_notice_of_a_monitor_removed_while_its_recovery_waited_ends_at_it():
+    # Announced at 16:00, up again at 18:00 (out of hours: the recovery waits),
+    # removed at 23:00: the notice says down 2 hours, not 7.
+    record = NotificationRecord(
+        announced_at=at(16), failed_at=at(16), last_virtual_fail_count=2
+    )
+    before = failed_state(2, at(16))
+    current = policy.apply_result(before, OK, 0, at(18))
+    held = decide(MonitorView("web", before, current), "a", office(), record, at(18))
+    assert held.events == ()
+    view = MonitorView("web", current, MonitorState())
+    (event,) = decide_removed(view, "a", office(), held.record, at(23)).events
+    assert event.info == REMOVED_INFO
+    assert event.downtime_seconds == 2 * 3600
+    assert event.last_virtual_fail_count == 2
