@@ -605,9 +605,21 @@ def test_an_alerter_enabled_again_gives_the_real_downtime_of_a_recovery_it_misse
         MONDAY_NOON,
     )
     assert off.events == ()
+    still_off = decide(
+        MonitorView("web", current, current),
+        "m",
+        common(enabled=False),
+        off.record,
+        MONDAY_NOON + HOURLY,
+    )
+    assert still_off.events == ()
     a_day_later = MONDAY_NOON + timedelta(days=1)
     on = decide(
-        MonitorView("web", current, current), "m", common(), off.record, a_day_later
+        MonitorView("web", current, current),
+        "m",
+        common(),
+        still_off.record,
+        a_day_later,
     )
     (event,) = on.events
     assert event.kind is EventKind.RECOVERY
