@@ -399,3 +399,40 @@ def test_delivery_is_woken_after_every_round_not_left_to_its_poll(tmp_path, cloc
     assert store.pending("mail")
     assert dispatcher.wakes == 1
     store.close()
+
+
+def test_outbox_is_pruned_hourly_after_each_prune_not_every_round(tmp_path, clock):
+    store, scheduler = pruned_at_start(tmp_path, clock)
+    clock.advance(3600)
+    scheduler.run_once()
+    assert store.prunes == 1
+    clock.advance(1800)
+    scheduler.run_once()
+    assert store.prunes == 1
+    clock.advance(1800)
+    scheduler.run_once()
+    assert store.prunes == 2
+    store.close()
+
+
+class LockedOnce(StateStore):
+    refused = 0
+
+    def save_round(self, *args, **kwargs):
+        if not self.refused:
+            self.refused += 1
+            raise StateFileError(f"state file {self.path}: database is locked")
+        return super().save_round(*args, **kwargs)
+
+
+def test_a_failure_first_seen_in_a_round_that_could_not_be_saved_is_queued_once(
+    tmp_path, clock
+):
+    store = LockedOnce(tmp_path / "s.db")
+    scheduler, _ = build(store, config(monitor("web", failing=True)), clock)
+    for _ in range(4):
+        scheduler.run_once()
+        clock.advance(1)
+    assert store.refused == 1
+    assert queued(store) == [("failure", "This monitor always fails.")]
+    store.close()
