@@ -103,9 +103,11 @@ def decide(
     if not is_routed(monitor, options):
         # A reload may have changed notify/urgent/group after a failure went out:
         # the recovery is still owed to whoever was told about the failure.
-        owed = options.enabled and record.is_announced
-        if not (owed and status in (Status.OK, Status.DISABLED)):
+        owed = record.is_announced and status in (Status.OK, Status.DISABLED)
+        if not owed:
             return Decision((), record)
+        if not options.enabled:
+            return Decision((), _missed_recovery(monitor, record, now))
     ctx = _Context(monitor, alerter, options, now, hostname)
     if status in (Status.OK, Status.DISABLED):
         return ctx.recovered(record)
@@ -116,6 +118,22 @@ def decide(
     if record.recovery_held_at is not None and ctx.in_hours:
         return ctx.send_held_recovery(record)
     return Decision((), record)
+
+
+def _missed_recovery(
+    monitor: MonitorView, record: NotificationRecord, now: datetime
+) -> NotificationRecord:
+    """Return the record of a recovery a disabled alerter owes, kept for later.
+
+    Sent if the alerter is enabled again (as a recovery held out of hours is), with
+    the time the monitor came back, not the time the alerter was enabled again.
+    """
+    if record.recovery_held_at is not None:
+        return record
+    last = max(record.last_virtual_fail_count, monitor.previous.virtual_fail_count)
+    return replace(
+        record, last_virtual_fail_count=last, held_since=None, recovery_held_at=now
+    )
 
 
 def is_quiet(status: Status, record: NotificationRecord) -> bool:
@@ -153,6 +171,7 @@ def decide_removed(
             record.last_virtual_fail_count, monitor.previous.virtual_fail_count
         ),
         info=REMOVED_INFO,
+        recovered_at=record.recovery_held_at,  # up since then, its recovery held
     )
     return Decision((event,), NotificationRecord())
 

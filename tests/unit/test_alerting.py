@@ -556,3 +556,133 @@ def test_a_pair_with_a_record_is_never_quiet(status):
         NotificationRecord(recovery_held_at=MONDAY_NOON),
     ):
         assert not is_quiet(status, record)
+
+
+# --- found by mutation testing ---
+
+
+@pytest.mark.parametrize(
+    "change", [{"notify": False}, {"urgent": False}, {"group": "elsewhere"}]
+)
+def test_no_reminders_once_a_reload_unrouted_an_announced_monitor(change):
+    # Only the recovery is still owed: reminders stop with the routing.
+    since = MONDAY_NOON - timedelta(hours=2)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=2
+    )
+    before = failed_state(2, since)
+    current = policy.apply_result(before, BAD, 0, MONDAY_NOON)
+    options = common(urgent=True, allow_reminders=True)
+    routed = MonitorView("web", before, current, remind=HOURLY)
+    assert [
+        e.kind for e in decide(routed, "m", options, record, MONDAY_NOON).events
+    ] == [EventKind.REMINDER]
+    unrouted = MonitorView("web", before, current, remind=HOURLY, **change)
+    assert decide(unrouted, "m", options, record, MONDAY_NOON).events == ()
+
+
+def test_the_final_notice_of_a_removed_monitor_gives_fail_count_zero_and_the_last_one():
+    since = MONDAY_NOON - timedelta(minutes=10)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=1
+    )
+    view = MonitorView("gone", failed_state(4, since), MonitorState())
+    (event,) = decide_removed(view, "m", common(), record, MONDAY_NOON).events
+    assert (event.virtual_fail_count, event.last_virtual_fail_count) == (0, 4)
+    assert event.downtime_seconds == 600
+
+
+def test_an_alerter_enabled_again_gives_the_real_downtime_of_a_recovery_it_missed():
+    # Told of a failure at 11:50, then disabled by a reload; the monitor recovers
+    # at 12:00 (nothing sent: the alerter is off). Enabled again a day later, it
+    # is sent the recovery owed, saying when the monitor really came back.
+    since = MONDAY_NOON - timedelta(minutes=10)
+    record = NotificationRecord(
+        announced_at=since, failed_at=since, last_virtual_fail_count=1
+    )
+    before = failed_state(3, since)
+    current = policy.apply_result(before, OK, 0, MONDAY_NOON)
+    off = decide(
+        MonitorView("web", before, current),
+        "m",
+        common(enabled=False),
+        record,
+        MONDAY_NOON,
+    )
+    assert off.events == ()
+    still_off = decide(
+        MonitorView("web", current, current),
+        "m",
+        common(enabled=False),
+        off.record,
+        MONDAY_NOON + HOURLY,
+    )
+    assert still_off.events == ()
+    a_day_later = MONDAY_NOON + timedelta(days=1)
+    on = decide(
+        MonitorView("web", current, current),
+        "m",
+        common(),
+        still_off.record,
+        a_day_later,
+    )
+    (event,) = on.events
+    assert event.kind is EventKind.RECOVERY
+    assert event.downtime_seconds == 600
+    assert event.last_virtual_fail_count == 3
+    assert on.record == NotificationRecord()
+
+
+def test_remind_zero_sends_no_reminders():
+    events = run("x" * 5, {"a": common(allow_reminders=True)}, remind=timedelta(0))
+    assert events == [(0, "a", F)]
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_a_recovery_gives_fail_count_zero(held):
+    record = NotificationRecord(
+        announced_at=at(7), failed_at=at(7), last_virtual_fail_count=3
+    )
+    before = failed_state(3, at(7))
+    now = at(8) if held else at(10)
+    current = policy.apply_result(before, OK, 0, now)
+    decision = decide(
+        MonitorView("web", before, current),
+        "a",
+        office(),
+        record,
+        now,
+    )
+    if held:
+        decision = decide(
+            MonitorView("web", current, current), "a", office(), decision.record, at(9)
+        )
+    (event,) = decision.events
+    assert (event.virtual_fail_count, event.last_virtual_fail_count) == (0, 3)
+
+
+def test_a_final_notice_with_no_known_start_gives_no_downtime():
+    # A record stored without the outage's start (announced_at only): "down 0s",
+    # not a made-up duration.
+    view = MonitorView("gone", MonitorState(), MonitorState())
+    record = NotificationRecord(announced_at=MONDAY_NOON - HOURLY)
+    (event,) = decide_removed(view, "m", common(), record, MONDAY_NOON).events
+    assert event.failed_at is None
+    assert event.downtime_seconds == 0
+
+
+def test_the_final_notice_of_a_monitor_removed_while_its_recovery_waited_ends_at_it():
+    # Announced at 16:00, up again at 18:00 (out of hours: the recovery waits),
+    # removed at 23:00: the notice says down 2 hours, not 7.
+    record = NotificationRecord(
+        announced_at=at(16), failed_at=at(16), last_virtual_fail_count=2
+    )
+    before = failed_state(2, at(16))
+    current = policy.apply_result(before, OK, 0, at(18))
+    held = decide(MonitorView("web", before, current), "a", office(), record, at(18))
+    assert held.events == ()
+    view = MonitorView("web", current, MonitorState())
+    (event,) = decide_removed(view, "a", office(), held.record, at(23)).events
+    assert event.info == REMOVED_INFO
+    assert event.downtime_seconds == 2 * 3600
+    assert event.last_virtual_fail_count == 2

@@ -449,3 +449,9 @@ def test_an_alerter_whose_thread_cannot_start_is_started_at_a_later_wake(
         "its alerts stay queued, tried again after each round",
         "alerter mail: delivery thread started",
     ]
+
+
+def test_retries_come_2_4_8_seconds_apart_and_at_most_5_minutes_apart():
+    delays = [Backoff().delay(n).total_seconds() for n in range(1, 12)]
+    assert delays == [2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]
+    assert Backoff().delay(10_000) == timedelta(minutes=5)

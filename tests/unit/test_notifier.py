@@ -324,3 +324,115 @@ def test_an_alerter_with_waiting_messages_is_owed_what_follows_when_back(
     assert queued(store, "db")[1][1] == REMOVED_INFO
     assert store.load_records() == {}
     store.close()
+
+
+def test_a_delivered_alert_stays_in_the_outbox_for_a_week_for_inspection(
+    tmp_path, clock
+):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, _ = build(store, config(monitor("web", failing=True)), clock)
+    scheduler.run_once()
+    (item,) = store.pending("mail")
+    store.finish(item.row_id, "delivered", clock.now())
+    clock.advance(6.5 * 86400)
+    scheduler.run_once()
+    assert len(store.outbox_status()) == 1  # 6.5 days after: still there
+    clock.advance(0.5 * 86400 + 3600)
+    scheduler.run_once()
+    assert store.outbox_status() == []  # a week and an hour after: pruned
+    store.close()
+
+
+def test_outbox_pruning_goes_on_after_the_wall_clock_is_set_back_two_hours(
+    tmp_path, clock
+):
+    store, scheduler = pruned_at_start(tmp_path, clock)
+    clock.wall -= timedelta(hours=2)
+    clock.advance(1)
+    scheduler.run_once()
+    assert store.prunes == 1  # at once, and hourly from there
+    store.close()
+
+
+def test_an_alerter_removed_while_a_failure_it_announced_goes_on_is_forgotten(
+    tmp_path, clock, caplog
+):
+    store = StateStore(tmp_path / "s.db")
+    scheduler, notifier = build(store, config(monitor("web", True)), clock)
+    scheduler.run_once()
+    (item,) = store.pending("mail")
+    store.finish(item.row_id, "delivered", clock.now())
+    assert ("web", "mail") in store.load_records()
+    pager = PluginConfig(
+        "pager", "email", AlerterCommon(type="email"), Handles(), "monitor.ini"
+    )
+    new = config(monitor("web", True), alerter=pager)
+    scheduler.reload(new)
+    notifier.reload(new)
+    clock.advance(1)
+    with caplog.at_level(logging.INFO):
+        scheduler.run_once()
+    assert "round observer" not in caplog.text
+    assert "removed from the configuration" not in caplog.text  # web is not
+    assert store.load_records() == {}
+    assert store.pending("pager") == []
+    store.close()
+
+
+class WakeCounter(Dispatcher):
+    wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+        super().wake()
+
+
+def test_delivery_is_woken_after_every_round_not_left_to_its_poll(tmp_path, clock):
+    store = StateStore(tmp_path / "s.db")
+    cfg = config(monitor("web", failing=True))
+    dispatcher = WakeCounter(store, cfg.alerters)
+    notifier = Notifier(store, dispatcher, cfg, states={}, records={})
+    scheduler = Scheduler(
+        cfg, hostname="h", now=clock.now, clock=clock.monotonic, observers=[notifier]
+    )
+    scheduler.run_once()
+    assert store.pending("mail")
+    assert dispatcher.wakes == 1
+    store.close()
+
+
+def test_outbox_is_pruned_hourly_after_each_prune_not_every_round(tmp_path, clock):
+    store, scheduler = pruned_at_start(tmp_path, clock)
+    clock.advance(3600)
+    scheduler.run_once()
+    assert store.prunes == 1
+    clock.advance(1800)
+    scheduler.run_once()
+    assert store.prunes == 1
+    clock.advance(1800)
+    scheduler.run_once()
+    assert store.prunes == 2
+    store.close()
+
+
+class LockedOnce(StateStore):
+    refused = 0
+
+    def save_round(self, *args, **kwargs):
+        if not self.refused:
+            self.refused += 1
+            raise StateFileError(f"state file {self.path}: database is locked")
+        return super().save_round(*args, **kwargs)
+
+
+def test_a_failure_first_seen_in_a_round_that_could_not_be_saved_is_queued_once(
+    tmp_path, clock
+):
+    store = LockedOnce(tmp_path / "s.db")
+    scheduler, _ = build(store, config(monitor("web", failing=True)), clock)
+    for _ in range(4):
+        scheduler.run_once()
+        clock.advance(1)
+    assert store.refused == 1
+    assert queued(store) == [("failure", "This monitor always fails.")]
+    store.close()

@@ -99,3 +99,29 @@ def test_a_failing_monitor_within_a_raised_tolerance_keeps_counting_against_it()
     failing = run("f", 1)[-1]
     later = policy.apply_result(failing, BAD, 5, T0 + timedelta(minutes=1))
     assert (later.status, later.virtual_fail_count) == (Status.FAILING, 0)
+
+
+def test_a_monitor_enabled_again_gets_its_whole_tolerance_back():
+    # Failed once within tolerance 1, then disabled: once enabled again, one failure
+    # is still within tolerance (no alert), the second one fails it.
+    failing = run("f", 1)[-1]
+    disabled = policy.apply_disabled(failing, "disabled", T0 + timedelta(minutes=1))
+    assert (disabled.failures, disabled.virtual_fail_count) == (0, 0)
+    once = policy.apply_result(disabled, BAD, 1, T0 + timedelta(minutes=2))
+    assert (once.status, once.virtual_fail_count) == (Status.FAILING, 0)
+    twice = policy.apply_result(once, BAD, 1, T0 + timedelta(minutes=3))
+    assert (twice.status, twice.virtual_fail_count) == (Status.FAILED, 1)
+
+
+def test_status_page_since_of_a_skipped_monitor_is_when_the_skip_began():
+    states = run("oss", 0)
+    assert states[1].last_change_at == T0 + timedelta(minutes=1)
+    assert states[2].last_change_at == T0 + timedelta(minutes=1)
+
+
+def test_status_page_since_of_a_disabled_monitor_is_when_it_was_disabled():
+    ok = run("o", 0)[-1]
+    first = policy.apply_disabled(ok, "disabled", T0 + timedelta(minutes=1))
+    again = policy.apply_disabled(first, "disabled", T0 + timedelta(minutes=2))
+    assert first.last_change_at == T0 + timedelta(minutes=1)
+    assert again.last_change_at == T0 + timedelta(minutes=1)
