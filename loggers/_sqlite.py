@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,6 +88,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+#: One lock per database file, held while this process opens and prepares it.
+#: Loggers write on threads of their own, and a db and a dbstatus logger may share
+#: one file: SQLite refuses (at once, without the busy timeout) a switch to WAL
+#: while another connection is creating the file, which read as another program
+#: holding the lock. Per file: a file on a hung share holds up no other.
+_preparing: dict[str, threading.Lock] = {}
+_preparing_lock = threading.Lock()
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -98,6 +106,13 @@ def connect(path: Path) -> sqlite3.Connection:
     Raises:
         DeliveryError: if the file cannot be opened or its schema is too new.
     """
+    with _preparing_lock:
+        lock = _preparing.setdefault(os.path.abspath(path), threading.Lock())
+    with lock:
+        return _connect(path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # SQLite follows a symlink another user planted (database in /tmp).

@@ -1,6 +1,8 @@
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -370,4 +372,58 @@ def test_db_logger_dates_a_skip_row_to_the_round_that_skipped_it(tmp_path):
     assert got == [
         (int((T0 + timedelta(minutes=10)).timestamp()), None, "skipped"),
         (int((T0 + timedelta(minutes=11)).timestamp()), None, "skipped"),
+    ]
+
+
+def test_two_loggers_opening_one_new_database_at_once_both_succeed(
+    tmp_path, monkeypatch
+):
+    # Each logger writes on a thread of its own: on the first start a db and a
+    # dbstatus logger sharing a file create it at once. SQLite refused the second
+    # connection's switch to WAL while the first was preparing the new file
+    # ("database is locked", at once, without the busy timeout), which was logged
+    # as another program holding the write lock. The first one is held while it
+    # prepares the file, so the second comes exactly then.
+    path = tmp_path / "m.db"
+    preparing, second_done = threading.Event(), threading.Event()
+    real_connect = sqlite3.connect
+
+    def first_holds_the_new_file(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)
+        if not preparing.is_set():
+            conn.execute("BEGIN IMMEDIATE")  # what preparing a new file holds
+            preparing.set()
+            second_done.wait(timeout=1.0)  # the fix makes the second one wait
+            conn.execute("ROLLBACK")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", first_holds_the_new_file)
+    errors: list[str] = []
+
+    def open_and_write(name: str) -> None:
+        try:
+            conn = _sqlite.connect(path)
+            try:
+                with _sqlite.transaction(conn):
+                    conn.execute(
+                        "INSERT INTO status (monitor_host, monitor_name) VALUES (?, ?)",
+                        ("h", name),
+                    )
+            finally:
+                conn.close()
+        except DeliveryError as e:
+            errors.append(str(e))
+        finally:
+            second_done.set()
+
+    first = threading.Thread(target=open_and_write, args=("db",))
+    first.start()
+    assert preparing.wait(timeout=10)
+    open_and_write("status")
+    first.join(timeout=10)
+    assert not first.is_alive()
+    assert errors == []
+    assert rows(path, "SELECT monitor_name FROM status ORDER BY 1") == [
+        ("db",),
+        ("status",),
     ]
