@@ -22,7 +22,8 @@ from simplemon.paths import create_guarded, write_problem
 log = logging.getLogger(__name__)
 
 #: How long a write waits for another program's write lock (a ``sqlite3`` shell left
-#: inside ``BEGIN``) before giving up for this round: the round waits meanwhile.
+#: inside ``BEGIN``) before giving up for this round: the logger's thread waits
+#: meanwhile (this process's own writers of the file take turns: see file_lock).
 BUSY_TIMEOUT_SECONDS = 0.5
 #: Rounds of work a LazyDatabase holds while the file is locked, at most (the oldest
 #: are dropped beyond it): a day of 1-minute rounds.
@@ -88,13 +89,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-#: One lock per database file, held while this process opens and prepares it.
-#: Loggers write on threads of their own, and a db and a dbstatus logger may share
-#: one file: SQLite refuses (at once, without the busy timeout) a switch to WAL
-#: while another connection is creating the file, which read as another program
-#: holding the lock. Per file: a file on a hung share holds up no other.
-_preparing: dict[str, threading.Lock] = {}
-_preparing_lock = threading.Lock()
+#: One lock per database file: this process's loggers take turns at it. Each
+#: logger writes on a thread of its own, and a db, a dbstatus logger and an html
+#: page's history may share one file. Left to SQLite, a round's transaction at
+#: 10,000 monitors outlasts the busy timeout and a sibling's write failed as
+#: "another program holds its write lock"; and a second connection's switch to
+#: WAL while the first creates the file is refused at once. Per file: a file on a
+#: hung share holds up no other.
+_file_locks: dict[str, threading.RLock] = {}
+_file_locks_lock = threading.Lock()
+
+
+def file_lock(path: Path) -> threading.RLock:
+    """Return the lock this process's writers of ``path`` take turns at."""
+    with _file_locks_lock:
+        return _file_locks.setdefault(os.path.abspath(path), threading.RLock())
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -106,9 +115,7 @@ def connect(path: Path) -> sqlite3.Connection:
     Raises:
         DeliveryError: if the file cannot be opened or its schema is too new.
     """
-    with _preparing_lock:
-        lock = _preparing.setdefault(os.path.abspath(path), threading.Lock())
-    with lock:
+    with file_lock(path):
         return _connect(path)
 
 
@@ -281,7 +288,7 @@ class LazyDatabase:
             del self._held[0]
             self._dropped += 1
         try:
-            with transaction(self._connection()) as conn:
+            with file_lock(self.path), transaction(self._connection()) as conn:
                 for work in self._held:
                     work(conn)
         except (sqlite3.Error, DeliveryError) as e:
@@ -324,7 +331,7 @@ class LazyDatabase:
         """
         if self._held:
             try:
-                with transaction(self._connection()) as conn:
+                with file_lock(self.path), transaction(self._connection()) as conn:
                     for work in self._held:
                         work(conn)
             except (sqlite3.Error, DeliveryError) as e:

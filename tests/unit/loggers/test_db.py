@@ -427,3 +427,47 @@ def test_two_loggers_opening_one_new_database_at_once_both_succeed(
         ("db",),
         ("status",),
     ]
+
+
+def test_loggers_sharing_a_file_wait_for_each_other_not_for_the_busy_timeout(
+    tmp_path, monkeypatch
+):
+    # db, dbstatus and an html page's history in one file, each writing on a
+    # thread of its own at every round's hand-off: at 10,000 monitors a round's
+    # transaction takes longer than the busy timeout, and a sibling's write failed
+    # as "another program holds its write lock". The busy timeout is shrunk here
+    # so that a few hundred monitors show it.
+    monkeypatch.setattr(_sqlite, "BUSY_TIMEOUT_SECONDS", 0.001)
+    path = tmp_path / "m.db"
+    db = DbLogger("db", DbOptions(db_path=path))
+    status = DbstatusLogger("status", DbstatusOptions(db_path=path))
+    history = History(path)
+    writers = [db.write, status.write, history.record]
+    monitors = [monitor(f"m{i}") for i in range(300)]
+    errors: list[str] = []
+    for number in range(1, 6):
+        round_ = snapshot(
+            *[later(m, 60 * number) for m in monitors],
+            at=T0 + timedelta(seconds=60 * number),
+            number=number,
+        )
+        together = threading.Barrier(len(writers), timeout=10)
+
+        def write(writer: Any, round_: Any = round_) -> None:
+            together.wait()
+            try:
+                writer(round_)
+            except DeliveryError as e:
+                errors.append(str(e))
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in writers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads)
+    db.close()
+    status.close()
+    history.close()
+    assert errors == []
+    assert rows(path, "SELECT COUNT(*) FROM results") == [(5 * 300,)]
