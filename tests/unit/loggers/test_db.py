@@ -453,7 +453,7 @@ def test_loggers_sharing_a_file_wait_for_each_other_not_for_the_busy_timeout(
         )
         together = threading.Barrier(len(writers), timeout=10)
 
-        def write(writer: Any, round_: Any = round_) -> None:
+        def write(writer: Any, round_: Any = round_, together: Any = together) -> None:
             together.wait()
             try:
                 writer(round_)
