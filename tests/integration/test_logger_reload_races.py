@@ -68,7 +68,7 @@ def test_sighup_storm_and_rotations_lose_and_repeat_no_round(tmp_path, daemon):
         stderr = tmp_path / "stderr-0.txt"
         assert wait_for(lambda: len(heartbeats(stderr)) >= 1)
         rotated = []
-        deadline = time.monotonic() + 6
+        deadline = time.monotonic() + 4
         n = 0
         while time.monotonic() < deadline and proc.poll() is None:
             n += 1
