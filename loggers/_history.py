@@ -12,7 +12,15 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loggers._sqlite import FileId, connect, file_id, is_busy, moved, transaction
+from loggers._sqlite import (
+    FileId,
+    connect,
+    file_id,
+    file_lock,
+    is_busy,
+    moved,
+    transaction,
+)
 from simplemon.errors import DeliveryError
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 
@@ -113,21 +121,8 @@ class History:
         host = snapshot.hostname
         hour = int(snapshot.taken_at.timestamp()) // 3600
         try:
-            if self._conn is not None and moved(self.path, self._opened):
-                self.close()
-                self._forget()
-            if self._conn is None:
-                self._conn = connect(self.path)
-                self._opened = file_id(self.path)
-            with transaction(self._conn) as conn:
-                shared = self._load_samples(conn, host)
-                counts, recents = self._count(host, snapshot.monitors)
-                conn.executemany(_COUNT, counts)
-                conn.executemany(_RECENT, recents)
-                if self._boundary != hour:
-                    self._roll(conn, host, hour)
-                    shared = True
-                self._count_hour(conn, host, hour, counts, reread=shared)
+            with file_lock(self.path):
+                self._record(snapshot, host, hour)
         except sqlite3.Error as e:
             self._forget()  # the transaction was rolled back
             if is_busy(e):
@@ -147,6 +142,24 @@ class History:
             for m in snapshot.monitors
         }
         return self.last
+
+    def _record(self, snapshot: Snapshot, host: str, hour: int) -> None:
+        """Count ``snapshot`` in one transaction (the caller holds the file's lock)."""
+        if self._conn is not None and moved(self.path, self._opened):
+            self.close()
+            self._forget()
+        if self._conn is None:
+            self._conn = connect(self.path)
+            self._opened = file_id(self.path)
+        with transaction(self._conn) as conn:
+            shared = self._load_samples(conn, host)
+            counts, recents = self._count(host, snapshot.monitors)
+            conn.executemany(_COUNT, counts)
+            conn.executemany(_RECENT, recents)
+            if self._boundary != hour:
+                self._roll(conn, host, hour)
+                shared = True
+            self._count_hour(conn, host, hour, counts, reread=shared)
 
     def record_or_last(
         self, snapshot: Snapshot

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,8 @@ from simplemon.paths import create_guarded, write_problem
 log = logging.getLogger(__name__)
 
 #: How long a write waits for another program's write lock (a ``sqlite3`` shell left
-#: inside ``BEGIN``) before giving up for this round: the round waits meanwhile.
+#: inside ``BEGIN``) before giving up for this round: the logger's thread waits
+#: meanwhile (this process's own writers of the file take turns: see file_lock).
 BUSY_TIMEOUT_SECONDS = 0.5
 #: Rounds of work a LazyDatabase holds while the file is locked, at most (the oldest
 #: are dropped beyond it): a day of 1-minute rounds.
@@ -87,6 +89,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+#: One lock per database file: this process's loggers take turns at it. Each
+#: logger writes on a thread of its own, and a db, a dbstatus logger and an html
+#: page's history may share one file. Left to SQLite, a round's transaction at
+#: 10,000 monitors outlasts the busy timeout and a sibling's write failed as
+#: "another program holds its write lock"; and a second connection's switch to
+#: WAL while the first creates the file is refused at once. Per file: a file on a
+#: hung share holds up no other.
+_file_locks: dict[str, threading.RLock] = {}
+_file_locks_lock = threading.Lock()
+
+
+def file_lock(path: Path) -> threading.RLock:
+    """Return the lock this process's writers of ``path`` take turns at."""
+    with _file_locks_lock:
+        return _file_locks.setdefault(os.path.abspath(path), threading.RLock())
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -98,6 +115,11 @@ def connect(path: Path) -> sqlite3.Connection:
     Raises:
         DeliveryError: if the file cannot be opened or its schema is too new.
     """
+    with file_lock(path):
+        return _connect(path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # SQLite follows a symlink another user planted (database in /tmp).
@@ -266,7 +288,7 @@ class LazyDatabase:
             del self._held[0]
             self._dropped += 1
         try:
-            with transaction(self._connection()) as conn:
+            with file_lock(self.path), transaction(self._connection()) as conn:
                 for work in self._held:
                     work(conn)
         except (sqlite3.Error, DeliveryError) as e:
@@ -309,7 +331,7 @@ class LazyDatabase:
         """
         if self._held:
             try:
-                with transaction(self._connection()) as conn:
+                with file_lock(self.path), transaction(self._connection()) as conn:
                     for work in self._held:
                         work(conn)
             except (sqlite3.Error, DeliveryError) as e:

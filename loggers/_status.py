@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -238,11 +239,26 @@ def paused_gc() -> Iterator[None]:
     of 1.1 s at 10,000 monitors). Reference counting still frees everything; cycles,
     if any, are collected after the block. Drop big temporaries inside the block:
     whatever is still alive at its end is scanned once by the next collection.
+
+    The html and json loggers write on threads of their own, so pauses overlap:
+    the collector is off from the first one's start to the last one's end, then
+    back as it was (a thread that found it paused by another must not decide).
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _pauses, _was_enabled  # noqa: PLW0603 - one collector per process
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  # pauses in progress (threads inside paused_gc)
+_was_enabled = False  # whether the collector was on when the first one began

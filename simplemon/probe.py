@@ -242,7 +242,9 @@ class ProbeCore:
         self.resources: dict[object, Shared] = {}
         #: What each failed factory raised in the current admission (see shared()).
         self.refused: dict[object, PermissionError] = {}
-        self.waiting: deque[tuple[Probe, Callable[[CheckResult], None]]] = deque()
+        self.waiting: deque[
+            tuple[Probe, Callable[[CheckResult], None], Callable[[], None] | None]
+        ] = deque()
         self.running: set[ProbeIO] = set()
         self.max_active = max_active
         #: Probes finished so far; ``step`` must not block after one finished.
@@ -276,9 +278,18 @@ class ProbeCore:
         if fd is not None:
             self.selector.unregister(fd)
 
-    def add(self, probe: Probe, done: Callable[[CheckResult], None]) -> None:
-        """Queue ``probe``; ``done`` gets its result on this core's thread."""
-        self.waiting.append((probe, done))
+    def add(
+        self,
+        probe: Probe,
+        done: Callable[[CheckResult], None],
+        started: Callable[[], None] | None = None,
+    ) -> None:
+        """Queue ``probe``; ``done`` gets its result on this core's thread.
+
+        ``started`` is called when it leaves the queue (at most ``max_active`` run
+        at once), just before its ``start``.
+        """
+        self.waiting.append((probe, done, started))
 
     def _admit(self) -> None:
         # In batches, so replies to the first probes are read (and timed) while
@@ -287,7 +298,9 @@ class ProbeCore:
             for _ in range(ADMIT_BATCH):
                 if not self.waiting or len(self.running) >= self.max_active:
                     return
-                probe, done = self.waiting.popleft()
+                probe, done, started = self.waiting.popleft()
+                if started is not None:
+                    started()
                 io = ProbeIO(self, probe, done)
                 self.running.add(io)
                 self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))

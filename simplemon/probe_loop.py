@@ -39,15 +39,24 @@ class ProbeResult:
     touches this object. Done-callbacks run on it too, when the result is set.
     """
 
-    __slots__ = ("_callbacks", "_result")
+    __slots__ = ("_callbacks", "_result", "started_at")
 
     def __init__(self) -> None:
         self._result: CheckResult | None = None
         self._callbacks: list[Callable[[ProbeResult], object]] = []
+        #: When the probe left the queue and started (monotonic); None while it
+        #: waits for a free slot (too many run at once). It will start: each probe
+        #: ahead of it ends by its own timeout, so a round counts a probe's time
+        #: from its start.
+        self.started_at: float | None = None
 
     def done(self) -> bool:
         """Whether the probe has ended."""
         return self._result is not None
+
+    def set_started(self) -> None:
+        """Note that the probe has left the queue and starts now."""
+        self.started_at = time.monotonic()
 
     def result(self) -> CheckResult:
         """Return the result; only once done (nothing else would drive the probe)."""
@@ -112,7 +121,7 @@ class ProbeLoop:
         if self._closed:
             raise RuntimeError("probe loop is closed")
         pending = ProbeResult()
-        self._core.add(probe, pending.set_result)
+        self._core.add(probe, pending.set_result, pending.set_started)
         return pending
 
     def wait(self, ready: Callable[[], bool], timeout: float) -> None:

@@ -138,11 +138,33 @@ class Round:
         now = time.monotonic()
         while self.deadlines and self.deadlines[0][0] <= now:
             _, _, future = heapq.heappop(self.deadlines)
-            name = self.running.pop(future, None)
-            if name is not None:
-                self.hooks.hung(name, future)
-                finished.append(name)
+            name = self.running.get(future)
+            if name is None:
+                continue
+            limit = self._from_start(future, name, now)
+            if limit is not None:
+                heapq.heappush(self.deadlines, (limit, next(self._seq), future))
+                continue
+            del self.running[future]
+            self.hooks.hung(name, future)
+            finished.append(name)
         return finished
+
+    def _from_start(self, future: Pending, name: str, now: float) -> float | None:
+        """Return a later deadline for a probe that started late, else None.
+
+        The probe loop runs so many probes at once; the others wait for a slot,
+        and their time counts from their start (one that has not started gets a
+        whole timeout more). A pool's Future waiting for a worker has no such
+        time: the workers may all be stuck in checks that never return. A stop
+        does not wait for the queue.
+        """
+        if not hasattr(future, "started_at") or self.hooks.stopping():
+            return None
+        started_at: float | None = future.started_at
+        begun = now if started_at is None else started_at
+        limit = begun + self.hooks.timeout_of(name)
+        return limit if limit > now else None
 
     def _finish(self, future: Pending, finished: list[str]) -> None:
         name = self.running.pop(future, None)

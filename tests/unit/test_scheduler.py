@@ -12,6 +12,7 @@ from simplemon.logger import ResultLogger
 from simplemon.model import CheckResult, MonitorState, Snapshot, Status
 from simplemon.monitor import Monitor
 from simplemon.probe import Probe
+from simplemon.probe_loop import ProbeLoop
 from simplemon.scheduler import Scheduler
 from simplemon.sections import PluginConfig
 
@@ -425,3 +426,63 @@ def test_alerts_are_decided_before_loggers_write(clock):
     s.run_once()
     s.close_loggers()  # they write beside the rounds: wait for them
     assert order == ["alerting", "logger"]
+
+
+def test_probes_waiting_for_a_free_slot_are_not_given_up_on_before_they_start():
+    # More probes than the loop runs at once (half the open-files limit): a probe
+    # waits its turn while those ahead of it time out on their own (hosts that
+    # went away). Its deadline ran from the round's start, so healthy monitors
+    # queued behind were failed with "check did not finish within 0.3s" without
+    # ever being checked, and at the next round "previous check is still running".
+    class Silent(Probe):
+        timeout = 0.3
+
+        def start(self, io):
+            pass  # no answer: ends at its own timeout
+
+        def expire(self):
+            return CheckResult(False, "no answer within 0.3s")
+
+    class Instant(Probe):
+        timeout = 0.3
+
+        def start(self, io):
+            io.finish(CheckResult(True, "answered"))
+
+        def expire(self):
+            return CheckResult(False, "no answer within 0.3s")
+
+    class Probing(FakeMonitor):
+        def __init__(self, name, probe):
+            super().__init__(name, timeout=0.3)
+            self.made = probe
+
+        def probe(self):
+            return self.made()
+
+    monitors: list[tuple[FakeMonitor, dict[str, object]]] = [
+        (Probing(f"gone{i}", Silent), {}) for i in range(2)
+    ]
+    monitors += [(Probing(f"up{i}", Instant), {}) for i in range(2)]
+    loop = ProbeLoop(max_active=1)
+    now = [0.0]  # the rounds' clock; deadlines run on the real one
+    try:
+        s = Scheduler(
+            make_config(monitors),
+            clock=lambda: now[0],
+            max_workers=2,
+            deadline_margin=0.1,
+            probe_loop=loop,
+        )
+        for tick in (0.0, 1000.0):  # the second round: a later tick, due again
+            now[0] = tick
+            s.run_once(tick=tick)
+            messages = {name: st.last_message for name, st in s.states.items()}
+            assert messages == {
+                "gone0": "no answer within 0.3s",
+                "gone1": "no answer within 0.3s",
+                "up0": "answered",
+                "up1": "answered",
+            }
+    finally:
+        loop.close()

@@ -1,6 +1,8 @@
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -371,3 +373,101 @@ def test_db_logger_dates_a_skip_row_to_the_round_that_skipped_it(tmp_path):
         (int((T0 + timedelta(minutes=10)).timestamp()), None, "skipped"),
         (int((T0 + timedelta(minutes=11)).timestamp()), None, "skipped"),
     ]
+
+
+def test_two_loggers_opening_one_new_database_at_once_both_succeed(
+    tmp_path, monkeypatch
+):
+    # Each logger writes on a thread of its own: on the first start a db and a
+    # dbstatus logger sharing a file create it at once. SQLite refused the second
+    # connection's switch to WAL while the first was preparing the new file
+    # ("database is locked", at once, without the busy timeout), which was logged
+    # as another program holding the write lock. The first one is held while it
+    # prepares the file, so the second comes exactly then.
+    path = tmp_path / "m.db"
+    preparing, second_done = threading.Event(), threading.Event()
+    real_connect = sqlite3.connect
+
+    def first_holds_the_new_file(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)
+        if not preparing.is_set():
+            conn.execute("BEGIN IMMEDIATE")  # what preparing a new file holds
+            preparing.set()
+            second_done.wait(timeout=1.0)  # the fix makes the second one wait
+            conn.execute("ROLLBACK")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", first_holds_the_new_file)
+    errors: list[str] = []
+
+    def open_and_write(name: str) -> None:
+        try:
+            conn = _sqlite.connect(path)
+            try:
+                with _sqlite.transaction(conn):
+                    conn.execute(
+                        "INSERT INTO status (monitor_host, monitor_name) VALUES (?, ?)",
+                        ("h", name),
+                    )
+            finally:
+                conn.close()
+        except DeliveryError as e:
+            errors.append(str(e))
+        finally:
+            second_done.set()
+
+    first = threading.Thread(target=open_and_write, args=("db",))
+    first.start()
+    assert preparing.wait(timeout=10)
+    open_and_write("status")
+    first.join(timeout=10)
+    assert not first.is_alive()
+    assert errors == []
+    assert rows(path, "SELECT monitor_name FROM status ORDER BY 1") == [
+        ("db",),
+        ("status",),
+    ]
+
+
+def test_loggers_sharing_a_file_wait_for_each_other_not_for_the_busy_timeout(
+    tmp_path, monkeypatch
+):
+    # db, dbstatus and an html page's history in one file, each writing on a
+    # thread of its own at every round's hand-off: at 10,000 monitors a round's
+    # transaction takes longer than the busy timeout, and a sibling's write failed
+    # as "another program holds its write lock". The busy timeout is shrunk here
+    # so that a few hundred monitors show it.
+    monkeypatch.setattr(_sqlite, "BUSY_TIMEOUT_SECONDS", 0.001)
+    path = tmp_path / "m.db"
+    db = DbLogger("db", DbOptions(db_path=path))
+    status = DbstatusLogger("status", DbstatusOptions(db_path=path))
+    history = History(path)
+    writers = [db.write, status.write, history.record]
+    monitors = [monitor(f"m{i}") for i in range(300)]
+    errors: list[str] = []
+    for number in range(1, 6):
+        round_ = snapshot(
+            *[later(m, 60 * number) for m in monitors],
+            at=T0 + timedelta(seconds=60 * number),
+            number=number,
+        )
+        together = threading.Barrier(len(writers), timeout=10)
+
+        def write(writer: Any, round_: Any = round_, together: Any = together) -> None:
+            together.wait()
+            try:
+                writer(round_)
+            except DeliveryError as e:
+                errors.append(str(e))
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in writers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads)
+    db.close()
+    status.close()
+    history.close()
+    assert errors == []
+    assert rows(path, "SELECT COUNT(*) FROM results") == [(5 * 300,)]
