@@ -22,11 +22,27 @@ def umask() -> int:
     """Return the process umask (read once; nothing in simplemon changes it)."""
     with _umask_lock:
         if not _umask:
-            # Reading it means setting it: for that instant a strict 077, so a file
-            # another thread creates meanwhile is never more open than wanted.
-            _umask.append(os.umask(0o077))
-            os.umask(_umask[0])
+            _umask.append(_read_umask())
         return _umask[0]
+
+
+def _read_umask() -> int:
+    """Read the umask without changing it where Linux shows it (4.7 and later).
+
+    Elsewhere reading it means setting it: for that instant a strict 077. A file
+    another thread (a logger's) creates in that instant would get mode 0600, which
+    a web server serving the status page could not read.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0o077)
+    os.umask(old)
+    return old
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:

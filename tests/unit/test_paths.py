@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
+from simplemon import paths
 from simplemon.paths import open_guarded, umask, write_problem
 
 
@@ -87,3 +89,25 @@ def test_open_guarded_creates_with_the_mode_less_the_umask(tmp_path):
     os.close(open_guarded(shared / "new", os.O_RDWR, 0o640))
     mode = (shared / "new").stat().st_mode & 0o777
     assert mode == 0o640 & ~umask()
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="needs Linux's /proc/self/status"
+)
+def test_the_umask_is_read_without_setting_it_even_for_an_instant(monkeypatch):
+    """Loggers write on threads of their own: setting a strict 077 to read the umask
+    gave a file another thread created in that instant mode 0600."""
+    old = os.umask(0o027)
+    try:
+        calls: list[int] = []
+
+        def spy(mask: int) -> int:
+            calls.append(mask)
+            return 0
+
+        monkeypatch.setattr(os, "umask", spy)
+        assert paths._read_umask() == 0o027
+        assert calls == []
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
