@@ -126,16 +126,17 @@ class Feed:
         """Start the thread if it is not running; without one, work here."""
         if self._thread is not None or self.finished.is_set():
             return
-        thread = threading.Thread(
+        # Noted before it starts: a signal handler running between the two (a
+        # second SIGTERM) must not start a second thread for this logger.
+        self._thread = threading.Thread(
             target=self._work, name=f"logger-{self.name}", daemon=True
         )
         try:
-            thread.start()
+            self._thread.start()
         except RuntimeError as e:  # a thread or pids limit: write here, as before
+            self._thread = None
             log.debug("logger %s: no thread (%s); writing on the round's", self.name, e)
             self._work(inline=True)
-        else:
-            self._thread = thread
 
     def _next(self) -> tuple[PluginConfig, str, Snapshot | None] | None:
         """Return the next job as (logger, what, snapshot); called with the lock."""
