@@ -8,8 +8,8 @@ non-blocking I/O, react when a socket is ready, give up at the deadline) is run 
 instead: one poller, one timer heap, sockets shared through :meth:`ProbeIO.shared`.
 
 The core knows nothing of any protocol; probes (in the monitor plugins) create and
-read their own sockets. ``probe_loop.ProbeLoop`` gives the scheduler a Future per
-probe, like the thread pool does, and runs the probes on the scheduler's own thread
+read their own sockets. ``probe_loop.ProbeLoop`` gives the scheduler a result to
+wait on per probe (used as the thread pool's Future is), and runs the probes on the scheduler's own thread
 while the round waits for results; :func:`run_probe` runs one probe to completion on
 the calling thread, so a plugin's blocking ``check()`` can be the very same code.
 """
@@ -17,89 +17,27 @@ the calling thread, so a plugin's blocking ``check()`` can be the very same code
 from __future__ import annotations
 
 import abc
-import contextlib
 import functools
 import heapq
 import itertools
 import logging
-import select
 import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from simplemon.model import CheckResult
+from simplemon.poller import READ, Poller
 
 log = logging.getLogger(__name__)
 
-READ = select.POLLIN
-WRITE = select.POLLOUT
 #: Ceiling on probes in flight at once (each may hold a socket); more wait their turn.
 MAX_ACTIVE = 4096
 #: Timers kept before the first clean-up of finished probes' ones (see call_at).
 COMPACT_MIN = 64
 #: Probes started per loop step before ready sockets are served again.
 ADMIT_BATCH = 64
-
-
-DataT = TypeVar("DataT")
-
-
-class Poller(Generic[DataT]):
-    """Descriptors watched for READ/WRITE, each with its data; epoll where there is one.
-
-    What the probe loop needs of a selector, on raw descriptors: the selectors
-    module builds a key object per registration and looks each one up again, a
-    few microseconds per check that a round of thousands of checks feels. Any
-    event on a descriptor (ready, error, hang-up) reports its data. Without epoll
-    (not Linux), poll(2) does the same through the same calls.
-    """
-
-    def __init__(self, epoll: bool = hasattr(select, "epoll")) -> None:
-        self._epoll = epoll
-        self._poll: Any = select.epoll() if epoll else select.poll()
-        self.data: dict[int, DataT] = {}
-        self.closed = False
-
-    def register(self, fd: int, events: int, data: DataT) -> None:
-        """Watch ``fd``; an fd already watched is an error, as with selectors."""
-        if self.closed:
-            raise ValueError("the poller is closed")
-        if fd in self.data:
-            raise KeyError(f"descriptor {fd} is already watched")
-        self._poll.register(fd, events)
-        self.data[fd] = data
-
-    def modify(self, fd: int, events: int, data: DataT) -> None:
-        """Change what ``fd`` is watched for, and its data."""
-        self._poll.modify(fd, events)
-        self.data[fd] = data
-
-    def unregister(self, fd: int) -> None:
-        """Stop watching ``fd`` (closed meanwhile or not)."""
-        del self.data[fd]
-        # A descriptor closed without unregistering has left epoll already.
-        with contextlib.suppress(OSError):
-            self._poll.unregister(fd)
-
-    def select(self, timeout: float | None) -> list[DataT]:
-        """Wait up to ``timeout`` s (None: no limit); return the ready fds' data."""
-        if timeout is None:
-            events = self._poll.poll()
-        elif self._epoll:
-            events = self._poll.poll(timeout, max(len(self.data), 1))
-        else:
-            events = self._poll.poll(timeout * 1000)  # poll(2) counts milliseconds
-        data = self.data
-        return [data[fd] for fd, _ in events if fd in data]
-
-    def close(self) -> None:
-        """Release the epoll descriptor; registering afterwards fails."""
-        self.closed = True
-        if self._epoll:
-            self._poll.close()
-        self.data.clear()
 
 
 class Probe(abc.ABC):

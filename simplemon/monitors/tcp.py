@@ -19,7 +19,8 @@ from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.monitors._address import ip_family
 from simplemon.options import opt
-from simplemon.probe import WRITE, Probe, ProbeIO, run_probe
+from simplemon.poller import WRITE
+from simplemon.probe import Probe, ProbeIO, run_probe
 
 #: getaddrinfo flag: parse an IP address, never ask the (blocking) resolver.
 NUMERIC = socket.AI_NUMERICHOST

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from simplemon.model import CheckResult
-from simplemon.probe import READ, WRITE, Poller, Probe, ProbeCore, ProbeIO, run_probe
+from simplemon.poller import READ, WRITE, Poller
+from simplemon.probe import Probe, ProbeCore, ProbeIO, run_probe
 from simplemon.probe_loop import ProbeLoop, ProbeResult
 
 
