@@ -9,9 +9,10 @@ instead: one poller, one timer heap, sockets shared through :meth:`ProbeIO.share
 
 The core knows nothing of any protocol; probes (in the monitor plugins) create and
 read their own sockets. ``probe_loop.ProbeLoop`` gives the scheduler a result to
-wait on per probe (used as the thread pool's Future is), and runs the probes on the scheduler's own thread
-while the round waits for results; :func:`run_probe` runs one probe to completion on
-the calling thread, so a plugin's blocking ``check()`` can be the very same code.
+wait on per probe (used as the thread pool's Future is), and runs the probes on the
+scheduler's own thread while the round waits for results; :func:`run_probe` runs
+one probe to completion on the calling thread, so a plugin's blocking ``check()``
+can be the very same code.
 """
 
 from __future__ import annotations
