@@ -257,6 +257,15 @@ def mails(peers: dict[str, Any]) -> list[Alert]:
         text = m.message.get_content().replace("\r\n", "\n")
         fields = dict(MAIL_FIELD.findall(text))
         down = fields.get("Down for") or fields["Was down for"]
+        # the message's own times agree with each other
+        sent = m.message["Date"].datetime
+        since = datetime.fromisoformat(fields["Failing since"])
+        if kind == "recovery":
+            recovered = datetime.fromisoformat(fields["Recovered at"])
+            assert recovered == sent
+            assert (recovered - since).total_seconds() == seconds(down)
+        else:
+            assert (sent - since).total_seconds() == seconds(down)
         found.append(
             (
                 kind,
@@ -394,7 +403,7 @@ def check_current_status(tmp_path: Path, rows: dict[str, list[Row]]) -> None:
         r[0]: r[1:]
         for r in db.execute(
             "SELECT monitor_name, state, virtual_fail_count, failures, monitor_info,"
-            " monitor_result, last_checked FROM status"
+            " monitor_result, last_checked, since FROM status"
         )
     }
     db.close()
@@ -412,6 +421,15 @@ def check_current_status(tmp_path: Path, rows: dict[str, list[Row]]) -> None:
         assert status[n][2] == twin[n]["failures"], n
         if state != "skipped":
             assert status[n][5] == row[2], n
+        # the state holds since the same moment everywhere
+        assert twin[n]["since"] == iso(status[n][6]), n
+        stamp = re.search(rf'data-monitor="{n}".*?<time datetime="([^"]+)"', page)
+        assert stamp is not None
+        assert int(datetime.fromisoformat(stamp.group(1)).timestamp()) == status[n][6]
+        # availability is the share of OK checks in the history (skips left out)
+        checked = [r for r in rows[n] if r[4] != "skipped"]
+        share = sum(r[4] == "ok" for r in checked) / len(checked)
+        assert twin[n]["availability"]["24h"] == pytest.approx(share, abs=1e-4), n
         if state in ("failing", "failed"):
             tr = re.search(rf'<tr[^>]*data-monitor="{n}".*?</tr>', page, re.S)
             assert tr is not None
