@@ -6,6 +6,7 @@ from an AlertEvent here, so the neutralising of hostile text lives in one place.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,6 +66,19 @@ class Downtime:
         return cls(days, hours, minutes, seconds)
 
 
+def shown_downtime(event: AlertEvent) -> int:
+    """Return the downtime in whole seconds, as the times shown beside it imply.
+
+    Times are shown to the second (cut, not rounded), so the downtime is the
+    difference of the two shown times: failed at 12:00:00.9 and recovered at
+    12:03:00.1 is 3 minutes, as a reader subtracting them finds, not 2:59.
+    """
+    if event.failed_at is None:
+        return max(0, int(event.downtime_seconds))
+    start = event.failed_at.timestamp()
+    return max(0, math.floor(start + event.downtime_seconds) - math.floor(start))
+
+
 def body(event: AlertEvent, tz: str = "UTC") -> str:
     """Return the full plain-text message for ``event`` (ends with a newline).
 
@@ -76,7 +90,7 @@ def body(event: AlertEvent, tz: str = "UTC") -> str:
     ]
     lines.append("")
     failed_at = format_time(event.failed_at, tz=tz)
-    downtime = format_duration(event.downtime_seconds)
+    downtime = format_duration(shown_downtime(event))
     if event.kind is EventKind.RECOVERY:
         lines.append(_field("Recovered at", format_time(recovered_at(event), tz=tz)))
         lines.append(_field("Failing since", failed_at))
@@ -121,7 +135,7 @@ def single_line(event: AlertEvent, tz: str = "UTC") -> str:
 
     Control characters are neutralised and the line is cut at ONE_LINE_LIMIT.
     """
-    downtime = format_duration(event.downtime_seconds)
+    downtime = format_duration(shown_downtime(event))
     since = format_time(event.failed_at, tz=tz)
     if event.kind is EventKind.RECOVERY:
         detail = f"was down {downtime} since {since}"
@@ -157,7 +171,7 @@ def substitutions(event: AlertEvent, tz: str = "UTC") -> dict[str, str]:
 
     NUL characters, which no argv item or environment value can hold, are dropped.
     """
-    down = Downtime.from_seconds(event.downtime_seconds)
+    down = Downtime.from_seconds(shown_downtime(event))
     values = {
         "hostname": event.hostname,
         "name": event.monitor,

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from alerters._message import (
@@ -108,3 +110,29 @@ def test_substitutions_cover_every_placeholder():
     assert values["name"] == "web"
     assert values["virtual_fail_count"] == "3"
     assert values["last_virtual_fail_count"] == "2"
+
+
+def test_downtime_agrees_with_the_times_shown_beside_it():
+    # failed at 12:00:00.9, recovered at 12:03:00.1: the message shows 12:00:00 and
+    # 12:03:00, so the downtime it gives must be 3 minutes, not 2:59.
+    failed_at = datetime(2026, 1, 5, 12, 0, 0, 900000, tzinfo=UTC)
+    event = make_event(
+        kind=EventKind.RECOVERY,
+        failed_at=failed_at,
+        created_at=failed_at + timedelta(seconds=179.2),
+        downtime_seconds=179.2,
+    )
+    text = body(event)
+    assert "Recovered at:   2026-01-05T12:03:00+00:00" in text
+    assert "Failing since:  2026-01-05T12:00:00+00:00" in text
+    assert "Was down for:   0+00:03:00" in text
+    assert "was down 0+00:03:00 since" in single_line(event)
+    values = substitutions(event)
+    assert (values["minutes"], values["seconds"]) == ("3", "0")
+    failure = make_event(
+        failed_at=failed_at,
+        created_at=failed_at + timedelta(seconds=59.5),
+        downtime_seconds=59.5,
+    )
+    assert "Down for:       0+00:01:00" in body(failure)
+    assert substitutions(failure)["minutes"] == "1"
