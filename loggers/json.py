@@ -59,7 +59,9 @@ def monitor_json(view: MonitorView) -> dict[str, Any]:
         "status": legacy,
         "virtual_fail_count": view.virtual_fail_count,
         "result": view.message,
-        # As SimpleMonitor: the first failed check of the streak, once it counts.
+        # The first failed check of the outage, tolerated ones included, as the
+        # alerts' failure time (SimpleMonitor: when tolerance was exceeded); shown
+        # once the outage counts.
         "first_failure_time": _time(view.first_failure)
         if view.virtual_fail_count > 0
         else None,
