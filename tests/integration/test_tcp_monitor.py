@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from simplemon.monitors.tcp import TcpMonitor, TcpOptions
+from tests.peers.descriptors import open_descriptors, opened_since
 
 pytestmark = pytest.mark.integration
 
@@ -96,9 +96,9 @@ def test_tcp_monitor_closes_its_sockets() -> None:
     refused = monitor("127.0.0.1", free_port())
     with listening() as server:
         up = monitor("127.0.0.1", server.getsockname()[1])
-        before = len(os.listdir("/proc/self/fd"))
+        before = open_descriptors()
         for _ in range(5):
             assert up.check().ok
             assert not refused.check().ok
-        after = len(os.listdir("/proc/self/fd"))
-    assert after == before
+        left = opened_since(before)
+    assert not left

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 
@@ -10,6 +9,7 @@ import pytest
 
 from simplemon.monitors._icmp import Answer, Channel, checksum, echo_request, parse
 from simplemon.probe import ProbeCore
+from tests.peers.descriptors import open_descriptors, opened_since
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
 
@@ -112,8 +112,8 @@ def test_a_channel_whose_socket_cannot_be_watched_closes_it() -> None:
             pytest.skip("no ICMP socket of either kind may be opened here")
     core = ProbeCore(max_active=1)
     core.selector.close()  # registering with it now fails, as a full epoll would
-    before = len(os.listdir("/proc/self/fd"))
+    before = open_descriptors()
     for _ in range(3):
         with pytest.raises((OSError, ValueError, RuntimeError)):
             Channel(core, socket.AF_INET, privileged)
-    assert len(os.listdir("/proc/self/fd")) == before
+    assert not opened_since(before)
