@@ -17,6 +17,7 @@ import pytest
 
 from simplemon.monitors._http_transport import tls_context
 from simplemon.monitors.http import HttpMonitor, HttpOptions
+from tests.peers.descriptors import open_descriptors, opened_since
 from tests.peers.http_server import HttpPeer, Reply, TlsFiles, make_tls
 
 pytestmark = pytest.mark.integration
@@ -300,7 +301,7 @@ def test_a_body_of_exactly_max_body_bytes_is_not_called_truncated(
 def test_http_monitor_closes_its_sockets() -> None:
     gone = monitor("http://127.0.0.1:1/")
     gone.check()  # warm-up: lazily created objects do not count
-    before = _open_fds()
+    before = open_descriptors()
     with HttpPeer() as peer:  # its server-side sockets are all closed on exit
         peer.route("/", Reply())
         peer.route("/big", Reply(size=8 * 1024 * 1024))
@@ -312,7 +313,7 @@ def test_http_monitor_closes_its_sockets() -> None:
             assert big.check().ok
             assert not gone.check().ok
         assert not slow.check().ok
-    assert _open_fds() == before
+    assert not opened_since(before)
 
 
 def test_https_monitor_verifies_against_ca_file(tls: TlsFiles) -> None:
@@ -454,10 +455,6 @@ def _subdir(parent: Path, name: str) -> Path:
     path = parent / name
     path.mkdir()
     return path
-
-
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 @pytest.mark.parametrize("max_body_bytes", [1000, 6])
