@@ -292,11 +292,18 @@ def test_a_failure_while_the_state_file_disk_is_full_is_alerted_once_room_return
     """The round cannot be saved, so its alert is decided again later: it is
     neither lost nor sent twice, and the daemon keeps its rhythm meanwhile."""
     listener = tmp_path / "listen.py"
+    # It accepts (and closes) every connection: a listener that never accepted
+    # filled its queue with round 1's connects, so later rounds' checks timed out
+    # and the monitors failed before the disk was full, now and then.
     listener.write_text(
-        "import socket, sys, time\n"
+        "import socket, sys, threading\n"
         "s = socket.socket()\n"
         "s.bind(('127.0.0.1', 0))\n"
-        "s.listen(8)\n"
+        "s.listen(64)\n"
+        "def serve():\n"
+        "    while True:\n"
+        "        s.accept()[0].close()\n"
+        "threading.Thread(target=serve, daemon=True).start()\n"
         "open(sys.argv[1], 'w').write(str(s.getsockname()[1]))\n"
         "sys.stdin.read()\n"  # up until the script closes our stdin
     )
