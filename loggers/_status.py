@@ -11,13 +11,13 @@ import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from loggers._history import MonitorHistory, Sample
 from loggers._redact import redact
 from simplemon.model import MonitorSnapshot, Snapshot, Status
+from simplemon.record import field, record
 from simplemon.timefmt import zone
 
 #: Display states, most urgent first: (key, label, symbol). Symbols and labels make
@@ -69,7 +69,7 @@ class MonitorView(NamedTuple):
     first_failure: datetime | None = None  # first failed check of the streak
 
 
-@dataclass(frozen=True)
+@record
 class StatusView:
     """The whole page: banner, counts and monitors (most urgent first)."""
 
