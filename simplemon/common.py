@@ -1,6 +1,6 @@
 """Options every monitor, alerter or logger section accepts, declared once.
 
-Plugin-specific options live in each plugin's own Options dataclass; the loader splits
+Plugin-specific options live in each plugin's own Options record; the loader splits
 a section's keys between the two.
 """
 

@@ -126,7 +126,7 @@ class Loader:
         kind: str,
         fallback_file: Path,
     ) -> Any:
-        """Build ``cls`` (an options dataclass) from a section's values, or None.
+        """Build ``cls`` (an options record) from a section's values, or None.
 
         Errors name the file each value came from (a [defaults] value may come from
         another file than its section).
