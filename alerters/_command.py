@@ -12,7 +12,6 @@ import enum
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from alerters._code_words import (
     AWK,
@@ -26,6 +25,7 @@ from alerters._code_words import (
 )
 from alerters._message import PLACEHOLDERS, environment_name
 from simplemon.parsers import split_command
+from simplemon.record import record
 
 #: POSIX-family shells whose ``-c`` script is rewritten.
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh"})
@@ -54,7 +54,7 @@ _REFERENCE = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class CommandTemplate:
     """A command line split once at load time; ``literal`` items are final."""
 

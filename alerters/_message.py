@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from simplemon.model import AlertEvent, EventKind
+from simplemon.record import record
 from simplemon.timefmt import format_duration, format_time
 
 # C0/C1 controls plus the Unicode line and paragraph separators: anything a terminal,
@@ -48,7 +48,7 @@ def subject(event: AlertEvent) -> str:
     return one_line(text)
 
 
-@dataclass(frozen=True)
+@record
 class Downtime:
     """A downtime split the way SimpleMonitor's command placeholders expect."""
 

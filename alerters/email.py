@@ -13,7 +13,6 @@ import smtplib
 import socket
 import ssl
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -38,6 +37,7 @@ from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent
 from simplemon.options import opt
 from simplemon.pool import NoThreadError
+from simplemon.record import record
 
 _MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 #: One delivery (connect to QUIT) may take this many ``timeout``s in all: room for
@@ -46,7 +46,7 @@ _MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 TOTAL_TIMEOUTS = 3
 
 
-@dataclass(frozen=True)
+@record
 class EmailOptions:
     """Options of the email alerter."""
 

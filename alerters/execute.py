@@ -14,7 +14,6 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO
 
@@ -26,6 +25,7 @@ from simplemon.model import AlertEvent, EventKind
 from simplemon.options import opt
 from simplemon.parsers import ParseContext
 from simplemon.processes import child_environment, exit_text
+from simplemon.record import record
 
 #: catchup_command may name this instead of a command, as in SimpleMonitor.
 SAME_AS_FAIL = "fail_command"
@@ -55,7 +55,7 @@ def command(text: str, ctx: ParseContext) -> CommandTemplate:
     return parse_command(text)
 
 
-@dataclass(frozen=True)
+@record
 class ExecuteOptions:
     """Options of the execute alerter."""
 

@@ -10,7 +10,6 @@ import ipaddress
 import logging
 import re
 import socket
-from dataclasses import dataclass
 from datetime import timedelta
 from logging.handlers import SysLogHandler
 from socket import socket as Socket
@@ -21,6 +20,7 @@ from simplemon.errors import DeliveryError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.options import opt
 from simplemon.parsers import ParseContext
+from simplemon.record import record
 
 _IDENT = re.compile(r"^[A-Za-z0-9._/-]{1,32}$")
 _HOST_PORT = re.compile(
@@ -57,7 +57,7 @@ def syslog_facility(text: str, ctx: ParseContext) -> str:
     return value
 
 
-@dataclass(frozen=True)
+@record
 class SyslogOptions:
     """Options of the syslog alerter."""
 

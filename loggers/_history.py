@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from loggers._sqlite import (
@@ -23,6 +22,7 @@ from loggers._sqlite import (
 )
 from simplemon.errors import DeliveryError
 from simplemon.model import MonitorSnapshot, Snapshot, Status
+from simplemon.record import field, record
 
 #: Availability windows shown, as (label, hours).
 WINDOWS: tuple[tuple[str, int], ...] = (("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30))
@@ -59,7 +59,7 @@ Counts = list[int]  # checks, successes per window, flattened
 CountRow = tuple[str, int, str, int]  # host, hour, monitor, success (0 or 1)
 
 
-@dataclass
+@record(frozen=False)
 class MonitorHistory:
     """What the page shows from history for one monitor."""
 

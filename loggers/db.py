@@ -7,7 +7,6 @@ duration, state and virtual fail count. One transaction per round; old rows are 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from simplemon.common import LoggerCommon
 from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 from simplemon.options import opt
+from simplemon.record import record
 
 _INSERT = (
     "INSERT INTO results (monitor_host, monitor_name, monitor_type, monitor_params, "
@@ -26,7 +26,7 @@ _INSERT = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class DbOptions:
     """Options of the db logger."""
 

@@ -6,7 +6,6 @@ transaction; the table has a primary key on (host, monitor).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from simplemon.common import LoggerCommon
 from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot
 from simplemon.options import opt
+from simplemon.record import record
 
 _UPSERT = (
     "INSERT OR REPLACE INTO status (monitor_host, monitor_name, monitor_result, "
@@ -25,7 +25,7 @@ _UPSERT = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class DbstatusOptions:
     """Options of the dbstatus logger."""
 

@@ -7,7 +7,6 @@ written atomically, no external resources and no JavaScript needed to read it.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -34,12 +33,13 @@ from simplemon.logger import ResultLogger
 from simplemon.model import Snapshot
 from simplemon.options import opt
 from simplemon.paths import write_atomic, write_problem
+from simplemon.record import record
 
 TEMPLATE = "status.html.j2"
 HISTORY_NAME = ".simplemon-history.db"
 
 
-@dataclass(frozen=True)
+@record
 class HtmlOptions:
     """Options of the html logger."""
 

@@ -7,7 +7,6 @@ the same states and figures as the ``html`` page.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,14 @@ from simplemon.logger import ResultLogger
 from simplemon.model import Snapshot
 from simplemon.options import opt
 from simplemon.paths import write_atomic, write_problem
+from simplemon.record import record
 
 HISTORY_NAME = ".simplemon-history.db"
 # SimpleMonitor's "status": Skipped, OK while no failure is beyond tolerance, else Fail.
 _LEGACY_STATUS = {"failed": "Fail", "skipped": "Skipped"}
 
 
-@dataclass(frozen=True)
+@record
 class JsonOptions:
     """Options of the json logger."""
 

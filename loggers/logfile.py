@@ -7,7 +7,6 @@ Lines say what actually happened: a failure still within tolerance is logged as
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -19,10 +18,11 @@ from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 from simplemon.options import opt
 from simplemon.paths import open_guarded, write_problem
+from simplemon.record import record
 from simplemon.timefmt import format_time
 
 
-@dataclass(frozen=True)
+@record
 class LogfileOptions:
     """Options of the logfile logger."""
 

@@ -7,7 +7,6 @@ record. Delivery (outbox, retries, ``dry_run``, alerter ``depend``) is dispatch'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from simplemon.common import AlerterCommon, is_in_groups
@@ -18,6 +17,7 @@ from simplemon.model import (
     NotificationRecord,
     Status,
 )
+from simplemon.record import record, replace
 from simplemon.timefmt import zone
 
 #: Info text of the final notice for a monitor removed from the config while alerted.
@@ -25,7 +25,7 @@ REMOVED_INFO = "no longer monitored: removed from the configuration"
 _EVERY_DAY = frozenset(range(7))
 
 
-@dataclass(frozen=True)
+@record
 class MonitorView:
     """One monitor's change in a round, with the options alerting needs."""
 
@@ -43,7 +43,7 @@ class MonitorView:
 _EMPTY_RECORD = NotificationRecord()
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     """The events to enqueue and the record to store after one evaluation."""
 
@@ -185,7 +185,7 @@ def has_crossed(previous: int, current: int, limit: int, repeat: bool) -> bool:
     return repeat and current // limit > previous // limit
 
 
-@dataclass(frozen=True)
+@record
 class _Context:
     monitor: MonitorView
     alerter: str

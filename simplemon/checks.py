@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import replace
 
 from simplemon.model import CheckResult
 from simplemon.probe import Probe, internal_error
+from simplemon.record import replace
 from simplemon.redact import redact
 from simplemon.sections import PluginConfig
 

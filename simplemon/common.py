@@ -1,19 +1,19 @@
 """Options every monitor, alerter or logger section accepts, declared once.
 
-Plugin-specific options live in each plugin's own Options dataclass; the loader splits
+Plugin-specific options live in each plugin's own Options record; the loader splits
 a section's keys between the two.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, command, minutes, parse_list
+from simplemon.record import record
 from simplemon.timefmt import timezone
 
 #: Options SimpleMonitor defines that have no effect here; accepted with a warning.
@@ -37,7 +37,7 @@ def ignored_keys(kind: str, type_name: str) -> frozenset[str]:
     return IGNORED_LOGGER_KEYS.get(type_name, frozenset())
 
 
-@dataclass(frozen=True)
+@record
 class MainOptions:
     """The ``[monitor]`` section of monitor.ini."""
 
@@ -62,7 +62,7 @@ class MainOptions:
     )
 
 
-@dataclass(frozen=True)
+@record
 class ReportingOptions:
     """The ``[reporting]`` section of monitor.ini."""
 
@@ -86,7 +86,7 @@ def is_in_groups(group: str, groups: tuple[str, ...]) -> bool:
     return "_all" in groups or not set(groups).isdisjoint(group.split(","))
 
 
-@dataclass(frozen=True)
+@record
 class MonitorCommon:
     """Options every monitor accepts, whatever its type."""
 
@@ -132,7 +132,7 @@ class MonitorCommon:
     )
 
 
-@dataclass(frozen=True)
+@record
 class LoggerCommon:
     """Options every logger accepts."""
 
@@ -170,7 +170,7 @@ def clock_time(text: str, ctx: ParseContext) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-@dataclass(frozen=True)
+@record
 class AlerterCommon:
     """Options every alerter accepts (routing is decided in the core from these)."""
 

@@ -10,7 +10,6 @@ import functools
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,6 +27,7 @@ from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
 from simplemon.paths import write_problem
+from simplemon.record import field, record
 from simplemon.section_keys import suggest
 from simplemon.sections import Loader, PluginConfig
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     """The whole validated configuration; replaced as a unit on reload."""
 

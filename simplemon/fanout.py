@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 
 from simplemon.common import is_in_groups
 from simplemon.errors import DeliveryError
 from simplemon.model import Snapshot, Status
+from simplemon.record import replace
 from simplemon.sections import PluginConfig
 
 log = logging.getLogger(__name__)

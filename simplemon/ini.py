@@ -23,7 +23,7 @@ class RawValue:
 
     ``from_default``: whether it came from the file's [DEFAULT] section, which gives
     a key only to the sections that accept it (as SimpleMonitor's plugins ignore the
-    others). A plain class: a dataclass costs ~1 ms to build at every start.
+    others). A plain ``__slots__`` class, the cheapest to build and read.
     """
 
     __slots__ = ("file", "from_default", "text")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from simplemon.record import field, record
 
 
 class Status(enum.Enum):
@@ -25,7 +26,7 @@ class Status(enum.Enum):
         return self in (Status.FAILING, Status.FAILED, Status.SKIPPED)
 
 
-@dataclass(frozen=True)
+@record
 class CheckResult:
     """The outcome of one probe: expected failures are results, not exceptions."""
 
@@ -35,7 +36,7 @@ class CheckResult:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class MonitorState:
     """Runtime state of one monitor, owned by the scheduler and replaced, never mutated.
 
@@ -56,7 +57,7 @@ class MonitorState:
     successes: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class MonitorSnapshot:
     """One monitor's identity and state as result loggers see it."""
 
@@ -74,7 +75,7 @@ class MonitorSnapshot:
     depend: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     """Every monitor's state after one round, handed to each result logger once."""
 
@@ -93,7 +94,7 @@ class Snapshot:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class NotificationRecord:
     """What one alerter has been told about one monitor (persisted across restarts).
 
@@ -123,7 +124,7 @@ class EventKind(enum.Enum):
     CATCHUP = "catchup"  # a failure held outside the alerter's hours, sent later
 
 
-@dataclass(frozen=True)
+@record
 class AlertEvent:
     """One message for one alerter about one monitor; alerters deliver it verbatim."""
 

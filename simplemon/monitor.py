@@ -14,9 +14,10 @@ OptionsT = TypeVar("OptionsT")
 class Monitor(abc.ABC, Generic[OptionsT]):
     """Base class for monitor plugins.
 
-    A plugin declares a frozen ``Options`` dataclass and implements ``check``::
+    A plugin declares a frozen ``Options`` record (:mod:`simplemon.record`) and
+    implements ``check``::
 
-        @dataclass(frozen=True)
+        @record
         class PortOptions:
             host: str = opt(help="host to connect to")
 

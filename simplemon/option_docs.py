@@ -1,4 +1,4 @@
-"""The options tables in docs/, generated from the Options dataclasses.
+"""The options tables in docs/, generated from the Options records.
 
 Each plugin page carries its table between markers; a test regenerates it, so the
 docs cannot drift from the options the loader really accepts.

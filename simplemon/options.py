@@ -1,4 +1,4 @@
-"""Declare plugin options once, as typed dataclass fields, and parse INI text into them.
+"""Declare plugin options once, as typed record fields, and parse INI text into them.
 
 Plugins never see raw strings: the annotated type of each field picks a parser here,
 and every parse failure becomes a ConfigError naming file, section, key and value.
@@ -6,7 +6,6 @@ and every parse failure becomes a ConfigError naming file, section, key and valu
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 import types
@@ -27,6 +26,8 @@ from simplemon.parsers import (
     parse_regex,
     parse_str,
 )
+from simplemon.record import MISSING, fields
+from simplemon.record import field as record_field
 
 T = TypeVar("T")
 #: The context of values that come from no file (paths relative to the cwd).
@@ -37,8 +38,8 @@ Parser = Callable[[str, "ParseContext"], Any]
 class OptionSpec:
     """Metadata attached to one option field by :func:`opt`.
 
-    This and :class:`OptionField` are plain classes, not dataclasses: every start
-    builds them, and building a frozen dataclass costs ~1 ms (issue 5).
+    This and :class:`OptionField` are plain ``__slots__`` classes: every start
+    builds and reads them for each option of each plugin type (issue 5).
     """
 
     __slots__ = ("aliases", "example", "help", "key", "max", "min", "parser")
@@ -63,7 +64,7 @@ class OptionSpec:
 
 
 def opt(
-    default: Any = dataclasses.MISSING,
+    default: Any = MISSING,
     *,
     help: str,
     key: str | None = None,
@@ -75,7 +76,7 @@ def opt(
 ) -> Any:
     """Declare an option field; no default means the option is required."""
     spec = OptionSpec(help, key, aliases, parser, min, max, example)
-    return dataclasses.field(default=default, metadata={"option": spec})
+    return record_field(default=default, metadata={"option": spec})
 
 
 class OptionField:
@@ -95,7 +96,7 @@ class OptionField:
     @property
     def required(self) -> bool:
         """Whether the option has no default."""
-        return self.default is dataclasses.MISSING
+        return self.default is MISSING
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -104,7 +105,7 @@ class OptionField:
 
 
 def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
-    """List the declared options of an Options dataclass, in declaration order.
+    """List the declared options of an Options record, in declaration order.
 
     Cached: resolving annotations is slow, and 10,000 monitors share a few classes.
     """
@@ -116,7 +117,7 @@ def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
 def _option_fields(cls: Any) -> tuple[OptionField, ...]:
     hints = typing.get_type_hints(cls)
     result = []
-    for f in dataclasses.fields(cls):
+    for f in fields(cls):
         spec = f.metadata.get("option")
         if spec is None:
             continue
@@ -127,7 +128,7 @@ def _option_fields(cls: Any) -> tuple[OptionField, ...]:
 
 
 def option_keys(cls: type[Any]) -> frozenset[str]:
-    """Return every INI key (and alias) an Options dataclass accepts."""
+    """Return every INI key (and alias) an Options record accepts."""
     key: Any = cls
     return _option_keys(key)
 

@@ -7,11 +7,11 @@ The state file keeps the outbox (state_store.py, the SQL); delivery works it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from simplemon.model import AlertEvent, EventKind
+from simplemon.record import record
 
 #: Outbox statuses, as the state file stores them: only ``pending`` rows are ever
 #: (re)delivered. ``superseded``: a reminder not sent because a newer message about
@@ -24,7 +24,7 @@ SUPERSEDED = "superseded"  # a reminder made stale by a newer queued message
 KEEP_FINISHED = timedelta(days=7)
 
 
-@dataclass(frozen=True)
+@record
 class OutboxItem:
     """One queued event and its delivery bookkeeping."""
 
@@ -55,7 +55,7 @@ class Outbox(Protocol):
         """Record a transient failure, when to try again and what is done."""
 
 
-@dataclass(frozen=True)
+@record
 class Backoff:
     """Delay before retry n: ``initial * 2**(n-1)``, at most ``maximum``."""
 

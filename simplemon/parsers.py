@@ -21,7 +21,7 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 class ParseContext:
     """What a parser may need beyond the text: where relative paths are anchored.
 
-    A plain class, not a dataclass: every start builds it (issue 5, start-up time).
+    A plain ``__slots__`` class: every start builds it (issue 5, start-up time).
     """
 
     __slots__ = ("base_dir",)

@@ -6,10 +6,10 @@ for a monitor's status lives here, so it can be tested exhaustively with tables.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from simplemon.model import CheckResult, MonitorState, Status
+from simplemon.record import replace
 
 
 def apply_result(

@@ -17,10 +17,10 @@ import itertools
 import queue
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from simplemon.model import CheckResult, MonitorState, Snapshot
+from simplemon.record import field, record
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -39,7 +39,7 @@ class Pending(Protocol):
         """Call ``fn(self)`` once the check has ended."""
 
 
-@dataclass
+@record(frozen=False)
 class RoundReport:
     """What one round did, for the CLI's exit code and heartbeat line."""
 
@@ -50,7 +50,7 @@ class RoundReport:
     duration: float = 0.0
 
 
-@dataclass(frozen=True)
+@record
 class RoundHooks:
     """What a round needs from its scheduler."""
 

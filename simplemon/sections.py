@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from simplemon.ini import RawValue, env_names, read_ini, substitute_env
 from simplemon.model import EventKind
 from simplemon.options import build_options, option_keys
 from simplemon.parsers import ParseContext
+from simplemon.record import record
 from simplemon.redact import redact
 from simplemon.section_keys import KeyCheck
 
@@ -37,7 +37,7 @@ COMMON: dict[registry.Kind, type[Any]] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class PluginConfig:
     """A configured monitor, alerter or logger: its common options and its plugin."""
 
@@ -126,7 +126,7 @@ class Loader:
         kind: str,
         fallback_file: Path,
     ) -> Any:
-        """Build ``cls`` (an options dataclass) from a section's values, or None.
+        """Build ``cls`` (an options record) from a section's values, or None.
 
         Errors name the file each value came from (a [defaults] value may come from
         another file than its section).

@@ -1,4 +1,4 @@
-"""Flat dataclasses to and from JSON text or table rows, for the state file.
+"""Flat records to and from JSON text or table rows, for the state file.
 
 Field tables are resolved once per class: saving a round encodes every monitor's
 state and a restart decodes them all. No I/O and no SQL here.
@@ -6,7 +6,6 @@ state and a restart decodes them all. No I/O and no SQL here.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 import operator
@@ -15,11 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from simplemon.record import fields
+
 T = TypeVar("T")
 
 
 class Codec:
-    """One flat dataclass's field table, resolved once, for fast JSON (de)coding.
+    """One flat record's field table, resolved once, for fast JSON (de)coding.
 
     Saving a round encodes every monitor's state and a restart decodes them all, so
     the per-field type dispatch is worked out here once per class, not per value.
@@ -27,7 +28,7 @@ class Codec:
 
     def __init__(self, cls: type[Any]) -> None:
         hints = typing.get_type_hints(cls)
-        names = [f.name for f in dataclasses.fields(cls)]
+        names = [f.name for f in fields(cls)]
         self.cls = cls
         self.names = tuple(names)
         self.name_set = frozenset(names)
@@ -59,7 +60,7 @@ class Codec:
         return values
 
     def from_row(self, row: Sequence[Any]) -> Any:
-        """Rebuild the dataclass from :meth:`to_row` output."""
+        """Rebuild the record from :meth:`to_row` output."""
         values = list(row)
         for i, _ in self.datetimes:
             if values[i] is not None:
@@ -74,7 +75,7 @@ class Codec:
         return _dumps(dict(zip(self.names, self.to_row(obj, texts), strict=True)))
 
     def decode(self, text: str) -> Any:
-        """Rebuild the dataclass; unknown keys are ignored, missing ones defaulted."""
+        """Rebuild the record; unknown keys are ignored, missing ones defaulted."""
         raw = json.loads(text)
         if not raw.keys() <= self.name_set:
             raw = {k: v for k, v in raw.items() if k in self.name_set}
@@ -122,19 +123,19 @@ _dumps = json.JSONEncoder().encode
 
 
 def codec(cls: type[Any]) -> Codec:
-    """Return the (cached) codec of a flat dataclass."""
+    """Return the (cached) codec of a flat record."""
     found = _CODECS.get(cls)
     if found is None:
         found = _CODECS[cls] = Codec(cls)
     return found
 
 
-#: Per dataclass, filled on first use; a constant cache of types, not runtime state.
+#: Per record class, filled on first use; a constant cache of types, not runtime state.
 _CODECS: dict[type[Any], Codec] = {}
 
 
 def to_json(obj: Any) -> str:
-    """Serialise a flat dataclass of str/int/float/bool/datetime/enum fields."""
+    """Serialise a flat record of str/int/float/bool/datetime/enum fields."""
     return codec(type(obj)).encode(obj)
 
 

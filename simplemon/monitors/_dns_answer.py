@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rrset
+
+from simplemon.record import record
 
 
 def parse_expected(values: Iterable[str], rdtype: str) -> frozenset[dns.rdata.Rdata]:
@@ -68,7 +69,7 @@ def dig_short(rrsets: Iterable[dns.rrset.RRset]) -> list[str]:
     return [rdata.to_text() for rrset in rrsets for rdata in rrset]
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """What the server said: its rcode, the final records, and the whole chain."""
 

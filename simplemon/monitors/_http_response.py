@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import requests
+
+from simplemon.record import record
 
 if TYPE_CHECKING:
     from simplemon.monitors.http import HttpOptions
@@ -20,7 +21,7 @@ _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHUNK = 64 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class Fetched:
     """What one fetch produced, for :func:`judge` (no I/O)."""
 

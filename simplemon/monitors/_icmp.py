@@ -19,11 +19,11 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from simplemon.model import CheckResult
 from simplemon.probe import Probe, ProbeCore, ProbeIO
+from simplemon.record import record
 
 ECHO_REQUEST: dict[int, int] = {socket.AF_INET: 8, socket.AF_INET6: 128}
 ECHO_REPLY: dict[int, int] = {socket.AF_INET: 0, socket.AF_INET6: 129}
@@ -75,7 +75,7 @@ def echo_request(family: int, ident: int, sequence: int) -> bytes:
     return struct.pack("!BBHHH", kind, 0, total, ident, sequence) + PAYLOAD
 
 
-@dataclass(frozen=True)
+@record
 class Answer:
     """What a received packet says about one of our requests."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 import dns.exception
@@ -29,6 +28,7 @@ from simplemon.monitors._dns_answer import (
 from simplemon.monitors._dns_transport import _ConnectedDo53, _no_nameservers_message
 from simplemon.options import opt
 from simplemon.parsers import ParseContext
+from simplemon.record import record
 
 #: The ``desired_val`` that means "this name must not resolve".
 NXDOMAIN = "nxdomain"
@@ -116,7 +116,7 @@ def dns_values(text: str, ctx: ParseContext) -> tuple[str, ...]:
     return tuple(v for v in values if v)
 
 
-@dataclass(frozen=True)
+@record
 class DnsOptions:
     """Options of the dns monitor."""
 

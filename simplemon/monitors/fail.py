@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass
 
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.options import opt
+from simplemon.record import record
 
 
-@dataclass(frozen=True)
+@record
 class FailOptions:
     """Options of the fail monitor."""
 

@@ -11,7 +11,6 @@ import json
 import re
 import ssl
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -46,6 +45,7 @@ from simplemon.monitors._http_transport import (
 from simplemon.options import opt
 from simplemon.parsers import ParseContext, json_object
 from simplemon.pool import NoThreadError
+from simplemon.record import record
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _VERIFY_FAILED = "TLS certificate verify failed"
@@ -89,7 +89,7 @@ def json_text(text: str, ctx: ParseContext) -> str:
     return text.strip()
 
 
-@dataclass(frozen=True)
+@record
 class HttpOptions:
     """Options of the http monitor (SimpleMonitor 1.15 names, plus ca_file)."""
 

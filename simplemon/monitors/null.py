@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.record import record
 
 
-@dataclass(frozen=True)
+@record
 class NullOptions:
     """The null monitor takes no options of its own."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -23,6 +22,7 @@ from simplemon.monitors._address import ip_family
 from simplemon.monitors._icmp import EchoProbe, reason
 from simplemon.options import opt
 from simplemon.probe import Probe
+from simplemon.record import record
 
 if TYPE_CHECKING:
     import icmplib
@@ -212,7 +212,7 @@ def _failed(message: str, start: float) -> CheckResult:
     return CheckResult(False, message, _since(start))
 
 
-@dataclass(frozen=True)
+@record
 class PingOptions:
     """Options of the ping monitor."""
 
@@ -260,7 +260,7 @@ class PingMonitor(Monitor[PingOptions]):
         return worst_case_seconds(self.options.count, self.options.timeout)
 
 
-@dataclass(frozen=True)
+@record
 class HostOptions:
     """Options of the host monitor (SimpleMonitor's names for a ping check)."""
 

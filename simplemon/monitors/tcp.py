@@ -11,7 +11,6 @@ import os
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from simplemon.monitors._address import ip_family
 from simplemon.options import opt
 from simplemon.poller import WRITE
 from simplemon.probe import Probe, ProbeIO, run_probe
+from simplemon.record import record
 
 #: getaddrinfo flag: parse an IP address, never ask the (blocking) resolver.
 NUMERIC = socket.AI_NUMERICHOST
@@ -30,7 +30,7 @@ NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK})
 
 
-@dataclass(frozen=True)
+@record
 class TcpOptions:
     """Options of the tcp monitor."""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from simplemon.model import Status
+from simplemon.record import replace
 from tests.peers.snapshots import T0, monitor, snapshot
 
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"alert('x')\">"

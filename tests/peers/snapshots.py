@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from simplemon.model import MonitorSnapshot, MonitorState, Snapshot, Status
+from simplemon.record import replace
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

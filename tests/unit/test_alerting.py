@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -26,6 +25,7 @@ from simplemon.model import (
     NotificationRecord,
     Status,
 )
+from simplemon.record import replace
 
 MONDAY_NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # 2026-01-05 is a Monday
 OK = CheckResult(True, "fine")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from simplemon.dispatch import Dispatcher
 from simplemon.model import AlertEvent, CheckResult, EventKind
 from simplemon.monitor import Monitor
 from simplemon.notifier import Notifier
+from simplemon.record import record
 from simplemon.scheduler import Scheduler
 from simplemon.sections import PluginConfig
 from simplemon.state_store import StateStore
@@ -64,7 +64,7 @@ SITUATIONS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class NoOptions:
     pass
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from simplemon.dispatch import Dispatcher
 from simplemon.errors import DeliveryError, StateFileError
 from simplemon.model import AlertEvent, EventKind
 from simplemon.outbox import Backoff, OutboxItem, superseded_reminders
+from simplemon.record import replace
 from simplemon.state_store import StateStore
 from tests.peers.alert_events import Configured, numbered_event
 

@@ -1,5 +1,4 @@
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -8,6 +7,7 @@ from simplemon import fanout
 from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
 from simplemon.model import MonitorSnapshot, MonitorState, Snapshot, Status
+from simplemon.record import replace
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 SNAP = Snapshot(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from simplemon.logger_backlog import (
 )
 from simplemon.logger_feed import LoggerFeeds
 from simplemon.model import MonitorSnapshot, MonitorState, Snapshot, Status
+from simplemon.record import record
 from simplemon.sections import PluginConfig
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
@@ -202,7 +202,7 @@ def test_behind_again_after_catching_up_is_reported_again():
 # --- the feeds (real threads) ------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Opts:
     target: str = "a"
 

@@ -1,5 +1,4 @@
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -18,6 +17,7 @@ from simplemon.parsers import (
     parse_list,
     url,
 )
+from simplemon.record import record
 
 CTX = ParseContext(Path("/etc/simplemon"))
 
@@ -103,7 +103,7 @@ def test_command_must_split():
         command("echo 'unbalanced", CTX)
 
 
-@dataclass(frozen=True)
+@record
 class Sample:
     name: str = opt(help="a name")
     count: int = opt(3, min=1, max=5, help="how many")
@@ -197,7 +197,7 @@ def test_option_table_documents_keys_defaults_and_help():
 
 
 def test_long_duration_defaults_are_documented_as_values_the_parser_accepts():
-    @dataclass(frozen=True)
+    @record
     class Long:
         keep: timedelta = opt(timedelta(days=90), help="keep", max=timedelta(days=400))
 

@@ -1,5 +1,4 @@
 import threading
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,11 +12,12 @@ from simplemon.model import CheckResult, MonitorState, Snapshot, Status
 from simplemon.monitor import Monitor
 from simplemon.probe import Probe
 from simplemon.probe_loop import ProbeLoop
+from simplemon.record import record
 from simplemon.scheduler import Scheduler
 from simplemon.sections import PluginConfig
 
 
-@dataclass(frozen=True)
+@record
 class FakeOptions:
     pass
 

@@ -1,7 +1,6 @@
 """Start spreading in the daemon: deterministic offsets, driven by the fake clock."""
 
 import threading
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,11 +8,12 @@ from simplemon.common import MainOptions, MonitorCommon
 from simplemon.config import Config
 from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
+from simplemon.record import record
 from simplemon.scheduler import Scheduler
 from simplemon.sections import PluginConfig
 
 
-@dataclass(frozen=True)
+@record
 class NoOptions:
     pass
 

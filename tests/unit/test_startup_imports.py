@@ -141,3 +141,24 @@ def test_a_round_without_alerters_loads_no_alert_decisions_or_signal_names(tmp_p
     )
     assert code == "1"  # port 1 refuses: the check fails, the round still runs
     assert loaded == set()
+
+
+# Runs one round (`monitor.py -1`) in-process, then prints which costly stdlib
+# modules it loaded: records replace dataclasses, which import inspect, ast and dis.
+ONE_ROUND_STDLIB_PROBE = """
+import sys
+from simplemon.cli import main
+code = main(["-f", sys.argv[1], "-1", "-q"])
+costly = ("dataclasses", "inspect", "ast", "dis")
+print(code, " ".join(sorted(m for m in costly if m in sys.modules)))
+"""
+
+
+def test_a_tcp_round_loads_neither_dataclasses_nor_inspect(tmp_path):
+    code, loaded = modules_after(
+        tmp_path,
+        "[lo]\ntype = tcp\nhost = 127.0.0.1\nport = 1\ntimeout = 1\n",
+        ONE_ROUND_STDLIB_PROBE,
+    )
+    assert code == "1"  # port 1 refuses: the check fails, the round still runs
+    assert loaded == set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -17,6 +16,7 @@ from simplemon.model import (
     Status,
 )
 from simplemon.outbox import DELIVERED, EXPIRED
+from simplemon.record import fields
 from simplemon.state_codec import to_json
 from simplemon.state_schema import SCHEMA, SCHEMA_VERSION
 from simplemon.state_store import StateStore
@@ -209,7 +209,7 @@ def test_state_columns_follow_the_monitor_state_fields(tmp_path):
         )
     ]
     store.close()
-    assert columns == ["monitor"] + [f.name for f in dataclasses.fields(MonitorState)]
+    assert columns == ["monitor"] + [f.name for f in fields(MonitorState)]
 
 
 def test_every_state_field_survives_reopening(tmp_path):

@@ -4,7 +4,6 @@ import sqlite3
 import stat
 import sys
 import time
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from loggers._status import format_age, format_percent, status_view
 from loggers.html import HtmlLogger, HtmlOptions
 from simplemon.errors import DeliveryError
 from simplemon.model import Status
+from simplemon.record import fields, replace
 from tests.peers.demo import HOSTILE, demo_round
 from tests.peers.snapshots import T0, later, monitor, snapshot
 
@@ -126,7 +126,9 @@ def test_html_upload_example_leaves_out_the_history_and_temp_files(tmp_path):
     assert others
     assert all(name.startswith(".") for name in others)
     help_text = (
-        HtmlOptions.__dataclass_fields__["upload_command"].metadata["option"].help
+        next(f for f in fields(HtmlOptions) if f.name == "upload_command")
+        .metadata["option"]
+        .help
     )
     example = re.search(r"`(rsync [^`]*)`", help_text)
     assert example is not None

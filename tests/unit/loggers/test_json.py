@@ -47,8 +47,9 @@ def test_json_file_is_replaced_atomically(tmp_path):
 
 
 def test_first_failure_time_is_the_first_failed_check_and_zero_durations_show(tmp_path):
-    from dataclasses import replace
     from datetime import timedelta
+
+    from simplemon.record import replace
 
     snap = demo_round()
     api = next(m for m in snap.monitors if m.name == "api")
