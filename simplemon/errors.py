@@ -11,7 +11,7 @@ from simplemon.redact import redact
 # login form as request body): an error about them never quotes the value.
 # Patterns as strings, compiled by re at their first use: errors are rare, and
 # compiling them at import was ~0.8 ms of every start.
-_SECRET_KEY_PATTERN = r"pass|secret|token|auth|header|^(data|json)$"
+_SECRET_KEY_PATTERN = r"pass|secret|token|auth|header|^(data|json)$"  # noqa: S105
 # Line breaks, terminal escapes and bidi overrides, which a section name or a
 # continued value may carry into a message: shown escaped, as in Python strings.
 _UNPRINTABLE = r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
