@@ -6,16 +6,17 @@ reaches a journal and no escape sequence a terminal, whatever a library logged.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import re
 import sys
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from simplemon.redact import redact
 
-# Control characters but newline and tab, as they end up in a log line.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters but newline and tab, as they end up in a log line. A table for
+# str.translate, not a regular expression: compiling one was ~0.7 ms of every start.
+_CONTROLS = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], "?"
+)
 
 
 class _Plain(logging.Formatter):
@@ -28,7 +29,7 @@ class _Plain(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        return _CONTROLS.sub("?", redact(super().format(record)))
+        return redact(super().format(record)).translate(_CONTROLS)
 
 
 class _Colour(_Plain):
@@ -45,7 +46,7 @@ class _Colour(_Plain):
         return f"\033[{colour}m{text}\033[0m" if colour else text
 
 
-def setup_logging(args: argparse.Namespace) -> None:
+def setup_logging(args: Any) -> None:
     """Configure the root logger from the output options."""
     # As in SimpleMonitor, -q, -v and -d (in that order) win over -l.
     level = getattr(logging, args.log_level.upper()) if args.log_level else logging.INFO

@@ -10,7 +10,6 @@ main thread.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -19,7 +18,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simplemon.logger_feed import STOP_WAIT_SECONDS
 from simplemon.paths import write_atomic
@@ -44,7 +43,7 @@ class Daemon:
 
     def __init__(
         self,
-        args: argparse.Namespace,
+        args: Any,
         scheduler: Scheduler,
         notifier: Notifier,
         *,

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 DEADLINE_MARGIN = 2.0
 _EPSILON = 1e-6
 #: How loudly each outcome is logged: failures are warnings, the rest routine.
+#: Statuses logged as failures (WARNING) every round they last.
+_FAILURES = (Status.FAILING, Status.FAILED)
 _LOG_LEVELS = {
     Status.OK: logging.DEBUG,
     Status.DISABLED: logging.DEBUG,
@@ -287,10 +289,15 @@ class Scheduler:
     def _record(self, name: str, result: CheckResult) -> None:
         result = normalised(result)
         tolerance = self._by_name[name].common.tolerance
-        self.states[name] = policy.apply_result(
+        before = self.states[name].status
+        state = self.states[name] = policy.apply_result(
             self.states[name], result, tolerance, self.now()
         )
         self._details[name] = result.details
+        if before in _FAILURES and state.status is Status.OK:
+            # A failure is logged every round; its end deserves one line too, at
+            # the default level, or the console shows an outage that never ends.
+            log.info("monitor %s: recovered: %s", name, state.last_message)
 
     def _account(self, name: str, report: RoundReport) -> None:
         state = self.states[name]

@@ -3,6 +3,9 @@ import gc
 import logging
 import shutil
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +13,8 @@ from simplemon import cli, cli_args, daemon
 from simplemon.cli_args import build_parser
 from simplemon.console import setup_logging
 from simplemon.state_store import StateStore
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -126,3 +131,75 @@ def test_a_second_main_in_one_process_lets_the_first_runs_objects_go(write_ini):
     finally:
         gc.unfreeze()
         root.handlers[:], root.level = handlers, before
+
+
+PLAIN_COMMAND_LINES = [
+    [],
+    ["-1"],
+    ["-f", "x.ini", "-1", "-q"],
+    ["--config", "a b.ini", "--one-shot", "--verbose"],
+    ["-t", "-f", "monitor.ini"],
+    ["-l", "WARN", "-C", "--no-timestamps", "-H"],
+    ["--no-color", "-d", "-N"],
+    ["--loops", "3", "-j", "4", "-p", "/run/x.pid"],
+    ["--loops", "0", "--log-level", "fatal"],
+    ["-f", "a.ini", "-f", "b.ini"],  # the last one wins
+    ["--dump-known-resources"],
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN_COMMAND_LINES)
+def test_plain_command_lines_are_read_exactly_as_argparse_reads_them(argv):
+    quick = cli_args._quick_parse(argv)
+    assert quick is not None
+    assert vars(quick) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-h"],
+        ["--version"],
+        ["-1q"],  # combined short options
+        ["--config=x.ini"],
+        ["-fx.ini"],
+        ["--conf", "x.ini"],  # an abbreviation
+        ["-f"],  # value missing
+        ["--loops", "-1"],  # a dash-word after an option: argparse decides
+        ["-l", "loud"],  # a mistake: argparse words the message
+        ["-j", "many"],
+        ["--loops", "x"],
+        ["monitor.ini"],  # a positional argument
+    ],
+)
+def test_anything_else_is_left_to_argparse(argv):
+    assert cli_args._quick_parse(argv) is None
+
+
+def test_a_one_shot_does_not_load_argparse(write_ini):
+    main = write_ini("monitor.ini", "[monitor]\ninterval = 60\n")
+    write_ini("monitors.ini", "[up]\ntype = null\n")
+    probe = (
+        "import sys\n"
+        "from simplemon.cli import main\n"
+        "code = main(['-f', sys.argv[1], '-1', '-q'])\n"
+        "print(code, 'argparse' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(main)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == ["0", "False"]
+
+
+def test_a_mistake_still_gets_argparse_usage_message(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli_args.parse_args(["-1", "--loops", "x"])
+    assert info.value.code == 2
+    assert (
+        "argument --loops: expected a whole number, e.g. 10" in capsys.readouterr().err
+    )

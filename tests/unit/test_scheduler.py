@@ -486,3 +486,15 @@ def test_probes_waiting_for_a_free_slot_are_not_given_up_on_before_they_start():
             }
     finally:
         loop.close()
+
+
+def test_a_recovery_is_logged_once_at_the_default_level(clock, caplog):
+    flaky = FakeMonitor("flaky", "ffoo")
+    steady = FakeMonitor("steady")
+    s = make([(flaky, {"tolerance": 1}), (steady, {})], clock)
+    caplog.set_level("INFO", logger="simplemon")
+    for _ in range(4):
+        s.run_once(tick=clock.monotonic())
+        clock.advance(30)
+    infos = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert infos == ["monitor flaky: recovered: fine"]
