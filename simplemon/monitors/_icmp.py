@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simplemon.model import CheckResult
+from simplemon.monitors import _icmp_errors
 from simplemon.probe import Probe, ProbeCore, ProbeIO
 from simplemon.record import record
 
@@ -122,6 +123,8 @@ class Channel:
         self.sock.setblocking(False)
         with contextlib.suppress(OSError):
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        # A datagram socket hears of ICMP errors only when asked (raw ones see them).
+        self.errors = not privileged and _icmp_errors.enable(self.sock, family)
         # A datagram socket's identifier is its port, set by the kernel on send.
         self.ident = os.getpid() & 0xFFFF
         self.waiting: dict[int, tuple[ProbeIO, Reply, float]] = {}
@@ -137,7 +140,14 @@ class Channel:
         """Send one echo request; ``reply`` gets its answer. Return its sequence."""
         sequence = self._free_sequence()
         packet = echo_request(self.family, self.ident, sequence)
-        self.sock.sendto(packet, address)
+        try:
+            self.sock.sendto(packet, address)
+        except OSError:
+            # An error about an earlier request fails the next send, which sent
+            # nothing: read the queued errors, then the send's own error is real.
+            if not (self.errors and self._read_errors()):
+                raise
+            self.sock.sendto(packet, address)
         self.waiting[sequence] = (io, reply, time.monotonic())
         return sequence
 
@@ -158,7 +168,19 @@ class Channel:
                 return sequence
         raise OSError("no free ICMP sequence number (65,536 requests waiting)")
 
+    def _read_errors(self) -> bool:
+        """Answer the requests that queued ICMP errors are about; say if any were."""
+        errors = _icmp_errors.drain(self.sock, self.family, READ_BATCH)
+        for error in errors:
+            entry = None if error is None else self.waiting.pop(error.sequence, None)
+            if entry is not None:
+                io, reply, _ = entry
+                io.run(functools.partial(reply, None))
+        return bool(errors)
+
     def _read(self) -> None:
+        if self.errors:
+            self._read_errors()  # the socket may be readable for an error only
         raw_v4 = self.privileged and self.family == socket.AF_INET
         for _ in range(READ_BATCH):
             try:
@@ -166,7 +188,10 @@ class Channel:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
-                return  # e.g. a queued error on the socket: the next read goes on
+                # An ICMP error about a request: read it off the error queue.
+                if self.errors and self._read_errors():
+                    continue
+                return
             now = time.monotonic()
             answer = parse(self.family, packet, raw_v4)
             if answer is None:
