@@ -79,13 +79,22 @@ def test_parse_echo_replies(
 def test_parse_an_unreachable_error_quoting_our_request_v4() -> None:
     quoted = ip_header() + struct.pack("!BBHHH", 8, 0, 0, 77, 88)
     packet = ip_header() + struct.pack("!BBHI", 3, 1, 0, 0) + quoted
-    assert parse(V4, packet, True) == Answer(77, 88, error=True)
+    assert parse(V4, packet, True) == Answer(77, 88, True, icmp_type=3, icmp_code=1)
+
+
+def test_parse_a_time_exceeded_quoting_our_request_keeps_its_type_and_code() -> None:
+    quoted = ip_header() + struct.pack("!BBHHH", 8, 0, 0, 77, 88)
+    packet = ip_header() + struct.pack("!BBHI", 11, 0, 0, 0) + quoted
+    assert parse(V4, packet, True) == Answer(77, 88, True, icmp_type=11, icmp_code=0)
+    quoted6 = bytes(40) + struct.pack("!BBHHH", 128, 0, 0, 77, 88)
+    packet6 = struct.pack("!BBHI", 3, 1, 0, 0) + quoted6
+    assert parse(V6, packet6, False) == Answer(77, 88, True, icmp_type=3, icmp_code=1)
 
 
 def test_parse_an_unreachable_error_quoting_our_request_v6() -> None:
     quoted = bytes(40) + struct.pack("!BBHHH", 128, 0, 0, 77, 88)
     packet = struct.pack("!BBHI", 1, 3, 0, 0) + quoted
-    assert parse(V6, packet, False) == Answer(77, 88, error=True)
+    assert parse(V6, packet, False) == Answer(77, 88, True, icmp_type=1, icmp_code=3)
 
 
 def test_an_error_quoting_something_else_is_ignored() -> None:
