@@ -40,7 +40,8 @@ RCVBUF = 1 << 20
 #: Packets read per readiness event at most, so one busy socket can't starve others.
 READ_BATCH = 512
 
-Reply = Callable[[float | None], None]  # rtt in ms, or None for an error reply
+#: Called with a reply's rtt in ms, or with None and the ICMP error about the request.
+Reply = Callable[[float | None, "_icmp_errors.QueuedError | None"], None]
 
 
 def _word_sum(data: bytes) -> int:
@@ -83,6 +84,8 @@ class Answer:
     ident: int
     sequence: int
     error: bool  # an error message quoting the request, not an echo reply
+    icmp_type: int = 0  # the error's (an echo reply's are not needed)
+    icmp_code: int = 0
 
 
 def parse(family: int, packet: bytes, has_ip_header: bool) -> Answer | None:
@@ -109,7 +112,7 @@ def parse(family: int, packet: bytes, has_ip_header: bool) -> Answer | None:
     if len(packet) < inner + 8 or packet[inner] != ECHO_REQUEST[family]:
         return None
     ident, sequence = struct.unpack_from("!HH", packet, inner + 4)
-    return Answer(ident, sequence, error=True)
+    return Answer(ident, sequence, True, kind, packet[offset + 1])
 
 
 class Channel:
@@ -175,7 +178,7 @@ class Channel:
             entry = None if error is None else self.waiting.pop(error.sequence, None)
             if entry is not None:
                 io, reply, _ = entry
-                io.run(functools.partial(reply, None))
+                io.run(functools.partial(reply, None, error))
         return bool(errors)
 
     def _read(self) -> None:
@@ -184,7 +187,7 @@ class Channel:
         raw_v4 = self.privileged and self.family == socket.AF_INET
         for _ in range(READ_BATCH):
             try:
-                packet = self.sock.recv(4096)
+                packet, sender = self.sock.recvfrom(4096)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -202,11 +205,21 @@ class Channel:
             if entry is None:
                 continue
             io, reply, sent = entry
-            rtt = None if answer.error else (now - sent) * 1000
-            io.run(functools.partial(reply, rtt))
+            if answer.error:
+                error = _icmp_errors.QueuedError(
+                    answer.sequence,
+                    answer.icmp_type,
+                    answer.icmp_code,
+                    sender[0].partition("%")[0],
+                )
+                io.run(functools.partial(reply, None, error))
+            else:
+                io.run(functools.partial(reply, (now - sent) * 1000, None))
 
 
-Summary = Callable[[str, int, list[float], bool, float, str | None], CheckResult]
+Summary = Callable[
+    [str, int, list[float], bool, float, str | None, str | None], CheckResult
+]
 
 
 def reason(error: OSError) -> str:
@@ -222,8 +235,9 @@ class EchoProbe(Probe):
     next is sent ``interval`` seconds after the previous one was answered or given
     up on; an error reply (unreachable) counts as no reply; a request that could
     not be sent is not counted as sent. ``summarise(address, sent, rtts_ms,
-    privileged, elapsed, unsent)`` turns the outcome into the check's result;
-    ``unsent`` says why the last request that could not be sent was not.
+    privileged, elapsed, unsent, icmp_error)`` turns the outcome into the check's
+    result; ``unsent`` says why the last request that could not be sent was not,
+    ``icmp_error`` what the latest ICMP error about a request said.
     """
 
     def __init__(
@@ -251,6 +265,7 @@ class EchoProbe(Probe):
         self.sent = 0
         self.rtts: list[float] = []
         self.unsent: str | None = None
+        self.error: _icmp_errors.QueuedError | None = None  # the latest
         self.channel: Channel | None = None
         self.sequence: int | None = None
         self.started = 0.0
@@ -297,10 +312,14 @@ class EchoProbe(Probe):
         sequence = self.sequence
         self.io.later(self.wait, lambda: self._gave_up(sequence))
 
-    def _answered(self, rtt: float | None) -> None:
+    def _answered(
+        self, rtt: float | None, error: _icmp_errors.QueuedError | None
+    ) -> None:
         self.sequence = None
         if rtt is not None:
             self.rtts.append(rtt)
+        if error is not None:
+            self.error = error
         self._next()
 
     def _gave_up(self, sequence: int) -> None:
@@ -323,8 +342,10 @@ class EchoProbe(Probe):
         """Summarise the replies that came back."""
         privileged = self.channel.privileged if self.channel is not None else False
         elapsed = time.monotonic() - self.started
+        error = self.error
+        said = error and _icmp_errors.explain(self.family, error, self.address)
         return self.summarise(
-            self.address, self.sent, self.rtts, privileged, elapsed, self.unsent
+            self.address, self.sent, self.rtts, privileged, elapsed, self.unsent, said
         )
 
     def close(self) -> None:

@@ -85,6 +85,7 @@ def summarise_replies(
     privileged: bool,
     elapsed: float,
     unsent: str | None = None,
+    icmp_error: str | None = None,
 ) -> CheckResult:
     """Turn the replies' round-trip times (ms) into a CheckResult; pure.
 
@@ -92,6 +93,8 @@ def summarise_replies(
     average round-trip time (like an HTTP check's response time), else ``elapsed``.
     Figures are rounded as icmplib rounds them. ``unsent`` says why a request could
     not be sent (e.g. "no route to host"); it is the message when none was sent.
+    ``icmp_error`` describes the latest ICMP error about a request (e.g. "host
+    unreachable (reported by 192.0.2.1)"); a failure's message ends with it.
     """
     received = len(rtts)
     rtt_min = round(min(rtts), 3) if rtts else 0.0
@@ -106,15 +109,17 @@ def summarise_replies(
         "rtt_avg_ms": rtt_avg,
         "rtt_max_ms": rtt_max,
         "privileged": privileged,
+        "icmp_error": icmp_error,
     }
     if not rtts:
         if sent == 0 and unsent:
             return CheckResult(
                 False, f"cannot send to {address}: {unsent}", elapsed, details
             )
-        return CheckResult(
-            False, f"no reply from {address} ({sent} sent)", elapsed, details
-        )
+        message = f"no reply from {address} ({sent} sent)"
+        if icmp_error:
+            message += f": {icmp_error}"
+        return CheckResult(False, message, elapsed, details)
     message = (
         f"{address}: {received}/{sent} replies, "
         f"rtt min/avg/max {rtt_min:.3f}/{rtt_avg:.3f}/{rtt_max:.3f} ms"

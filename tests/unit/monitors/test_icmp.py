@@ -7,7 +7,16 @@ import struct
 
 import pytest
 
-from simplemon.monitors._icmp import Answer, Channel, checksum, echo_request, parse
+from simplemon.model import CheckResult
+from simplemon.monitors._icmp import (
+    Answer,
+    Channel,
+    EchoProbe,
+    checksum,
+    echo_request,
+    parse,
+)
+from simplemon.monitors._icmp_errors import QueuedError
 from simplemon.probe import ProbeCore
 from tests.peers.descriptors import open_descriptors, opened_since
 
@@ -79,13 +88,22 @@ def test_parse_echo_replies(
 def test_parse_an_unreachable_error_quoting_our_request_v4() -> None:
     quoted = ip_header() + struct.pack("!BBHHH", 8, 0, 0, 77, 88)
     packet = ip_header() + struct.pack("!BBHI", 3, 1, 0, 0) + quoted
-    assert parse(V4, packet, True) == Answer(77, 88, error=True)
+    assert parse(V4, packet, True) == Answer(77, 88, True, icmp_type=3, icmp_code=1)
+
+
+def test_parse_a_time_exceeded_quoting_our_request_keeps_its_type_and_code() -> None:
+    quoted = ip_header() + struct.pack("!BBHHH", 8, 0, 0, 77, 88)
+    packet = ip_header() + struct.pack("!BBHI", 11, 0, 0, 0) + quoted
+    assert parse(V4, packet, True) == Answer(77, 88, True, icmp_type=11, icmp_code=0)
+    quoted6 = bytes(40) + struct.pack("!BBHHH", 128, 0, 0, 77, 88)
+    packet6 = struct.pack("!BBHI", 3, 1, 0, 0) + quoted6
+    assert parse(V6, packet6, False) == Answer(77, 88, True, icmp_type=3, icmp_code=1)
 
 
 def test_parse_an_unreachable_error_quoting_our_request_v6() -> None:
     quoted = bytes(40) + struct.pack("!BBHHH", 128, 0, 0, 77, 88)
     packet = struct.pack("!BBHI", 1, 3, 0, 0) + quoted
-    assert parse(V6, packet, False) == Answer(77, 88, error=True)
+    assert parse(V6, packet, False) == Answer(77, 88, True, icmp_type=1, icmp_code=3)
 
 
 def test_an_error_quoting_something_else_is_ignored() -> None:
@@ -117,3 +135,33 @@ def test_a_channel_whose_socket_cannot_be_watched_closes_it() -> None:
         with pytest.raises((OSError, ValueError, RuntimeError)):
             Channel(core, socket.AF_INET, privileged)
     assert not opened_since(before)
+
+
+class _Io:
+    """Just enough of a ProbeIO for an EchoProbe's last answer: it finishes."""
+
+    def __init__(self) -> None:
+        self.results: list[CheckResult] = []
+
+    def finish(self, result: CheckResult) -> None:
+        self.results.append(result)
+
+
+def test_a_probe_reports_the_latest_icmp_error_about_its_requests() -> None:
+    seen: list[tuple[object, ...]] = []
+
+    def summarise(*args: object) -> CheckResult:
+        seen.append(args)
+        return CheckResult(False, "summarised", 0.0)
+
+    probe = EchoProbe("127.0.0.9", V4, 3, 1.0, 0.2, (False,), summarise, "denied")
+    io = _Io()
+    probe.io = io  # type: ignore[assignment]
+    probe.sent = probe.tried = 3  # the last request is answered: the probe ends
+    probe.rtts = []
+    probe._answered(None, QueuedError(1, 3, 1, "192.0.2.2"))
+    probe._answered(None, QueuedError(2, 11, 0, "192.0.2.9"))
+    assert [r.message for r in io.results] == ["summarised"] * 2
+    *_, unsent, said = seen[-1]
+    assert unsent is None
+    assert said == "time to live exceeded (reported by 192.0.2.9)"

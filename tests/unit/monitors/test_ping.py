@@ -20,6 +20,7 @@ from simplemon.monitors.ping import (
     privilege_attempts,
     run_ping,
     summarise,
+    summarise_replies,
 )
 from simplemon.options import build_options
 from simplemon.parsers import ParseContext
@@ -199,6 +200,29 @@ def test_nothing_sent_says_why_and_a_reason_with_requests_sent_is_not_shown() ->
     assert unsent.message == "cannot send to 192.0.2.1: no route to host"
     some = summarise(icmplib.Host("192.0.2.1", 1, []), True, 2.2, "no route to host")
     assert some.message == "no reply from 192.0.2.1 (1 sent)"
+
+
+def test_an_icmp_error_ends_a_failures_message_and_is_in_its_details() -> None:
+    said = "host unreachable (reported by 192.0.2.2)"
+    result = summarise_replies("198.51.100.7", 3, [], False, 0.4, None, said)
+    assert not result.ok
+    assert result.message == (
+        "no reply from 198.51.100.7 (3 sent): host unreachable (reported by 192.0.2.2)"
+    )
+    assert result.details["icmp_error"] == said
+    silent = summarise_replies("198.51.100.7", 3, [], False, 15.4)
+    assert silent.message == "no reply from 198.51.100.7 (3 sent)"
+    assert silent.details["icmp_error"] is None
+
+
+def test_a_passing_check_keeps_its_message_despite_an_icmp_error() -> None:
+    said = "host unreachable (reported by 192.0.2.2)"
+    result = summarise_replies("198.51.100.7", 3, [2.0], True, 0.4, None, said)
+    assert result.ok
+    assert result.message == (
+        "198.51.100.7: 1/3 replies, rtt min/avg/max 2.000/2.000/2.000 ms"
+    )
+    assert result.details["icmp_error"] == said
 
 
 def test_auto_falls_back_when_first_socket_kind_is_refused() -> None:
