@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 DEADLINE_MARGIN = 2.0
 _EPSILON = 1e-6
 #: How loudly each outcome is logged: failures are warnings, the rest routine.
-#: Statuses logged as failures (WARNING) every round they last.
-_FAILURES = (Status.FAILING, Status.FAILED)
 _LOG_LEVELS = {
     Status.OK: logging.DEBUG,
     Status.DISABLED: logging.DEBUG,
@@ -289,14 +287,16 @@ class Scheduler:
     def _record(self, name: str, result: CheckResult) -> None:
         result = normalised(result)
         tolerance = self._by_name[name].common.tolerance
-        before = self.states[name].status
+        failing = self.states[name].failures > 0
         state = self.states[name] = policy.apply_result(
             self.states[name], result, tolerance, self.now()
         )
         self._details[name] = result.details
-        if before in _FAILURES and state.status is Status.OK:
+        if failing and state.status is Status.OK:
             # A failure is logged every round; its end deserves one line too, at
             # the default level, or the console shows an outage that never ends.
+            # By the streak, not the status: a skip keeps a failing monitor's
+            # streak, and it recovers from SKIPPED when its dependency is back.
             log.info("monitor %s: recovered: %s", name, state.last_message)
 
     def _account(self, name: str, report: RoundReport) -> None:

@@ -498,3 +498,23 @@ def test_a_recovery_is_logged_once_at_the_default_level(clock, caplog):
         clock.advance(30)
     infos = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
     assert infos == ["monitor flaky: recovered: fine"]
+
+
+def test_a_failed_monitor_skipped_meanwhile_logs_its_recovery(clock, caplog):
+    # child fails, is skipped while its parent is down (its outage goes on), then
+    # passes: its outage ends there, as its recovery alert says.
+    parent = FakeMonitor("parent", "ofo")
+    child = FakeMonitor("child", "fo")
+    s = make([(parent, {}), (child, {"depend": ("parent",)})], clock)
+    caplog.set_level("INFO", logger="simplemon")
+    statuses = []
+    for _ in range(3):
+        s.run_once(tick=clock.monotonic())
+        statuses.append(s.states["child"].status)
+        clock.advance(30)
+    assert statuses == [Status.FAILED, Status.SKIPPED, Status.OK]
+    recovered = [r.getMessage() for r in caplog.records if "recovered" in r.message]
+    assert recovered == [
+        "monitor parent: recovered: fine",
+        "monitor child: recovered: fine",
+    ]
