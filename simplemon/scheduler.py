@@ -249,8 +249,15 @@ class Scheduler:
             reason = (
                 "disabled" if not common.enabled else f"runs only on {common.runon}"
             )
-            state = policy.apply_disabled(self.states[name], reason, self.now())
+            before = self.states[name]
+            state = policy.apply_disabled(before, reason, self.now())
             self.states[name] = state
+            if before.failures > 0:
+                # Alerters count this as the outage's end (a recovery is sent):
+                # say so once at the default level, as for a recovery.
+                log.info(
+                    "monitor %s: no longer checked (%s) while failing", name, reason
+                )
             return None
         if common.depend:
             statuses = {d: self.states[d].status for d in common.depend}

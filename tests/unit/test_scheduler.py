@@ -518,3 +518,18 @@ def test_a_failed_monitor_skipped_meanwhile_logs_its_recovery(clock, caplog):
         "monitor parent: recovered: fine",
         "monitor child: recovered: fine",
     ]
+
+
+def test_a_failing_monitor_disabled_by_a_reload_says_so_once(clock, caplog):
+    # Alerters send a recovery when a failing monitor is disabled: the console
+    # says why the outage ended, once, at the default level.
+    s = make([(FakeMonitor("web", "f"), {})], clock)
+    s.run_once()
+    s.reload(make_config([(FakeMonitor("web", "f"), {"enabled": False})]))
+    caplog.set_level("INFO", logger="simplemon")
+    for _ in range(3):
+        clock.advance(30)
+        s.run_once(tick=clock.monotonic())
+    infos = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert infos == ["monitor web: no longer checked (disabled) while failing"]
+    assert s.states["web"].status is Status.DISABLED
