@@ -112,7 +112,7 @@ def exit_now(code: int) -> NoReturn:
             if stream is not None:
                 stream.flush()
         except (OSError, ValueError):
-            code = code or 120  # e.g. a closed pipe, as Python reports it
+            code = 120  # e.g. a closed pipe: as Py_Exit does, whatever main() said
     os._exit(code)
 
 

@@ -99,3 +99,23 @@ def test_standard_output_closed_by_the_reader_exits_120_like_python(tmp_path):
 
 def out_text(tmp_path: Path) -> str:
     return (tmp_path / "out.txt").read_text()
+
+
+def test_a_failed_flush_exits_120_even_after_a_failed_check(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "from simplemon.cli import exit_now\n"
+        "sys.stdout.write('x' * 100)\n"  # buffered
+        "os.close(1)\n"  # the flush at exit fails
+        "exit_now(1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        env=BUFFERED,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 120
