@@ -182,13 +182,16 @@ class Channel:
         return bool(errors)
 
     def _read(self) -> None:
-        if self.errors:
-            self._read_errors()  # the socket may be readable for an error only
         raw_v4 = self.privileged and self.family == socket.AF_INET
-        for _ in range(READ_BATCH):
+        for i in range(READ_BATCH):
             try:
                 packet, sender = self.sock.recvfrom(4096)
             except (BlockingIOError, InterruptedError):
+                if i == 0 and self.errors:
+                    # Woken with nothing to read: only a queued error can have
+                    # done it (a send may have taken its errno). Looked for only
+                    # then: one more system call per wake-up is the hot path.
+                    self._read_errors()
                 return
             except OSError:
                 # An ICMP error about a request: read it off the error queue.
