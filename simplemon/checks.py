@@ -12,7 +12,8 @@ import re
 import time
 
 from simplemon.model import CheckResult
-from simplemon.probe import Probe, internal_error
+from simplemon.probe import Probe
+from simplemon.probe_core import internal_error
 from simplemon.record import replace
 from simplemon.redact import redact
 from simplemon.sections import PluginConfig

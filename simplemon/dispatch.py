@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from simplemon.errors import DeliveryError, StateFileError
+from simplemon.holds import Holds
 from simplemon.outbox import (
     DELIVERED,
     SUPERSEDED,
@@ -52,8 +53,7 @@ class Dispatcher:
         self.now = now
         self.backoff = backoff or Backoff()
         self._alerters: dict[str, Any] = {}
-        self._failing: frozenset[str] = frozenset()
-        self._held_for: dict[str, str] = {}  # alerter -> dependency it waits for
+        self._holds = Holds()  # alerters' depend
         self._workers: dict[str, _Worker] = {}
         # Guards _alerters and _workers: a worker whose alerter a reload removed
         # ends itself, and a reload that adds it again starts a new one.
@@ -87,7 +87,7 @@ class Dispatcher:
 
     def set_failing(self, monitors: Iterable[str]) -> None:
         """Tell which monitors are down, for alerters' ``depend``."""
-        self._failing = frozenset(monitors)
+        self._holds.set_failing(monitors)
 
     def start(self) -> None:
         """Start one worker thread per alerter."""
@@ -127,7 +127,7 @@ class Dispatcher:
                 return True
             if self._workers.get(worker.alerter) is worker:
                 del self._workers[worker.alerter]
-            self._held_for.pop(worker.alerter, None)
+            self._holds.forget(worker.alerter)
             return False
 
     def _current_workers(self) -> list[_Worker]:
@@ -167,7 +167,7 @@ class Dispatcher:
         config = self._alerters.get(alerter)
         if config is None:
             return None
-        return next((d for d in config.common.depend if d in self._failing), None)
+        return self._holds.blocker(config)
 
     def has_deliverable(self) -> bool:
         """Return whether any configured, unblocked alerter has events pending."""
@@ -230,7 +230,12 @@ class Dispatcher:
         if self._stop.is_set():
             return None
         config = self._alerters.get(alerter)
-        if config is None or self._is_holding(alerter):
+        # ``depend`` holds its messages while a monitor it needs is down.
+        if config is None or self._holds.is_holding(
+            alerter,
+            self.is_blocked(alerter),
+            lambda: bool(self.outbox.pending(alerter, 1)),
+        ):
             return None
         return config
 
@@ -242,22 +247,6 @@ class Dispatcher:
             item.event.monitor,
         )
         self.outcomes.finish(alerter, item, SUPERSEDED)
-
-    def _is_holding(self, alerter: str) -> bool:
-        """Return whether ``depend`` holds the alerter's messages; log it once."""
-        blocker = self.is_blocked(alerter)
-        if blocker is None:
-            if self._held_for.pop(alerter, None) is not None:
-                log.info("alerter %s: dependencies up, sending held messages", alerter)
-            return False
-        if self._held_for.get(alerter) != blocker and self.outbox.pending(alerter, 1):
-            self._held_for[alerter] = blocker
-            log.info(
-                "alerter %s: holding messages while monitor %s is down",
-                alerter,
-                blocker,
-            )
-        return True
 
     def attempt(self, config: Any, item: OutboxItem) -> bool:
         """Try one event once; return False if it must be retried later."""

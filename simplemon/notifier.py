@@ -25,7 +25,7 @@ from simplemon.model import (
 from simplemon.outbox import KEEP_FINISHED
 
 if TYPE_CHECKING:
-    from simplemon.alerting import Decision, MonitorView
+    from simplemon.alert_events import Decision, MonitorView
 
 log = logging.getLogger(__name__)
 _EMPTY = NotificationRecord()
@@ -215,7 +215,7 @@ class Notifier:
                 self._collect(key, record, decision, alerter, records, events)
 
     def _view(self, monitor: MonitorSnapshot, previous: MonitorState) -> MonitorView:
-        from simplemon.alerting import MonitorView  # noqa: PLC0415 - see _decide
+        from simplemon.alert_events import MonitorView  # noqa: PLC0415 - see _decide
 
         common = self._monitors.get(monitor.name)
         return MonitorView(
@@ -275,7 +275,8 @@ class Notifier:
             if monitor in present or alerter is None:
                 continue  # the alerter itself was removed: nobody to tell
             removed.add(monitor)
-            from simplemon.alerting import MonitorView, decide_removed  # noqa: PLC0415
+            from simplemon.alert_events import MonitorView  # noqa: PLC0415
+            from simplemon.alerting import decide_removed  # noqa: PLC0415
 
             last = self._saved.get(monitor, MonitorState())
             view = MonitorView(monitor, last, MonitorState())

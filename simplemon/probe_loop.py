@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 
 from simplemon.model import CheckResult
-from simplemon.probe import MAX_ACTIVE, Probe, ProbeCore
+from simplemon.probe import Probe
+from simplemon.probe_core import MAX_ACTIVE, ProbeCore
 
 log = logging.getLogger(__name__)
 

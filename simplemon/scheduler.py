@@ -1,6 +1,8 @@
 """The loop: run due monitors on a bounded pool in dependency order, apply policy.
 
-Each round's snapshot goes to loggers and observers.
+Each round's snapshot goes to loggers and observers. What is known of each monitor
+between rounds (states, last runs, stuck checks) and how results change it lives in
+roster.py; this module starts the checks and moves the rounds along.
 
 No network, SQL or template code here; time comes from injected callables so tests can
 drive whole rounds with a fake clock.
@@ -14,16 +16,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
-from simplemon import cadence, policy
-from simplemon.checks import guarded_check, normalised, probe_of
-from simplemon.config import Config, dependency_order
+from simplemon import cadence
+from simplemon.checks import guarded_check, probe_of
+from simplemon.config import Config
 from simplemon.logger_feed import LoggerFeeds
-from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
+from simplemon.model import CheckResult, MonitorState, Snapshot, Status
 from simplemon.pool import NoThreadError, WorkerPool
 from simplemon.probe_loop import ProbeLoop
-from simplemon.redact import redact
+from simplemon.roster import Roster
 from simplemon.round import (
     Executor,
     Pending,
@@ -38,17 +39,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds a check may overrun its own timeout before the scheduler gives up on it.
 DEADLINE_MARGIN = 2.0
-_EPSILON = 1e-6
-#: How loudly each outcome is logged: failures are warnings, the rest routine.
-_LOG_LEVELS = {
-    Status.OK: logging.DEBUG,
-    Status.DISABLED: logging.DEBUG,
-    Status.SKIPPED: logging.INFO,
-}
 
 
 class Scheduler:
-    """Run rounds of checks for one Config; owns every monitor's runtime state."""
+    """Run rounds of checks for one Config; its Roster holds each monitor's state."""
 
     def __init__(  # noqa: PLR0913 - every collaborator is injected on purpose
         self,
@@ -65,7 +59,6 @@ class Scheduler:
         deadline_margin: float = DEADLINE_MARGIN,
         probe_loop: ProbeLoop | None = None,
     ) -> None:
-        self.config = config
         self.hostname = hostname
         self.executor: Executor = executor or WorkerPool(max_workers)
         self._probe_loop = probe_loop
@@ -78,72 +71,38 @@ class Scheduler:
         self.due_at: dict[str, float] = {}
         self.deadline_margin = deadline_margin
         self._stop: threading.Event | None = None
-        self.states: dict[str, MonitorState] = {}
         self.round_number = 0
-        self._last_tick: dict[str, float] = {}
-        self._hung: dict[str, Pending] = {}
-        self._details: dict[str, Mapping[str, Any]] = {}
-        self._order: list[str] = []
-        self._install(config, states or {})
+        self.roster = Roster(config, states or {}, now)
         # Loggers write beside the rounds: a hung one never holds up a check.
         self._feeds = LoggerFeeds(config.loggers, clock=clock)
 
     # --- configuration -------------------------------------------------------------
 
-    def _install(self, config: Config, states: Mapping[str, MonitorState]) -> None:
-        self.config = config
-        self._by_name = {m.name: m for m in config.monitors}
-        self._order = dependency_order(config)
-        self._dependents: dict[str, list[str]] = {m.name: [] for m in config.monitors}
-        for m in config.monitors:
-            for dep in m.common.depend:
-                self._dependents[dep].append(m.name)
-        self.states = {
-            m.name: states.get(m.name, MonitorState()) for m in config.monitors
-        }
+    @property
+    def config(self) -> Config:
+        """The configuration in use (a reload swaps it)."""
+        return self.roster.config
+
+    @property
+    def states(self) -> dict[str, MonitorState]:
+        """Every configured monitor's state, by name."""
+        return self.roster.states
 
     def reload(self, config: Config) -> None:
         """Swap in a new Config; monitors whose type is unchanged keep their state."""
-        old = self._by_name
-        kept = {
-            name: state
-            for name, state in self.states.items()
-            if name in old
-            and any(
-                m.name == name and m.type_name == old[name].type_name
-                for m in config.monitors
-            )
-        }
-        for name in list(self._last_tick):
-            if name not in kept:
-                del self._last_tick[name]
-        # Nothing of a monitor that is gone may stay behind: months of reloads
-        # that rename monitors would otherwise keep every name ever used.
-        present = {m.name for m in config.monitors}
-        for table in (self._details, self._hung):
-            for name in table.keys() - present:
-                del table[name]
-        self._install(config, kept)
+        self.roster.reload(config)
         self._feeds.reload(config.loggers)
 
     # --- rounds --------------------------------------------------------------------
 
     def is_due(self, name: str, tick: float) -> bool:
         """Return whether ``name`` should run in the round scheduled at ``tick``."""
-        last = self._last_tick.get(name)
-        if last is None:
-            return True
-        state = self.states[name]
-        interval = self.config.main.interval.total_seconds()
-        period = interval
-        if not state.status.is_failure:
-            period = max(interval, self._by_name[name].common.gap.total_seconds())
-        return tick - last >= period - _EPSILON
+        return self.roster.is_due(name, tick)
 
     def start_offsets(self) -> dict[str, float]:
         """Return each monitor's start offset; see cadence.start_offsets."""
         interval = self.config.main.interval.total_seconds()
-        return cadence.start_offsets(self._order, self.max_workers, interval)
+        return cadence.start_offsets(self.roster.order, self.max_workers, interval)
 
     def run_once(
         self, tick: float | None = None, *, spread: bool = False
@@ -159,11 +118,11 @@ class Scheduler:
         report = RoundReport(self.round_number)
         previous = dict(self.states)
         ran: set[str] = set()
-        due = [n for n in self._order if self.is_due(n, tick)]
+        due = [n for n in self.roster.order if self.is_due(n, tick)]
         offsets = self.start_offsets() if spread else {}
         self.due_at = {name: tick + offsets.get(name, 0.0) for name in due}
         for name in due:
-            self._last_tick[name] = tick
+            self.roster.last_tick[name] = tick
         self._run_round(due, ran, report)
         report.duration = self.clock() - started
         snapshot = self.snapshot(ran, report.duration)
@@ -186,19 +145,14 @@ class Scheduler:
                 ran.add(name)  # a disabled monitor was not checked: not "ran"
             return future
 
-        def hung(name: str, future: Pending) -> None:
-            self._hung[name] = future
-            timeout = self._by_name[name].plugin.timeout_seconds()
-            message = f"check did not finish within {timeout:g}s"
-            self._record(name, CheckResult(False, message, timeout))
-
         hooks = RoundHooks(
             start=start,
-            record=self._record,
-            settled=lambda name: self._account(name, report),
-            hung=hung,
+            record=self.roster.record,
+            settled=lambda name: self.roster.account(name, report),
+            hung=self.roster.record_hung,
             timeout_of=lambda name: (
-                self._by_name[name].plugin.timeout_seconds() + self.deadline_margin
+                self.roster.by_name[name].plugin.timeout_seconds()
+                + self.deadline_margin
             ),
             clock=self.clock,
             pause=self._pause,
@@ -206,8 +160,8 @@ class Scheduler:
             wait=self._wait,
             wake=self._wake_probes,
         )
-        depend = {name: self._by_name[name].common.depend for name in due}
-        Round(due, depend, self._dependents, self.due_at, hooks).run()
+        depend = {name: self.roster.by_name[name].common.depend for name in due}
+        Round(due, depend, self.roster.dependents, self.due_at, hooks).run()
 
     def _wait(self, done: queue.SimpleQueue[Pending], timeout: float) -> Pending | None:
         """Wait for the next finished check, running probes meanwhile."""
@@ -238,42 +192,11 @@ class Scheduler:
     def _start(self, name: str) -> Pending | None:
         """Submit ``name``'s check, or settle it at once and return None.
 
-        Settled at once: disabled here, a dependency is down, or its previous check
-        is still stuck past its deadline (it is never run twice at the same time).
+        Settled at once: see Roster.settle_unchecked.
         """
-        monitor = self._by_name[name]
-        common = monitor.common
-        # Host names are case-insensitive; SimpleMonitor compares them lowercased.
-        elsewhere = common.runon and common.runon.lower() != self.hostname.lower()
-        if not common.enabled or elsewhere:
-            reason = (
-                "disabled" if not common.enabled else f"runs only on {common.runon}"
-            )
-            before = self.states[name]
-            state = policy.apply_disabled(before, reason, self.now())
-            self.states[name] = state
-            if before.failures > 0:
-                # Alerters count this as the outage's end (a recovery is sent):
-                # say so once at the default level, as for a recovery.
-                log.info(
-                    "monitor %s: no longer checked (%s) while failing", name, reason
-                )
+        if self.roster.settle_unchecked(name, self.hostname):
             return None
-        if common.depend:
-            statuses = {d: self.states[d].status for d in common.depend}
-            blocker = policy.blocking_dependency(common.depend, statuses)
-            if blocker is not None:
-                reason = f"depends on {blocker}, which is {statuses[blocker].value}"
-                state = policy.apply_skip(self.states[name], reason, self.now())
-                self.states[name] = state
-                return None
-        hung = self._hung.get(name)
-        if hung is not None:
-            if not hung.done():
-                message = "previous check is still running"
-                self._record(name, CheckResult(False, message))
-                return None
-            del self._hung[name]
+        monitor = self.roster.by_name[name]
         probe = probe_of(monitor)
         if probe is not None:
             return self.probe_loop.submit(probe)
@@ -281,7 +204,7 @@ class Scheduler:
             return self.executor.submit(guarded_check, monitor)
         except NoThreadError as e:
             message = f"cannot start a thread for the check: {e}"
-            self._record(name, CheckResult(False, message))
+            self.roster.record(name, CheckResult(False, message))
             return None
 
     @property
@@ -291,63 +214,12 @@ class Scheduler:
             self._probe_loop = ProbeLoop()
         return self._probe_loop
 
-    def _record(self, name: str, result: CheckResult) -> None:
-        result = normalised(result)
-        tolerance = self._by_name[name].common.tolerance
-        failing = self.states[name].failures > 0
-        state = self.states[name] = policy.apply_result(
-            self.states[name], result, tolerance, self.now()
-        )
-        self._details[name] = result.details
-        if failing and state.status is Status.OK:
-            # A failure is logged every round; its end deserves one line too, at
-            # the default level, or the console shows an outage that never ends.
-            # By the streak, not the status: a skip keeps a failing monitor's
-            # streak, and it recovers from SKIPPED when its dependency is back.
-            log.info("monitor %s: recovered: %s", name, state.last_message)
-
-    def _account(self, name: str, report: RoundReport) -> None:
-        state = self.states[name]
-        if state.status is not Status.DISABLED:
-            report.ran.append(name)  # "checked" in the round's summary line
-        if state.status is Status.SKIPPED:
-            report.skipped.append(name)
-        elif state.status in (Status.FAILING, Status.FAILED):
-            report.failed.append(name)
-        level = _LOG_LEVELS.get(state.status, logging.WARNING)
-        log.log(
-            level, "monitor %s: %s: %s", name, state.status.value, state.last_message
-        )
-
     # --- output --------------------------------------------------------------------
 
     def snapshot(self, ran: Iterable[str] = (), round_seconds: float = 0.0) -> Snapshot:
         """Return every monitor's state as an immutable Snapshot."""
-        ran_set = set(ran)
-        monitors = tuple(
-            MonitorSnapshot(
-                name=m.name,
-                type_name=m.type_name,
-                description=redact(m.plugin.describe()),
-                state=self.states[m.name],
-                ran=m.name in ran_set,
-                group=m.common.group,
-                failure_doc=m.common.failure_doc,
-                urgent=m.common.urgent,
-                tolerance=m.common.tolerance,
-                details=self._details.get(m.name, {}),
-                gap=m.common.gap.total_seconds(),
-                depend=m.common.depend,
-            )
-            for m in self.config.monitors
-        )
-        return Snapshot(
-            taken_at=self.now(),
-            round_number=self.round_number,
-            hostname=self.hostname,
-            interval=self.config.main.interval.total_seconds(),
-            monitors=monitors,
-            round_seconds=round_seconds,
+        return self.roster.snapshot(
+            ran, self.round_number, self.hostname, round_seconds
         )
 
     def _write_loggers(self, snapshot: Snapshot) -> None:
@@ -407,7 +279,7 @@ class Scheduler:
     def _due_now(self) -> bool:
         """Whether a monitor is due before the next tick (one a reload added)."""
         now = self.clock()
-        return any(self.is_due(name, now) for name in self._order)
+        return any(self.is_due(name, now) for name in self.roster.order)
 
     def _interval(self) -> float:
         return self.config.main.interval.total_seconds()  # a reload may change it

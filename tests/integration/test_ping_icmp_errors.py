@@ -46,7 +46,7 @@ PRELUDE = """
 import json, sys, time
 from datetime import timedelta
 from simplemon.monitors.ping import PingMonitor, PingOptions
-from simplemon.probe import ProbeCore
+from simplemon.probe_core import ProbeCore
 
 def ping(host, privileged, timeout):
     options = PingOptions(host=host, timeout=timedelta(seconds=timeout),

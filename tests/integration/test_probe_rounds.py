@@ -101,7 +101,7 @@ def test_a_round_of_hundreds_of_tcp_checks_keeps_each_result_apart(
     # by earlier tests in this process may open or close one meanwhile.)
     after_first = open_fds()
     for _ in range(2):
-        sched._last_tick.clear()  # due again at once
+        sched.roster.last_tick.clear()  # due again at once
         sched.run_once()
     assert open_fds() - after_first < 20
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from alerters._message import body
 from simplemon import policy
-from simplemon.alerting import MonitorView, decide, is_in_hours
+from simplemon.alert_events import MonitorView
+from simplemon.alert_hours import is_in_hours
+from simplemon.alerting import decide
 from simplemon.common import AlerterCommon
 from simplemon.model import CheckResult, MonitorState, NotificationRecord
 

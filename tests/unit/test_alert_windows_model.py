@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 import pytest
 
 from simplemon import policy
-from simplemon.alerting import MonitorView, decide, is_in_hours
+from simplemon.alert_events import MonitorView
+from simplemon.alert_hours import is_in_hours
+from simplemon.alerting import decide
 from simplemon.model import CheckResult, MonitorState, NotificationRecord
 from simplemon.state_codec import codec
 from tests.peers.clock_model import (

@@ -7,16 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from simplemon import policy
-from simplemon.alerting import (
-    REMOVED_INFO,
-    Decision,
-    MonitorView,
-    decide,
-    decide_removed,
-    has_crossed,
-    is_in_hours,
-    is_quiet,
-)
+from simplemon.alert_events import Decision, MonitorView, has_crossed
+from simplemon.alert_hours import is_in_hours
+from simplemon.alerting import REMOVED_INFO, decide, decide_removed, is_quiet
 from simplemon.common import AlerterCommon
 from simplemon.model import (
     CheckResult,

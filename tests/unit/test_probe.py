@@ -17,7 +17,8 @@ import pytest
 
 from simplemon.model import CheckResult
 from simplemon.poller import READ, WRITE, Poller
-from simplemon.probe import Probe, ProbeCore, ProbeIO, run_probe
+from simplemon.probe import Probe, ProbeIO, run_probe
+from simplemon.probe_core import ProbeCore
 from simplemon.probe_loop import ProbeLoop, ProbeResult
 
 

@@ -393,15 +393,15 @@ def test_reloads_that_rename_monitors_leave_nothing_of_the_old_names(clock):
     hung = FakeMonitor("hung", timeout=0.05, block=release)
     s = make([(FakeMonitor("m0", "f"), {}), (hung, {})], clock, deadline_margin=0.05)
     s.run_once()
-    assert set(s._hung) == {"hung"}
+    assert set(s.roster.hung) == {"hung"}
     for generation in range(1, 20):
         s.reload(make_config([(FakeMonitor(f"m{generation}", "f"), {})]))
         clock.advance(30)
         s.run_once(tick=clock.monotonic())
     release.set()
-    assert set(s._details) == {"m19"}
-    assert set(s._hung) == set()
-    assert set(s._last_tick) == {"m19"}
+    assert set(s.roster.details) == {"m19"}
+    assert set(s.roster.hung) == set()
+    assert set(s.roster.last_tick) == {"m19"}
 
 
 def test_alerts_are_decided_before_loggers_write(clock):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from loggers._status import format_moment
-from simplemon.alerting import is_in_hours
+from simplemon.alert_hours import is_in_hours
 from simplemon.common import AlerterCommon
 from simplemon.config import load_config
 from simplemon.errors import ConfigErrors

@@ -17,7 +17,7 @@ from simplemon.monitors._icmp import (
     parse,
 )
 from simplemon.monitors._icmp_errors import QueuedError
-from simplemon.probe import ProbeCore
+from simplemon.probe_core import ProbeCore
 from tests.peers.descriptors import open_descriptors, opened_since
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
