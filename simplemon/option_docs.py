@@ -13,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from simplemon.options import OptionField, option_fields, seconds_text
+from simplemon.option_values import seconds_text
+from simplemon.options import OptionField, option_fields
 from simplemon.parsers import (
     minutes,
 )

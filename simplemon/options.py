@@ -1,38 +1,27 @@
 """Declare plugin options once, as typed record fields, and parse INI text into them.
 
-Plugins never see raw strings: the annotated type of each field picks a parser here,
-and every parse failure becomes a ConfigError naming file, section, key and value.
+Plugins never see raw strings: the annotated type of each field picks a parser (in
+:mod:`simplemon.option_values`), and every parse failure becomes a ConfigError naming
+file, section, key and value. ``opt`` is plugin API: it stays importable from here.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-import types
 import typing
-from collections.abc import Callable, Mapping
-from datetime import timedelta
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from simplemon.errors import ConfigError
-from simplemon.parsers import (
-    ParseContext,
-    parse_bool,
-    parse_duration,
-    parse_float,
-    parse_int,
-    parse_list,
-    parse_regex,
-    parse_str,
-)
+from simplemon.option_values import Parser, value_parser
+from simplemon.parsers import ParseContext
 from simplemon.record import MISSING, fields
 from simplemon.record import field as record_field
 
 T = TypeVar("T")
 #: The context of values that come from no file (paths relative to the cwd).
 NO_CONTEXT = ParseContext()
-Parser = Callable[[str, "ParseContext"], Any]
 
 
 class OptionSpec:
@@ -163,115 +152,6 @@ def _first_in(keys: tuple[str, ...], items: Mapping[str, str]) -> str | None:
         if k in items:
             return k
     return None
-
-
-def _check_range(value: Any, spec: OptionSpec) -> None:
-    if spec.min is not None and value < spec.min:
-        raise ValueError(f"expected at least {_show(spec.min)}")
-    if spec.max is not None and value > spec.max:
-        raise ValueError(f"expected at most {_show(spec.max)}")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, timedelta):
-        return seconds_text(value)
-    return str(value)
-
-
-def seconds_text(value: timedelta) -> str:
-    """``5s``, ``0.1s``, ``7776000s``: never ``7.776e+06s``, which no parser reads."""
-    return f"{value.total_seconds():.3f}".rstrip("0").rstrip(".") + "s"
-
-
-_SCALARS: dict[Any, Callable[[str], Any]] = {
-    str: parse_str,
-    bool: parse_bool,
-    int: parse_int,
-    float: parse_float,
-    timedelta: parse_duration,
-}
-
-
-def _parse_scalar(tp: Any, text: str, ctx: ParseContext) -> Any:
-    parser = _SCALARS.get(tp)
-    if parser is not None:
-        return parser(text)
-    if tp is Path:
-        return ctx.base_dir / Path(parse_str(text)).expanduser()
-    if typing.get_origin(tp) is re.Pattern:
-        return parse_regex(text)
-    raise TypeError(f"no parser for option type {tp!r}")
-
-
-def parse_value(field: OptionField, text: str, ctx: ParseContext) -> Any:
-    """Parse one option's text according to its declared type and limits."""
-    return value_parser(field)(text, ctx)
-
-
-def value_parser(field: OptionField) -> Parser:
-    """Return the function parsing ``field``'s text (type and limits resolved once).
-
-    Resolving the annotation costs more than parsing a short value, and a config
-    of thousands of monitors parses the same few fields thousands of times.
-    """
-    spec = field.spec
-    tp = field.type
-    if spec.parser is not None:
-        return _checked(spec.parser, spec)
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        tp = inner[0]
-        origin = typing.get_origin(tp)
-    if origin is Literal:
-        return functools.partial(_parse_choice, typing.get_args(tp))
-    if origin is tuple:
-        return functools.partial(_parse_items, typing.get_args(tp), spec)
-    scalar = _SCALARS.get(tp)
-    if scalar is not None:
-        return _checked(lambda text, ctx: scalar(text), spec)
-    return _checked(functools.partial(_parse_scalar, tp), spec)
-
-
-def _checked(parse: Parser, spec: OptionSpec) -> Parser:
-    if spec.min is None and spec.max is None:
-        return parse
-
-    def parse_in_range(text: str, ctx: ParseContext) -> Any:
-        value = parse(text, ctx)
-        _check_range(value, spec)
-        return value
-
-    return parse_in_range
-
-
-def _parse_choice(choices: tuple[Any, ...], text: str, ctx: ParseContext) -> Any:
-    low = text.strip().lower()
-    for choice in choices:
-        if str(choice).lower() == low:
-            return choice
-    raise ValueError("expected one of " + ", ".join(str(c) for c in choices))
-
-
-def _parse_items(
-    args: tuple[Any, ...], spec: OptionSpec, text: str, ctx: ParseContext
-) -> tuple[Any, ...]:
-    (item_type, _) = args
-    items = parse_list(text)
-    try:
-        value = tuple(_parse_scalar(item_type, item, ctx) for item in items)
-    except ValueError:
-        if item_type is not int:
-            raise
-        low, high = (spec.min, spec.max) if spec.min is not None else (1, 2)
-        within = "" if spec.min is None else f" from {spec.min} to {spec.max}"
-        raise ValueError(
-            "expected a comma-separated list of whole numbers"
-            f"{within}, e.g. {low}, {high}"
-        ) from None
-    for item in value:
-        _check_range(item, spec)
-    return value
 
 
 def build_options(

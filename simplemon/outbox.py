@@ -1,7 +1,8 @@
 """The outbox's items, its words and its pure rules, shared by delivery and the store.
 
-The state file keeps the outbox (state_store.py, the SQL); delivery works it
-(dispatch.py, the threads). What both must agree on lives here, with no I/O.
+The state file keeps the outbox (state_store.py and state_outbox.py, the SQL);
+delivery works it (dispatch.py, the threads). What both must agree on lives here,
+with no I/O.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Turn one INI section into a configured plugin, collecting every error.
 
-:class:`Loader` is the per-load workspace of :mod:`simplemon.config`: it reads files,
-substitutes ``%env:`` values, builds typed options (common and plugin) for a section,
-and records errors and warnings instead of raising, so that one load reports all of
-them.
+:class:`Loader` is the per-load workspace of :mod:`simplemon.config`: on top of
+:class:`simplemon.section_reader.SectionReader` (reading files, ``%env:`` values,
+building one options record) it loads a section's plugin type, builds its common and
+plugin options, warns about settings that cannot work, and records errors and
+warnings instead of raising, so that one load reports all of them.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from simplemon.common import (
     MonitorCommon,
     ignored_keys,
 )
-from simplemon.errors import ConfigError, is_secret_key
-from simplemon.ini import RawValue, env_names, read_ini, substitute_env
+from simplemon.errors import ConfigError
+from simplemon.ini import RawValue
 from simplemon.model import EventKind
-from simplemon.options import build_options, option_keys
-from simplemon.parsers import ParseContext
+from simplemon.options import option_keys
 from simplemon.record import record
-from simplemon.redact import redact
 from simplemon.section_keys import KeyCheck
+from simplemon.section_reader import SectionReader
 
 _NAME = re.compile(r"^[^\s,]+$")
 COMMON: dict[registry.Kind, type[Any]] = {
@@ -48,34 +48,18 @@ class PluginConfig:
     file: str
 
 
-class Loader:
+class Loader(SectionReader):
     """Collects errors while reading; one instance per load."""
 
     def __init__(self, environ: Mapping[str, str], base_dir: Path) -> None:
-        self.environ = environ
-        self.base_dir = base_dir
-        self.errors: list[ConfigError] = []
-        self.warnings: list[str] = []
+        super().__init__(environ, base_dir)
         #: Every monitor section, including ones that failed to load.
         self.monitor_sections: set[str] = set()
-        #: Variables whose values became secrets (``password = %env:SMTP_PW%``).
-        self.secret_env: set[str] = set()
-        # One Path and one ParseContext per file, not per section or option: a
-        # thousand monitors in one file would otherwise build thousands of Paths.
-        self._paths: dict[str, Path] = {}
-        self._contexts: dict[str, ParseContext] = {}
         self._accepted: dict[tuple[type[Any], type[Any]], frozenset[str]] = {}
         #: Parsed (common, options) by everything a section's parse depends on.
         self._built: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         #: Unknown keys, and [DEFAULT] keys that no section took.
         self.keys = KeyCheck(self.errors, self.warnings)
-
-    def path(self, file: str) -> Path:
-        """Return ``Path(file)``, built once per file name."""
-        found = self._paths.get(file)
-        if found is None:
-            found = self._paths[file] = Path(file)
-        return found
 
     def accepted_keys(self, common: type[Any], options: type[Any]) -> frozenset[str]:
         """Return the keys a section of these two option classes accepts."""
@@ -84,96 +68,6 @@ class Loader:
             found = option_keys(common) | option_keys(options)
             self._accepted[(common, options)] = found
         return found
-
-    def context(self, file: str) -> ParseContext:
-        """Return the parse context of ``file``: relative paths start in its folder."""
-        found = self._contexts.get(file)
-        if found is None:
-            found = self._contexts[file] = ParseContext(self.path(file).parent)
-        return found
-
-    def read(self, path: Path) -> dict[str, dict[str, RawValue]]:
-        """Return a file's sections; an unreadable file is an error, not a raise."""
-        return read_ini(path, self.environ, self.errors)
-
-    def _note_secrets(self, names: list[str], key: str, text: str) -> None:
-        """Remember the variables that gave ``key`` a secret (see ``secret_env``).
-
-        A variable is a secret where its whole option is one (``password``,
-        ``headers``), or where redaction would hide its value (the password of a
-        URL's ``user:password@``, a ``token=`` parameter).
-        """
-        secret_key = is_secret_key(key)
-        shown = "" if secret_key else redact(text)
-        for var in names:
-            value = self.environ.get(var)
-            if value and (secret_key or value not in shown):
-                self.secret_env.add(var)
-
-    def substitute(self, text: str, file: str, section: str, key: str | None) -> str:
-        """Replace ``%env:NAME%`` references; an unset variable is an error."""
-        return substitute_env(text, self.environ, self.errors, file, section, key)
-
-    # --- building ------------------------------------------------------------------
-
-    def build(
-        self,
-        cls: type[Any],
-        name: str,
-        items: Mapping[str, RawValue],
-        *,
-        type_name: str,
-        kind: str,
-        fallback_file: Path,
-    ) -> Any:
-        """Build ``cls`` (an options record) from a section's values, or None.
-
-        Errors name the file each value came from (a [defaults] value may come from
-        another file than its section).
-        """
-        texts: dict[str, str] = {}
-        contexts: dict[str, ParseContext] = {}
-        files: set[str] = set()
-        unset: set[str] = set()  # keys naming an unset variable: already reported
-        last_path: Path | None = None
-        file_name = ""
-        context = ParseContext()
-        for key, raw in items.items():
-            if raw.file is not last_path:  # values of one file share one Path
-                last_path = raw.file
-                file_name = str(raw.file)
-                context = self.context(file_name)
-                files.add(file_name)
-            text = raw.text
-            if "%env:" in text:
-                before = len(self.errors)
-                names = env_names(text)
-                text = self.substitute(text, file_name, name, key)
-                if len(self.errors) > before:
-                    unset.add(key)
-                self._note_secrets(names, key, text)
-            texts[key] = text
-            contexts[key] = context
-        if not files:
-            files.add(str(fallback_file))
-        file = files.pop() if len(files) == 1 else None
-        obj, errors = build_options(
-            cls,
-            texts,
-            contexts,
-            default_ctx=self.context(file if file else str(fallback_file)),
-            file=file,
-            section=name,
-            type_name=type_name,
-            kind=kind,
-        )
-        for e in errors:
-            if e.key is not None and e.key in items:
-                e.file = str(items[e.key].file)
-            elif e.file is None:
-                e.file = str(fallback_file)
-        self.errors.extend(e for e in errors if e.key not in unset)
-        return obj
 
     def _options(
         self,

@@ -1,29 +1,28 @@
 """The durable state file: monitor states, notification records and the alert outbox.
 
-With state_schema.py (the tables and migrations) this is the only place in
-simplemon/ that speaks SQL (see STYLE.md): everything that must survive a restart
+With state_schema.py (the tables and migrations) and state_outbox.py (the outbox
+queries of alert delivery, which :class:`StateStore` inherits) this is the only place
+in simplemon/ that speaks SQL (see STYLE.md): everything that must survive a restart
 or a ``kill -9`` is committed here, in one SQLite file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorState, NotificationRecord
-from simplemon.outbox import PENDING, OutboxItem
 from simplemon.paths import create_guarded
 from simplemon.state_codec import IsoTexts, codec, from_json
 from simplemon.state_lock import take_lock
+from simplemon.state_outbox import OutboxQueries
 from simplemon.state_schema import (
     SAVE_STATE,
     SCHEMA_VERSION,
@@ -36,7 +35,7 @@ from simplemon.state_schema import (
 log = logging.getLogger(__name__)
 
 
-class StateStore:
+class StateStore(OutboxQueries):
     """A SQLite state file shared by the scheduler thread and the delivery workers.
 
     Every method is one transaction, serialised by a lock; every write is committed
@@ -236,89 +235,3 @@ class StateStore:
         self._owner = weakref.finalize(self, os.close, owner)
         self._db.close()
         self._db = db
-
-    # --- the outbox ------------------------------------------------------------------
-
-    def pending(self, alerter: str, limit: int = 50) -> list[OutboxItem]:
-        """Return the alerter's undelivered events, oldest first."""
-        with self._using("read the outbox"):
-            rows = self._db.execute(
-                "SELECT id, data, attempts, next_attempt_at, done FROM outbox "
-                "WHERE alerter=? AND status=? ORDER BY id LIMIT ?",
-                (alerter, PENDING, limit),
-            ).fetchall()
-        return [
-            OutboxItem(
-                row_id,
-                from_json(AlertEvent, data),
-                attempts,
-                datetime.fromtimestamp(due, UTC),
-                _done_parts(done),
-            )
-            for row_id, data, attempts, due, done in rows
-        ]
-
-    def pending_alerters(self) -> set[str]:
-        """Return the names of alerters that have undelivered events."""
-        with self._using("read the outbox"):
-            rows = self._db.execute(
-                "SELECT DISTINCT alerter FROM outbox WHERE status=?", (PENDING,)
-            ).fetchall()
-        return {r[0] for r in rows}
-
-    def finish(self, row_id: int, status: str, now: datetime, error: str = "") -> None:
-        """Mark an event delivered, failed (permanently) or expired."""
-        with self._using("record a delivery"), self._db:
-            self._db.execute(
-                "UPDATE outbox SET status=?, finished_at=?, last_error=?, "
-                "attempts=attempts+1 WHERE id=?",
-                (status, now.timestamp(), error, row_id),
-            )
-
-    def retry_later(
-        self,
-        row_id: int,
-        when: datetime,
-        error: str,
-        done: frozenset[str] = frozenset(),
-    ) -> None:
-        """Record a transient failure, when to try again and what is done."""
-        with self._using("record a retry"), self._db:
-            self._db.execute(
-                "UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, "
-                "last_error=?, done=? WHERE id=?",
-                (when.timestamp(), error, json.dumps(sorted(done)), row_id),
-            )
-
-    def outbox_status(self) -> list[tuple[str, str, str, str, int]]:
-        """Return (event_id, alerter, monitor, status, attempts) of every row."""
-        with self._using("read the outbox"):
-            rows = self._db.execute(
-                "SELECT event_id, alerter, monitor, status, attempts FROM outbox "
-                "ORDER BY id"
-            ).fetchall()
-        return [tuple(r) for r in rows]
-
-    def prune(self, before: datetime) -> int:
-        """Delete finished outbox rows older than ``before``; return how many."""
-        with self._using("prune the outbox"), self._db:
-            cursor = self._db.execute(
-                "DELETE FROM outbox WHERE status != ? AND finished_at < ?",
-                (PENDING, before.timestamp()),
-            )
-        return cursor.rowcount
-
-
-def _done_parts(text: str) -> frozenset[str]:
-    """Decode the ``done`` column; a damaged value counts as nothing done.
-
-    Nothing done means the whole message is sent again: a duplicate for some
-    recipients rather than a message lost for others.
-    """
-    try:
-        parts = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deep
-        return frozenset()
-    if not isinstance(parts, list):
-        return frozenset()
-    return frozenset(p for p in parts if isinstance(p, str))
