@@ -6,8 +6,9 @@ of every other ping's replies. Here the probe loop holds one ICMP socket per add
 family and socket kind, sends each probe's requests on it and hands every reply to
 the probe waiting for its sequence number. Only IP addresses take this path; a host
 name (which needs the blocking system resolver) is pinged by icmplib on a worker
-thread. Both paths give the same results and messages (see ``ping.summarise``).
-The packets themselves are built and read in ``_icmp_packet``.
+thread. Both paths give the same results and messages (see
+``_ping_run.summarise_replies``). The packets themselves are built and read in
+``_icmp_packet``.
 """
 
 from __future__ import annotations
