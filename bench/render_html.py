@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loggers._history import SAMPLES
+from loggers._history_figures import SAMPLES
 from loggers._status import paused_gc, status_view
 from loggers.html import HtmlLogger, HtmlOptions
 from simplemon.model import MonitorSnapshot, MonitorState, Snapshot, Status

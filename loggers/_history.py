@@ -3,6 +3,7 @@
 Keeps hourly check/success counts and the last few samples per monitor in SQLite, so
 figures survive restarts. Each check is counted once, even when two loggers share the
 file: a monitor's ``last_counted`` time is read and advanced inside the transaction.
+What the figures are and how they are summed is ``_history_figures``'s.
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ import json
 import sqlite3
 from pathlib import Path
 
+from loggers._history_figures import (
+    SAMPLES,
+    WINDOWS,
+    Counts,
+    MonitorHistory,
+    Sample,
+    figures,
+    samples_json,
+    window_sums,
+)
 from loggers._sqlite import (
     FileId,
     connect,
@@ -22,14 +33,11 @@ from loggers._sqlite import (
 )
 from simplemon.errors import DeliveryError
 from simplemon.model import MonitorSnapshot, Snapshot, Status
-from simplemon.record import field, record
 
-#: Availability windows shown, as (label, hours).
-WINDOWS: tuple[tuple[str, int], ...] = (("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30))
-#: Recent checks kept per monitor for the sparkline.
-SAMPLES = 30
 _LONGEST = max(hours for _, hours in WINDOWS)
 _CHECKED = (Status.OK, Status.FAILING, Status.FAILED)
+
+CountRow = tuple[str, int, str, int]  # host, hour, monitor, success (0 or 1)
 
 _COUNT = (
     "INSERT INTO history_hourly (monitor_host, hour, monitor_name, checks, successes) "
@@ -41,51 +49,6 @@ _CURRENT = (
     "SELECT monitor_name, checks, successes FROM history_hourly "
     "WHERE monitor_host = ? AND hour = ?"
 )
-# One scan gives every window: the CASE picks which hours each sum counts. The
-# query is built from constants only; values are bound parameters.
-_SUMS = (
-    "SELECT monitor_name, "  # noqa: S608
-    + ", ".join(
-        f"SUM(CASE WHEN hour >= :h{i} THEN checks END), "
-        f"SUM(CASE WHEN hour >= :h{i} THEN successes END)"
-        for i in range(len(WINDOWS))
-    )
-    + " FROM history_hourly WHERE monitor_host = :host AND hour >= :low "
-    "AND hour < :high GROUP BY monitor_name"
-)
-
-Sample = tuple[int, bool, float | None]  # (unix time, ok, duration in ms)
-Counts = list[int]  # checks, successes per window, flattened
-CountRow = tuple[str, int, str, int]  # host, hour, monitor, success (0 or 1)
-
-
-@record(frozen=False)
-class MonitorHistory:
-    """What the page shows from history for one monitor."""
-
-    availability: dict[str, float | None] = field(default_factory=dict)
-    samples: list[Sample] = field(default_factory=list)
-
-
-def _sample_json(sample: Sample) -> str:
-    """Return ``json.dumps`` of one sample as a list, without its per-call cost."""
-    t, ok, ms = sample
-    return f"[{t}, {1 if ok else 0}, {'null' if ms is None else repr(float(ms))}]"
-
-
-def _samples_json(old: str | None, samples: list[Sample], dropped: int) -> str:
-    """Return the JSON of ``samples``, reusing ``old`` (before the append) if known.
-
-    Appending one sample (and dropping at most the oldest) is a string splice, so a
-    round does not re-encode every monitor's whole list.
-    """
-    new = _sample_json(samples[-1])
-    if old is None or dropped > 1 or len(samples) == 1:
-        return "[" + ", ".join(map(_sample_json, samples)) + "]"
-    body = old[1:-1]
-    if dropped:
-        body = body[body.index("], [") + 3 :]
-    return f"[{body}, {new}]"
 
 
 class History:
@@ -133,7 +96,7 @@ class History:
                 ) from e
             raise DeliveryError(f"cannot update history {self.path}: {e}") from e
         self.last = {
-            m.name: self._figures(
+            m.name: figures(
                 self._completed.get(m.name),
                 self._hour_checks.get(m.name, 0),
                 self._hour_successes.get(m.name, 0),
@@ -253,7 +216,7 @@ class History:
             dropped = max(0, len(samples) - SAMPLES)
             if dropped:
                 del samples[:dropped]
-            text = _samples_json(self._json.get(m.name), samples, dropped)
+            text = samples_json(self._json.get(m.name), samples, dropped)
             recents.append((host, m.name, when, text))
             self._counted[m.name] = when
             self._samples[m.name] = samples
@@ -271,37 +234,8 @@ class History:
             "DELETE FROM history_recent WHERE monitor_host = ? AND last_counted < ?",
             (host, (hour - _LONGEST) * 3600),
         )
-        self._completed = self._sums(conn, host, hour, hour - _LONGEST, hour)
+        self._completed = window_sums(conn, host, hour, hour - _LONGEST, hour)
         self._boundary = hour
-
-    @staticmethod
-    def _sums(
-        conn: sqlite3.Connection, host: str, hour: int, low: int, high: int
-    ) -> dict[str, Counts]:
-        params: dict[str, object] = {"host": host, "low": low, "high": high}
-        for i, (_, hours) in enumerate(WINDOWS):
-            params[f"h{i}"] = hour - hours + 1
-        return {
-            name: [v or 0 for v in values]
-            for name, *values in conn.execute(_SUMS, params)
-        }
-
-    @staticmethod
-    def _figures(
-        completed: Counts | None,
-        checks_now: int,
-        successes_now: int,
-        samples: list[Sample],
-    ) -> MonitorHistory:
-        """Add the current hour to each window's completed hours; None if no checks."""
-        availability: dict[str, float | None] = {}
-        for i, (label, _) in enumerate(WINDOWS):
-            checks, successes = checks_now, successes_now
-            if completed is not None:
-                checks += completed[2 * i]
-                successes += completed[2 * i + 1]
-            availability[label] = successes / checks if checks else None
-        return MonitorHistory(availability, samples)
 
     def close(self) -> None:
         """Close the history file."""

@@ -11,7 +11,7 @@ from operator import itemgetter
 
 from markupsafe import Markup
 
-from loggers._history import SAMPLES, Sample
+from loggers._history_figures import SAMPLES, Sample
 
 WIDTH, HEIGHT = 96, 22  # CSS pixels
 MARGIN = 2  # pixels kept free above the highest and below the lowest point

@@ -2,7 +2,9 @@
 
 Opens a database in WAL mode with a busy timeout and brings its schema up to date with
 numbered migrations; version 1 is SimpleMonitor's own schema, so a database it created
-is upgraded in place. Not a plugin: it knows tables, not snapshots.
+is upgraded in place. Not a plugin: it knows tables, not snapshots. A logger's
+connection, opened lazily and holding writes while the file is locked, is
+``_lazy_database``'s.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from loggers._redact import redact, repair_simplemonitor_params
 from simplemon.errors import DeliveryError
-from simplemon.paths import create_guarded, write_problem
+from simplemon.paths import create_guarded
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +27,6 @@ log = logging.getLogger(__name__)
 #: inside ``BEGIN``) before giving up for this round: the logger's thread waits
 #: meanwhile (this process's own writers of the file take turns: see file_lock).
 BUSY_TIMEOUT_SECONDS = 0.5
-#: Rounds of work a LazyDatabase holds while the file is locked, at most (the oldest
-#: are dropped beyond it): a day of 1-minute rounds.
-MAX_HELD_WRITES = 1440
 
 # Each entry upgrades the schema from version i to i + 1 (entry 0 creates version 1).
 # Never edit a released entry: add a new one.
@@ -258,90 +257,3 @@ def moved(path: Path, opened: FileId) -> bool:
         path,
     )
     return True
-
-
-class LazyDatabase:
-    """One logger's connection, opened on first write so ``-t`` creates no file.
-
-    ``write(fn)`` runs ``fn(conn)`` in one transaction and turns every SQLite
-    error, including failing to open the file, into a DeliveryError. While another
-    program holds the file's write lock, the work is held (at most
-    ``MAX_HELD_WRITES`` rounds) and done, in order, by the first write that gets it.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._opened: FileId = None
-        self._held: list[Callable[[sqlite3.Connection], object]] = []
-        self._dropped = 0
-
-    def problems(self) -> list[str]:
-        """Say why the file could not be opened for writing (asks, creates nothing)."""
-        problem = write_problem(self.path, needs_folder=True)
-        return [problem] if problem else []  # needs_folder: SQLite's journal
-
-    def write(self, fn: Callable[[sqlite3.Connection], object]) -> None:
-        """Run ``fn`` (after any held work) in a transaction on the database."""
-        self._held.append(fn)
-        if len(self._held) > MAX_HELD_WRITES:
-            del self._held[0]
-            self._dropped += 1
-        try:
-            with file_lock(self.path), transaction(self._connection()) as conn:
-                for work in self._held:
-                    work(conn)
-        except (sqlite3.Error, DeliveryError) as e:
-            if not is_busy(e):
-                self._held.clear()
-                if isinstance(e, DeliveryError):
-                    raise
-                raise DeliveryError(f"cannot write {self.path}: {e}") from e
-            # Same text every round: the core logs it once, then "writing again".
-            raise DeliveryError(
-                f"cannot write {self.path}: another program holds its write lock "
-                "(a sqlite3 shell inside BEGIN?); rows are held and written once "
-                "it lets go"
-            ) from e
-        if self._dropped:
-            log.warning(
-                "%s: %d rounds' rows were dropped while it was locked (more than %d "
-                "rounds were held)",
-                self.path,
-                self._dropped,
-                MAX_HELD_WRITES,
-            )
-            self._dropped = 0
-        self._held.clear()
-
-    def _connection(self) -> sqlite3.Connection:
-        """Return the connection, (re)opening the file at the path if need be."""
-        if self._conn is not None and moved(self.path, self._opened):
-            self._conn.close()
-            self._conn = None
-        if self._conn is None:
-            self._conn = connect(self.path)
-            self._opened = file_id(self.path)
-        return self._conn
-
-    def close(self) -> None:
-        """Close the connection; the next write reopens it.
-
-        Work still held (the file was locked until now) gets one last try.
-        """
-        if self._held:
-            try:
-                with file_lock(self.path), transaction(self._connection()) as conn:
-                    for work in self._held:
-                        work(conn)
-            except (sqlite3.Error, DeliveryError) as e:
-                log.warning(
-                    "%s: %d rounds' rows not written at close: %s",
-                    self.path,
-                    len(self._held),
-                    e,
-                )
-            self._held.clear()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import NamedTuple
 
-from loggers._history import MonitorHistory, Sample
+from loggers._history_figures import MonitorHistory, Sample
 from loggers._redact import redact
 from simplemon.model import MonitorSnapshot, Snapshot, Status
 from simplemon.record import field, record

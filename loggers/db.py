@@ -11,8 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from loggers._checked import logged
+from loggers._lazy_database import LazyDatabase
 from loggers._redact import redact
-from loggers._sqlite import LazyDatabase
 from simplemon.common import LoggerCommon
 from simplemon.logger import ResultLogger
 from simplemon.model import MonitorSnapshot, Snapshot, Status

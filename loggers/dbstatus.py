@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from loggers._lazy_database import LazyDatabase
 from loggers._redact import redact
-from loggers._sqlite import LazyDatabase
 from loggers.db import check_result, duration_ms
 from simplemon.common import LoggerCommon
 from simplemon.logger import ResultLogger

@@ -13,7 +13,8 @@ from typing import Literal
 
 import jinja2
 
-from loggers._history import WINDOWS, History
+from loggers._history import History
+from loggers._history_figures import WINDOWS
 from loggers._page import PageRows
 from loggers._sparkline import sparkline_svg
 from loggers._status import (

@@ -13,14 +13,8 @@ from pathlib import Path
 import pytest
 
 from simplemon.model import CheckResult
-from simplemon.monitors.ping import (
-    HostMonitor,
-    HostOptions,
-    PingMonitor,
-    PingOptions,
-    Privileged,
-    permission_message,
-)
+from simplemon.monitors._ping_run import Privileged, permission_message
+from simplemon.monitors.ping import HostMonitor, HostOptions, PingMonitor, PingOptions
 from simplemon.probe import run_probe
 from tests.peers.netns import Namespace, namespace_or_skip
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from loggers._history import SAMPLES, History
+from loggers._history import History
+from loggers._history_figures import SAMPLES
 from loggers._status import format_age, format_percent, status_view
 from loggers.html import HtmlLogger, HtmlOptions
 from simplemon.errors import DeliveryError

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from loggers._history import SAMPLES, Sample
+from loggers._history_figures import SAMPLES, Sample
 from loggers._sparkline import HEIGHT, WIDTH, Sparklines, sparkline_svg
 
 

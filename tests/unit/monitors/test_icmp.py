@@ -8,15 +8,9 @@ import struct
 import pytest
 
 from simplemon.model import CheckResult
-from simplemon.monitors._icmp import (
-    Answer,
-    Channel,
-    EchoProbe,
-    checksum,
-    echo_request,
-    parse,
-)
+from simplemon.monitors._icmp import Channel, EchoProbe
 from simplemon.monitors._icmp_errors import QueuedError
+from simplemon.monitors._icmp_packet import Answer, checksum, echo_request, parse
 from simplemon.probe_core import ProbeCore
 from tests.peers.descriptors import open_descriptors, opened_since
 

@@ -14,7 +14,6 @@ import sys
 import pytest
 
 from simplemon.monitors import _icmp_errors
-from simplemon.monitors._icmp import echo_request
 from simplemon.monitors._icmp_errors import (
     QueuedError,
     describe,
@@ -23,6 +22,7 @@ from simplemon.monitors._icmp_errors import (
     source_address,
     words,
 )
+from simplemon.monitors._icmp_packet import echo_request
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
 SOL_IP, SOL_IPV6 = socket.IPPROTO_IP, socket.IPPROTO_IPV6

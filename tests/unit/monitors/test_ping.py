@@ -10,18 +10,15 @@ import icmplib
 import pytest
 
 from simplemon.config import load_config
-from simplemon.monitors.ping import (
+from simplemon.monitors._ping_run import (
     INTERVAL,
-    HostMonitor,
-    HostOptions,
-    PingMonitor,
-    PingOptions,
     permission_message,
     privilege_attempts,
     run_ping,
     summarise,
     summarise_replies,
 )
+from simplemon.monitors.ping import HostMonitor, HostOptions, PingMonitor, PingOptions
 from simplemon.options import build_options
 from simplemon.parsers import ParseContext
 
