@@ -92,10 +92,10 @@ def run_rounds(  # noqa: C901, PLR0912, PLR0913 - one loop, its cases commented
         if now > next_tick:
             missed = int((now - next_tick) // period) + 1
             log.warning(
-                "round %d overran the %gs interval; skipping %d tick(s)",
+                "round %d overran the %gs interval; %s",
                 report.number,
                 period,
-                missed - 1,
+                _overrun_outcome(missed - 1),
             )
             next_tick = max(next_tick + (missed - 1) * period, now)
         tick = next_tick
@@ -123,3 +123,10 @@ def run_rounds(  # noqa: C901, PLR0912, PLR0913 - one loop, its cases commented
                     tick = clock()
                     break
     return count
+
+
+def _overrun_outcome(skipped: int) -> str:
+    """Say what an overrun does to the rhythm; "skipping 0 ticks" read as nonsense."""
+    if skipped == 0:
+        return "the next round starts at once"
+    return f"skipping {skipped} tick{'s' if skipped > 1 else ''}"

@@ -64,7 +64,26 @@ def test_an_overrun_starts_the_next_round_at_once_and_the_rhythm_restarts_there(
     # Round 2 starts at once (25), and round 3 a full interval after it, not at the
     # old grid's 30: no monitor is ever checked twice within less than an interval.
     assert rounds(clock, [25, 1, 1], [10] * 3, 3) == [0, 25, 35]
-    assert "round 1 overran the 10s interval; skipping 1 tick(s)" in caplog.text
+    assert "round 1 overran the 10s interval; skipping 1 tick\n" in caplog.text
+
+
+def test_an_overrun_by_less_than_an_interval_says_the_next_round_starts_at_once(
+    caplog,
+):
+    clock = Clock()
+    # Round 1 takes 15 s of a 10 s interval: no tick is skipped, round 2 runs at 15.
+    assert rounds(clock, [15, 1], [10] * 2, 2) == [0, 15]
+    assert (
+        "round 1 overran the 10s interval; the next round starts at once" in caplog.text
+    )
+    assert "skipping" not in caplog.text
+
+
+def test_an_overrun_by_several_intervals_counts_the_ticks_skipped(caplog):
+    clock = Clock()
+    assert rounds(clock, [35, 1], [10] * 2, 2) == [0, 35]
+    # Ticks 10, 20 and 30 passed: the round at 35 stands for 10; 20 and 30 are dropped.
+    assert "round 1 overran the 10s interval; skipping 2 ticks" in caplog.text
 
 
 def test_a_new_interval_applies_from_the_next_tick():
