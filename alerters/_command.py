@@ -70,6 +70,12 @@ class CommandTemplate:
                 return item
         return None
 
+    @property
+    def program(self) -> str:
+        """Return the program this command runs (never a placeholder: see parse)."""
+        first = self.items[0]
+        return first if self.literal[0] else first.format_map({})
+
     def render(self, values: Mapping[str, str]) -> list[str]:
         """Return argv with every placeholder replaced by its value (one item each)."""
         return [

@@ -123,7 +123,9 @@ class SmtpDelivery:
                 if not smtp.has_extn("starttls"):
                     raise DeliveryError(
                         f"{self.where}: server does not offer STARTTLS; refusing "
-                        "to send in plaintext (ssl = yes for implicit TLS?)",
+                        "to send in plaintext: set ssl = no for a plaintext relay "
+                        "(e.g. a local one), or ssl = yes with a port that speaks "
+                        "TLS at once (465)",
                         permanent=True,
                     )
                 smtp.starttls(context=context)

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import IO
 
@@ -30,22 +30,14 @@ from simplemon.record import record
 #: catchup_command may name this instead of a command, as in SimpleMonitor.
 SAME_AS_FAIL = "fail_command"
 _STDERR_SHOWN = 300
-#: Errors starting a program that retrying cannot fix (missing, not executable...).
-#: Anything else (EMFILE, EAGAIN, ENOMEM, ENOSPC...) is the machine running short
-#: of something for a while: the alert stays queued and is tried again.
-_PERMANENT_START_ERRORS = frozenset(
-    {
-        errno.ENOENT,
-        errno.EACCES,
-        errno.EPERM,
-        errno.ENOEXEC,
-        errno.ENOTDIR,
-        errno.EISDIR,
-        errno.ELOOP,
-        errno.ENAMETOOLONG,
-        errno.E2BIG,
-    }
-)
+#: Errors starting a program that retrying the same event cannot fix: its values
+#: make the argument list too long. A program missing or not executable (ENOENT,
+#: EACCES...) is a configuration or installation problem the admin can fix while
+#: the alert waits, and the machine short of something (EMFILE, EAGAIN, ENOMEM)
+#: passes: those stay queued and are tried again, under ``retry_for``.
+_PERMANENT_START_ERRORS = frozenset({errno.E2BIG})
+#: The options holding commands, in the order their problems are reported.
+_COMMAND_KEYS = ("fail_command", "success_command", "catchup_command")
 
 
 def command(text: str, ctx: ParseContext) -> CommandTemplate:
@@ -137,8 +129,11 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
     def send(self, event: AlertEvent) -> None:
         """Run the command once; raise DeliveryError if it cannot start, fails or hangs.
 
-        A missing or non-executable program is permanent; a non-zero exit status, a
-        timeout or a shortage (no free descriptor, process or memory) is transient.
+        Everything is transient (the event stays queued and is retried under
+        ``retry_for``): a missing or non-executable program (the admin can fix it
+        while the alert waits), a non-zero exit status, a timeout, a shortage (no
+        free descriptor, process or memory). Only an argument list too long for the
+        system is permanent: retrying the same event cannot shorten it.
         """
         argv, env = self.build(event)
         timeout = self.options.timeout.total_seconds()
@@ -184,6 +179,19 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
                     + (f": {tail}" if tail else "")
                 )
 
+    def problems(self) -> list[str]:
+        """Name each command whose program cannot be started now; no process runs."""
+        found = []
+        env = child_environment()
+        for key in _COMMAND_KEYS:
+            template = getattr(self.options, key)
+            if template is None or template.source == SAME_AS_FAIL:
+                continue
+            problem = program_problem(template.program, os.get_exec_path(env))
+            if problem:
+                found.append(f"{key}: {problem}")
+        return found
+
     def _tz(self) -> str:
         tz = getattr(self.common, "tz", None)
         return tz if isinstance(tz, str) else "UTC"
@@ -192,6 +200,34 @@ class ExecuteAlerter(Alerter[ExecuteOptions]):
         """Summarise which events run a command."""
         kinds = [k.value for k in EventKind if self.handles(k)]
         return "running commands on " + ", ".join(kinds)
+
+
+def program_problem(program: str, search_path: Sequence[str]) -> str | None:
+    """Say why ``program`` could not be started as the alerter starts it, or None.
+
+    A name with a slash is a path (relative ones from the working directory), any
+    other name is looked up in ``search_path`` (the command's PATH), as
+    ``subprocess`` does. Only looks at files: nothing is run.
+    """
+    if "/" in program:
+        candidates = [program]
+        where = "" if program.startswith("/") else f" (from {os.getcwd()})"
+    else:
+        candidates = [os.path.join(folder or ".", program) for folder in search_path]
+        where = " in PATH"
+    found = [c for c in candidates if os.path.exists(c)]
+    if any(_runnable(c) for c in found):
+        return None
+    if not found:
+        return f"program {program} not found{where}"
+    first = found[0]
+    why = "is a folder" if os.path.isdir(first) else "is not executable"
+    shown = program if first == program else f"{program} ({first})"
+    return f"program {shown} {why}"
+
+
+def _runnable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
 def _tail(file: IO[bytes], size: int = 4 * _STDERR_SHOWN) -> bytes:

@@ -54,6 +54,15 @@ class Alerter(abc.ABC, Generic[OptionsT]):
         """Return whether this plugin has anything to send for events of ``kind``."""
         return True
 
+    def problems(self) -> list[str]:
+        """Say what would keep ``send`` from working, without sending anything.
+
+        Called when the configuration is loaded (``-t``, start, reload); each
+        problem is a warning naming the alerter's section, e.g. ``fail_command:
+        program /x not found``. Alerts are still queued and retried.
+        """
+        return []
+
     def describe(self) -> str:
         """Return a one-line human summary of where alerts go."""
         return f"{self.type_name} alerter"

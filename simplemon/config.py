@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from simplemon import registry
 from simplemon.common import IGNORED_MAIN_KEYS, MainOptions, ReportingOptions
-from simplemon.config_checks import check_groups, check_references
+from simplemon.config_checks import check_groups, check_references, check_unlisted
 from simplemon.config_monitors import load_monitors
 from simplemon.depgraph import topological_order
 from simplemon.errors import ConfigError, ConfigErrors, printable
@@ -105,6 +105,7 @@ def load_config(
         loggers = _load_plugins(
             loader, "logger", reporting.loggers, sections, main_path
         )
+        check_unlisted(loader, sections, reporting.alerters, reporting.loggers)
     loader.keys.unused_defaults()
     check_references(loader, monitors, alerters, loggers)
     check_groups(loader, monitors, (*alerters, *loggers))

@@ -6,12 +6,16 @@ file; these checks report what points nowhere, or in a circle, all at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from simplemon import registry
 from simplemon.common import (
     AlerterCommon,
     LoggerCommon,
 )
 from simplemon.depgraph import find_cycle
 from simplemon.errors import ConfigError
+from simplemon.ini import RawValue
 from simplemon.section_keys import suggest
 from simplemon.sections import Loader, PluginConfig
 
@@ -106,3 +110,41 @@ def check_groups(
                 f"{', '.join(common.groups) or '(empty)'} matches no monitor, so this "
                 f"{what} (groups in use: {shown}; _all matches every monitor)"
             )
+
+
+#: Sections of monitor.ini that are no plugin.
+_FIXED_SECTIONS = frozenset({"monitor", "reporting"})
+
+
+def check_unlisted(
+    loader: Loader,
+    sections: Mapping[str, Mapping[str, RawValue]],
+    alerters: tuple[str, ...],
+    loggers: tuple[str, ...],
+) -> None:
+    """Warn about monitor.ini sections of an alerter or logger type never listed.
+
+    Such a section loads nothing and says nothing: no mail is ever sent. Only the
+    registry's tables of names are read; no plugin module is imported. A section
+    whose own ``type`` is no alerter or logger type (or comes from [DEFAULT]) is
+    left alone, as before.
+    """
+    listed = set(alerters) | set(loggers)
+    for name, items in sections.items():
+        raw = items.get("type")
+        if name in _FIXED_SECTIONS or name in listed or raw is None:
+            continue
+        if raw.from_default:
+            continue
+        type_name = raw.text.strip()
+        if type_name in registry.ALERTERS:
+            kind = "alerter"
+        elif type_name in registry.LOGGERS:
+            kind = "logger"
+        else:
+            continue
+        loader.warnings.append(
+            f"{loader.path(str(raw.file))}: [{name}] type = {type_name} looks like "
+            f"{'an' if kind == 'alerter' else 'a'} {kind}, but [reporting] {kind}s "
+            "does not list it; it is not used"
+        )

@@ -168,6 +168,21 @@ class Loader(SectionReader):
         if built is None:
             return None
         common, options = built
+        instance = (
+            cls(name, options) if kind == "monitor" else cls(name, options, common)
+        )
+        self._warn(name, items, file, common, instance)
+        return PluginConfig(name, type_name, common, instance, file)
+
+    def _warn(
+        self,
+        name: str,
+        items: Mapping[str, RawValue],
+        file: str,
+        common: Any,
+        instance: Any,
+    ) -> None:
+        """Warn about settings of a loaded section that cannot work as meant."""
         if isinstance(common, AlerterCommon) and common.times_type == "always":
             # A window written without times_type would alert at every hour.
             for key in ("time_lower", "time_upper"):
@@ -176,13 +191,16 @@ class Loader(SectionReader):
                         f"{items[key].file}: [{name}] option '{key}' has no effect "
                         "with times_type = always (set times_type = only or not)"
                     )
-        instance = (
-            cls(name, options) if kind == "monitor" else cls(name, options, common)
-        )
         if isinstance(common, AlerterCommon) and not _can_send(instance, common):
             self.warnings.append(
                 f"{self.path(file)}: [{name}] this alerter can never send anything: "
                 "it has nothing for failures and only_failures drops recoveries"
+            )
+        if isinstance(common, AlerterCommon):
+            self.warnings.extend(
+                f"{self.path(file)}: [{name}] {problem}: its alerts wait and are "
+                "retried (for up to retry_for) until that is fixed"
+                for problem in instance.problems()
             )
         if isinstance(common, LoggerCommon) and common.enabled:
             self.warnings.extend(
@@ -190,7 +208,6 @@ class Loader(SectionReader):
                 "until that is fixed"
                 for problem in instance.problems()
             )
-        return PluginConfig(name, type_name, common, instance, file)
 
 
 def _can_send(alerter: Any, common: AlerterCommon) -> bool:

@@ -115,6 +115,8 @@ def test_server_without_starttls_is_refused_not_used_in_plaintext(tmp_path):
         assert not peer.messages
     assert info.value.permanent
     assert "does not offer STARTTLS" in str(info.value)
+    assert "set ssl = no for a plaintext relay" in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_plaintext_is_used_only_when_configured(tmp_path):

@@ -116,10 +116,22 @@ def test_non_zero_exit_is_transient_and_quotes_stderr():
     assert "exited with 1: no route to pager" in str(info.value)
 
 
-def test_missing_program_is_permanent(tmp_path):
+def test_missing_program_is_transient_so_the_alert_waits_for_the_fix(tmp_path):
     with pytest.raises(DeliveryError) as info:
         execute(f"{tmp_path / 'nope'} {{name}}").send(make_event())
-    assert info.value.permanent
+    assert not info.value.permanent
+    assert "cannot run" in str(info.value)
+    assert "No such file or directory" in str(info.value)
+
+
+def test_program_that_is_not_executable_is_transient(tmp_path):
+    program = tmp_path / "page.sh"
+    program.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    program.chmod(0o644)
+    with pytest.raises(DeliveryError) as info:
+        execute(f"{quote(program)} {{name}}").send(make_event())
+    assert not info.value.permanent
+    assert "Permission denied" in str(info.value)
 
 
 def test_hung_command_and_its_children_are_killed_at_the_timeout(tmp_path):

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from alerters._command import parse_command
-from alerters.execute import ExecuteAlerter, ExecuteOptions
+from alerters.execute import ExecuteAlerter, ExecuteOptions, program_problem
 from simplemon.errors import DeliveryError
 from simplemon.model import EventKind
 from simplemon.options import build_options
@@ -193,3 +193,91 @@ def test_bad_option_combinations_are_config_errors(tmp_path, items, message):
     options, errors = load(tmp_path, **items)
     assert options is None
     assert message in str(errors[0])
+
+
+def executable(path: Path) -> Path:
+    path.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_program_problem_accepts_an_executable_path_and_a_name_found_in_path(
+    tmp_path,
+):
+    program = executable(tmp_path / "page")
+    assert program_problem(str(program), []) is None
+    assert program_problem("page", ["/nonexistent", str(tmp_path)]) is None
+
+
+def test_program_problem_names_a_missing_path_and_a_name_not_in_path(tmp_path):
+    assert program_problem(str(tmp_path / "pagee"), [str(tmp_path)]) == (
+        f"program {tmp_path / 'pagee'} not found"
+    )
+    assert (
+        program_problem("pagee", [str(tmp_path)]) == "program pagee not found in PATH"
+    )
+
+
+def test_program_problem_tells_not_executable_and_folder(tmp_path):
+    plain = tmp_path / "page"
+    plain.write_text("x", encoding="utf-8")
+    plain.chmod(0o644)
+    assert program_problem(str(plain), []) == f"program {plain} is not executable"
+    assert program_problem("page", [str(tmp_path)]) == (
+        f"program page ({plain}) is not executable"
+    )
+    assert program_problem(str(tmp_path), []) == f"program {tmp_path} is a folder"
+
+
+def test_program_problem_takes_the_first_runnable_match_in_path(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "page").write_text("x", encoding="utf-8")  # not executable
+    executable(second / "page")
+    assert program_problem("page", [str(first), str(second)]) is None
+
+
+def test_program_problem_reads_a_relative_path_from_the_working_directory(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    assert (
+        program_problem("./page", []) == f"program ./page not found (from {tmp_path})"
+    )
+    executable(tmp_path / "page")
+    assert program_problem("./page", []) is None
+
+
+def test_problems_names_each_command_key_and_skips_catchup_reusing_fail(tmp_path):
+    good = executable(tmp_path / "good")
+    a = alerter(
+        tmp_path,
+        fail_command=f"{tmp_path / 'missing'} {{name}}",
+        success_command=f"{good} {{name}}",
+        catchup_command="fail_command",
+    )
+    assert a.problems() == [f"fail_command: program {tmp_path / 'missing'} not found"]
+    b = alerter(
+        tmp_path,
+        success_command=f"{tmp_path / 'gone'}",
+        catchup_command=f"{tmp_path} {{name}}",
+    )
+    assert b.problems() == [
+        f"success_command: program {tmp_path / 'gone'} not found",
+        f"catchup_command: program {tmp_path} is a folder",
+    ]
+
+
+def test_problems_looks_up_a_bare_name_in_the_commands_path(tmp_path, monkeypatch):
+    executable(tmp_path / "mypager")
+    a = alerter(tmp_path, fail_command="mypager {name}")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert a.problems() == ["fail_command: program mypager not found in PATH"]
+    monkeypatch.setenv("PATH", f"/nonexistent:{tmp_path}")
+    assert a.problems() == []
+
+
+def test_sh_c_checks_the_shell_not_the_script(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/sh -c 'nosuchprog {name}'")
+    assert a.problems() == []
