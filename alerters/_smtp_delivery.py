@@ -4,7 +4,8 @@ The email alerter builds the message and picks its recipients; this module
 delivers it and turns every way a delivery can fail (refused connection, wrong
 ``ssl`` mode, certificate, STARTTLS missing, refusals, a server trickling replies
 past the total deadline) into one DeliveryError, permanent where a retry cannot
-help. Kept apart from email.py so the plugin module is its options and message.
+help even once the configuration is fixed. Kept apart from email.py so the
+plugin module is its options and message.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class SmtpDelivery:
     def send(self, message: EmailMessage, to: list[str]) -> None:
         """Deliver ``message`` to ``to`` under one total deadline.
 
-        Raises DeliveryError, permanent for auth/recipient/TLS problems; a server
+        Raises DeliveryError, permanent for refused logins and recipients; a server
         that keeps the delivery going past the deadline fails it as transient.
         """
         total = TOTAL_TIMEOUTS * self.options.timeout.total_seconds()
@@ -82,14 +83,14 @@ class SmtpDelivery:
             return self._deliver(message, to, watch)
         except DeliveryError:
             raise
+        # A certificate, or STARTTLS or AUTH not offered, is how this server is set
+        # up, not this message: every alert would fail the same way until someone
+        # fixes the server or the configuration, so they wait and are retried
+        # (within retry_for) instead of being given up on; a reload sends them.
         except ssl.SSLCertVerificationError as e:
-            raise DeliveryError(
-                f"{self.where}: {certificate_problem(e)}", permanent=True
-            ) from e
+            raise DeliveryError(f"{self.where}: {certificate_problem(e)}") from e
         except smtplib.SMTPNotSupportedError as e:
-            raise DeliveryError(
-                f"{self.where}: {one_line(str(e))}", permanent=True
-            ) from e
+            raise DeliveryError(f"{self.where}: {one_line(str(e))}") from e
         except smtplib.SMTPResponseException as e:
             raise response_error(self.where, e) from e
         except smtplib.SMTPRecipientsRefused as e:
@@ -125,8 +126,7 @@ class SmtpDelivery:
                         f"{self.where}: server does not offer STARTTLS; refusing "
                         "to send in plaintext: set ssl = no for a plaintext relay "
                         "(e.g. a local one), or ssl = yes with a port that speaks "
-                        "TLS at once (465)",
-                        permanent=True,
+                        "TLS at once (465)"
                     )
                 smtp.starttls(context=context)
                 if smtp.sock is not None:  # smtplib replaced it by the TLS socket

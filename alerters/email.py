@@ -113,7 +113,7 @@ class EmailAlerter(Alerter[EmailOptions]):
         ]
 
     def send(self, event: AlertEvent) -> None:
-        """Deliver one mail; raise DeliveryError (permanent for auth/recipient/TLS).
+        """Deliver one mail; raise DeliveryError (permanent: refused login/recipient).
 
         The whole delivery runs under one total deadline; a server that keeps it
         going past that (trickling a reply) fails it as a transient error.

@@ -86,7 +86,7 @@ def test_untrusted_certificate_fails_clearly_and_sends_nothing(tmp_path):
         with pytest.raises(DeliveryError) as info:
             mailer(peer, ca_file=peer.other_ca_file).send(make_event())
         assert not peer.messages
-    assert info.value.permanent
+    assert not info.value.permanent  # waits for the server or config to be fixed
     assert "certificate not trusted" in str(info.value)
     assert "ca_file" in str(info.value)
 
@@ -104,7 +104,7 @@ def test_certificate_for_another_host_name_is_refused(tmp_path):
         with pytest.raises(DeliveryError) as info:
             mailer(peer).send(make_event())
         assert not peer.messages
-    assert info.value.permanent
+    assert not info.value.permanent  # waits for the server or config to be fixed
     assert "mismatch" in str(info.value)
 
 
@@ -113,7 +113,7 @@ def test_server_without_starttls_is_refused_not_used_in_plaintext(tmp_path):
         with pytest.raises(DeliveryError) as info:
             mailer(peer, username=None, password=None).send(make_event())
         assert not peer.messages
-    assert info.value.permanent
+    assert not info.value.permanent  # waits for the server or config to be fixed
     assert "does not offer STARTTLS" in str(info.value)
     assert "set ssl = no for a plaintext relay" in str(info.value)
     assert "\n" not in str(info.value)
