@@ -63,11 +63,42 @@ def minutes(text: str, ctx: ParseContext) -> timedelta:
     return parse_duration(text, unit="m")
 
 
+class ContinuedLine(ValueError):
+    """A value (or a list item) that goes on over an indented line.
+
+    INI (ConfigParser) reads an indented line as the continuation of the value
+    above it, so ``url = http://x/`` followed by an indented ``timeout = 3``
+    gives the url one value of two lines. ``line`` is the first continued line;
+    :mod:`simplemon.options` words the error (it knows whether to hide it).
+    """
+
+    def __init__(self, line: str, *, item: bool = False) -> None:
+        super().__init__(f"the value continues on an indented line ({line!r})")
+        self.line = line
+        self.item = item
+
+
+def continued_line(text: str, *, item: bool = False) -> ContinuedLine | None:
+    """Return the error for ``text`` if its trimmed value spans lines, else None."""
+    lines = [line.strip() for line in text.strip().split("\n")]
+    rest = [line for line in lines[1:] if line]
+    return ContinuedLine(rest[0], item=item) if rest else None
+
+
 def parse_list(text: str) -> tuple[str, ...]:
-    """Split a comma list, trimming items and refusing empty ones."""
+    """Split a comma list, trimming items and refusing empty ones.
+
+    A list may go on over indented lines after a comma (``a,`` then ``b``), as in
+    SimpleMonitor; an item itself may not span lines (see :class:`ContinuedLine`).
+    """
     items = tuple(item.strip() for item in text.split(","))
     if not text.strip():
         return ()
+    if "\n" in text:
+        for item in items:
+            error = continued_line(item, item=True)
+            if error is not None:
+                raise error
     if any(not item for item in items):
         raise ValueError(
             "expected a comma-separated list with no empty items, e.g. a, b"

@@ -22,6 +22,19 @@ from simplemon.errors import ConfigErrors
 REPO = Path(__file__).resolve().parents[2]
 MAIN = "[monitor]\ninterval = 60\n"
 MONITORS = "[web]\ntype = null\n"
+HTTP_LOCAL = "[web]\ntype = http\nurl = http://127.0.0.1:18080/\n"
+
+
+def run_monitor(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``monitor.py ARGS`` on ``folder/monitor.ini``."""
+    main = str(folder / "monitor.ini")
+    return subprocess.run(
+        [sys.executable, str(REPO / "monitor.py"), *args, "-f", main],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def errors_of(tmp_path: Path, main: str, monitors: str = MONITORS) -> list[str]:
@@ -32,12 +45,122 @@ def errors_of(tmp_path: Path, main: str, monitors: str = MONITORS) -> list[str]:
     return [str(e).replace(f"{tmp_path}/", "") for e in info.value.errors]
 
 
-def test_a_list_continued_on_the_next_line_is_reported_on_one_line(tmp_path):
+def test_a_list_item_continued_on_the_next_line_says_why(tmp_path):
     main = MAIN + "[reporting]\nloggers = logfile\n    db\n"
     assert errors_of(tmp_path, main) == [
-        "monitor.ini: [reporting] loggers lists 'logfile\\ndb', but there is no "
-        "[logfile\\ndb] section"
+        "monitor.ini: [reporting] loggers: an item continues on an indented line "
+        "('db'); INI reads indented lines as part of the previous value: separate "
+        "list items with commas, or remove the indentation"
     ]
+
+
+GLUED = (
+    "continues on an indented line ({line}); INI reads indented lines as part of "
+    "the previous value: remove the indentation"
+)
+
+
+@pytest.mark.parametrize(
+    ("monitors", "expected"),
+    [
+        (
+            HTTP_LOCAL + "   timeout = 3\n",
+            "monitors.ini: [web] url: the value " + GLUED.format(line="'timeout = 3'"),
+        ),
+        (
+            HTTP_LOCAL + "regexp = ok\n  tolerance = 2\n",
+            "monitors.ini: [web] regexp: the value "
+            + GLUED.format(line="'tolerance = 2'"),
+        ),
+        (
+            "[db]\ntype = tcp\nhost = 127.0.0.1\nport = 18080\n  tolerance = 2\n",
+            "monitors.ini: [db] port: the value "
+            + GLUED.format(line="'tolerance = 2'"),
+        ),
+        (
+            # A blank line inside: still one value (ConfigParser keeps it).
+            "[web]\ntype = null\ntolerance = 1\n\n   gap = 3\n",
+            "monitors.ini: [web] tolerance: the value "
+            + GLUED.format(line="'gap = 3'"),
+        ),
+        (
+            # A secret on the continued line is not quoted back.
+            HTTP_LOCAL.replace("url", "username = me\nurl") + "  password = S3cret\n",
+            "monitors.ini: [web] url: the value " + GLUED.format(line="password = …"),
+        ),
+        (
+            # Nor is the continued line of a secret option.
+            HTTP_LOCAL + "username = me\npassword = S3cret\n  timeout = 3\n",
+            "monitors.ini: [web] password: the value continues on an indented "
+            "line; INI reads indented lines as part of the previous value: remove "
+            "the indentation",
+        ),
+        (
+            HTTP_LOCAL + "allowed_codes = 200,\n  201\n  tolerance = 2\n",
+            "monitors.ini: [web] allowed_codes: an item continues on an indented "
+            "line ('tolerance = 2'); INI reads indented lines as part of the "
+            "previous value: separate list items with commas, or remove the "
+            "indentation",
+        ),
+    ],
+    ids=["url", "regexp", "port", "blank-line", "secret-line", "secret-key", "list"],
+)
+def test_a_value_glued_to_an_indented_line_is_an_error_that_says_why(
+    tmp_path, monitors, expected
+):
+    assert errors_of(tmp_path, MAIN, monitors) == [expected]
+
+
+def test_options_that_take_several_lines_still_do(tmp_path):
+    # Lists wrapped after a comma, dns values one per line, JSON, a request body,
+    # a wrapped command and failure_doc text, and a value put on the next line.
+    (tmp_path / "monitor.ini").write_text(
+        MAIN + "[reporting]\nloggers = a,\n  b\n"
+        "[a]\ntype = logfile\nfilename = a.log\n"
+        "[b]\ntype = logfile\nfilename = b.log\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "monitors.ini").write_text(
+        "[web]\ntype = http\nurl =\n  http://127.0.0.1/\nmethod = POST\n"
+        'headers = {"X-A": "1",\n  "X-B": "2"}\n'
+        "data = a=1\n  b=2\nallowed_codes = 200,\n  204\n"
+        "group = web,\n  front\n"
+        "failure_doc = restart it\n  then call ops\n"
+        "recover_command = /bin/echo\n  fixing\n"
+        "[api]\ntype = http\nurl = http://127.0.0.1/\nmethod = POST\n"
+        'json = {"a":\n  1}\n'
+        "[ns]\ntype = dns\nrecord = example.com\nserver = 127.0.0.1\n"
+        "desired_val =\n  192.0.2.1\n  192.0.2.2\ndepend = web,\n  api\n",
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path / "monitor.ini", environ={})
+    web = config.monitor("web")
+    assert web.plugin.options.url == "http://127.0.0.1/"
+    assert web.plugin.options.headers == {"X-A": "1", "X-B": "2"}
+    assert web.plugin.options.data == "a=1\nb=2"
+    assert web.plugin.options.allowed_codes == (200, 204)
+    assert web.common.group == "web,front"
+    assert web.common.failure_doc == "restart it\nthen call ops"
+    assert config.monitor("api").plugin.options.json_body == '{"a":\n1}'
+    ns = config.monitor("ns")
+    assert ns.plugin.options.desired_val == ("192.0.2.1", "192.0.2.2")
+    assert ns.common.depend == ("web", "api")
+    assert [logger.name for logger in config.loggers] == ["a", "b"]
+
+
+def test_check_mode_fails_on_a_url_glued_to_the_next_line(tmp_path):
+    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_text(
+        HTTP_LOCAL + "   timeout = 3\n", encoding="utf-8"
+    )
+    done = run_monitor(tmp_path, "-t", "--no-timestamps")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert (
+        f"error: {tmp_path}/monitors.ini: [web] url: the value continues on an "
+        "indented line ('timeout = 3')"
+    ) in done.stderr
+    assert "configuration OK" not in done.stdout
 
 
 def test_a_section_name_with_a_terminal_escape_is_shown_escaped(tmp_path):
