@@ -114,6 +114,61 @@ def url(text: str, ctx: ParseContext) -> str:
     return value
 
 
+_HOST_EXAMPLE = "e.g. 127.0.0.1, ::1 or db.example.com"
+
+
+def host_address(text: str, ctx: ParseContext) -> str:
+    """Accept a host name or IP address for a plugin whose port is its own option.
+
+    ``db:5432`` or ``[::1]:22`` is refused, naming the ``port`` option to use.
+    """
+    return bare_host(text, "put the port in port = {port}")
+
+
+def ping_host(text: str, ctx: ParseContext) -> str:
+    """Accept a host name or IP address to ping (ICMP has no ports)."""
+    return bare_host(text, "ping has no port")
+
+
+def bare_host(text: str, port_hint: str) -> str:
+    """Return ``text`` trimmed if it is a host name or IP address with no port.
+
+    IPv6 addresses pass, bare or in brackets, with a zone or not (``::1``,
+    ``[::1]``, ``fe80::1%eth0``). ``port_hint`` (``{port}``: the port written)
+    ends the error for a host with a port. Names are not resolved here.
+    """
+    value = parse_str(text)
+    if ":" not in value and "/" not in value and " " not in value:
+        return value  # a name or an IPv4 address: the usual case, kept cheap
+    if "://" in value:
+        raise ValueError(
+            f"expected a host name or IP address, not a URL, {_HOST_EXAMPLE}"
+        )
+    match = re.fullmatch(r"\[([^\[\]]+)\](?::(\d*))?|([^:\s/]+):(\d*)", value)
+    if match is not None and (match.group(2) is not None or match.group(4) is not None):
+        port = match.group(2) if match.group(2) is not None else match.group(4)
+        hint = port_hint.format(port=port or 22)
+        raise ValueError(f"expected a host name or IP address without a port ({hint})")
+    inner = match.group(1) if match is not None else value
+    if ":" in inner and _is_ipv6(inner):
+        return value
+    raise ValueError(f"expected a host name or IP address, {_HOST_EXAMPLE}")
+
+
+def _is_ipv6(text: str) -> bool:
+    """Whether ``text`` is an IPv6 address, with a zone (``%eth0``) or not."""
+    import socket  # noqa: PLC0415 - only IPv6 and mistyped hosts get here
+
+    address, _, zone = text.partition("%")
+    if "%" in text and (not zone or any(c.isspace() or c in "/%" for c in zone)):
+        return False
+    try:
+        socket.inet_pton(socket.AF_INET6, address)
+    except OSError:
+        return False
+    return True
+
+
 _SHLEX_ERRORS = {
     "No closing quotation": "a quote is not closed",
     "No escaped character": "it ends with a lone backslash",

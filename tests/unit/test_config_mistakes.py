@@ -430,3 +430,66 @@ def test_alerter_and_logger_depend_typos_get_a_suggestion(tmp_path):
         "of that name (did you mean 'uplink'?)"
         for name in ("pager", "file")
     ]
+
+
+@pytest.mark.parametrize(
+    ("monitor", "expected"),
+    [
+        (
+            "[db]\ntype = tcp\nhost = 127.0.0.1:22\nport = 22\n",
+            "monitors.ini: [db] host = '127.0.0.1:22': expected a host name or IP "
+            "address without a port (put the port in port = 22)",
+        ),
+        (
+            "[db]\ntype = tcp\nhost = [::1]:5432\nport = 5432\n",
+            "monitors.ini: [db] host = '[::1]:5432': expected a host name or IP "
+            "address without a port (put the port in port = 5432)",
+        ),
+        (
+            "[gw]\ntype = ping\nhost = gw.lan:80\n",
+            "monitors.ini: [gw] host = 'gw.lan:80': expected a host name or IP "
+            "address without a port (ping has no port)",
+        ),
+        (
+            "[gw]\ntype = host\nhost = http://gw.lan/\n",
+            "monitors.ini: [gw] host = 'http://gw.lan/': expected a host name or IP "
+            "address, not a URL, e.g. 127.0.0.1, ::1 or db.example.com",
+        ),
+        (
+            "[ns]\ntype = dns\nrecord = example.com\nserver = 127.0.0.1:53\n",
+            "monitors.ini: [ns] server = '127.0.0.1:53': expected an IP address "
+            "without a port (put it in the port option), e.g. 127.0.0.1 or ::1",
+        ),
+    ],
+    ids=["tcp", "tcp-ipv6", "ping", "host-url", "dns-server"],
+)
+def test_a_host_with_a_port_is_an_error(tmp_path, monitor, expected):
+    assert errors_of(tmp_path, MAIN, monitor) == [expected]
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "::1", "[::1]", "fe80::1%eth0", "localhost", "db-1.lan"]
+)
+@pytest.mark.parametrize("kind", ["tcp", "ping", "host"])
+def test_hosts_without_a_port_load(tmp_path, kind, host):
+    port = "port = 22\n" if kind == "tcp" else ""
+    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_text(
+        f"[m]\ntype = {kind}\nhost = {host}\n{port}", encoding="utf-8"
+    )
+    config = load_config(tmp_path / "monitor.ini", environ={})
+    assert config.monitor("m").plugin.options.host == host
+
+
+def test_check_mode_fails_on_a_tcp_host_with_a_port(tmp_path):
+    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_text(
+        "[ssh]\ntype = tcp\nhost = 127.0.0.1:22\nport = 22\n", encoding="utf-8"
+    )
+    done = run_monitor(tmp_path, "-t", "--no-timestamps")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert (
+        f"error: {tmp_path}/monitors.ini: [ssh] host = '127.0.0.1:22': expected a "
+        "host name or IP address without a port (put the port in port = 22)"
+    ) in done.stderr
