@@ -24,7 +24,7 @@ from simplemon.depgraph import topological_order
 from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
-from simplemon.paths import write_problem
+from simplemon.paths import file_path_error, write_problem
 from simplemon.record import field, record
 from simplemon.sections import Loader, PluginConfig
 
@@ -89,8 +89,20 @@ def load_config(
     )
     monitors: tuple[PluginConfig, ...] = ()
     if main is not None:
-        problem = write_problem(main.state_file, needs_folder=True)
-        if problem:
+        error = file_path_error(main.state_file)
+        problem = None if error else write_problem(main.state_file, needs_folder=True)
+        if error:
+            # Whoever runs it, simplemon could never open its state file.
+            loader.errors.append(
+                ConfigError(
+                    error,
+                    file=str(main_path),
+                    section="monitor",
+                    key="state_file",
+                    value=str(main.state_file),
+                )
+            )
+        elif problem:
             loader.warnings.append(
                 f"{loader.path(str(main_path))}: [monitor] state_file: {problem}: "
                 "simplemon cannot start until that is fixed"

@@ -493,3 +493,46 @@ def test_check_mode_fails_on_a_tcp_host_with_a_port(tmp_path):
         f"error: {tmp_path}/monitors.ini: [ssh] host = '127.0.0.1:22': expected a "
         "host name or IP address without a port (put the port in port = 22)"
     ) in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("state_file", "expected"),
+    [
+        (
+            "afile/state.db",
+            "monitor.ini: [monitor] state_file = 'afile/state.db': cannot be "
+            "created: afile is a file, not a folder",
+        ),
+        (
+            ".",
+            "monitor.ini: [monitor] state_file = '{tmp}': is a folder; expected "
+            "the path of a file",
+        ),
+    ],
+    ids=["under-a-file", "a-folder"],
+)
+def test_a_state_file_that_can_never_be_opened_is_an_error(
+    tmp_path, state_file, expected
+):
+    (tmp_path / "afile").write_text("")
+    errors = errors_of(tmp_path, MAIN + f"state_file = {state_file}\n")
+    assert errors == [expected.format(tmp=tmp_path)]
+
+
+@pytest.mark.parametrize("mode", [["-t"], ["-1"], []], ids=["test", "once", "daemon"])
+def test_every_mode_refuses_a_state_file_under_a_regular_file(tmp_path, mode):
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "monitor.ini").write_text(
+        MAIN + "state_file = afile/state.db\n", encoding="utf-8"
+    )
+    (tmp_path / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+    done = run_monitor(tmp_path, *mode, "--no-timestamps")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "configuration OK" not in done.stdout
+    assert done.stderr.splitlines() == [
+        f"error: {tmp_path}/monitor.ini: [monitor] state_file = "
+        f"'{tmp_path}/afile/state.db': cannot be created: {tmp_path}/afile is a "
+        "file, not a folder",
+        "1 configuration error(s); nothing was started",
+    ]
