@@ -536,3 +536,85 @@ def test_every_mode_refuses_a_state_file_under_a_regular_file(tmp_path, mode):
         "file, not a folder",
         "1 configuration error(s); nothing was started",
     ]
+
+
+@pytest.mark.parametrize(
+    ("main", "monitors", "expected"),
+    [
+        (
+            MAIN,
+            "[default]\ntolerance = 2\n" + MONITORS,
+            [
+                "monitors.ini: [default] missing required option 'type' for a "
+                "monitor (did you mean [defaults]?)"
+            ],
+        ),
+        (
+            "[monitr]\ninterval = 60\n",
+            MONITORS,
+            [
+                "monitor.ini: missing the [monitor] section ([monitr]: did you mean "
+                "[monitor]?)"
+            ],
+        ),
+        (
+            MAIN + "[Reporting]\nloggers = log\n[log]\ntype = logfile\nfilename = l\n",
+            MONITORS,
+            [
+                "monitor.ini: missing the [reporting] section ([Reporting]: did you "
+                "mean [reporting]?)"
+            ],
+        ),
+        (
+            MAIN,
+            "[a]\ntype = null\n[b]\ntype = null\ndepend = A\n",
+            [
+                "monitors.ini: [b] depend: depends on 'A', but there is no monitor of "
+                "that name (did you mean 'a'?)"
+            ],
+        ),
+        (
+            MAIN + "[reporting]\nalerters = Pager\n[pager]\ntype = syslog\n",
+            MONITORS,
+            [
+                "monitor.ini: [reporting] alerters lists 'Pager', but there is no "
+                "[Pager] section (did you mean [pager]?)"
+            ],
+        ),
+        (
+            MAIN,
+            "[web]\ntype = null\nTolerence = 1\n",
+            [
+                "monitors.ini: [web] unknown option 'tolerence' for type 'null' (did "
+                "you mean 'tolerance'?)"
+            ],
+        ),
+    ],
+    ids=["default", "monitor", "reporting", "depend-case", "alerter-case", "key"],
+)
+def test_misspelt_names_get_a_did_you_mean(tmp_path, main, monitors, expected):
+    assert errors_of(tmp_path, main, monitors) == expected
+
+
+def test_an_unrelated_section_is_no_reporting_hint(tmp_path):
+    # [reporting] is optional: only a near miss without a type is an error.
+    (tmp_path / "monitor.ini").write_text(
+        MAIN + "[reports]\ntype = logfile\nfilename = r.log\n[notes]\nx = 1\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "monitors.ini").write_text(MONITORS, encoding="utf-8")
+    assert load_config(tmp_path / "monitor.ini", environ={}).loggers == ()
+
+
+def test_check_mode_suggests_defaults_for_default(tmp_path):
+    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
+    (tmp_path / "monitors.ini").write_text(
+        "[default]\ntolerance = 2\n" + MONITORS, encoding="utf-8"
+    )
+    done = run_monitor(tmp_path, "-t", "--no-timestamps")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert (
+        f"error: {tmp_path}/monitors.ini: [default] missing required option 'type' "
+        "for a monitor (did you mean [defaults]?)"
+    ) in done.stderr
