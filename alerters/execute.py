@@ -52,14 +52,15 @@ class ExecuteOptions:
     """Options of the execute alerter."""
 
     fail_command: CommandTemplate | None = opt(
-        None, parser=command, help="run on failures and reminders"
+        None, parser=command, multiline=True, help="run on failures and reminders"
     )
     success_command: CommandTemplate | None = opt(
-        None, parser=command, help="run on recoveries"
+        None, parser=command, multiline=True, help="run on recoveries"
     )
     catchup_command: CommandTemplate | None = opt(
         None,
         parser=command,
+        multiline=True,
         help="run for failures held outside the alerter's hours; "
         "unset or `fail_command`: fail_command runs",
     )

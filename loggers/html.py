@@ -55,6 +55,7 @@ class HtmlOptions:
     )
     upload_command: str | None = opt(
         None,
+        multiline=True,  # a long command may be wrapped (split as a shell would)
         help="command run after each write (split like a shell, never run by one), "
         "e.g. `rsync -a --exclude=.* html/ web:/srv/status/`",
     )

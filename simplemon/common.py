@@ -107,11 +107,12 @@ class MonitorCommon:
     group: str = opt(
         "default",
         parser=group_list,
+        multiline=True,  # a comma list, as depend
         help="group name (or comma list of names), matched by alerters' and "
         "loggers' groups",
     )
     failure_doc: str | None = opt(
-        None, help="link or text explaining what to do on failure"
+        None, multiline=True, help="link or text explaining what to do on failure"
     )
     enabled: bool = opt(True, help="whether the monitor runs at all")
     runon: str | None = opt(
@@ -123,11 +124,13 @@ class MonitorCommon:
     recover_command: str | None = opt(
         None,
         parser=command,
+        multiline=True,  # a long command may be wrapped (split as a shell would)
         help="command run (no shell, with a timeout) when the monitor fails",
     )
     recovered_command: str | None = opt(
         None,
         parser=command,
+        multiline=True,
         help="command run (no shell, with a timeout) when the monitor recovers",
     )
 

@@ -24,8 +24,9 @@ from simplemon.depgraph import topological_order
 from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
 from simplemon.options import option_keys
-from simplemon.paths import write_problem
+from simplemon.paths import file_path_error, write_problem
 from simplemon.record import field, record
+from simplemon.section_keys import closest
 from simplemon.sections import Loader, PluginConfig
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,10 @@ def load_config(
     main: MainOptions | None = None
     if "monitor" not in sections:
         loader.errors.append(
-            ConfigError("missing the [monitor] section", file=str(main_path))
+            ConfigError(
+                "missing the [monitor] section" + _section_hint("monitor", sections),
+                file=str(main_path),
+            )
         )
     else:
         main = _load_section(
@@ -84,13 +88,34 @@ def load_config(
             "monitor",
             IGNORED_MAIN_KEYS,
         )
+    if "reporting" not in sections:
+        # Optional, but a misspelt one leaves every alerter and logger unused.
+        hint = _section_hint("reporting", sections, 0.8)
+        if hint:
+            loader.errors.append(
+                ConfigError(
+                    "missing the [reporting] section" + hint, file=str(main_path)
+                )
+            )
     reporting = _load_section(
         loader, main_path, sections.get("reporting", {}), ReportingOptions, "reporting"
     )
     monitors: tuple[PluginConfig, ...] = ()
     if main is not None:
-        problem = write_problem(main.state_file, needs_folder=True)
-        if problem:
+        error = file_path_error(main.state_file)
+        problem = None if error else write_problem(main.state_file, needs_folder=True)
+        if error:
+            # Whoever runs it, simplemon could never open its state file.
+            loader.errors.append(
+                ConfigError(
+                    error,
+                    file=str(main_path),
+                    section="monitor",
+                    key="state_file",
+                    value=str(main.state_file),
+                )
+            )
+        elif problem:
             loader.warnings.append(
                 f"{loader.path(str(main_path))}: [monitor] state_file: {problem}: "
                 "simplemon cannot start until that is fixed"
@@ -121,6 +146,24 @@ def load_config(
         warnings,
         secret_env=frozenset(loader.secret_env),
     )
+
+
+def _section_hint(
+    wanted: str, sections: Mapping[str, Mapping[str, RawValue]], cutoff: float = 0.6
+) -> str:
+    """Return `` ([monitr]: did you mean [monitor]?)`` for a misspelt section, or ''.
+
+    Sections with a ``type`` are alerters and loggers, never the one missing.
+    """
+    untyped = [
+        name
+        for name, items in sections.items()
+        if "type" not in items and name not in ("monitor", "reporting")
+    ]
+    if not untyped:
+        return ""  # the usual case: no need to import difflib
+    found = closest(wanted, untyped, cutoff)
+    return f" ([{found}]: did you mean [{wanted}]?)" if found else ""
 
 
 def _load_section(
@@ -166,9 +209,11 @@ def _load_plugins(
             continue
         items = sections.get(name)
         if items is None:
+            found = closest(name, [n for n, i in sections.items() if "type" in i])
+            hint = f" (did you mean [{found}]?)" if found else ""
             loader.errors.append(
                 ConfigError(
-                    f"{kind}s lists {name!r}, but there is no [{name}] section",
+                    f"{kind}s lists {name!r}, but there is no [{name}] section{hint}",
                     file=str(path),
                     section="reporting",
                 )

@@ -16,7 +16,9 @@ from typing import Any, Literal
 from simplemon.option_values import seconds_text
 from simplemon.options import OptionField, option_fields
 from simplemon.parsers import (
+    host_address,
     minutes,
+    ping_host,
 )
 
 
@@ -48,6 +50,8 @@ def _doc_type(field: OptionField) -> str:  # noqa: PLR0911
         tp = next(a for a in typing.get_args(tp) if a is not type(None))
     if field.spec.parser is minutes:
         return "duration (minutes)"
+    if field.spec.parser in (host_address, ping_host):
+        return "host (no port)"
     if field.spec.parser is not None:
         return field.spec.parser.__name__.replace("_", " ")
     names = {

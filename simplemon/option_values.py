@@ -102,6 +102,22 @@ def value_parser(field: OptionField) -> Parser:
     return _checked(functools.partial(_parse_scalar, tp), spec)
 
 
+def takes_lines(field: OptionField) -> bool:
+    """Whether ``field``'s value may go on over indented (continuation) lines.
+
+    ``opt(multiline=...)`` decides; unset, lists (``tuple``) and JSON objects
+    (``dict``) may, written over several lines, as in SimpleMonitor (dns
+    ``desired_val``: one per line), and every other type, being one line by
+    nature (a number, a URL, a host, a path, a regular expression...), may not.
+    """
+    if field.spec.multiline is not None:
+        return field.spec.multiline
+    tp = field.type
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    return typing.get_origin(tp) in (tuple, dict)
+
+
 def _checked(parse: Parser, spec: OptionSpec) -> Parser:
     if spec.min is None and spec.max is None:
         return parse

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from simplemon.errors import ConfigError
-from simplemon.option_values import Parser, value_parser
-from simplemon.parsers import ParseContext
+from simplemon.errors import ConfigError, is_secret_key
+from simplemon.option_values import Parser, takes_lines, value_parser
+from simplemon.parsers import ContinuedLine, ParseContext, continued_line
 from simplemon.record import MISSING, fields
 from simplemon.record import field as record_field
+from simplemon.redact import redact
 
 T = TypeVar("T")
 #: The context of values that come from no file (paths relative to the cwd).
@@ -31,7 +32,16 @@ class OptionSpec:
     builds and reads them for each option of each plugin type (issue 5).
     """
 
-    __slots__ = ("aliases", "example", "help", "key", "max", "min", "parser")
+    __slots__ = (
+        "aliases",
+        "example",
+        "help",
+        "key",
+        "max",
+        "min",
+        "multiline",
+        "parser",
+    )
 
     def __init__(
         self,
@@ -42,6 +52,7 @@ class OptionSpec:
         min: Any = None,
         max: Any = None,
         example: str | None = None,
+        multiline: bool | None = None,
     ) -> None:
         self.help = help
         self.key = key
@@ -50,9 +61,10 @@ class OptionSpec:
         self.min = min
         self.max = max
         self.example = example
+        self.multiline = multiline
 
 
-def opt(
+def opt(  # noqa: PLR0913 - plugin API: each keyword is one aspect of an option
     default: Any = MISSING,
     *,
     help: str,
@@ -62,9 +74,15 @@ def opt(
     min: Any = None,
     max: Any = None,
     example: str | None = None,
+    multiline: bool | None = None,
 ) -> Any:
-    """Declare an option field; no default means the option is required."""
-    spec = OptionSpec(help, key, aliases, parser, min, max, example)
+    """Declare an option field; no default means the option is required.
+
+    ``multiline``: whether the value may go on over indented lines. Unset, only
+    lists and JSON objects may (see :func:`simplemon.option_values.takes_lines`);
+    a continued single-line value is an error that explains INI's indentation.
+    """
+    spec = OptionSpec(help, key, aliases, parser, min, max, example, multiline)
     return record_field(default=default, metadata={"option": spec})
 
 
@@ -130,8 +148,10 @@ def _option_keys(cls: Any) -> frozenset[str]:
 @functools.cache
 def _field_plan(
     cls: Any,
-) -> tuple[tuple[OptionField, str, tuple[str, ...], bool, Parser], ...]:
+) -> tuple[tuple[OptionField, str, tuple[str, ...], bool, Parser, bool], ...]:
     """Return per field: field, key, aliases, whether absence matters, value parser.
+
+    The last item says whether the value must fit on one line.
 
     Computed once per class: building 10,000 sections looks these up for every field.
     """
@@ -142,6 +162,7 @@ def _field_plan(
             f.spec.aliases,
             f.required or isinstance(f.default, Path),
             value_parser(f),
+            not takes_lines(f),
         )
         for f in option_fields(cls)
     )
@@ -175,37 +196,89 @@ def build_options(
     values: dict[str, Any] = {}
     one_ctx = ctx if isinstance(ctx, ParseContext) else None
     plan_key: Any = cls  # mypy does not see type objects as Hashable
-    for field, field_key, aliases, needs_default, parse in _field_plan(plan_key):
+    plan = _field_plan(plan_key)
+    for field, field_key, aliases, needs_default, parse, one_line in plan:
         key = field_key if field_key in items else _first_in(aliases, items)
         if key is None:
-            if not needs_default:
-                continue
-            if isinstance(field.default, Path):
-                # A relative default path is anchored like a written one would be.
-                anchor = default_ctx if one_ctx is None else one_ctx
-                values[field.name] = anchor.base_dir / field.default
-            if field.required:
-                errors.append(_missing(field, kind, type_name, file, section))
+            if needs_default:
+                if isinstance(field.default, Path):
+                    # A relative default path is anchored like a written one.
+                    anchor = default_ctx if one_ctx is None else one_ctx
+                    values[field.name] = anchor.base_dir / field.default
+                else:
+                    errors.append(_missing(field, kind, type_name, file, section))
             continue
+        text = items[key]
         try:
+            if one_line and "\n" in text:
+                text = _one_line(text)
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
-            values[field.name] = parse(items[key], key_ctx)
+            values[field.name] = parse(text, key_ctx)
         except (ValueError, OSError) as e:
-            if field.default is None and not items[key].strip():
-                # SimpleMonitor reads a blank optional value as not given; an
-                # option whose parser gives blank its own meaning kept it above.
-                continue
-            errors.append(
-                ConfigError(
-                    _reason(e), file=file, section=section, key=key, value=items[key]
-                )
-            )
+            error = _parse_error(e, field, key, text, file, section)
+            if error is not None:
+                errors.append(error)
     if errors:
         return None, errors
     try:
         return cls(**values), []
     except (ValueError, OSError) as e:
         return None, [ConfigError(_reason(e), file=file, section=section)]
+
+
+def _one_line(text: str) -> str:
+    """Return ``text`` trimmed if it is one line; raises ContinuedLine if not.
+
+    ``key =`` with the value alone on the indented line below is one line.
+    """
+    continued = continued_line(text)
+    if continued is not None:
+        raise continued
+    return text.strip()
+
+
+def _parse_error(
+    error: ValueError | OSError,
+    field: OptionField,
+    key: str,
+    text: str,
+    file: str | None,
+    section: str,
+) -> ConfigError | None:
+    """Return the error of one value that did not parse, or None to ignore it."""
+    if isinstance(error, ContinuedLine):
+        return ConfigError(_continued(error, key), file=file, section=section, key=key)
+    if field.default is None and not text.strip():
+        # SimpleMonitor reads a blank optional value as not given; an option
+        # whose parser gives blank its own meaning did not raise.
+        return None
+    return ConfigError(_reason(error), file=file, section=section, key=key, value=text)
+
+
+def _continued(error: ContinuedLine, key: str) -> str:
+    """Explain a value glued to the indented line below it, the line shown safely.
+
+    The line is hidden for an option that may be a secret, and a secret option
+    written on it (``password = x``) shows only its name.
+    """
+    line = error.line
+    name, sep, _ = line.partition("=")
+    if is_secret_key(key):
+        shown = ""
+    elif sep and is_secret_key(name.strip()):
+        shown = f" ({name.strip()} = …)"
+    else:
+        shown = f" ({redact(line)!r})"
+    what = "an item" if error.item else "the value"
+    fix = (
+        "separate list items with commas, or remove the indentation"
+        if error.item
+        else "remove the indentation"
+    )
+    return (
+        f"{what} continues on an indented line{shown}; INI reads indented lines as "
+        f"part of the previous value: {fix}"
+    )
 
 
 def _missing(

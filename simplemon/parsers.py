@@ -63,11 +63,42 @@ def minutes(text: str, ctx: ParseContext) -> timedelta:
     return parse_duration(text, unit="m")
 
 
+class ContinuedLine(ValueError):
+    """A value (or a list item) that goes on over an indented line.
+
+    INI (ConfigParser) reads an indented line as the continuation of the value
+    above it, so ``url = http://x/`` followed by an indented ``timeout = 3``
+    gives the url one value of two lines. ``line`` is the first continued line;
+    :mod:`simplemon.options` words the error (it knows whether to hide it).
+    """
+
+    def __init__(self, line: str, *, item: bool = False) -> None:
+        super().__init__(f"the value continues on an indented line ({line!r})")
+        self.line = line
+        self.item = item
+
+
+def continued_line(text: str, *, item: bool = False) -> ContinuedLine | None:
+    """Return the error for ``text`` if its trimmed value spans lines, else None."""
+    lines = [line.strip() for line in text.strip().split("\n")]
+    rest = [line for line in lines[1:] if line]
+    return ContinuedLine(rest[0], item=item) if rest else None
+
+
 def parse_list(text: str) -> tuple[str, ...]:
-    """Split a comma list, trimming items and refusing empty ones."""
+    """Split a comma list, trimming items and refusing empty ones.
+
+    A list may go on over indented lines after a comma (``a,`` then ``b``), as in
+    SimpleMonitor; an item itself may not span lines (see :class:`ContinuedLine`).
+    """
     items = tuple(item.strip() for item in text.split(","))
     if not text.strip():
         return ()
+    if "\n" in text:
+        for item in items:
+            error = continued_line(item, item=True)
+            if error is not None:
+                raise error
     if any(not item for item in items):
         raise ValueError(
             "expected a comma-separated list with no empty items, e.g. a, b"
@@ -81,6 +112,61 @@ def url(text: str, ctx: ParseContext) -> str:
     if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
         raise ValueError("expected an http:// or https:// URL, e.g. http://127.0.0.1/")
     return value
+
+
+_HOST_EXAMPLE = "e.g. 127.0.0.1, ::1 or db.example.com"
+
+
+def host_address(text: str, ctx: ParseContext) -> str:
+    """Accept a host name or IP address for a plugin whose port is its own option.
+
+    ``db:5432`` or ``[::1]:22`` is refused, naming the ``port`` option to use.
+    """
+    return bare_host(text, "put the port in port = {port}")
+
+
+def ping_host(text: str, ctx: ParseContext) -> str:
+    """Accept a host name or IP address to ping (ICMP has no ports)."""
+    return bare_host(text, "ping has no port")
+
+
+def bare_host(text: str, port_hint: str) -> str:
+    """Return ``text`` trimmed if it is a host name or IP address with no port.
+
+    IPv6 addresses pass, bare or in brackets, with a zone or not (``::1``,
+    ``[::1]``, ``fe80::1%eth0``). ``port_hint`` (``{port}``: the port written)
+    ends the error for a host with a port. Names are not resolved here.
+    """
+    value = parse_str(text)
+    if ":" not in value and "/" not in value and " " not in value:
+        return value  # a name or an IPv4 address: the usual case, kept cheap
+    if "://" in value:
+        raise ValueError(
+            f"expected a host name or IP address, not a URL, {_HOST_EXAMPLE}"
+        )
+    match = re.fullmatch(r"\[([^\[\]]+)\](?::(\d*))?|([^:\s/]+):(\d*)", value)
+    if match is not None and (match.group(2) is not None or match.group(4) is not None):
+        port = match.group(2) if match.group(2) is not None else match.group(4)
+        hint = port_hint.format(port=port or 22)
+        raise ValueError(f"expected a host name or IP address without a port ({hint})")
+    inner = match.group(1) if match is not None else value
+    if ":" in inner and _is_ipv6(inner):
+        return value
+    raise ValueError(f"expected a host name or IP address, {_HOST_EXAMPLE}")
+
+
+def _is_ipv6(text: str) -> bool:
+    """Whether ``text`` is an IPv6 address, with a zone (``%eth0``) or not."""
+    import socket  # noqa: PLC0415 - only IPv6 and mistyped hosts get here
+
+    address, _, zone = text.partition("%")
+    if "%" in text and (not zone or any(c.isspace() or c in "/%" for c in zone)):
+        return False
+    try:
+        socket.inet_pton(socket.AF_INET6, address)
+    except OSError:
+        return False
+    return True
 
 
 _SHLEX_ERRORS = {

@@ -150,6 +150,26 @@ def _planted(path: Path, uid: int, *, link: bool) -> PermissionError:
     )
 
 
+def file_path_error(target: Path) -> str | None:
+    """Return why ``target`` can never be a file, for any user, or None.
+
+    That is: it is a folder, or something on the way to it is a file. Problems
+    that depend on who runs simplemon (permissions) are left to ``write_problem``;
+    so is a path that cannot be looked at.
+    """
+    try:
+        if target.is_dir():
+            return "is a folder; expected the path of a file"
+        if target.exists():
+            return None
+        existing = next((p for p in target.parents if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            return f"cannot be created: {existing} is a file, not a folder"
+    except OSError:
+        return None
+    return None
+
+
 def write_problem(target: Path, *, needs_folder: bool) -> str | None:
     """Return why ``target`` cannot be written, or None if it looks writable.
 

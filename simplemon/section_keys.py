@@ -78,7 +78,27 @@ class KeyCheck:
 
 def suggest(key: str, accepted: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` for the closest accepted key, or ''."""
+    hint = closest(key, accepted)
+    return f" (did you mean '{hint}'?)" if hint else ""
+
+
+def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """Return the candidate ``word`` most likely misspells, or None.
+
+    Case is ignored (``depend = Web`` for ``[web]``); a candidate that differs only
+    in case wins. Only error paths call this.
+    """
+    by_fold: dict[str, str] = {}
+    for name in sorted(candidates):
+        by_fold.setdefault(name.casefold(), name)
+    folded = word.casefold()
+    if folded in by_fold and by_fold[folded] != word:
+        return by_fold[folded]
+    # No match can score more than this length bound: skip difflib when none can.
+    size = len(folded)
+    if not any(2 * min(size, len(n)) >= cutoff * (size + len(n)) for n in by_fold if n):
+        return None
     import difflib  # noqa: PLC0415 - only a config with errors needs it
 
-    hint = difflib.get_close_matches(key, sorted(accepted), n=1)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
+    hint = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=cutoff)
+    return by_fold[hint[0]] if hint else None

@@ -26,7 +26,7 @@ from simplemon.ini import RawValue
 from simplemon.model import EventKind
 from simplemon.options import option_keys
 from simplemon.record import record
-from simplemon.section_keys import KeyCheck
+from simplemon.section_keys import KeyCheck, closest
 from simplemon.section_reader import SectionReader
 
 _NAME = re.compile(r"^[^\s,]+$")
@@ -133,10 +133,13 @@ class Loader(SectionReader):
             return None
         type_raw = items.get("type")
         if type_raw is None:
+            # [default] in monitors.ini reads as a monitor with no type.
+            meant = closest(name, ["defaults"], 0.8) if kind == "monitor" else None
+            hint = f" (did you mean [{meant}]?)" if meant else ""
             self.errors.append(
                 ConfigError(
                     f"missing required option 'type' for "
-                    f"{'an' if kind == 'alerter' else 'a'} {kind}",
+                    f"{'an' if kind == 'alerter' else 'a'} {kind}{hint}",
                     file=file,
                     section=name,
                 )

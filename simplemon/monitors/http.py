@@ -138,9 +138,15 @@ class HttpOptions:
         parser=json_object,
         help='extra request headers as a JSON object, e.g. `{"X-A": "b"}`',
     )
-    data: str | None = opt(None, help="request body sent as is (method POST only)")
+    data: str | None = opt(
+        None, multiline=True, help="request body sent as is (method POST only)"
+    )
     json_body: str | None = opt(
-        None, key="json", parser=json_text, help="JSON request body (method POST only)"
+        None,
+        key="json",
+        parser=json_text,
+        multiline=True,
+        help="JSON request body (method POST only)",
     )
     max_body_bytes: int = opt(
         1024 * 1024, min=1, help="read at most this many body bytes (for regexp)"

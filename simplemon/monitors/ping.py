@@ -21,6 +21,7 @@ from simplemon.monitors._ping_run import (
     worst_case_seconds,
 )
 from simplemon.options import opt
+from simplemon.parsers import ping_host
 from simplemon.probe import Probe
 from simplemon.record import record
 
@@ -35,7 +36,9 @@ class PingOptions:
     """Options of the ping monitor."""
 
     host: str = opt(
-        help="host name or IP address (IPv4 or IPv6) to ping", example="127.0.0.1"
+        parser=ping_host,
+        help="host name or IP address (IPv4 or IPv6) to ping",
+        example="127.0.0.1",
     )
     count: int = opt(
         1, min=1, max=100, help="echo requests to send; any reply counts as up"
@@ -83,7 +86,9 @@ class HostOptions:
     """Options of the host monitor (SimpleMonitor's names for a ping check)."""
 
     host: str = opt(
-        help="host name or IP address (IPv4 or IPv6) to ping", example="127.0.0.1"
+        parser=ping_host,
+        help="host name or IP address (IPv4 or IPv6) to ping",
+        example="127.0.0.1",
     )
     count: int = opt(
         1, min=1, max=100, help="echo requests to send; any reply counts as up"

@@ -18,6 +18,7 @@ from simplemon.model import CheckResult
 from simplemon.monitor import Monitor
 from simplemon.monitors._address import ip_family
 from simplemon.options import opt
+from simplemon.parsers import host_address
 from simplemon.poller import WRITE
 from simplemon.probe import Probe, ProbeIO, run_probe
 from simplemon.record import record
@@ -35,7 +36,9 @@ class TcpOptions:
     """Options of the tcp monitor."""
 
     host: str = opt(
-        help="host name or IP address (IPv4 or IPv6, e.g. ::1)", example="127.0.0.1"
+        parser=host_address,
+        help="host name or IP address (IPv4 or IPv6, e.g. ::1), without the port",
+        example="127.0.0.1",
     )
     port: int = opt(min=1, max=65535, help="TCP port to connect to", example="22")
     timeout: timedelta = opt(

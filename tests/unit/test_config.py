@@ -572,20 +572,37 @@ def test_missing_monitors_dir_error_names_file_and_option(write_ini, tmp_path):
     ]
 
 
-def test_a_state_file_that_cannot_be_written_is_a_warning_at_load(write_ini, tmp_path):
+def test_a_state_file_this_user_cannot_write_is_a_warning_at_load(
+    write_ini, tmp_path, monkeypatch
+):
+    # Permissions depend on who runs it (-t as root, the daemon as a service user).
+    main = write_ini(
+        "monitor.ini",
+        "[monitor]\ninterval = 30\nstate_file = state/state.db\n[reporting]\n",
+    )
+    write_ini("monitors.ini", "[a]\ntype = null\n")
+    monkeypatch.setattr("simplemon.paths.os.access", lambda path, mode: False)
+    warnings = load_config(main, environ={}).warnings
+    assert any(
+        "[monitor] state_file: " in w
+        and f"folder {tmp_path} is not writable" in w
+        and "simplemon cannot start" in w
+        for w in warnings
+    ), warnings
+
+
+def test_a_state_file_under_a_regular_file_is_an_error_at_load(write_ini, tmp_path):
     (tmp_path / "blocker").write_text("")
     main = write_ini(
         "monitor.ini",
         "[monitor]\ninterval = 30\nstate_file = blocker/state.db\n[reporting]\n",
     )
     write_ini("monitors.ini", "[a]\ntype = null\n")
-    warnings = load_config(main, environ={}).warnings
-    assert any(
-        "[monitor] state_file: " in w
-        and f"{tmp_path / 'blocker'} is not a folder" in w
-        and "simplemon cannot start" in w
-        for w in warnings
-    ), warnings
+    with pytest.raises(ConfigErrors) as info:
+        load_config(main, environ={})
+    (error,) = info.value.errors
+    assert (error.section, error.key) == ("monitor", "state_file")
+    assert f"{tmp_path / 'blocker'} is a file, not a folder" in error.message
 
 
 def test_a_writable_state_file_gives_no_warning(write_ini, tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simplemon import paths
-from simplemon.paths import open_guarded, umask, write_problem
+from simplemon.paths import file_path_error, open_guarded, umask, write_problem
 
 
 def test_a_new_file_in_missing_but_creatable_folders_is_fine(tmp_path):
@@ -28,6 +28,30 @@ def test_a_folder_where_the_file_should_be(tmp_path):
     assert write_problem(tmp_path, needs_folder=False) == (
         f"{tmp_path} is a folder; expected a file"
     )
+
+
+def test_a_path_no_user_could_use_as_a_file(tmp_path):
+    (tmp_path / "afile").write_text("")
+    assert file_path_error(tmp_path) == "is a folder; expected the path of a file"
+    assert file_path_error(tmp_path / "afile" / "x" / "state.db") == (
+        f"cannot be created: {tmp_path / 'afile'} is a file, not a folder"
+    )
+
+
+def test_usable_file_paths_are_no_error(tmp_path):
+    (tmp_path / "state.db").write_text("")
+    assert file_path_error(tmp_path / "state.db") is None
+    assert file_path_error(tmp_path / "new" / "folder" / "state.db") is None
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may enter any folder")
+def test_a_path_that_cannot_be_looked_at_is_left_to_the_write_check(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o000)
+    try:
+        assert file_path_error(locked / "state.db") is None
+    finally:
+        locked.chmod(0o700)
 
 
 def test_a_file_where_a_folder_should_be(tmp_path):
