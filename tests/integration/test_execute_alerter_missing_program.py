@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.peers.monitor_process import (
-    REPO,
     MonitorProcess,
     kinds,
     outbox,
     recorder_command,
+    run_monitor_once,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -39,14 +38,7 @@ def write_config(folder: Path, fail_command: str) -> Path:
 
 
 def run_test(ini: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "monitor.py"), "-f", str(ini), "-t"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ini.parent,
-        check=False,
-    )
+    return run_monitor_once(ini, "-t")
 
 
 def test_dash_t_warns_about_a_missing_program_and_stays_valid(tmp_path):

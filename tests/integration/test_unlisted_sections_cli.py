@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.peers.monitor_process import REPO, MonitorProcess
+from tests.peers.monitor_process import MonitorProcess, run_monitor_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -36,14 +35,7 @@ def write_config(folder: Path, main: str) -> Path:
 
 
 def run_test(ini: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "monitor.py"), "-f", str(ini), "-t"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ini.parent,
-        check=False,
-    )
+    return run_monitor_once(ini, "-t")
 
 
 @pytest.mark.parametrize("reporting", ["", "[reporting]\nalerters =\n"])

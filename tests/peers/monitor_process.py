@@ -90,6 +90,19 @@ def outbox(state_file: Path) -> list[dict[str, Any]]:
     return result
 
 
+def run_monitor_once(ini: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``monitor.py -f INI ARGS`` (``-t``, ``-1``…) to its end, from the INI's
+    folder, with a timeout; the output is text."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "monitor.py"), "-f", str(ini), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ini.parent,
+        check=False,
+    )
+
+
 def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> None:
     """Poll ``predicate`` until it is true; fail the test after ``timeout`` s."""
     deadline = time.monotonic() + timeout
