@@ -17,8 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from simplemon.errors import is_secret_key
 from simplemon.parsers import (
+    ContinuedLine,
     ParseContext,
+    continued_line,
     parse_bool,
     parse_duration,
     parse_float,
@@ -27,6 +30,7 @@ from simplemon.parsers import (
     parse_regex,
     parse_str,
 )
+from simplemon.redact import redact
 
 if TYPE_CHECKING:
     from simplemon.options import OptionField, OptionSpec
@@ -157,3 +161,40 @@ def _parse_items(
     for item in value:
         _check_range(item, spec)
     return value
+
+
+def one_line_text(text: str) -> str:
+    """Return ``text`` trimmed if it is one line; raises ContinuedLine if not.
+
+    ``key =`` with the value alone on the indented line below is one line.
+    """
+    continued = continued_line(text)
+    if continued is not None:
+        raise continued
+    return text.strip()
+
+
+def continued_message(error: ContinuedLine, key: str) -> str:
+    """Explain a value glued to the indented line below it, the line shown safely.
+
+    The line is hidden for an option that may be a secret, and a secret option
+    written on it (``password = x``) shows only its name.
+    """
+    line = error.line
+    name, sep, _ = line.partition("=")
+    if is_secret_key(key):
+        shown = ""
+    elif sep and is_secret_key(name.strip()):
+        shown = f" ({name.strip()} = …)"
+    else:
+        shown = f" ({redact(line)!r})"
+    what = "an item" if error.item else "the value"
+    fix = (
+        "separate list items with commas, or remove the indentation"
+        if error.item
+        else "remove the indentation"
+    )
+    return (
+        f"{what} continues on an indented line{shown}; INI reads indented lines as "
+        f"part of the previous value: {fix}"
+    )

@@ -13,12 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from simplemon.errors import ConfigError, is_secret_key
-from simplemon.option_values import Parser, takes_lines, value_parser
-from simplemon.parsers import ContinuedLine, ParseContext, continued_line
+from simplemon.errors import ConfigError
+from simplemon.option_values import (
+    Parser,
+    continued_message,
+    one_line_text,
+    takes_lines,
+    value_parser,
+)
+from simplemon.parsers import ContinuedLine, ParseContext
 from simplemon.record import MISSING, fields
 from simplemon.record import field as record_field
-from simplemon.redact import redact
 
 T = TypeVar("T")
 #: The context of values that come from no file (paths relative to the cwd).
@@ -211,7 +216,7 @@ def build_options(
         text = items[key]
         try:
             if one_line and "\n" in text:
-                text = _one_line(text)
+                text = one_line_text(text)
             key_ctx = ctx if isinstance(ctx, ParseContext) else ctx[key]
             values[field.name] = parse(text, key_ctx)
         except (ValueError, OSError) as e:
@@ -226,17 +231,6 @@ def build_options(
         return None, [ConfigError(_reason(e), file=file, section=section)]
 
 
-def _one_line(text: str) -> str:
-    """Return ``text`` trimmed if it is one line; raises ContinuedLine if not.
-
-    ``key =`` with the value alone on the indented line below is one line.
-    """
-    continued = continued_line(text)
-    if continued is not None:
-        raise continued
-    return text.strip()
-
-
 def _parse_error(
     error: ValueError | OSError,
     field: OptionField,
@@ -247,38 +241,14 @@ def _parse_error(
 ) -> ConfigError | None:
     """Return the error of one value that did not parse, or None to ignore it."""
     if isinstance(error, ContinuedLine):
-        return ConfigError(_continued(error, key), file=file, section=section, key=key)
+        return ConfigError(
+            continued_message(error, key), file=file, section=section, key=key
+        )
     if field.default is None and not text.strip():
         # SimpleMonitor reads a blank optional value as not given; an option
         # whose parser gives blank its own meaning did not raise.
         return None
     return ConfigError(_reason(error), file=file, section=section, key=key, value=text)
-
-
-def _continued(error: ContinuedLine, key: str) -> str:
-    """Explain a value glued to the indented line below it, the line shown safely.
-
-    The line is hidden for an option that may be a secret, and a secret option
-    written on it (``password = x``) shows only its name.
-    """
-    line = error.line
-    name, sep, _ = line.partition("=")
-    if is_secret_key(key):
-        shown = ""
-    elif sep and is_secret_key(name.strip()):
-        shown = f" ({name.strip()} = …)"
-    else:
-        shown = f" ({redact(line)!r})"
-    what = "an item" if error.item else "the value"
-    fix = (
-        "separate list items with commas, or remove the indentation"
-        if error.item
-        else "remove the indentation"
-    )
-    return (
-        f"{what} continues on an indented line{shown}; INI reads indented lines as "
-        f"part of the previous value: {fix}"
-    )
 
 
 def _missing(
