@@ -31,6 +31,10 @@ log = logging.getLogger("simplemon")
 ONE_SHOT_DRAIN_SECONDS = 15.0
 #: Seconds a stopping process waits for alerts being delivered right now.
 STOP_DRAIN_SECONDS = 5.0
+#: Exit status when nothing could run (the state file is in use or cannot be
+#: opened): apart from 1, so cron can tell "simplemon is broken" from "a check
+#: failed".
+CANNOT_START = 3
 
 
 def load(path: str) -> Config | None:
@@ -202,7 +206,7 @@ def run(args: Any, config: Config) -> int:
         store, notifier = start_alerting(config)
     except StateFileError as e:
         log.error("%s", e)
-        return 1
+        return CANNOT_START
     scheduler = Scheduler(
         config,
         hostname=socket.gethostname(),

@@ -395,7 +395,7 @@ def test_unusable_state_file_is_a_clear_error_not_a_traceback(tmp_path):
     (tmp_path / "not-a-db").write_text("some other file\n" * 100)
     main = config(tmp_path, "[a]\ntype = null\n", extra="state_file = not-a-db")
     result = run_monitor("-1", "-f", str(main))
-    assert result.returncode == 1
+    assert result.returncode == 3  # nothing ran: not a failed check (1)
     assert "cannot use state file" in result.stderr
     assert "not-a-db" in result.stderr
     assert "Traceback" not in result.stderr

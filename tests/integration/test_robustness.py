@@ -94,7 +94,7 @@ def test_a_second_instance_on_the_same_state_file_is_refused(tmp_path):
         first.wait_rounds(1)
         assert (tmp_path / "run.pid").read_text() == pid  # not taken over
     for result in (second, once):
-        assert result.returncode == 1, result.stderr
+        assert result.returncode == 3, result.stderr  # not 1: no check failed
         assert "is in use by another simplemon" in result.stderr
         assert f"(process {pid.strip()})" in result.stderr
         assert "Traceback" not in result.stderr
@@ -123,7 +123,7 @@ def test_a_read_only_state_file_is_one_clear_error(tmp_path, immutable):
     assert not (tmp_path / "simplemon-state.db-wal").exists()
     make_immutable(immutable, state)
     result = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
-    assert result.returncode == 1
+    assert result.returncode == 3  # nothing ran: not a failed check (1)
     assert "Traceback" not in result.stderr
     assert f"state file {state}" in result.stderr
     assert "readonly" in result.stderr
@@ -134,7 +134,7 @@ def test_a_state_folder_that_cannot_be_written_is_one_clear_error(tmp_path, immu
     (tmp_path / "state").mkdir()
     make_immutable(immutable, tmp_path / "state")
     result = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
-    assert result.returncode == 1
+    assert result.returncode == 3  # nothing ran: not a failed check (1)
     assert "Traceback" not in result.stderr
     assert f"state file {tmp_path / 'state' / 's.db'}" in result.stderr
 
@@ -155,7 +155,7 @@ def test_a_damaged_state_file_is_one_clear_error_and_left_alone(tmp_path, damage
         state.write_bytes(state.read_bytes()[:3000])
     before = state.read_bytes()
     result = run_monitor("-f", str(ini), "-1", cwd=tmp_path, timeout=30)
-    assert result.returncode == 1
+    assert result.returncode == 3  # nothing ran: not a failed check (1)
     assert "Traceback" not in result.stderr
     assert f"state file {state}" in result.stderr
     assert state.read_bytes() == before
