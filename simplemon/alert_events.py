@@ -73,6 +73,16 @@ class AlertContext:
     def failing(self, record: NotificationRecord) -> Decision:
         """Decide for a FAILED monitor: failure, catch-up, reminder or nothing."""
         state, prev = self.monitor.current, self.monitor.previous
+        # Told of this very outage already (announced since its first failure, not
+        # before a recovery held from an earlier one): a count reaching the limit
+        # now does so because a reload raised the limit past it, and without
+        # ``repeat`` an outage is announced once.
+        start = state.first_failure_at or state.failed_at
+        told = (
+            record.announced_at is not None
+            and start is not None
+            and record.announced_at >= start
+        )
         # Failing again: a recovery held from the night is moot now, and what the
         # alerter hears of from here on (catch-up, reminders, the recovery) is this
         # new outage: its start, not the start of the one that ended unannounced.
@@ -87,7 +97,7 @@ class AlertContext:
             state.virtual_fail_count,
             self.options.limit,
             self.options.repeat,
-        )
+        ) and not (told and not self.options.repeat)
         if crossed and not self.in_hours:
             if self.options.delay and record.held_since is None:
                 return Decision((), replace(record, held_since=self.now))

@@ -110,6 +110,29 @@ def test_a_state_file_changed_by_a_reload_is_reported_as_needing_a_restart(
     assert re.search(r"WARNING .*pidfile .*other\.pid.*restart", log), log
 
 
+def test_raising_an_alerters_limit_mid_outage_sends_no_second_failure(tmp_path):
+    """Announced at limit 1; a reload made the limit 5, and when the outage's count
+    reached 5 the same outage was announced again (as SimpleMonitor does)."""
+    out = tmp_path / "rec.jsonl"
+
+    def with_limit(limit: int) -> Path:
+        return main_ini(
+            tmp_path,
+            extra="[reporting]\nalerters = rec\n[rec]\ntype = execute\n"
+            f"limit = {limit}\nfail_command = {recorder_command(out)}\n",
+        )
+
+    ini = with_limit(1)
+    write(tmp_path / "monitors.ini", "[down]\ntype = fail\n")
+    with MonitorProcess(ini) as proc:
+        proc.wait_for(lambda: kinds(out) == [("failure", "down", 1)])
+        with_limit(5)
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "configuration reloaded" in proc.log())
+        proc.wait_rounds(proc.rounds() + 7)  # the count is well past 5
+    assert kinds(out) == [("failure", "down", 1)]
+
+
 def test_raising_tolerance_of_an_alerted_outage_sends_no_second_failure(tmp_path):
     """A failed, alerted monitor fell back to 'failing within tolerance' when a
     reload raised its tolerance past its failure count: its reminders stopped, and

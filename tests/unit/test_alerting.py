@@ -107,6 +107,40 @@ def test_without_repeat_only_one_failure_is_sent():
     assert run("x" * 10, {"a": common(limit=2)}) == [(1, "a", F)]
 
 
+def reloaded(
+    steps: str, before: AlerterCommon, after: AlerterCommon, at: int
+) -> list[tuple[int, str]]:
+    """Drive one alerter whose options a reload changes from round ``at`` on."""
+    state, record, now = MonitorState(), NotificationRecord(), MONDAY_NOON
+    sent: list[tuple[int, str]] = []
+    for i, step in enumerate(steps):
+        previous = state
+        state = policy.apply_result(state, BAD if step == "x" else OK, 0, now)
+        view = MonitorView("web", previous, state)
+        options = before if i < at else after
+        decision = decide(view, "a", options, record, now, "host1")
+        record = decision.record
+        sent.extend((i, e.kind.value) for e in decision.events)
+        now += timedelta(minutes=1)
+    return sent
+
+
+def test_a_limit_raised_past_an_announced_outage_sends_no_second_failure():
+    # Announced at 1; a reload makes the limit 3, which the count reaches at round 2.
+    sent = reloaded("xxxxxo", common(limit=1), common(limit=3), at=1)
+    assert sent == [(0, F), (5, R)]
+
+
+def test_after_a_raised_limit_the_next_outage_is_announced_at_the_new_limit():
+    sent = reloaded("xxxoxxxxo", common(limit=1), common(limit=3), at=1)
+    assert sent == [(0, F), (3, R), (6, F), (8, R)]
+
+
+def test_a_raised_limit_with_repeat_still_alerts_at_its_multiples():
+    sent = reloaded("xxxxxxo", common(limit=1), common(limit=3, repeat=True), at=1)
+    assert sent == [(0, F), (2, F), (5, F), (6, R)]
+
+
 @pytest.mark.parametrize(
     ("previous", "current", "limit", "repeat", "expected"),
     [
