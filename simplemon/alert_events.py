@@ -162,7 +162,10 @@ class AlertContext:
             self.in_hours or self.options.ooh_recovery
         ):
             return Decision((), replace(record, recovery_held_at=self.now))
-        if record.recovery_held_at is not None and not self.in_hours:
+        if record.recovery_held_at is not None and not (
+            self.in_hours or self.options.ooh_recovery
+        ):
+            # Still held; a reload that set ooh_recovery since sends it now.
             return Decision((), record)
         return self.send_held_recovery(record)
 

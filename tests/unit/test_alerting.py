@@ -108,10 +108,15 @@ def test_without_repeat_only_one_failure_is_sent():
 
 
 def reloaded(
-    steps: str, before: AlerterCommon, after: AlerterCommon, at: int
+    steps: str,
+    before: AlerterCommon,
+    after: AlerterCommon,
+    at: int,
+    start: datetime = MONDAY_NOON,
+    every: timedelta = timedelta(minutes=1),
 ) -> list[tuple[int, str]]:
     """Drive one alerter whose options a reload changes from round ``at`` on."""
-    state, record, now = MonitorState(), NotificationRecord(), MONDAY_NOON
+    state, record, now = MonitorState(), NotificationRecord(), start
     sent: list[tuple[int, str]] = []
     for i, step in enumerate(steps):
         previous = state
@@ -121,7 +126,7 @@ def reloaded(
         decision = decide(view, "a", options, record, now, "host1")
         record = decision.record
         sent.extend((i, e.kind.value) for e in decision.events)
-        now += timedelta(minutes=1)
+        now += every
     return sent
 
 
@@ -357,6 +362,13 @@ def test_recovery_out_of_hours_waits_for_the_window():
 def test_ooh_recovery_sends_recovery_out_of_hours_at_once():
     events = run("xxo", {"a": office(ooh_recovery=True)}, start=at(16), every=HOURLY)
     assert events == [(0, "a", F), (2, "a", R)]
+
+
+def test_a_recovery_held_out_of_hours_goes_at_once_when_a_reload_sets_ooh_recovery():
+    # Announced at 16:00, back at 18:00 (held: out of hours); at 19:00 a reload
+    # sets ooh_recovery = yes, which would have sent it at once: so it goes now.
+    sent = reloaded("xxooo", office(), office(ooh_recovery=True), 3, at(16), HOURLY)
+    assert sent == [(0, F), (3, R)]
 
 
 def test_held_recovery_is_dropped_if_the_monitor_fails_again():
