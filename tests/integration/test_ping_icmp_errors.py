@@ -70,6 +70,9 @@ def submit(core, results, name, probe):
 
 def report(results):
     print(json.dumps(results), flush=True)
+
+core = ProbeCore(max_active=100)
+results = {}
 """
 
 
@@ -97,8 +100,9 @@ def lab() -> Iterator[Lab]:
 
 
 def run_in_client(lab: Lab, body: str) -> dict[str, dict[str, Any]]:
-    """Run ``body`` (after PRELUDE) in the client namespace; its one report."""
-    done = lab.python_in_client(PRELUDE + textwrap.dedent(body))
+    """Run ``body`` (after PRELUDE: ``core``, ``results``) in the client namespace,
+    then report ``results``; return that report."""
+    done = lab.python_in_client(PRELUDE + textwrap.dedent(body) + "report(results)\n")
     assert done.returncode == 0, done.stderr
     report: dict[str, dict[str, Any]] = json.loads(done.stdout)
     return report
@@ -110,8 +114,6 @@ def test_a_routers_icmp_error_ends_the_wait_on_both_socket_kinds_alike(
     reports = run_in_client(
         lab,
         f"""
-        core = ProbeCore(max_active=100)
-        results = {{}}
         # First a reply, so the neighbours are known before the errors are timed.
         for mode in ("no", "yes"):
             for host in ({netlab.PEER!r}, {netlab.PEER6!r}):
@@ -123,7 +125,6 @@ def test_a_routers_icmp_error_ends_the_wait_on_both_socket_kinds_alike(
                 timeout = 0.5 if host == {netlab.ROUTER_BLACKHOLE!r} else {TIMEOUT}
                 submit(core, results, f"{{host}} {{mode}}", ping(host, mode, timeout))
         wait_for(core, results, 14)
-        report(results)
         """,
     )
     for mode, privileged in (("no", False), ("yes", True)):
@@ -156,13 +157,10 @@ def test_an_unanswered_arp_ends_the_wait_when_this_host_gives_up_on_both_kinds(
     reports = run_in_client(
         lab,
         f"""
-        core = ProbeCore(max_active=100)
-        results = {{}}
         for mode in ("no", "yes"):
             for host in ({netlab.NO_NEIGHBOUR!r}, {netlab.NO_NEIGHBOUR6!r}):
                 submit(core, results, f"{{host}} {{mode}}", ping(host, mode, {TIMEOUT}))
         wait_for(core, results, 4)
-        report(results)
         """,
     )
     says = {
@@ -188,8 +186,6 @@ def test_an_error_waiting_on_the_shared_socket_does_not_fail_the_next_send(
     reports = run_in_client(
         lab,
         f"""
-        core = ProbeCore(max_active=100)
-        results = {{}}
         submit(core, results, "warm", ping({netlab.PEER!r}, "no", 5))
         wait_for(core, results, 1)
         # Started together, as a round starts its checks: the error (the veth
@@ -197,7 +193,6 @@ def test_an_error_waiting_on_the_shared_socket_does_not_fail_the_next_send(
         submit(core, results, "refused", ping({UNREACHABLE!r}, "no", {TIMEOUT}))
         submit(core, results, "next", ping({netlab.PEER!r}, "no", 5))
         wait_for(core, results, 3)
-        report(results)
         """,
     )
     assert reports["next"]["ok"], reports["next"]

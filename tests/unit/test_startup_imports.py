@@ -120,15 +120,19 @@ def test_a_round_pinging_ip_addresses_never_imports_icmplib(tmp_path):
     assert not loaded
 
 
-# Runs one round (`monitor.py -1`) in-process, then prints which engine modules it
-# loaded that only some configurations need.
-ONE_ROUND_ENGINE_PROBE = """
+def one_round_probe(*watched: str) -> str:
+    """A script that runs one round (`monitor.py -1`) in-process, then prints its
+    exit code and which of the ``watched`` modules it loaded."""
+    return f"""
 import sys
 from simplemon.cli import main
 code = main(["-f", sys.argv[1], "-1", "-q"])
-optional = ("simplemon.alerting", "signal")
-print(code, " ".join(sorted(m for m in optional if m in sys.modules)))
+print(code, " ".join(sorted(m for m in {watched!r} if m in sys.modules)))
 """
+
+
+# Engine modules that only some configurations need.
+ONE_ROUND_ENGINE_PROBE = one_round_probe("simplemon.alerting", "signal")
 
 
 def test_a_round_without_alerters_loads_no_alert_decisions_or_signal_names(tmp_path):
@@ -143,15 +147,8 @@ def test_a_round_without_alerters_loads_no_alert_decisions_or_signal_names(tmp_p
     assert loaded == set()
 
 
-# Runs one round (`monitor.py -1`) in-process, then prints which costly stdlib
-# modules it loaded: records replace dataclasses, which import inspect, ast and dis.
-ONE_ROUND_STDLIB_PROBE = """
-import sys
-from simplemon.cli import main
-code = main(["-f", sys.argv[1], "-1", "-q"])
-costly = ("dataclasses", "inspect", "ast", "dis")
-print(code, " ".join(sorted(m for m in costly if m in sys.modules)))
-"""
+# Costly stdlib modules: records replace dataclasses, which import inspect, ast, dis.
+ONE_ROUND_STDLIB_PROBE = one_round_probe("dataclasses", "inspect", "ast", "dis")
 
 
 def test_a_tcp_round_loads_neither_dataclasses_nor_inspect(tmp_path):
