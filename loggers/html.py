@@ -112,6 +112,7 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
 
     type_name = "html"
     every_round = False  # the current status: only the latest round matters
+    output_kind = "page"
     Options = HtmlOptions
 
     def __init__(
@@ -174,6 +175,10 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
         target = self.options.folder / self.options.filename
         problem = write_problem(target, needs_folder=True)
         return [problem] if problem else []
+
+    def output_files(self) -> dict[str, Path]:
+        """Return the page replaced every round (not the shared history)."""
+        return {"folder, filename": self.options.folder / self.options.filename}
 
     def describe(self) -> str:
         """Summarise where the page goes."""

@@ -105,6 +105,7 @@ class JsonLogger(ResultLogger[JsonOptions]):
 
     type_name = "json"
     every_round = False  # the current status: only the latest round matters
+    output_kind = "file"
     Options = JsonOptions
 
     def __init__(
@@ -138,6 +139,10 @@ class JsonLogger(ResultLogger[JsonOptions]):
         """Say why the file could not be written (it is replaced via a temp file)."""
         problem = write_problem(self.options.filename, needs_folder=True)
         return [problem] if problem else []
+
+    def output_files(self) -> dict[str, Path]:
+        """Return the JSON file replaced every round (not the shared history)."""
+        return {"filename": self.options.filename}
 
     def describe(self) -> str:
         """Summarise where the file goes."""

@@ -117,6 +117,10 @@ class LogfileLogger(ResultLogger[LogfileOptions]):
             )
         return f"{monitor.name}: {state.status.value} ({state.last_message})"
 
+    def output_files(self) -> dict[str, Path]:
+        """Return the file appended to."""
+        return {"filename": self.options.filename}
+
     def reopen(self) -> None:
         """Close the file so the next write reopens it (after logrotate moved it)."""
         self.close()

@@ -18,7 +18,12 @@ from typing import TypeVar
 
 from simplemon import registry
 from simplemon.common import IGNORED_MAIN_KEYS, MainOptions, ReportingOptions
-from simplemon.config_checks import check_groups, check_references, check_unlisted
+from simplemon.config_checks import (
+    check_groups,
+    check_references,
+    check_shared_files,
+    check_unlisted,
+)
 from simplemon.config_monitors import load_monitors
 from simplemon.depgraph import topological_order
 from simplemon.errors import ConfigError, ConfigErrors, printable
@@ -131,6 +136,7 @@ def load_config(
             loader, "logger", reporting.loggers, sections, main_path
         )
         check_unlisted(loader, sections, reporting.alerters, reporting.loggers)
+        check_shared_files(loader, loggers)
     loader.keys.unused_defaults()
     check_references(loader, monitors, alerters, loggers)
     check_groups(loader, monitors, (*alerters, *loggers))

@@ -1,11 +1,13 @@
 """Checks across sections, made once every section has loaded.
 
 A name in ``depend``, ``alerters`` or ``groups`` may point at any section of any
-file; these checks report what points nowhere, or in a circle, all at once.
+file; these checks report what points nowhere, or in a circle, all at once, and
+warn about loggers that would write over each other's file.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from simplemon import registry
@@ -148,3 +150,43 @@ def check_unlisted(
             f"{'an' if kind == 'alerter' else 'a'} {kind}, but [reporting] {kind}s "
             "does not list it; it is not used"
         )
+
+
+def check_shared_files(loader: Loader, loggers: tuple[PluginConfig, ...]) -> None:
+    """Warn about enabled loggers writing one output file: each spoils the other's.
+
+    SimpleMonitor accepted this, so it stays a warning. Paths are compared as
+    resolved (``./x.log`` and ``x.log``, a symlink and its target); each logger
+    names its own files (``output_files``), so db and dbstatus may share one
+    database. Nothing is opened or created.
+    """
+    seen: dict[str, PluginConfig] = {}
+    for plugin in loggers:
+        if not plugin.common.enabled:
+            continue
+        for key, path in plugin.plugin.output_files().items():
+            real = os.path.realpath(path)
+            first = seen.setdefault(real, plugin)
+            if first is plugin:
+                continue
+            loader.warnings.append(
+                f"{loader.path(plugin.file)}: [{plugin.name}] {key}: writes the same "
+                f"file as [{first.name}] ({real}): "
+                f"{_clash(first.plugin.output_kind, plugin.plugin.output_kind)}; "
+                "give each logger its own file"
+            )
+
+
+def _clash(first: str, second: str) -> str:
+    """Say what becomes of a file written by loggers of these ``output_kind``s."""
+    if first == second == "lines":
+        return "their lines will interleave"
+    if "lines" in (first, second):
+        return (
+            "one appends lines to the file the other replaces every round, so "
+            "neither output is usable"
+        )
+    noun = "page" if first == second == "page" else "file"
+    return (
+        f"the {noun} is overwritten by each in turn and shows only one logger's results"
+    )

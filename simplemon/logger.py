@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
 from simplemon.common import LoggerCommon
@@ -33,6 +34,9 @@ class ResultLogger(abc.ABC, Generic[OptionsT]):
     #: logger showing the current status (html, json, dbstatus): when it falls
     #: behind (a hung write), only the latest round waits for it.
     every_round: ClassVar[bool] = True
+    #: How ``output_files`` are written each round: "lines" appended to them, or
+    #: the whole "file" (or "page") replaced.
+    output_kind: ClassVar[str] = "lines"
 
     def __init__(
         self, name: str, options: OptionsT, common: LoggerCommon | None = None
@@ -62,6 +66,15 @@ class ResultLogger(abc.ABC, Generic[OptionsT]):
         reported as a warning naming the logger's section.
         """
         return []
+
+    def output_files(self) -> dict[str, Path]:
+        """Return the files this logger's results go to, by the option naming each.
+
+        Another logger writing one of them would spoil both outputs, so loading
+        warns about it. A database meant to be shared (db and dbstatus in one
+        SQLite file, a page's history) is not listed. Opens nothing.
+        """
+        return {}
 
     def describe(self) -> str:
         """Return a one-line human summary of where results go."""
