@@ -212,8 +212,10 @@ class ProbeCore:
                     started()
                 io = ProbeIO(self, probe, done)
                 self.running.add(io)
-                self.call_at(time.monotonic() + probe.timeout, io, _expiry(io, probe))
+                deadline = time.monotonic() + probe.timeout
                 _guard(io, functools.partial(probe.start, io))
+                if not io.finished:  # many end as they start (a local connect)
+                    self.call_at(deadline, io, _expiry(io, probe))
         finally:
             self.refused.clear()
 

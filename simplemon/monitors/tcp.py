@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import sys
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -29,6 +30,10 @@ NUMERIC = socket.AI_NUMERICHOST
 NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 #: connect_ex codes of a non-blocking connect still under way.
 IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK})
+#: Linux's ``TCP_INFO`` socket option, whose first byte is the connection's state.
+TCP_INFO = getattr(socket, "TCP_INFO", None) if sys.platform == "linux" else None
+#: That state once the handshake is complete (``TCP_ESTABLISHED``).
+ESTABLISHED = 1
 
 
 @record
@@ -142,12 +147,12 @@ class ConnectProbe(Probe):
             if not NONBLOCK:
                 sock.setblocking(False)
             code = sock.connect_ex(self.address)
-            if code in IN_PROGRESS:
+            if code in IN_PROGRESS and not established(sock):
                 self.sock = sock
                 self.io.watch(sock, WRITE, self._connected)
                 return
             sock.close()
-            if code == 0:
+            if code == 0 or code in IN_PROGRESS:  # in progress: established by now
                 self._succeed()
                 return
             self.error = OSError(code, os.strerror(code))
@@ -187,6 +192,24 @@ class ConnectProbe(Probe):
         if self.sock is not None:
             self.sock.close()
             self.sock = None
+
+
+def established(sock: socket.socket) -> bool:
+    """Whether a connect that said "in progress" has in fact completed already.
+
+    To a server on this host (the usual neighbour of a monitor: a web server on
+    localhost) the kernel has finished the handshake before connect() returns, yet
+    a non-blocking connect still says "in progress". Asking the connection's state
+    (Linux's ``TCP_INFO``) saves watching the socket, the wake-up, ``SO_ERROR`` and
+    the unwatching: about a third of a loopback check's cost (issue 5). Anything
+    but an established connection (still connecting, refused) is watched as before.
+    """
+    if TCP_INFO is None:
+        return False
+    try:
+        return sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 1)[0] == ESTABLISHED
+    except OSError:
+        return False
 
 
 def numeric_addresses(host: str, port: int) -> list[AddrInfo]:

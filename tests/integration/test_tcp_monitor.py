@@ -9,7 +9,15 @@ from datetime import timedelta
 
 import pytest
 
-from simplemon.monitors.tcp import TcpMonitor, TcpOptions
+from simplemon.model import CheckResult
+from simplemon.monitors.tcp import (
+    TCP_INFO,
+    ConnectProbe,
+    TcpMonitor,
+    TcpOptions,
+    established,
+    numeric_addresses,
+)
 from tests.peers.descriptors import open_descriptors, opened_since
 
 pytestmark = pytest.mark.integration
@@ -76,6 +84,41 @@ def test_tcp_monitor_reaches_ipv6_loopback() -> None:
 
 def test_tcp_monitor_times_out_when_the_backlog_is_full() -> None:
     # A full accept queue makes Linux drop SYNs, so connect() hangs: a real timeout.
+    with full_backlog() as port:
+        result = monitor("127.0.0.1", port, timeout=0.3).check()
+    assert not result.ok
+    assert result.message == "timed out after 0.3s"
+
+
+class Recorder:
+    """The part of ProbeIO a ConnectProbe uses, recording what it is asked."""
+
+    def __init__(self) -> None:
+        self.watched: list[socket.socket] = []
+        self.results: list[CheckResult] = []
+
+    def watch(self, sock: socket.socket, events: int, callback: object) -> None:
+        self.watched.append(sock)
+
+    def unwatch(self, sock: socket.socket) -> None:
+        self.watched.remove(sock)
+
+    def finish(self, result: CheckResult) -> None:
+        self.results.append(result)
+
+
+def start_probe(port: int, timeout: float = 2.0) -> tuple[ConnectProbe, Recorder]:
+    probe = ConnectProbe(
+        "127.0.0.1", numeric_addresses("127.0.0.1", port), timeout, timeout
+    )
+    io = Recorder()
+    probe.start(io)  # type: ignore[arg-type]
+    return probe, io
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[int]:
+    """Yield the port of a listener whose accept queue is full (SYNs dropped)."""
     with listening(backlog=0) as server, contextlib.ExitStack() as stack:
         address = server.getsockname()
         for _ in range(8):
@@ -87,9 +130,51 @@ def test_tcp_monitor_times_out_when_the_backlog_is_full() -> None:
                 break
         else:
             pytest.skip("this kernel never stopped accepting connections")
-        result = monitor("127.0.0.1", address[1], timeout=0.3).check()
-    assert not result.ok
-    assert result.message == "timed out after 0.3s"
+        yield address[1]
+
+
+needs_tcp_info = pytest.mark.skipif(TCP_INFO is None, reason="Linux's TCP_INFO only")
+
+
+@needs_tcp_info
+def test_a_connection_to_this_host_is_reported_without_waiting_for_the_poller() -> None:
+    # The kernel completes a loopback handshake inside connect(): the check ends
+    # in start(), and the socket is never handed to the poller.
+    with listening() as server:
+        probe, io = start_probe(server.getsockname()[1])
+        held = probe.sock  # None: closed at once
+        try:
+            conn, _ = server.accept()
+            conn.close()
+        finally:
+            probe.close()
+    assert io.watched == []
+    assert [r.ok for r in io.results] == [True]
+    assert io.results[0].message.startswith("connected to 127.0.0.1:")
+    assert held is None
+
+
+@needs_tcp_info
+def test_a_connection_still_under_way_is_watched_as_before() -> None:
+    with full_backlog() as port:
+        probe, io = start_probe(port)
+        try:
+            assert io.results == []
+            assert len(io.watched) == 1
+            assert established(io.watched[0]) is False
+        finally:
+            probe.close()
+
+
+def test_a_refused_connection_is_not_taken_for_an_established_one() -> None:
+    probe, io = start_probe(free_port())
+    try:
+        if io.watched:  # refused after connect() returned: the poller hears it
+            assert not established(io.watched[0])
+            probe._connected()
+        assert [r.message for r in io.results] == ["connection refused"]
+    finally:
+        probe.close()
 
 
 def test_tcp_monitor_closes_its_sockets() -> None:

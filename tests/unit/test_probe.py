@@ -123,6 +123,20 @@ def test_a_probe_that_fails_in_start_is_not_held_until_its_timeout() -> None:
     assert time.monotonic() - started < 10  # not the probe's 30 s timeout
 
 
+def test_a_probe_that_ends_in_start_leaves_no_expiry_timer_behind() -> None:
+    # Most loopback checks end inside start(): a timer for each would only be
+    # pushed onto the heap and popped again (issue 5).
+    core = ProbeCore(max_active=4)
+    results: list[CheckResult] = []
+    waiting = EchoPair(timeout=60, send=False)
+    core.add(Refused(), results.append)
+    core.add(waiting, results.append)
+    core.step(0)
+    assert results == [CheckResult(False, "refused")]
+    assert [io._probe for _, _, io, _ in core.timers] == [waiting]
+    core.close()
+
+
 def test_a_wait_ends_when_a_probe_fails_in_start_next_to_a_waiting_one(
     loop: ProbeLoop,
 ) -> None:
