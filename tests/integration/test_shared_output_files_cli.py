@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.peers.monitor_process import MonitorProcess, run_monitor_once
+from tests.peers.monitor_process import (
+    MonitorProcess,
+    run_monitor_once,
+    write_null_config,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -29,13 +33,6 @@ JSONS = (
 )
 
 
-def write_config(folder: Path, main: str) -> Path:
-    (folder / "monitors.ini").write_text("[a]\ntype = null\n", encoding="utf-8")
-    ini = folder / "monitor.ini"
-    ini.write_text(main, encoding="utf-8")
-    return ini
-
-
 def warning(folder: Path, first: str, second: str, path: str, effect: str) -> str:
     return (
         f"monitor.ini: [{second}] filename: writes the same file as [{first}] "
@@ -44,7 +41,7 @@ def warning(folder: Path, first: str, second: str, path: str, effect: str) -> st
 
 
 def test_dash_t_warns_about_two_logfiles_on_one_file_and_still_says_ok(tmp_path):
-    ini = write_config(tmp_path, "[monitor]\ninterval = 30\n" + LOGFILES)
+    ini = write_null_config(tmp_path, "[monitor]\ninterval = 30\n" + LOGFILES)
     result = run_monitor_once(ini, "-t")
     assert result.returncode == 0, result.stderr
     assert "configuration OK: 1 monitor, 2 loggers" in result.stdout
@@ -57,7 +54,7 @@ def test_dash_t_warns_about_two_logfiles_on_one_file_and_still_says_ok(tmp_path)
 
 
 def test_the_daemon_warns_at_start_and_again_at_a_reload(tmp_path):
-    ini = write_config(tmp_path, "[monitor]\ninterval = 1\n" + LOGFILES)
+    ini = write_null_config(tmp_path, "[monitor]\ninterval = 1\n" + LOGFILES)
     at_start = warning(tmp_path, "l1", "l2", "x.log", "their lines will interleave")
     at_reload = warning(
         tmp_path,

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.peers.monitor_process import MonitorProcess, run_monitor_once
+from tests.peers.monitor_process import (
+    MonitorProcess,
+    run_monitor_once,
+    write_null_config,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -27,13 +31,6 @@ WARNING = (
 )
 
 
-def write_config(folder: Path, main: str) -> Path:
-    (folder / "monitors.ini").write_text("[a]\ntype = null\n", encoding="utf-8")
-    ini = folder / "monitor.ini"
-    ini.write_text(main, encoding="utf-8")
-    return ini
-
-
 def run_test(ini: Path) -> subprocess.CompletedProcess[str]:
     return run_monitor_once(ini, "-t")
 
@@ -42,7 +39,7 @@ def run_test(ini: Path) -> subprocess.CompletedProcess[str]:
 def test_dash_t_warns_about_an_email_section_no_reporting_line_lists(
     tmp_path, reporting
 ):
-    ini = write_config(tmp_path, "[monitor]\ninterval = 30\n" + reporting + MAIL)
+    ini = write_null_config(tmp_path, "[monitor]\ninterval = 30\n" + reporting + MAIL)
     result = run_test(ini)
     assert result.returncode == 0, result.stderr
     assert "configuration OK: 1 monitor, 0 loggers, 0 alerters" in result.stdout
@@ -51,7 +48,7 @@ def test_dash_t_warns_about_an_email_section_no_reporting_line_lists(
 
 
 def test_dash_t_warns_about_an_unlisted_logger_and_not_about_listed_ones(tmp_path):
-    ini = write_config(
+    ini = write_null_config(
         tmp_path,
         "[monitor]\ninterval = 30\n[reporting]\nloggers = kept\n"
         "[kept]\ntype = logfile\nfilename = kept.log\n"
@@ -67,7 +64,7 @@ def test_dash_t_warns_about_an_unlisted_logger_and_not_about_listed_ones(tmp_pat
 
 
 def test_a_reload_that_adds_an_unlisted_alerter_logs_the_warning(tmp_path):
-    ini = write_config(tmp_path, "[monitor]\ninterval = 1\n")
+    ini = write_null_config(tmp_path, "[monitor]\ninterval = 1\n")
     with MonitorProcess(ini) as proc:
         proc.wait_rounds(1)
         assert WARNING not in proc.log()

@@ -90,6 +90,14 @@ def outbox(state_file: Path) -> list[dict[str, Any]]:
     return result
 
 
+def write_null_config(folder: Path, main: str) -> Path:
+    """Write ``main`` as monitor.ini beside a monitors.ini of one null monitor."""
+    (folder / "monitors.ini").write_text("[a]\ntype = null\n", encoding="utf-8")
+    ini = folder / "monitor.ini"
+    ini.write_text(main, encoding="utf-8")
+    return ini
+
+
 def run_monitor_once(ini: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``monitor.py -f INI ARGS`` (``-t``, ``-1``…) to its end, from the INI's
     folder, with a timeout; the output is text."""

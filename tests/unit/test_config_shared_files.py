@@ -4,6 +4,8 @@ a page overwritten in turn): loading warns about it, and still loads."""
 import os
 from pathlib import Path
 
+import pytest
+
 from simplemon.config import load_config
 
 MONITORS = "[a]\ntype = null\n"
@@ -83,26 +85,28 @@ def test_loggers_on_different_files_are_not_warned_about(tmp_path):
     assert shared(tmp_path, "l1, l2, j1, j2, h", sections) == []
 
 
-def test_two_json_loggers_on_one_file_overwrite_each_other(tmp_path):
-    found = shared(tmp_path, "j1, j2", json("j1", "s.json") + json("j2", "./s.json"))
+@pytest.mark.parametrize(
+    ("sections", "key", "parts", "noun"),
+    [
+        (json("j1", "s.json") + json("j2", "./s.json"), "filename", ["s.json"], "file"),
+        (
+            "[j1]\ntype = html\nfolder = web\n"
+            "[j2]\ntype = html\nfolder = ./web/\nfilename = index.html\n",
+            "folder, filename",
+            ["web", "index.html"],
+            "page",
+        ),
+    ],
+    ids=["json", "html"],
+)
+def test_two_loggers_replacing_one_file_overwrite_each_other(
+    tmp_path, sections, key, parts, noun
+):
+    found = shared(tmp_path, "j1, j2", sections)
     assert found == [
-        f"{tmp_path / 'monitor.ini'}: [j2] filename: writes the same file as [j1] "
-        f"({os.path.realpath(tmp_path / 's.json')}): the file is overwritten by "
-        "each in turn and shows only one logger's results; give each logger its "
-        "own file"
-    ]
-
-
-def test_two_html_loggers_on_one_page_overwrite_each_other(tmp_path):
-    sections = (
-        "[h1]\ntype = html\nfolder = web\n"
-        "[h2]\ntype = html\nfolder = ./web/\nfilename = index.html\n"
-    )
-    found = shared(tmp_path, "h1, h2", sections)
-    assert found == [
-        f"{tmp_path / 'monitor.ini'}: [h2] folder, filename: writes the same file "
-        f"as [h1] ({os.path.realpath(tmp_path / 'web' / 'index.html')}): the page "
-        "is overwritten by each in turn and shows only one logger's results; give "
+        f"{tmp_path / 'monitor.ini'}: [j2] {key}: writes the same file as [j1] "
+        f"({os.path.realpath(tmp_path.joinpath(*parts))}): the {noun} is "
+        "overwritten by each in turn and shows only one logger's results; give "
         "each logger its own file"
     ]
 
