@@ -76,7 +76,7 @@ def url(text: str, ctx: ParseContext) -> str:
 
 
 def text(value: str, ctx: ParseContext) -> str:
-    """Accept any text, empty included (a token as user name, no password)."""
+    """Accept any text, empty included (a token as either half of basic auth)."""
     return value.strip()
 
 
@@ -129,7 +129,9 @@ class HttpOptions:
     keyfile: Path | None = opt(
         None, help="private key of the client certificate (needs certfile)"
     )
-    username: str | None = opt(None, help="user name for HTTP basic authentication")
+    username: str | None = opt(
+        None, parser=text, help="user name for HTTP basic authentication"
+    )
     password: str | None = opt(
         None, parser=text, help="password for HTTP basic authentication"
     )
@@ -160,7 +162,10 @@ class HttpOptions:
             )
         if self.keyfile is not None and self.certfile is None:
             raise ValueError("keyfile is set but certfile is not")
-        if (self.username is None) != (self.password is None):
+        # A blank one alone (`username =`) is as if not given, as in SimpleMonitor.
+        if (self.username is None and self.password) or (
+            self.password is None and self.username
+        ):
             raise ValueError("username and password must be given together")
         if self.data is not None and self.json_body is not None:
             raise ValueError("use either data or json, not both")
