@@ -43,7 +43,7 @@ from simplemon.monitors._http_transport import (
     tls_context,
 )
 from simplemon.options import opt
-from simplemon.parsers import ParseContext, json_object
+from simplemon.parsers import ParseContext
 from simplemon.pool import NoThreadError
 from simplemon.record import record
 
@@ -76,8 +76,37 @@ def url(text: str, ctx: ParseContext) -> str:
 
 
 def text(value: str, ctx: ParseContext) -> str:
-    """Accept any text, empty included (a token as user name, no password)."""
+    """Accept any text, empty included (a token as either half of basic auth)."""
     return value.strip()
+
+
+def json_object(text: str, ctx: ParseContext) -> dict[str, str | None]:
+    """Parse the headers: a JSON object of text values, e.g. ``{"X-A": "b"}``.
+
+    ``null`` leaves a header out (requests' default ``User-Agent`` too), as
+    SimpleMonitor (requests) did; a number or ``true`` is sent as written.
+    """
+    try:
+        value = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+    except json.JSONDecodeError as e:
+        raise ValueError(
+            f'expected a JSON object, e.g. {{"X-A": "b"}} (not valid JSON at line '
+            f"{e.lineno} column {e.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise ValueError('expected a JSON object, e.g. {"X-A": "b"}')
+    headers: dict[str, str | None] = {}
+    for name, item in value.items():
+        if isinstance(item, (list, dict)):
+            raise ValueError(
+                f"header {name!r}: expected text, a number or null, not a JSON "
+                f"{'array' if isinstance(item, list) else 'object'}"
+            )
+        if isinstance(item, bool):
+            headers[name] = "true" if item else "false"
+        else:
+            headers[name] = item
+    return headers
 
 
 def json_text(text: str, ctx: ParseContext) -> str:
@@ -129,11 +158,13 @@ class HttpOptions:
     keyfile: Path | None = opt(
         None, help="private key of the client certificate (needs certfile)"
     )
-    username: str | None = opt(None, help="user name for HTTP basic authentication")
+    username: str | None = opt(
+        None, parser=text, help="user name for HTTP basic authentication"
+    )
     password: str | None = opt(
         None, parser=text, help="password for HTTP basic authentication"
     )
-    headers: dict[str, str] | None = opt(
+    headers: dict[str, str | None] | None = opt(
         None,
         parser=json_object,
         help='extra request headers as a JSON object, e.g. `{"X-A": "b"}`',
@@ -160,7 +191,10 @@ class HttpOptions:
             )
         if self.keyfile is not None and self.certfile is None:
             raise ValueError("keyfile is set but certfile is not")
-        if (self.username is None) != (self.password is None):
+        # A blank one alone (`username =`) is as if not given, as in SimpleMonitor.
+        if (self.username is None and self.password) or (
+            self.password is None and self.username
+        ):
             raise ValueError("username and password must be given together")
         if self.data is not None and self.json_body is not None:
             raise ValueError("use either data or json, not both")
@@ -176,7 +210,9 @@ class HttpOptions:
             _check_header(name, value)
 
 
-def _check_header(name: str, value: str) -> None:
+def _check_header(name: str, value: str | None) -> None:
+    if value is None:  # left out
+        value = ""
     if not _TOKEN.match(name) or "\r" in value or "\n" in value:
         raise ValueError(f"invalid header {name!r} in headers")
     try:
@@ -239,7 +275,11 @@ class HttpMonitor(Monitor[HttpOptions]):
         body: bytes | None = None
         if o.json_body is not None:
             body = o.json_body.encode()
-            if not any(k.lower() == "content-type" for k in headers):
+            # A null Content-Type is left out, so it does not count (as in requests).
+            if not any(
+                k.lower() == "content-type" and v is not None
+                for k, v in headers.items()
+            ):
                 headers["Content-Type"] = "application/json"
         elif o.data is not None:
             body = o.data.encode()

@@ -123,6 +123,8 @@ def test_http_options_certfile_alone_is_a_combined_pem() -> None:
         # Values that may be secret (an Authorization header) are not quoted back.
         ({"headers": "{nope"}, "[web] headers: expected a JSON object"),
         ({"headers": "[1]"}, "[web] headers: expected a JSON object"),
+        ({"headers": '{"X-A": [1]}'}, "header 'X-A': expected text, a number or null"),
+        ({"headers": '{"X-A": {}}'}, "not a JSON object"),
         ({"json": "{a: 1}"}, "[web] json: expected JSON"),
         ({"allowed_codes": "200, 99"}, "allowed_codes = '200, 99': expected at least"),
         ({"allowed_codes": "ok"}, "expected a comma-separated list of whole numbers"),
