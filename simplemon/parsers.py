@@ -199,22 +199,6 @@ def command(text: str, ctx: ParseContext) -> str:
     return text.strip()
 
 
-def json_object(text: str, ctx: ParseContext) -> dict[str, str]:
-    """Parse a JSON object of string values (HTTP headers)."""
-    import json  # noqa: PLC0415 - few configs have headers; keep start-up lean
-
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(
-            f'expected a JSON object, e.g. {{"X-A": "b"}} (not valid JSON at line '
-            f"{e.lineno} column {e.colno})"
-        ) from None
-    if not isinstance(value, dict):
-        raise ValueError('expected a JSON object, e.g. {"X-A": "b"}')
-    return {str(k): str(v) for k, v in value.items()}
-
-
 def parse_str(text: str) -> str:
     """Return the trimmed text; an empty value is an error."""
     if not text.strip():

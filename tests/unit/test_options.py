@@ -10,7 +10,6 @@ from simplemon.options import build_options, opt
 from simplemon.parsers import (
     ParseContext,
     command,
-    json_object,
     minutes,
     parse_bool,
     parse_duration,
@@ -87,14 +86,6 @@ def test_url_needs_http_scheme_and_host():
         url("ftp://127.0.0.1/", CTX)
     with pytest.raises(ValueError, match="http:// or https://"):
         url("127.0.0.1", CTX)
-
-
-def test_json_object_errors_are_explained():
-    assert json_object('{"X-A": "b", "N": 1}', CTX) == {"X-A": "b", "N": "1"}
-    with pytest.raises(ValueError, match="expected a JSON object"):
-        json_object("{not json", CTX)
-    with pytest.raises(ValueError, match="expected a JSON object"):
-        json_object("[1]", CTX)
 
 
 def test_command_must_split():
