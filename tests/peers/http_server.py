@@ -179,7 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
             except (OSError, ssl.SSLError):
                 self.broken = True  # the client refused our certificate, or we its
         self.server.peer.opened(self.request, True)
-        super().setup()
+        if not self.broken:  # a failed handshake closed the socket: no files on it
+            super().setup()
 
     def handle(self) -> None:
         if self.broken:
@@ -190,7 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         try:
-            super().finish()
+            if not self.broken:
+                super().finish()
         finally:
             self.server.peer.opened(self.request, False)
             if self.server.peer.tls is not None:
