@@ -40,6 +40,21 @@ def failure_message(exc: BaseException, *, timeout: float, expired: bool) -> str
     return f"request failed ({type(exc).__name__})"
 
 
+def where_redirected(exc: BaseException, redirects: int, message: str) -> str:
+    """Say where a fetch failed when that was after redirects, else "".
+
+    "connection refused" for a site whose server is plainly up sends a user to the
+    wrong machine: the refusal came from wherever a redirect led. The URL is shown
+    without credentials.
+    """
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    if not redirects or not url or "redirect" in message:
+        return ""
+    hops = "redirect" if redirects == 1 else "redirects"
+    return f" (after {redirects} {hops}, at {redact(url)})"
+
+
 def _tls_message(e: BaseException) -> str | None:
     if isinstance(e, ssl.SSLCertVerificationError):
         return f"TLS certificate verify failed: {e.verify_message}"

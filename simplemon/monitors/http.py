@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Callable
+from typing import Any
 
 import requests
 from requests.auth import HTTPBasicAuth
@@ -22,6 +24,7 @@ from simplemon.monitors._http_errors import (
     _file_error,
     failure_message,
     redact,
+    where_redirected,
 )
 from simplemon.monitors._http_options import HttpOptions
 from simplemon.monitors._http_response import (
@@ -65,6 +68,7 @@ class HttpMonitor(Monitor[HttpOptions]):
         except EncryptedKeyError as e:
             return CheckResult(False, str(e), time.monotonic() - start)
         watch = Watch(timeout)
+        hops: list[str] = []  # the redirects followed, for a failure's message
         try:
             private = tuple(o.headers or ())
             with (
@@ -72,6 +76,7 @@ class HttpMonitor(Monitor[HttpOptions]):
                 open_session(context, o.verify_hostname, watch, private) as session,
             ):
                 session.max_redirects = MAX_REDIRECTS
+                session.hooks["response"].append(_noting_redirects(hops))
                 fetched = self._fetch(session, start + timeout)
         except NoThreadError as e:  # no deadline could be kept: never fetch unguarded
             return CheckResult(
@@ -82,6 +87,7 @@ class HttpMonitor(Monitor[HttpOptions]):
         # requests' errors are OSErrors; a redirect to a malformed URL a ValueError.
         except (OSError, HTTPError, ValueError) as e:
             message = failure_message(e, timeout=timeout, expired=watch.expired)
+            message += where_redirected(e, len(hops), message)
             # SimpleMonitor users set verify_hostname = no to skip all checks.
             if not o.verify_hostname and message.startswith(_VERIFY_FAILED):
                 message += f" ({_NAME_CHECK_ONLY})"
@@ -142,3 +148,13 @@ class HttpMonitor(Monitor[HttpOptions]):
         if o.regexp is not None:
             text += f" and matches /{o.regexp.pattern}/"
         return text
+
+
+def _noting_redirects(hops: list[str]) -> Callable[..., None]:
+    """Return a requests response hook that notes each redirect it sees."""
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.is_redirect:
+            hops.append(response.url)
+
+    return hook

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -162,6 +163,34 @@ def test_http_monitor_fails_cleanly_on_a_bad_redirect_location(
     peer.route("/", Reply(301, b"", {"Location": location}))
     result = monitor(peer.url("/")).check()
     assert (result.ok, result.message) == (False, message)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens there now
+
+
+def test_a_failure_after_a_redirect_says_where_it_happened(peer: HttpPeer) -> None:
+    # "connection refused" for a server that plainly answers sent users to the
+    # wrong machine: the refusal came from where the redirect led.
+    port = closed_port()
+    peer.route(
+        "/moved", Reply(302, b"", {"Location": f"http://ann:pw@127.0.0.1:{port}/new"})
+    )
+    result = monitor(peer.url("/moved")).check()
+    assert (result.ok, result.message) == (
+        False,
+        f"connection refused (after 1 redirect, at http://***@127.0.0.1:{port}/new)",
+    )
+    peer.route("/twice", Reply(301, b"", {"Location": "/moved"}))
+    twice = monitor(peer.url("/twice")).check()
+    assert twice.message.endswith(
+        f"(after 2 redirects, at http://***@127.0.0.1:{port}/new)"
+    )
+    direct = monitor(f"http://127.0.0.1:{port}/").check()
+    assert direct.message == "connection refused"  # no redirect: nothing added
 
 
 def test_http_monitor_sends_basic_auth(peer: HttpPeer) -> None:
