@@ -99,6 +99,10 @@ class EmailAlerter(Alerter[EmailOptions]):
         message["Subject"] = subject(event)
         message["Date"] = email.utils.format_datetime(event.created_at)
         message["Message-ID"] = self._message_id(event)
+        # Machine-sent: vacation responders must not answer (RFC 3834), nor
+        # Exchange's out-of-office (its own header); bounces still come back.
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
         text = body(event, tz=self._tz())
         # Quoted-printable keeps non-ASCII text 7-bit: a relay without 8BITMIME
         # may not be sent 8-bit data (RFC 6152), and smtplib never checks.

@@ -256,3 +256,13 @@ def test_nothing_is_sent_when_every_recipient_left_is_done(tmp_path):
         recased = frozenset(r.upper() for r in alerter.recipients())  # by a reload
         alerter.send_rest(make_event(), recased)
     assert peer.transactions == 0
+
+
+def test_alert_mail_is_marked_automatic_so_vacation_replies_stay_quiet(tmp_path):
+    # RFC 3834: responders must not answer auto-generated mail; Exchange reads its
+    # own header. Out-of-office replies to the From address at 3 a.m. are noise.
+    with smtp_server(tmp_path, users=USERS) as peer:
+        mailer(peer).send(make_event())
+        message = peer.wait_for_message().message
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["X-Auto-Response-Suppress"] == "OOF, AutoReply"
