@@ -148,6 +148,7 @@ def test_crlf_in_event_text_cannot_add_headers(tmp_path, field):
         b"Subject",
         b"Date",
         b"Message-ID",
+        b"References",
         b"Auto-Submitted",
         b"X-Auto-Response-Suppress",
         b"Content-Type",
