@@ -9,6 +9,7 @@ The delivery itself is ``_smtp_delivery``'s; message text is ``_message``'s.
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import re
 from datetime import timedelta
 from email.message import EmailMessage
@@ -99,6 +100,15 @@ class EmailAlerter(Alerter[EmailOptions]):
         message["Subject"] = subject(event)
         message["Date"] = email.utils.format_datetime(event.created_at)
         message["Message-ID"] = self._message_id(event)
+        outage = self._outage_id(event)
+        if outage:
+            # A root shared by the outage's mails (failure, reminders, recovery):
+            # threading mail clients show them as one conversation.
+            message["References"] = outage
+        # Machine-sent: vacation responders must not answer (RFC 3834), nor
+        # Exchange's out-of-office (its own header); bounces still come back.
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
         text = body(event, tz=self._tz())
         # Quoted-printable keeps non-ASCII text 7-bit: a relay without 8BITMIME
         # may not be sent 8-bit data (RFC 6152), and smtplib never checks.
@@ -134,9 +144,20 @@ class EmailAlerter(Alerter[EmailOptions]):
         )
         delivery.send(message, to)
 
+    def _domain(self) -> str:
+        domain = self._envelope_from().rpartition("@")[2]
+        return _MESSAGE_ID_UNSAFE.sub("", domain) or "simplemon.invalid"
+
+    def _outage_id(self, event: AlertEvent) -> str | None:
+        """Return the id naming ``event``'s outage (host, monitor, first failure)."""
+        if event.failed_at is None:
+            return None
+        key = f"{event.hostname}\0{event.monitor}\0{event.failed_at.timestamp():.6f}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return f"<simplemon.outage.{digest}@{self._domain()}>"
+
     def _message_id(self, event: AlertEvent) -> str:
-        domain = self._envelope_from().rpartition("@")[2] or "simplemon.invalid"
-        domain = _MESSAGE_ID_UNSAFE.sub("", domain) or "simplemon.invalid"
+        domain = self._domain()
         if event.event_id:
             # Stable across resends, so a retried delivery is recognisably the same.
             local = _MESSAGE_ID_UNSAFE.sub("_", event.event_id)

@@ -100,7 +100,10 @@ class PageRows:
 
     def _time_tag(self, moment: datetime) -> str:
         title = escape(format_moment(moment, self.tz))
-        return f'<time datetime="{moment.isoformat()}" title="{title}">'
+        # Whole seconds: HTML allows at most three fraction digits, and Date.parse
+        # is only specified for that shape.
+        stamp = moment.isoformat(timespec="seconds")
+        return f'<time datetime="{stamp}" title="{title}">'
 
 
 # What a row starts with, and what it depends on (all but state: monitor texts).

@@ -33,9 +33,9 @@ def _frame(count: int, failed: int, low: float | None, high: float | None) -> Fr
     top = high or 1.0
     unit = top / _DRAWN  # ms per pixel
     upper = -top - MARGIN * unit  # the viewBox's upper edge, in -ms
-    summary = f"last {count} checks, {failed} failed"
+    summary = f"last {count} check{'s' * (count != 1)}, {failed} failed"
     if high is not None:
-        summary += f", {low:g} to {high:g} ms"
+        summary += f", {low:g} ms" if low == high else f", {low:g} to {high:g} ms"
     # preserveAspectRatio="none" stretches x and y separately; the stylesheet's
     # vector-effect keeps strokes at their pixel width.
     middle = (

@@ -10,7 +10,7 @@ from simplemon.dispatch import Dispatcher
 from simplemon.errors import DeliveryError
 from simplemon.model import EventKind
 from simplemon.state_store import StateStore
-from tests.peers.alert_events import Configured, make_event
+from tests.peers.alert_events import FAILED_AT, Configured, make_event
 from tests.peers.smtp_server import hanging_server, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -256,3 +256,43 @@ def test_nothing_is_sent_when_every_recipient_left_is_done(tmp_path):
         recased = frozenset(r.upper() for r in alerter.recipients())  # by a reload
         alerter.send_rest(make_event(), recased)
     assert peer.transactions == 0
+
+
+def test_alert_mail_is_marked_automatic_so_vacation_replies_stay_quiet(tmp_path):
+    # RFC 3834: responders must not answer auto-generated mail; Exchange reads its
+    # own header. Out-of-office replies to the From address at 3 a.m. are noise.
+    with smtp_server(tmp_path, users=USERS) as peer:
+        mailer(peer).send(make_event())
+        message = peer.wait_for_message().message
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+
+
+def test_mails_of_one_outage_share_a_thread_and_the_next_outage_starts_another(
+    tmp_path,
+):
+    later = FAILED_AT + timedelta(days=2)
+    events = [
+        make_event(event_id="1"),
+        make_event(kind=EventKind.REMINDER, event_id="2"),
+        make_event(kind=EventKind.RECOVERY, event_id="3", info="HTTP 200 OK"),
+        make_event(failed_at=later, event_id="4"),
+        make_event(monitor="db", event_id="5"),
+    ]
+    with smtp_server(tmp_path, users=USERS) as peer:
+        alerter = mailer(peer)
+        for event in events:
+            alerter.send(event)
+        deadline = time.monotonic() + 10
+        while len(peer.messages) < len(events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        messages = [received.message for received in peer.messages]
+    assert [m["Message-ID"] for m in messages] == [
+        f"<simplemon.{n}@example.test>" for n in "12345"
+    ]
+    threads = [m["References"] for m in messages]
+    assert threads[0] == threads[1] == threads[2]  # failure, reminder, recovery
+    assert threads[0].startswith("<simplemon.outage.")
+    assert threads[0].endswith("@example.test>")
+    assert len(set(threads)) == 3  # a later outage, another monitor: new threads
+    assert "References" not in alerter.build(make_event(failed_at=None))

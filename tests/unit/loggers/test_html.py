@@ -531,3 +531,23 @@ def test_html_page_is_still_written_while_the_history_file_is_locked(
         shell.execute("COMMIT")
         shell.close()
     logger.close()
+
+
+# HTML's valid global date and time string: at most three fraction digits, then a
+# zone. Date.parse is only specified for that shape (ECMAScript's date time format).
+_HTML_DATETIME = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)"
+)
+
+
+def test_html_time_attributes_are_valid_html_and_parse_by_the_js_standard(tmp_path):
+    at = T0 + timedelta(seconds=3, microseconds=123456)  # real clocks have these
+    snap = snapshot(
+        monitor("a", Status.FAILED, at=at), monitor("b", Status.OK, at=at), at=at
+    )
+    page = page_of(tmp_path, snap)
+    stamps = re.findall(r'<time[^>]* datetime="([^"]*)"', page)
+    assert len(stamps) == 3  # generated, and each row's Since
+    for stamp in stamps:
+        assert _HTML_DATETIME.fullmatch(stamp), stamp
+    assert 'id="generated" datetime="2026-01-05T12:00:03' in page

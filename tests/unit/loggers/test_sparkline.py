@@ -83,3 +83,8 @@ def test_sparkline_summary_and_empty_history():
     svg = str(sparkline_svg([(0, True, 12.5), (60, False, None), (120, True, 40.0)]))
     assert "<title>last 3 checks, 1 failed, 12.5 to 40 ms</title>" in svg
     assert svg.count("<line ") == 1
+
+
+def test_sparkline_summary_of_a_single_check_reads_as_english():
+    svg = str(sparkline_svg([(0, False, 68.5)]))
+    assert "<title>last 1 check, 1 failed, 68.5 ms</title>" in svg
