@@ -192,7 +192,10 @@ def test_empty_optional_values_mean_unset_as_in_simplemonitor(write_ini):
     config = load_config(main, environ={})
     assert config.main.pidfile is None
     web = config.monitor("web")
-    assert web.plugin.options.username is None
+    # Blank: no user name; with no password either, no authentication is sent
+    # (test_http_config_to_wire). Kept as "" so that a password alone can be
+    # sent as SimpleMonitor sent it, ':token'.
+    assert (web.plugin.options.username, web.plugin.options.password) == ("", None)
     assert web.common.failure_doc is None
     assert web.common.remind is None
     assert web.common.recover_command is None
