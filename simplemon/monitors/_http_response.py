@@ -15,7 +15,7 @@ import requests
 from simplemon.record import record
 
 if TYPE_CHECKING:
-    from simplemon.monitors.http import HttpOptions
+    from simplemon.monitors._http_options import HttpOptions
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHUNK = 64 * 1024

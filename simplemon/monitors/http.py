@@ -41,6 +41,8 @@ from simplemon.monitors._http_transport import (
 )
 from simplemon.pool import NoThreadError
 
+__all__ = ["HttpMonitor", "HttpOptions"]
+
 _VERIFY_FAILED = "TLS certificate verify failed"
 _NAME_CHECK_ONLY = (
     "verify_hostname = no still verifies the certificate: "
