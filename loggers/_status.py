@@ -17,7 +17,7 @@ from typing import NamedTuple
 from loggers._history_figures import MonitorHistory, Sample
 from loggers._redact import redact
 from simplemon.model import MonitorSnapshot, Snapshot, Status
-from simplemon.record import field, record
+from simplemon.record import field, record, replace
 from simplemon.timefmt import zone
 
 #: Display states, most urgent first: (key, label, symbol). Symbols and labels make
@@ -78,10 +78,12 @@ class StatusView:
     interval: float
     refresh_seconds: int
     stale_after_seconds: int
-    banner_state: str  # ok, failing, failed or stale
+    banner_state: str  # ok, failing, failed, stale, unknown; stopped (see below)
     banner: str
     counts: dict[str, int]
     monitors: list[MonitorView] = field(default_factory=list)
+    #: When the daemon stopped for good (the last round's view, no longer updated).
+    stopped_at: datetime | None = None
 
 
 def display_state(snapshot: Snapshot, monitor: MonitorSnapshot) -> tuple[str, str]:
@@ -200,6 +202,16 @@ def status_view(snapshot: Snapshot, histories: dict[str, MonitorHistory]) -> Sta
         counts=counts,
         monitors=monitors,
     )
+
+
+def stopped_view(view: StatusView, at: datetime, tz: str) -> StatusView:
+    """Return the last round's ``view`` saying the daemon stopped at ``at`` (pure)."""
+    banner = (
+        f"simplemon stopped at {format_moment(at, tz)} \u2014 the states below are "
+        f"from its last round at {format_moment(view.generated_at, tz)}; "
+        "they are no longer updated"
+    )
+    return replace(view, banner_state="stopped", banner=banner, stopped_at=at)
 
 
 def format_percent(value: float | None) -> str:

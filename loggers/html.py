@@ -7,14 +7,14 @@ written atomically, no external resources and no JavaScript needed to read it.
 from __future__ import annotations
 
 import shlex
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 import jinja2
 
 from loggers._history import History
-from loggers._history_figures import WINDOWS
+from loggers._history_figures import WINDOWS, MonitorHistory
 from loggers._page import PageRows
 from loggers._sparkline import sparkline_svg
 from loggers._status import (
@@ -25,6 +25,7 @@ from loggers._status import (
     format_percent,
     paused_gc,
     status_view,
+    stopped_view,
 )
 from loggers._upload import Upload
 from simplemon import __version__
@@ -127,6 +128,8 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
             if options.upload_command
             else None
         )
+        #: What the last page was rendered from, for the stopped page.
+        self._last: tuple[Snapshot, dict[str, MonitorHistory]] | None = None
 
     def render(self, view: StatusView) -> str:
         """Return the page's HTML for ``view`` (reads only the template)."""
@@ -146,19 +149,43 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
     def write(self, snapshot: Snapshot) -> None:
         """Update history, render and replace the page, then run upload_command."""
         figures, problem = self.history.record_or_last(snapshot)
+        self._last = snapshot, figures
         with paused_gc():
             # One expression: the view is freed before the collector resumes.
             page = self.render(status_view(snapshot, figures))
+        self._publish(page)
+        if self._upload is not None:
+            self._upload.start()
+        if problem is not None:
+            raise problem  # after the page: this round's states are shown anyway
+
+    def stopped(self, at: datetime) -> None:
+        """Rewrite the last round's page saying the daemon stopped; upload it too.
+
+        Rendered from what the last write rendered (the history is not read). A
+        logger that never wrote a page writes none.
+        """
+        if self._last is None:
+            return
+        snapshot, figures = self._last
+        with paused_gc():
+            view = stopped_view(status_view(snapshot, figures), at, self.common.tz)
+            page = self.render(view)
+            del view
+        self._publish(page)
+        if self._upload is not None:
+            try:  # the last round's upload first (one at a time), then this page's
+                self._upload.close()
+            finally:
+                self._upload.start()
+
+    def _publish(self, page: str) -> None:
         target = self.options.folder / self.options.filename
         try:
             self.options.folder.mkdir(parents=True, exist_ok=True)
             write_atomic(target, page)
         except OSError as e:
             raise DeliveryError(f"cannot write {target}: {e}") from e
-        if self._upload is not None:
-            self._upload.start()
-        if problem is not None:
-            raise problem  # after the page: this round's states are shown anyway
 
     def close(self) -> None:
         """Close the history file; wait for a running upload (within its timeout)."""
@@ -167,8 +194,12 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
             self._upload.close()
 
     def closing_time(self) -> float:
-        """Return how long ``close`` may wait for a running upload."""
-        return self.options.upload_timeout.total_seconds() if self._upload else 0.0
+        """Return how long ``stopped`` and ``close`` may wait for uploads.
+
+        At a final stop the last round's upload may still run when the stopped
+        page's starts: two of them, one after the other.
+        """
+        return 2 * self.options.upload_timeout.total_seconds() if self._upload else 0.0
 
     def problems(self) -> list[str]:
         """Say why the page could not be written (it is replaced via a temp file)."""

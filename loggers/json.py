@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from loggers._history import History
+from loggers._history_figures import MonitorHistory
 from loggers._status import (
     MonitorView,
     StatusView,
@@ -24,7 +25,7 @@ from simplemon.logger import ResultLogger
 from simplemon.model import Snapshot
 from simplemon.options import opt
 from simplemon.paths import write_atomic, write_problem
-from simplemon.record import record
+from simplemon.record import record, replace
 
 HISTORY_NAME = ".simplemon-history.db"
 # SimpleMonitor's "status": Skipped, OK while no failure is beyond tolerance, else Fail.
@@ -88,8 +89,10 @@ def monitor_json(view: MonitorView) -> dict[str, Any]:
 
 def document(view: StatusView) -> dict[str, Any]:
     """Return the whole JSON document for a round (pure)."""
+    stopped = {} if view.stopped_at is None else {"stopped_at": _time(view.stopped_at)}
     return {
         "generated": _time(view.generated_at),
+        **stopped,  # the daemon stopped for good: the file is no longer updated
         "hostname": view.hostname,
         "interval": view.interval,
         "stale_after_seconds": view.stale_after_seconds,
@@ -114,22 +117,40 @@ class JsonLogger(ResultLogger[JsonOptions]):
         super().__init__(name, options, common)
         default = options.filename.parent / HISTORY_NAME
         self.history = History(options.history or default)
+        #: What the last file was made from, for the stopped one.
+        self._last: tuple[Snapshot, dict[str, MonitorHistory]] | None = None
 
     def write(self, snapshot: Snapshot) -> None:
         """Update history and replace the JSON file."""
         figures, problem = self.history.record_or_last(snapshot)
+        self._last = snapshot, figures
+        self._publish(snapshot, figures)
+        if problem is not None:
+            raise problem  # after the file: this round's states are shown anyway
+
+    def stopped(self, at: datetime) -> None:
+        """Rewrite the last round's file with ``stopped_at`` (none if none written)."""
+        if self._last is not None:
+            self._publish(*self._last, stopped_at=at)
+
+    def _publish(
+        self,
+        snapshot: Snapshot,
+        figures: dict[str, MonitorHistory],
+        stopped_at: datetime | None = None,
+    ) -> None:
         with paused_gc():
-            # One expression: the view is freed before the collector resumes.
-            view = document(status_view(snapshot, figures))
-            text = json.dumps(view, indent=2, ensure_ascii=False)
+            # The view is freed before the collector resumes.
+            view = status_view(snapshot, figures)
+            if stopped_at is not None:
+                view = replace(view, stopped_at=stopped_at)
+            text = json.dumps(document(view), indent=2, ensure_ascii=False)
             del view
         try:
             self.options.filename.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.options.filename, text + "\n")
         except OSError as e:
             raise DeliveryError(f"cannot write {self.options.filename}: {e}") from e
-        if problem is not None:
-            raise problem  # after the file: this round's states are shown anyway
 
     def close(self) -> None:
         """Close the history file."""

@@ -102,7 +102,8 @@ class Daemon:
             self._interruptible = False
             # A signal waits briefly for a hung logger; --loops as long as -1 does.
             self.scheduler.close_loggers(
-                STOP_WAIT_SECONDS if self.stop.is_set() else LOOPS_DRAIN_SECONDS
+                STOP_WAIT_SECONDS if self.stop.is_set() else LOOPS_DRAIN_SECONDS,
+                final=True,  # a status page says the monitor is gone
             )
             self.shutdown()
             self._remove_pidfile()

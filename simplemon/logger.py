@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
@@ -51,6 +52,16 @@ class ResultLogger(abc.ABC, Generic[OptionsT]):
 
     def reopen(self) -> None:
         """Reopen files after log rotation (called on SIGHUP)."""
+
+    def stopped(self, at: datetime) -> None:
+        """Note that the daemon stopped for good at ``at`` (e.g. mark a page stopped).
+
+        Called once, after the last round's write and before ``close``, only when
+        the daemon stops (a signal, or ``--loops`` reached). Not at a reload (the
+        loggers are closed and rebuilt then), not after ``-1`` (cron runs it again:
+        its output shows that run's results) and not after ``-t``. Failures raise
+        DeliveryError, as for ``write``.
+        """
 
     def close(self) -> None:
         """Flush and release resources at shutdown."""

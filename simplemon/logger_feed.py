@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
 from simplemon import fanout
 from simplemon.logger_backlog import Backlog, plural
@@ -56,6 +57,7 @@ class Feed:
         self._retired: list[PluginConfig] = []  # replaced instances, to be closed
         self._reopen = False
         self._finishing = False
+        self._stopped_at: datetime | None = None  # a final stop: call ``stopped``
         self._thread: threading.Thread | None = None
         self.finished = threading.Event()
 
@@ -83,10 +85,17 @@ class Feed:
             self._cond.notify()
         self._run()
 
-    def finish(self, *, keep_waiting: bool = True) -> None:
-        """Write what waits (or drop it), close the logger and end the thread."""
+    def finish(
+        self, *, keep_waiting: bool = True, stopped_at: datetime | None = None
+    ) -> None:
+        """Write what waits (or drop it), close the logger and end the thread.
+
+        With ``stopped_at`` (the daemon stops for good) the logger's ``stopped`` is
+        called between its last write and its close.
+        """
         with self._cond:
             self._finishing = True
+            self._stopped_at = stopped_at
             if not keep_waiting:
                 self.backlog.waiting.clear()
             self._cond.notify()
@@ -138,21 +147,25 @@ class Feed:
             log.debug("logger %s: no thread (%s); writing on the round's", self.name, e)
             self._work(inline=True)
 
-    def _next(self) -> tuple[PluginConfig, str, Snapshot | None] | None:
-        """Return the next job as (logger, what, snapshot); called with the lock."""
+    def _next(self) -> tuple[PluginConfig, str, tuple[object, ...]] | None:
+        """Return the next job as (logger, what, arguments); called with the lock."""
         if self._retired:
             self.backlog.start("close")
-            return self._retired.pop(0), "close", None
+            return self._retired.pop(0), "close", ()
         if self._reopen:
             self._reopen = False
             self.backlog.start("reopen")
-            return self.logger, "reopen", None
+            return self.logger, "reopen", ()
         snapshot = self.backlog.take()
         if snapshot is not None:
-            return self.logger, "write", snapshot
+            return self.logger, "write", (snapshot,)
+        if self._finishing and self._stopped_at is not None:
+            at, self._stopped_at = self._stopped_at, None
+            self.backlog.start("stopped")
+            return self.logger, "stopped", (at,)
         if self._finishing:
             self.backlog.start("close")
-            return self.logger, "close", None
+            return self.logger, "close", ()
         return None
 
     def _work(self, *, inline: bool = False) -> None:
@@ -165,13 +178,11 @@ class Feed:
                         return
                     self._cond.wait()
                     job = self._next()
-            logger, what, snapshot = job
-            if snapshot is not None:
-                fanout.guarded(
-                    logger, what, logger.plugin.write, snapshot, problems=self.problems
-                )
-            else:
-                fanout.guarded(logger, what, getattr(logger.plugin, what))
+            logger, what, args = job
+            call = getattr(logger.plugin, what, None)
+            if call is not None:  # a failed write or stopped page counts as a problem
+                counted = self.problems if what in ("write", "stopped") else None
+                fanout.guarded(logger, what, call, *args, problems=counted)
             with self._cond:
                 line = self.backlog.done()
                 last = what == "close" and logger is self.logger
@@ -246,19 +257,22 @@ class LoggerFeeds:
             time.sleep(0.01)
         return True
 
-    def close(self, wait: float) -> list[str]:
+    def close(self, wait: float, *, stopped_at: datetime | None = None) -> list[str]:
         """Write what waits and close every logger, waiting ``wait`` seconds at most.
 
-        A logger gets its ``closing_time`` on top. Returns the names of the loggers
-        still busy (each logged as an error); their threads are left behind, and do
-        not keep the process from exiting.
+        With ``stopped_at`` (the daemon stops for good) each enabled logger's
+        ``stopped`` is called before its ``close``. A logger gets its
+        ``closing_time`` on top. Returns the names of the loggers still busy (each
+        logged as an error); their threads are left behind, and do not keep the
+        process from exiting.
         """
         for logger in self._loggers:
             self._feed(logger)  # a logger never written is closed too
+        current = [f for f in self._feeds.values() if f.logger.common.enabled]
         feeds = [*self._feeds.values(), *self._leaving]
         self._feeds, self._leaving = {}, []
-        for feed in feeds:
-            feed.finish()
+        for feed in feeds:  # one a reload removed is not told: not ours any more
+            feed.finish(stopped_at=stopped_at if feed in current else None)
         start = time.monotonic()
         stuck = []
         for feed in feeds:

@@ -226,12 +226,13 @@ class Scheduler:
         statuses = {name: state.status for name, state in self.states.items()}
         self._feeds.hand_off(snapshot, statuses)
 
-    def close_loggers(self, wait: float = 15.0) -> list[str]:
+    def close_loggers(self, wait: float = 15.0, *, final: bool = False) -> list[str]:
         """Let loggers write what waits, then close them; wait ``wait`` s at most.
 
+        ``final``: the daemon stops for good (each logger's ``stopped`` is called).
         Returns the loggers still busy then (each is logged as an error).
         """
-        return self._feeds.close(wait)
+        return self._feeds.close(wait, stopped_at=self.now() if final else None)
 
     def wait_for_loggers(self, timeout: float) -> bool:
         """Wait until the loggers have written every round given (tests)."""

@@ -1,6 +1,7 @@
 import html
 import json
 import re
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,11 @@ from loggers.html import HtmlLogger, HtmlOptions
 from simplemon.model import Status
 from tests.peers.chromium import dump_dom, screenshot
 from tests.peers.demo import demo_round
+from tests.peers.monitor_process import (
+    MonitorProcess,
+    run_monitor_once,
+    write_null_config,
+)
 from tests.peers.snapshots import monitor, snapshot
 
 pytestmark = pytest.mark.integration
@@ -159,3 +165,64 @@ def test_chromium_phone_cards_show_one_bar_in_their_states_colour(tmp_path):
             assert width == "5px", state
             colours[state] = colour
     assert len(set(colours.values())) == 3, colours
+
+
+# --- a real daemon stopping (or not) ------------------------------------------------
+
+STOPPED = "simplemon stopped at "
+
+
+def _daemon_config(tmp_path):
+    return write_null_config(
+        tmp_path,
+        "[monitor]\ninterval = 1\nmonitors = monitors.ini\n"
+        "[reporting]\nloggers = page\n[page]\ntype = html\nfolder = www\n",
+    )
+
+
+def _page(tmp_path):
+    page = tmp_path / "www" / "index.html"
+    return page.read_text(encoding="utf-8") if page.exists() else ""
+
+
+def test_a_daemon_stopped_by_sigterm_leaves_a_page_that_says_so(tmp_path):
+    ini = _daemon_config(tmp_path)
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        proc.wait_for(lambda: "All 1 monitor OK" in _page(tmp_path))
+        assert STOPPED not in _page(tmp_path)
+        assert proc.stop() == 0, proc.log()  # SIGTERM, waits for the exit
+    page = _page(tmp_path)
+    assert STOPPED in page, proc.log()
+    assert '<div class="banner s-stopped"' in page
+    assert "<title>■ stopped · simplemon: not updated since " in page
+    assert "<script>" not in page
+
+
+def test_a_daemon_whose_loops_are_done_leaves_a_page_that_says_so(tmp_path):
+    ini = _daemon_config(tmp_path)
+    done = run_monitor_once(ini, "--loops", "2")
+    assert done.returncode == 0, done.stderr
+    assert STOPPED in _page(tmp_path)
+
+
+def test_a_reloaded_daemon_that_goes_on_does_not_say_stopped(tmp_path):
+    ini = _daemon_config(tmp_path)
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        proc.signal(signal.SIGHUP)
+        proc.wait_for(lambda: "configuration reloaded" in proc.log())
+        proc.wait_rounds(2)
+        page = _page(tmp_path)
+        assert STOPPED not in page
+        assert '<div class="banner s-ok"' in page
+    assert STOPPED in _page(tmp_path)  # the stop that followed
+
+
+def test_a_one_shot_run_does_not_say_stopped(tmp_path):
+    ini = _daemon_config(tmp_path)
+    done = run_monitor_once(ini, "-1")
+    assert done.returncode == 0, done.stderr
+    page = _page(tmp_path)
+    assert "All 1 monitor OK" in page
+    assert STOPPED not in page

@@ -239,6 +239,11 @@ class Gate(ResultLogger[Opts]):
     def reopen(self) -> None:
         self._enter("reopen")
 
+    def stopped(self, at: datetime) -> None:
+        self._enter(f"stopped {at:%H:%M}")
+        if self.fail:
+            raise RuntimeError("template broken")
+
     def close(self) -> None:
         self._enter("close")
 
@@ -346,6 +351,62 @@ def test_enabled_groups_and_depend_are_decided_at_hand_off(depend_status):
     assert off.calls == ["close"]
     written = ["write 1"] if depend_status is Status.OK else []
     assert dep.calls == [*written, "close"]
+
+
+STOP = datetime(2026, 1, 1, 19, 40, tzinfo=UTC)
+
+
+def test_a_final_stop_calls_stopped_once_after_the_last_write_and_before_close():
+    slow, off = Gate("slow", groups=("_all",)), Gate("off", enabled=False)
+    slow.gate.clear()
+    feeds = LoggerFeeds([config(slow), config(off)])
+    for n in range(1, 3):
+        feeds.hand_off(snap(n), OK)
+    assert slow.entered.wait(WAIT)
+    slow.gate.set()  # the rounds still waiting are written before the stop's call
+    assert feeds.close(WAIT, stopped_at=STOP) == []
+    assert slow.calls == ["write 1", "write 2", "stopped 19:40", "close"]
+    assert off.calls == ["close"]  # a disabled logger is not told
+
+
+def test_a_close_that_is_not_a_final_stop_never_calls_stopped():
+    plugin = Gate("log", groups=("_all",))
+    feeds = LoggerFeeds([config(plugin)])
+    feeds.hand_off(snap(1), OK)
+    assert feeds.close(WAIT) == []
+    assert plugin.calls == ["write 1", "close"]
+
+
+def test_a_reload_s_removed_logger_is_closed_but_not_told_of_the_final_stop():
+    gone, kept = Gate("gone", groups=("_all",)), Gate("kept", groups=("_all",))
+    gone.gate.clear()
+    feeds = LoggerFeeds([config(gone), config(kept)])
+    feeds.hand_off(snap(1), OK)
+    assert gone.entered.wait(WAIT)
+    again = Gate("kept", groups=("_all",))  # the reload's instance, same settings
+    feeds.reload([config(again)])
+    gone.gate.set()
+    assert feeds.close(WAIT, stopped_at=STOP) == []
+    assert gone.calls == ["write 1", "close"]
+    assert kept.calls == ["write 1", "close"]
+    assert again.calls == ["stopped 19:40", "close"]
+
+
+def test_a_failing_stopped_is_logged_and_the_logger_still_closed(caplog):
+    broken, fine = Gate("broken", groups=("_all",)), Gate("fine", groups=("_all",))
+    feeds = LoggerFeeds([config(broken), config(fine)])
+    feeds.hand_off(snap(1), OK)
+    assert wait(lambda: broken.calls == ["write 1"])
+    broken.fail = True
+    with caplog.at_level(logging.WARNING):
+        assert feeds.close(WAIT, stopped_at=STOP) == []
+    assert broken.calls == ["write 1", "stopped 19:40", "close"]
+    assert fine.calls == ["write 1", "stopped 19:40", "close"]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in errors] == [
+        "logger broken: internal error in stopped"
+    ]
+    assert feeds.problems.failed("broken", "internal error") is False  # counted
 
 
 def wait(predicate: Any, timeout: float = WAIT) -> bool:

@@ -13,6 +13,7 @@ from loggers._history import History
 from loggers._history_figures import SAMPLES
 from loggers._status import format_age, format_percent, status_view
 from loggers.html import HtmlLogger, HtmlOptions
+from simplemon.common import LoggerCommon
 from simplemon.errors import DeliveryError
 from simplemon.model import Status
 from simplemon.record import fields, replace
@@ -551,3 +552,72 @@ def test_html_time_attributes_are_valid_html_and_parse_by_the_js_standard(tmp_pa
     for stamp in stamps:
         assert _HTML_DATETIME.fullmatch(stamp), stamp
     assert 'id="generated" datetime="2026-01-05T12:00:03' in page
+
+
+# --- the daemon stopped for good ------------------------------------------------------
+
+
+def _html(tmp_path, **options):
+    common = LoggerCommon(type="html", tz="Europe/Paris")
+    return HtmlLogger("html", HtmlOptions(folder=tmp_path / "out", **options), common)
+
+
+def test_a_stopped_daemon_s_page_says_so_with_the_last_round_s_states(tmp_path):
+    logger = _html(tmp_path)
+    logger.write(snapshot(monitor("a"), monitor("b")))  # all OK at 13:00:00 CET
+    logger.stopped(T0 + timedelta(seconds=7))
+    logger.close()
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert (
+        "simplemon stopped at 2026-01-05 13:00:07 CET \u2014 the states below are "
+        "from its last round at 2026-01-05 13:00:00 CET; they are no longer updated"
+    ) in page
+    assert '<div class="banner s-stopped"' in page
+    banner = re.search(r'<div class="banner[^>]*>', page)
+    assert banner is not None
+    assert "s-ok" not in banner.group(0)
+    assert "All 2 monitors OK" not in page
+    assert re.search(
+        r"<title>■ stopped · simplemon: not updated since 2026-01-05 "
+        r"13:00:00 CET</title>",
+        page,
+    )
+    assert "<script>" not in page  # the staleness check would contradict it
+    assert page.count('data-state="ok"') == 2  # the last round's rows are kept
+    assert not list((tmp_path / "out").glob("index.html.*"))  # replaced atomically
+
+
+def test_a_logger_stopped_before_its_first_round_writes_no_page(tmp_path):
+    logger = _html(tmp_path)
+    logger.stopped(T0)
+    logger.close()
+    assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_the_stopped_page_is_uploaded_after_the_last_round_s_upload(tmp_path):
+    # Each upload copies the page as it is when the upload starts, then takes a
+    # while: the stopped page comes while the last round's upload still runs.
+    script = tmp_path / "upload.py"
+    script.write_text(
+        "import pathlib, sys, time\n"
+        "page = (pathlib.Path(sys.argv[1]) / 'index.html').read_text()\n"
+        "(pathlib.Path(sys.argv[2]) / 'read').touch()\n"
+        "time.sleep(0.3)\n"
+        "n = len(list(pathlib.Path(sys.argv[2]).glob('copy-*')))\n"
+        "(pathlib.Path(sys.argv[2]) / f'copy-{n}').write_text(page)\n"
+    )
+    logger = _html(
+        tmp_path,
+        upload_command=f"{sys.executable} {script} {tmp_path / 'out'} {tmp_path}",
+    )
+    logger.write(snapshot(monitor("a")))
+    for _ in range(500):  # 10 s at most
+        if (tmp_path / "read").exists():
+            break
+        time.sleep(0.02)
+    logger.stopped(T0 + timedelta(seconds=7))  # that upload is still running
+    logger.close()
+    copies = sorted(tmp_path.glob("copy-*"))
+    assert len(copies) == 2
+    assert "simplemon stopped at" not in copies[0].read_text()
+    assert "simplemon stopped at" in copies[1].read_text()

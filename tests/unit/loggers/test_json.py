@@ -1,5 +1,6 @@
 import json
 import re
+from datetime import UTC, datetime
 
 from loggers.html import HtmlLogger, HtmlOptions
 from loggers.json import JsonLogger, JsonOptions
@@ -69,3 +70,24 @@ def test_first_failure_time_is_the_first_failed_check_and_zero_durations_show(tm
     doc = json.loads(path.read_text())["monitors"]["api"]
     assert doc["first_failure_time"] == first.isoformat(timespec="seconds")
     assert doc["last_run_duration"] == 0.0
+
+
+def test_a_final_stop_adds_stopped_at_to_the_last_round_s_file(tmp_path):
+    target = tmp_path / "status.json"
+    logger = JsonLogger("j", JsonOptions(filename=target))
+    logger.write(demo_round())
+    before = json.loads(target.read_text())
+    assert "stopped_at" not in before
+    logger.stopped(datetime(2026, 1, 5, 12, 0, 7, tzinfo=UTC))
+    logger.close()
+    after = json.loads(target.read_text())
+    assert after.pop("stopped_at") == "2026-01-05T12:00:07+00:00"
+    assert after == before  # the last round's states, unchanged
+    assert list(json.loads(target.read_text()))[:2] == ["generated", "stopped_at"]
+
+
+def test_a_json_logger_stopped_before_its_first_round_writes_no_file(tmp_path):
+    logger = JsonLogger("j", JsonOptions(filename=tmp_path / "status.json"))
+    logger.stopped(datetime(2026, 1, 5, 12, 0, 7, tzinfo=UTC))
+    logger.close()
+    assert not (tmp_path / "status.json").exists()
