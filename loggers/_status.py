@@ -206,10 +206,11 @@ def status_view(snapshot: Snapshot, histories: dict[str, MonitorHistory]) -> Sta
 
 def stopped_view(view: StatusView, at: datetime, tz: str) -> StatusView:
     """Return the last round's ``view`` saying the daemon stopped at ``at`` (pure)."""
+    # The last round's summary stays, in the past and not green: "1 of 3 FAILED"
+    # is still worth knowing, but must not read as the current state.
     banner = (
-        f"simplemon stopped at {format_moment(at, tz)} \u2014 the states below are "
-        f"from its last round at {format_moment(view.generated_at, tz)}; "
-        "they are no longer updated"
+        f"simplemon stopped at {format_moment(at, tz)}. Its last round, at "
+        f"{format_moment(view.generated_at, tz)}: {view.banner}. Not updated since."
     )
     return replace(view, banner_state="stopped", banner=banner, stopped_at=at)
 
