@@ -63,6 +63,19 @@ class Roster:
         self.states = {
             m.name: states.get(m.name, MonitorState()) for m in config.monitors
         }
+        #: What a monitor's snapshot takes from its config, worked out once per
+        #: config, not per round (issue 5): (name, type, description), then
+        #: (group, failure_doc, urgent, tolerance), then (gap, depend).
+        self._fixed = [
+            (
+                m.name,
+                (m.name, m.type_name, redact(m.plugin.describe())),
+                (c.group, c.failure_doc, c.urgent, c.tolerance),
+                (c.gap.total_seconds(), c.depend),
+            )
+            for m in config.monitors
+            for c in (m.common,)
+        ]
 
     def reload(self, config: Config) -> None:
         """Swap in a new Config; monitors whose type is unchanged keep their state."""
@@ -185,22 +198,18 @@ class Roster:
     ) -> Snapshot:
         """Return every monitor's state as an immutable Snapshot."""
         ran_set = set(ran)
+        states, details = self.states, self.details
+        # Positional, in MonitorSnapshot's field order (the record's fast path).
         monitors = tuple(
             MonitorSnapshot(
-                name=m.name,
-                type_name=m.type_name,
-                description=redact(m.plugin.describe()),
-                state=self.states[m.name],
-                ran=m.name in ran_set,
-                group=m.common.group,
-                failure_doc=m.common.failure_doc,
-                urgent=m.common.urgent,
-                tolerance=m.common.tolerance,
-                details=self.details.get(m.name, {}),
-                gap=m.common.gap.total_seconds(),
-                depend=m.common.depend,
+                *head,
+                states[name],
+                name in ran_set,
+                *middle,
+                details.get(name, {}),
+                *tail,
             )
-            for m in self.config.monitors
+            for name, head, middle, tail in self._fixed
         )
         return Snapshot(
             taken_at=self.now(),

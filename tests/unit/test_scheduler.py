@@ -374,6 +374,37 @@ def test_reload_keeps_state_by_name_and_type(clock):
     assert s.states["a"].failures == 1
 
 
+class Described(FakeMonitor):
+    def __init__(self, name, text):
+        super().__init__(name)
+        self.text = text
+
+    def describe(self) -> str:
+        return self.text
+
+
+def test_a_snapshot_takes_each_monitors_config_as_of_the_last_reload(clock):
+    # What a snapshot takes from the config is worked out once per config (issue 5):
+    # a reload must still show the new description, group and tolerance.
+    s = make([(Described("a", "old https://u:pw@h/"), {"group": "g1"})], clock)
+    s.run_once()
+    first = s.snapshot(["a"]).get("a")
+    new = make_config([(Described("a", "new"), {"group": "g2", "tolerance": 2})])
+    s.reload(new)
+    clock.advance(60)
+    s.run_once(tick=clock.monotonic())
+    second = s.snapshot(["a"]).get("a")
+    assert first is not None
+    assert second is not None
+    assert (first.description, first.group, first.tolerance) == (
+        "old https://***@h/",
+        "g1",
+        0,
+    )
+    assert (second.description, second.group, second.tolerance) == ("new", "g2", 2)
+    assert (second.state, second.ran) == (s.states["a"], True)
+
+
 @pytest.mark.parametrize("workers", [1, 3])
 def test_many_monitors_with_chains_all_settle(clock, workers):
     monitors = []
