@@ -67,14 +67,19 @@ def test_a_blank_username_or_password_alone_sends_no_auth(
     assert "Authorization" not in only_request(peer).headers
 
 
+def sent_headers(peer: HttpPeer, tmp_path: Path, headers: str) -> dict[str, str]:
+    """Check with these configured headers; return those the server received."""
+    assert configured(tmp_path, url=peer.url("/"), headers=headers).check().ok
+    return dict(only_request(peer).headers)
+
+
 def test_a_null_header_leaves_the_default_header_out(
     peer: HttpPeer, tmp_path: Path
 ) -> None:
     # requests (so SimpleMonitor) drops a header whose value is None: the way to
     # send no Accept-Encoding or User-Agent. Sending the text "None" is wrong.
     headers = '{"Accept-Encoding": null, "User-Agent": null, "X-Gone": null}'
-    assert configured(tmp_path, url=peer.url("/"), headers=headers).check().ok
-    sent = only_request(peer).headers
+    sent = sent_headers(peer, tmp_path, headers)
     assert "None" not in sent.values()
     assert "X-Gone" not in sent
     assert "User-Agent" not in sent or "python-requests" not in sent["User-Agent"]
@@ -84,9 +89,7 @@ def test_a_null_header_leaves_the_default_header_out(
 def test_header_numbers_and_booleans_are_sent_as_written_in_json(
     peer: HttpPeer, tmp_path: Path
 ) -> None:
-    headers = '{"X-Flag": true, "X-Rate": 1.50, "X-N": 7}'
-    assert configured(tmp_path, url=peer.url("/"), headers=headers).check().ok
-    sent = only_request(peer).headers
+    sent = sent_headers(peer, tmp_path, '{"X-Flag": true, "X-Rate": 1.50, "X-N": 7}')
     assert (sent["X-Flag"], sent["X-Rate"], sent["X-N"]) == ("true", "1.50", "7")
 
 
