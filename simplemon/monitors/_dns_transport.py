@@ -6,12 +6,15 @@ that is down fail at once, and name what each server said.
 
 from __future__ import annotations
 
+import copy
 import errno
 import socket
 
+import dns.flags
 import dns.inet
 import dns.message
 import dns.nameserver
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.resolver
@@ -47,11 +50,13 @@ class _ConnectedDo53(dns.nameserver.Do53Nameserver):
                 ignore_trailing,
             )
         family = dns.inet.af_for_address(self.address)
+        asked = copy.copy(request)
+        asked.__class__ = _HeaderOnlyTruncationQuery
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.setblocking(False)
             sock.connect((self.address, self.port))
             return dns.query.udp(
-                request,
+                asked,
                 self.address,
                 timeout=timeout,
                 port=self.port,
@@ -62,6 +67,29 @@ class _ConnectedDo53(dns.nameserver.Do53Nameserver):
                 ignore_errors=True,
                 ignore_unexpected=True,
             )
+
+
+class _HeaderOnlyTruncationQuery(dns.message.QueryMessage):
+    """A query that takes a bare truncated header as its reply.
+
+    Some servers (dnslib's, for one) truncate a UDP answer to the header alone, with
+    TC set and no question section. dnspython drops such a reply as not matching the
+    question, and the check timed out; dig retries it over TCP, and so do we. The
+    id must still match, and the socket only hears the server's address.
+    """
+
+    def is_response(
+        self, other: dns.message.Message, xfr_continuation: bool = False
+    ) -> bool:
+        if super().is_response(other, xfr_continuation):
+            return True
+        return (
+            bool(other.flags & dns.flags.QR)
+            and bool(other.flags & dns.flags.TC)
+            and not other.question
+            and other.id == self.id
+            and dns.opcode.from_flags(other.flags) == dns.opcode.from_flags(self.flags)
+        )
 
 
 #: Errors that mean this machine is out of descriptors or buffer memory.

@@ -221,3 +221,13 @@ def test_no_descriptor_left_is_said_to_be_local_not_the_servers(
         check=True,
     )
     assert done.stdout.strip() == "cannot open a socket: too many open files"
+
+
+def test_bare_truncated_header_is_retried_over_tcp() -> None:
+    # dnslib's server truncates a UDP answer to the header alone (TC, no question):
+    # dig retries over TCP; dnspython dropped it as a stray and the check timed out.
+    with DnsServer(ZONE, truncate_udp="header") as server:
+        result = check(server.host, server.port, "www.example.test", timeout=2)
+        assert result.ok, result.message
+        assert result.details["answers"] == ["192.0.2.10"]
+        assert server.transports() == ["udp", "tcp"]

@@ -22,8 +22,10 @@ Behaviour:
 - ``silent=True``: read queries and never answer (for timeouts).
 - ``rcode="SERVFAIL"`` (or any rcode name): answer every query with that rcode.
 - ``truncate_udp=True``: every UDP answer is empty with the TC flag, so a client must
-  retry over TCP. Independently of it, a UDP answer bigger than the client's limit
-  (512 bytes, or its EDNS payload size) is truncated the same way, as real servers do.
+  retry over TCP. ``truncate_udp="header"``: the truncated answer is the bare header
+  (TC set, no question section), as dnslib's server sends it. Independently of it, a
+  UDP answer bigger than the client's limit (512 bytes, or its EDNS payload size) is
+  truncated the same way, as real servers do.
 
 Every socket has a timeout and both serving loops poll a stop event, so ``stop()``
 returns within about ``POLL`` seconds.
@@ -39,6 +41,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
+from typing import Literal
 
 import dns.exception
 import dns.flags
@@ -76,7 +79,7 @@ class DnsServer:
         *,
         silent: bool = False,
         rcode: str | None = None,
-        truncate_udp: bool = False,
+        truncate_udp: bool | Literal["header"] = False,
         host: str = "127.0.0.1",
     ) -> None:
         self.zone = {
@@ -192,6 +195,8 @@ class DnsServer:
                 pass
         truncated = dns.message.make_response(query)
         truncated.flags |= dns.flags.AA | dns.flags.TC
+        if self.truncate_udp == "header":
+            truncated.question = []
         return truncated.to_wire()
 
     def _serve_tcp(self) -> None:
