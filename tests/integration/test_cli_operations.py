@@ -1,11 +1,17 @@
 """The command line as an operator drives it: pid files, flags, stops."""
 
+import sqlite3
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import run_monitor
+from tests.peers.monitor_process import (
+    MonitorProcess,
+    run_monitor_once,
+    write_null_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +76,24 @@ def test_test_mode_is_quiet_about_a_pidfile_that_can_be_written(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "pid" not in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_state_file_deleted_while_running_keeps_its_lock_file(tmp_path):
+    """`rm simplemon-state.db` leaves the `.lock` file, which the daemon still
+    holds: it used to take it again, find itself in the way ('in use by another
+    simplemon (process <its own id>)') and never write the file again, so a
+    restart forgot every state and queued alert."""
+    ini = write_null_config(tmp_path, "[monitor]\ninterval = 1\n")
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{proc.state_file}{suffix}").unlink(missing_ok=True)
+        proc.wait_for(lambda: "was deleted" in proc.log())
+        proc.wait_rounds(2)
+        assert "in use by another" not in proc.log()
+        assert proc.state_file.exists()
+        second = run_monitor_once(ini, "-1")
+        assert second.returncode == 3
+        assert f"(process {proc.proc.pid})" in second.stderr
+    with sqlite3.connect(proc.state_file) as db:
+        assert db.execute("SELECT monitor FROM monitor_state").fetchall() == [("a",)]
