@@ -1,6 +1,9 @@
 """The command line as an operator drives it: pid files, flags, stops."""
 
+import os
 import sqlite3
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -8,6 +11,7 @@ import pytest
 
 from tests.integration.conftest import run_monitor
 from tests.peers.monitor_process import (
+    REPO,
     MonitorProcess,
     run_monitor_once,
     write_null_config,
@@ -97,3 +101,25 @@ def test_a_state_file_deleted_while_running_keeps_its_lock_file(tmp_path):
         assert f"(process {proc.proc.pid})" in second.stderr
     with sqlite3.connect(proc.state_file) as db:
         assert db.execute("SELECT monitor FROM monitor_state").fetchall() == [("a",)]
+
+
+@pytest.mark.parametrize("flag", ["--dump-known-resources", "-t"])
+def test_output_to_a_closed_pipe_is_no_traceback(tmp_path, flag):
+    """`simplemon --dump-known-resources | head -3`: the reader leaves early."""
+    main = config(tmp_path)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: the first write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, str(REPO / "monitor.py"), "-f", str(main), flag],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr
+    assert result.stderr == ""
+    assert result.returncode == 0
