@@ -20,7 +20,7 @@ def take_lock(path: Path) -> int:
     lock goes with the process (also on ``kill -9``); the file itself stays, with
     the id of the last process that held it.
     """
-    lock_path = path.with_name(path.name + ".lock")
+    lock_path = lock_path_of(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # O_NOFOLLOW: a symlink planted at the lock path (state file in /tmp) would
@@ -41,3 +41,22 @@ def take_lock(path: Path) -> int:
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode("ascii"))
     return fd
+
+
+def lock_path_of(path: Path) -> Path:
+    """Return the lock file of the state file ``path``."""
+    return path.with_name(path.name + ".lock")
+
+
+def still_held(fd: int, path: Path) -> bool:
+    """Whether ``<path>.lock`` is still the file this process locked through ``fd``.
+
+    ``rm`` of the state file alone leaves it: taking it again would then find this
+    very process in the way, as flock locks belong to an open file, not a process.
+    """
+    try:
+        now = os.stat(lock_path_of(path), follow_symlinks=False)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)

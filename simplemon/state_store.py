@@ -21,7 +21,7 @@ from simplemon.errors import StateFileError
 from simplemon.model import AlertEvent, MonitorState, NotificationRecord
 from simplemon.paths import create_guarded
 from simplemon.state_codec import IsoTexts, codec, from_json
-from simplemon.state_lock import take_lock
+from simplemon.state_lock import still_held, take_lock
 from simplemon.state_outbox import OutboxQueries
 from simplemon.state_schema import (
     SAVE_STATE,
@@ -60,7 +60,8 @@ class StateStore(OutboxQueries):
         self.path = path
         self._lock = threading.Lock()
         # Released by close(), or when the store is garbage collected.
-        self._owner = weakref.finalize(self, os.close, take_lock(path))
+        self._lock_fd = take_lock(path)
+        self._owner = weakref.finalize(self, os.close, self._lock_fd)
         try:
             self._db = connect(path)
             if version(self._db) != SCHEMA_VERSION:
@@ -206,16 +207,18 @@ class StateStore(OutboxQueries):
 
         SQLite would otherwise go on writing to the deleted file, and the next
         start would find nothing: every state, record and queued alert forgotten.
-        The lock is taken again on a new ``.lock`` file first, so that a second
-        process that started meanwhile is not overwritten. Runs under the lock.
+        The lock is taken again on a new ``.lock`` file first if that was deleted
+        too, so that a second process that started meanwhile is not overwritten.
+        Runs under the lock.
         """
         if self.path.exists():
             return
         log.error(
             "state file %s was deleted while running; writing it again", self.path
         )
+        kept = still_held(self._lock_fd, self.path)
         try:
-            owner = take_lock(self.path)
+            owner = self._lock_fd if kept else take_lock(self.path)
         except StateFileError as e:
             log.error("%s; not writing it again", e)
             return
@@ -225,13 +228,15 @@ class StateStore(OutboxQueries):
             create_guarded(self.path)
             self._db.execute("VACUUM INTO ?", (str(self.path),))
             db = connect(self.path)
-        except OSError as e:
-            os.close(owner)
-            raise StateFileError(f"cannot write state file {self.path}: {e}") from e
-        except BaseException:
-            os.close(owner)  # tried again next round
+        except BaseException as e:
+            if not kept:
+                os.close(owner)  # tried again next round
+            if isinstance(e, OSError):
+                raise StateFileError(f"cannot write state file {self.path}: {e}") from e
             raise
-        self._owner()
-        self._owner = weakref.finalize(self, os.close, owner)
+        if not kept:
+            self._owner()
+            self._owner = weakref.finalize(self, os.close, owner)
+            self._lock_fd = owner
         self._db.close()
         self._db = db

@@ -1,11 +1,21 @@
 """The command line as an operator drives it: pid files, flags, stops."""
 
+import os
+import sqlite3
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import run_monitor
+from tests.peers.monitor_process import (
+    REPO,
+    MonitorProcess,
+    run_monitor_once,
+    write_null_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +80,46 @@ def test_test_mode_is_quiet_about_a_pidfile_that_can_be_written(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "pid" not in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_state_file_deleted_while_running_keeps_its_lock_file(tmp_path):
+    """`rm simplemon-state.db` leaves the `.lock` file, which the daemon still
+    holds: it used to take it again, find itself in the way ('in use by another
+    simplemon (process <its own id>)') and never write the file again, so a
+    restart forgot every state and queued alert."""
+    ini = write_null_config(tmp_path, "[monitor]\ninterval = 1\n")
+    with MonitorProcess(ini) as proc:
+        proc.wait_rounds(1)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{proc.state_file}{suffix}").unlink(missing_ok=True)
+        proc.wait_for(lambda: "was deleted" in proc.log())
+        proc.wait_rounds(2)
+        assert "in use by another" not in proc.log()
+        assert proc.state_file.exists()
+        second = run_monitor_once(ini, "-1")
+        assert second.returncode == 3
+        assert f"(process {proc.proc.pid})" in second.stderr
+    with sqlite3.connect(proc.state_file) as db:
+        assert db.execute("SELECT monitor FROM monitor_state").fetchall() == [("a",)]
+
+
+@pytest.mark.parametrize("flag", ["--dump-known-resources", "-t"])
+def test_output_to_a_closed_pipe_is_no_traceback(tmp_path, flag):
+    """`simplemon --dump-known-resources | head -3`: the reader leaves early."""
+    main = config(tmp_path)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: the first write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, str(REPO / "monitor.py"), "-f", str(main), flag],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr
+    assert result.stderr == ""
+    assert result.returncode == 0
