@@ -37,6 +37,16 @@ def run_monitor(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def check_refuses(folder: Path, monitors: str) -> subprocess.CompletedProcess[str]:
+    """Run ``-t`` on MAIN and ``monitors``; assert it refused them, no traceback."""
+    (folder / "monitor.ini").write_text(MAIN, encoding="utf-8")
+    (folder / "monitors.ini").write_text(monitors, encoding="utf-8")
+    done = run_monitor(folder, "-t", "--no-timestamps")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    return done
+
+
 def errors_of(tmp_path: Path, main: str, monitors: str = MONITORS) -> list[str]:
     (tmp_path / "monitor.ini").write_text(main, encoding="utf-8")
     (tmp_path / "monitors.ini").write_text(monitors, encoding="utf-8")
@@ -156,13 +166,7 @@ def test_options_that_take_several_lines_still_do(tmp_path):
 
 
 def test_check_mode_fails_on_a_url_glued_to_the_next_line(tmp_path):
-    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
-    (tmp_path / "monitors.ini").write_text(
-        HTTP_LOCAL + "   timeout = 3\n", encoding="utf-8"
-    )
-    done = run_monitor(tmp_path, "-t", "--no-timestamps")
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
+    done = check_refuses(tmp_path, HTTP_LOCAL + "   timeout = 3\n")
     assert (
         f"error: {tmp_path}/monitors.ini: [web] url: the value continues on an "
         "indented line ('timeout = 3')"
@@ -489,13 +493,9 @@ def test_hosts_without_a_port_load(tmp_path, kind, host):
 
 
 def test_check_mode_fails_on_a_tcp_host_with_a_port(tmp_path):
-    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
-    (tmp_path / "monitors.ini").write_text(
-        "[ssh]\ntype = tcp\nhost = 127.0.0.1:22\nport = 22\n", encoding="utf-8"
+    done = check_refuses(
+        tmp_path, "[ssh]\ntype = tcp\nhost = 127.0.0.1:22\nport = 22\n"
     )
-    done = run_monitor(tmp_path, "-t", "--no-timestamps")
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
     assert (
         f"error: {tmp_path}/monitors.ini: [ssh] host = '127.0.0.1:22': expected a "
         "host name or IP address without a port (put the port in port = 22)"
@@ -614,13 +614,7 @@ def test_an_unrelated_section_is_no_reporting_hint(tmp_path):
 
 
 def test_check_mode_suggests_defaults_for_default(tmp_path):
-    (tmp_path / "monitor.ini").write_text(MAIN, encoding="utf-8")
-    (tmp_path / "monitors.ini").write_text(
-        "[default]\ntolerance = 2\n" + MONITORS, encoding="utf-8"
-    )
-    done = run_monitor(tmp_path, "-t", "--no-timestamps")
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
+    done = check_refuses(tmp_path, "[default]\ntolerance = 2\n" + MONITORS)
     assert (
         f"error: {tmp_path}/monitors.ini: [default] missing required option 'type' "
         "for a monitor (did you mean [defaults]?)"
