@@ -161,7 +161,8 @@ class AlertContext:
         if record.recovery_held_at is None and not (
             self.in_hours or self.options.ooh_recovery
         ):
-            return Decision((), replace(record, recovery_held_at=self.now))
+            came_back = seen_at(self.monitor.current.last_change_at, self.now)
+            return Decision((), replace(record, recovery_held_at=came_back))
         if record.recovery_held_at is not None and not (
             self.in_hours or self.options.ooh_recovery
         ):
@@ -178,7 +179,8 @@ class AlertContext:
             virtual_fail_count=0,
             last_virtual_fail_count=record.last_virtual_fail_count,
             info=state.last_message,
-            recovered_at=record.recovery_held_at or self.now,
+            recovered_at=record.recovery_held_at
+            or seen_at(state.last_change_at, self.now),
         )
         return Decision((event,), NotificationRecord())
 
@@ -192,9 +194,25 @@ class AlertContext:
         info: str,
         recovered_at: datetime | None = None,
     ) -> AlertEvent:
-        """Build one event for this pair; downtime runs to ``recovered_at`` or now."""
-        end = recovered_at or self.now
-        downtime = (end - failed_at).total_seconds() if failed_at else 0.0
+        """Build one event for this pair; its downtime runs to ``recovered_at``.
+
+        Without one, a failure-side event's downtime runs to the check that saw the
+        monitor down (a recovery's, to now): a round's moment is when its slowest
+        check ended, seconds after the others perhaps, and the history logs stamp
+        each check with its own time. Whole seconds less whole seconds, as the
+        times are shown: "since 10:00:21, recovered 10:00:24" is never "down 2 s".
+        """
+        end = recovered_at
+        if end is None:
+            last = self.monitor.current.last_checked_at
+            end = self.now if kind is EventKind.RECOVERY else seen_at(last, self.now)
+        downtime = (
+            (
+                end.replace(microsecond=0) - failed_at.replace(microsecond=0)
+            ).total_seconds()
+            if failed_at
+            else 0.0
+        )
         return AlertEvent(
             kind=kind,
             monitor=self.monitor.name,
@@ -210,6 +228,14 @@ class AlertContext:
             downtime_seconds=max(0.0, downtime),
             event_id=event_id(self.monitor.name, self.alerter, kind, self.now),
         )
+
+
+def seen_at(moment: datetime | None, now: datetime) -> datetime:
+    """Return when a check saw a state: ``moment``, or ``now`` if it has none.
+
+    A moment after ``now`` (the wall clock was set back since) is not believed.
+    """
+    return moment if moment is not None and moment <= now else now
 
 
 def event_id(monitor: str, alerter: str, kind: EventKind, created_at: datetime) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from simplemon.alert_events import AlertContext, Decision, MonitorView
+from simplemon.alert_events import AlertContext, Decision, MonitorView, seen_at
 from simplemon.common import AlerterCommon, is_in_groups
 from simplemon.model import (
     EventKind,
@@ -77,8 +77,12 @@ def _missed_recovery(
     if record.recovery_held_at is not None:
         return record
     last = max(record.last_virtual_fail_count, monitor.previous.virtual_fail_count)
+    came_back = seen_at(monitor.current.last_change_at, now)
     return replace(
-        record, last_virtual_fail_count=last, held_since=None, recovery_held_at=now
+        record,
+        last_virtual_fail_count=last,
+        held_since=None,
+        recovery_held_at=came_back,
     )
 
 

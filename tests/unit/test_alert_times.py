@@ -238,3 +238,73 @@ def test_an_hour_long_outage_across_the_fall_back_says_one_hour_in_local_time(
     assert "Failing since:  2026-11-01T01:30:00-04:00" in text
     assert "Was down for:   0+01:00:00" in text
     assert (values["days"], values["hours"], values["minutes"]) == ("0", "1", "0")
+
+
+def _outage(failed: datetime, recovered: datetime, round_end: datetime, **opts):
+    """Fail at ``failed``, recover at ``recovered``; the rounds end at ``round_end``."""
+    down = policy.apply_result(MonitorState(), BAD, 0, failed)
+    up = policy.apply_result(down, OK, 0, recovered)
+    record = decide(
+        MonitorView("web", MonitorState(), down),
+        "mail",
+        mail(**opts),
+        NotificationRecord(),
+        failed,
+    ).record
+    return decide(MonitorView("web", down, up), "mail", mail(**opts), record, round_end)
+
+
+def test_a_recovery_is_dated_by_its_check_not_by_the_round_that_ended_later():
+    # A slow check held the round 8 s past the check that saw the monitor up: the
+    # history logs stamp that check with its own time, and so must the alert.
+    failed = NOON + timedelta(seconds=21)
+    recovered = NOON + timedelta(seconds=24)
+    (event,) = _outage(failed, recovered, recovered + timedelta(seconds=8)).events
+    assert event.created_at == recovered + timedelta(seconds=8)
+    assert event.downtime_seconds == 3
+    assert "Recovered at:   2026-01-05T12:00:24+00:00" in body(event)
+
+
+def test_a_recovery_held_out_of_hours_keeps_the_time_of_its_check():
+    # in hours at the failure (noon), out of them at the recovery
+    night = {
+        "times_type": "only",
+        "time_lower": time(11),
+        "time_upper": time(12, 0, 10),
+    }
+    recovered = NOON + timedelta(seconds=24)
+    decision = _outage(NOON, recovered, recovered + timedelta(seconds=8), **night)
+    assert decision.events == ()
+    assert decision.record.recovery_held_at == recovered
+
+
+def test_a_failure_counts_its_downtime_to_the_check_that_saw_it():
+    round_end = NOON + timedelta(seconds=65)
+    previous = policy.apply_result(MonitorState(), BAD, 1, NOON)
+    state = policy.apply_result(previous, BAD, 1, NOON + timedelta(seconds=60))
+    view = MonitorView("web", previous, state)
+    (event,) = decide(view, "mail", mail(), NotificationRecord(), round_end).events
+    assert event.created_at == round_end
+    assert event.downtime_seconds == 60
+
+
+def test_a_check_time_after_the_round_is_not_believed():
+    # the wall clock was set back between the check and the end of its round
+    round_end = NOON + timedelta(seconds=30)
+    previous = policy.apply_result(MonitorState(), BAD, 1, NOON)
+    state = policy.apply_result(previous, BAD, 1, NOON + timedelta(seconds=60))
+    view = MonitorView("web", previous, state)
+    (event,) = decide(view, "mail", mail(), NotificationRecord(), round_end).events
+    assert event.downtime_seconds == 30
+
+
+def test_downtimes_are_whole_seconds_between_the_whole_seconds_shown():
+    # since 12:00:21.9, up at 12:00:24.1: the message shows :21 and :24, so 3 s
+    failed = NOON + timedelta(seconds=21.9)
+    recovered = NOON + timedelta(seconds=24.1)
+    (event,) = _outage(failed, recovered, recovered).events
+    assert event.downtime_seconds == 3
+    text = body(event)
+    assert "Failing since:  2026-01-05T12:00:21+00:00" in text
+    assert "Recovered at:   2026-01-05T12:00:24+00:00" in text
+    assert "0+00:00:03" in text
