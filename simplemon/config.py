@@ -22,6 +22,7 @@ from simplemon.config_checks import (
     check_groups,
     check_references,
     check_shared_files,
+    check_timeouts,
     check_unlisted,
 )
 from simplemon.config_monitors import load_monitors
@@ -126,6 +127,7 @@ def load_config(
                 "simplemon cannot start until that is fixed"
             )
         monitors = load_monitors(loader, main, main_path)
+        check_timeouts(loader, str(main_path), monitors, main.interval.total_seconds())
     alerters: tuple[PluginConfig, ...] = ()
     loggers: tuple[PluginConfig, ...] = ()
     if reporting is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from simplemon import registry
 from simplemon.common import (
@@ -18,6 +19,7 @@ from simplemon.common import (
 from simplemon.depgraph import find_cycle
 from simplemon.errors import ConfigError
 from simplemon.ini import RawValue
+from simplemon.monitor import Monitor
 from simplemon.section_keys import suggest
 from simplemon.sections import Loader, PluginConfig
 
@@ -175,6 +177,44 @@ def check_shared_files(loader: Loader, loggers: tuple[PluginConfig, ...]) -> Non
                 f"{_clash(first.plugin.output_kind, plugin.plugin.output_kind)}; "
                 "give each logger its own file"
             )
+
+
+def check_timeouts(
+    loader: Loader, main_file: str, monitors: tuple[PluginConfig, ...], interval: float
+) -> None:
+    """Warn once about monitors whose check may take longer than the interval.
+
+    A round waits for its slowest check, so while such a target hangs every
+    monitor is checked only every ``timeout`` seconds, not every ``interval``.
+    Valid (and SimpleMonitor took it), so one warning, not an error per monitor.
+    """
+    timed = [
+        (seconds, m.name)
+        for m in monitors
+        if m.common.enabled and (seconds := _timeout(m.plugin)) is not None
+    ]
+    slow = sorted(((s, n) for s, n in timed if s > interval), key=lambda p: -p[0])
+    if not slow:
+        return
+    shown = ", ".join(f"[{name}] {seconds:g}s" for seconds, name in slow[:5])
+    more = f" and {len(slow) - 5} more" if len(slow) > 5 else ""
+    count = "1 monitor" if len(slow) == 1 else f"{len(slow)} monitors"
+    loader.warnings.append(
+        f"{loader.path(main_file)}: [monitor] interval = {interval:g}s is shorter "
+        f"than the timeout of {count} ({shown}{more}): while a target of theirs "
+        "hangs, each round waits for it, so every monitor is checked only every "
+        f"{slow[0][0]:g}s at worst; lengthen the interval or shorten those timeouts"
+    )
+
+
+def _timeout(plugin: Monitor[Any]) -> float | None:
+    """Return a monitor's timeout in seconds; None for a type that has none."""
+    if (
+        type(plugin).timeout_seconds is Monitor.timeout_seconds
+        and getattr(plugin.options, "timeout", None) is None
+    ):
+        return None  # (null, fail, and plugins that set no timeout)
+    return plugin.timeout_seconds()
 
 
 def _clash(first: str, second: str) -> str:
