@@ -141,10 +141,14 @@ def test_chromium_stale_page_warning_says_how_old_in_seconds_when_under_two_minu
     logger.write(demo_round(at=at, interval=10))
     logger.close()
     dom = dump_dom(tmp_path / "out" / "index.html", tmp_path / "profile")
+    # The page's age grows while Chromium starts (seconds on a busy machine).
+    oldest = (datetime.now(UTC) - at).total_seconds()
     assert 'id="page-stale" role="alert" style="display: flex;"' in dom
     age = re.search(r'<span id="page-age">([^<]*)</span>', dom)
     assert age is not None
-    assert re.fullmatch(r"4\d s", age.group(1)), age.group(1)
+    shown = re.fullmatch(r"(\d+) s", age.group(1))
+    assert shown is not None, age.group(1)
+    assert 45 <= int(shown.group(1)) <= round(oldest), (age.group(1), oldest)
 
 
 def test_chromium_phone_cards_show_one_bar_in_their_states_colour(tmp_path):

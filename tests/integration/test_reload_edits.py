@@ -129,7 +129,7 @@ def test_raising_an_alerters_limit_mid_outage_sends_no_second_failure(tmp_path):
         with_limit(5)
         proc.signal(signal.SIGHUP)
         proc.wait_for(lambda: "configuration reloaded" in proc.log())
-        proc.wait_rounds(proc.rounds() + 7)  # the count is well past 5
+        proc.wait_rounds(7)  # the count (1 or more at the reload) is well past 5
     assert kinds(out) == [("failure", "down", 1)]
 
 
@@ -149,5 +149,5 @@ def test_raising_tolerance_of_an_alerted_outage_sends_no_second_failure(tmp_path
         write(tmp_path / "monitors.ini", "[down]\ntype = fail\ntolerance = 4\n")
         proc.signal(signal.SIGHUP)
         proc.wait_for(lambda: "configuration reloaded" in proc.log())
-        proc.wait_rounds(proc.rounds() + 6)  # well past the new tolerance
+        proc.wait_rounds(6)  # the count (1 or more) is well past the new tolerance
     assert kinds(out) == [("failure", "down", 1)]

@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import sqlite3
 import stat
@@ -432,11 +433,13 @@ def test_history_forgets_monitors_not_checked_for_the_longest_window(tmp_path):
 
 
 def _waiting_upload(tmp_path):
-    """An upload command that says it started, then waits (10 s at most) for go."""
+    """An upload command that says it started (and its pid), then waits (10 s at
+    most) for go."""
     script = tmp_path / "upload.py"
     script.write_text(
-        "import pathlib, sys, time\n"
+        "import os, pathlib, sys, time\n"
         "here = pathlib.Path(sys.argv[1])\n"
+        "(here / 'pid').write_text(str(os.getpid()))\n"
         "(here / 'started').write_text('')\n"
         "for _ in range(200):\n"
         "    if (here / 'go').exists():\n"
@@ -462,6 +465,21 @@ def test_html_round_does_not_wait_for_upload_command(tmp_path):
     (tmp_path / "go").write_text("")
     logger.close()  # waits for the upload (within upload_timeout)
     assert (tmp_path / "done").exists()
+
+
+def _wait_until_exited(pid: int) -> None:
+    """Wait (10 s at most) until the logger's upload child ``pid`` has exited.
+
+    WNOWAIT leaves the exited child for the logger to reap. A fixed sleep after
+    its last file was written was not enough on a busy machine: still running,
+    the upload kept the failure and the next round raised it again.
+    """
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    for _ in range(200):
+        if os.waitid(os.P_PID, pid, flags) is not None:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"upload {pid} still running after 10 s")
 
 
 def _logger_with_an_overdue_upload(tmp_path):
@@ -506,7 +524,7 @@ def test_a_killed_upload_stays_the_problem_until_an_upload_succeeds(tmp_path):
         if (tmp_path / "done").exists():
             break
         time.sleep(0.1)
-    time.sleep(0.2)  # let it exit
+    _wait_until_exited(int((tmp_path / "pid").read_text()))  # the one that is done
     logger.write(demo_round())  # it succeeded: no problem any more
     logger.close()
 
