@@ -165,14 +165,17 @@ def test_window_opening_sends_catchup_and_closing_window_holds_recovery(tmp_path
         env = {**os.environ, "TZ": zone}
         with MonitorProcess(ini, env=env) as proc:
             proc.wait_for(lambda: proc.rounds() >= 1)
-            assert time.monotonic() < edge - 0.5, "monitor.py started too slowly"
+            first_round = time.monotonic()  # (a round ran by then)
+            assert first_round < edge - 0.5, "monitor.py started too slowly"
             proc.wait_for(lambda: recorded(tmp_path / "catchup.jsonl"), timeout=30)
             assert time.monotonic() >= edge - 0.5  # not before the window opened
             proc.wait_for(lambda: len(recorded(tmp_path / "closing-ooh.jsonl")) == 2)
             proc.wait_rounds(2)
     (catchup,) = recorded(tmp_path / "catchup.jsonl")
     assert catchup["kind"] == "catchup"
-    assert catchup["vfc"] >= LEAD_SECONDS - 2  # the failure started before hours
+    # the failure started before hours: every round from the first to the opening
+    # counted (one a second; one less for a round that ran late on a busy machine)
+    assert catchup["vfc"] >= max(2, int(edge - first_round) - 1)
     assert kinds(tmp_path / "dropped.jsonl") == []  # out of hours, no delay: dropped
     assert [k for k, _, _ in kinds(tmp_path / "closing-ooh.jsonl")] == [
         "failure",
