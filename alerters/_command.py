@@ -37,6 +37,7 @@ _RUNS_NEXT = frozenset(
 )  # fmt: skip
 _SEPARATORS = ";&|()`\n"
 _SUBSCRIPT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[$")
+_WIDEST = 200  # characters a format spec may pad a placeholder to
 
 
 class _Quote(enum.Enum):
@@ -78,8 +79,13 @@ class CommandTemplate:
 
     def render(self, values: Mapping[str, str]) -> list[str]:
         """Return argv with every placeholder replaced by its value (one item each)."""
+        # Numbers as numbers, so a SimpleMonitor format such as {hours:02} pads them.
+        typed: dict[str, str | int] = {
+            key: int(value) if key in NUMERIC and value.isdigit() else value
+            for key, value in values.items()
+        }
         return [
-            item if is_literal else item.format_map(values)
+            item if is_literal else item.format_map(typed)
             for item, is_literal in zip(self.items, self.literal, strict=True)
         ]
 
@@ -127,10 +133,28 @@ def _placeholders(item: str) -> list[str]:
         if name not in PLACEHOLDERS:
             known = " ".join("{" + p + "}" for p in PLACEHOLDERS)
             raise ValueError(f"unknown placeholder {{{name}}}; expected one of {known}")
-        if spec or conversion:
+        if conversion:
             raise ValueError(f"expected a plain placeholder such as {{{name}}}")
+        if spec:
+            _check_format(name, spec)
         names.append(name)
     return names
+
+
+def _check_format(name: str, spec: str) -> None:
+    """Refuse a format spec (``{hours:02}``, as SimpleMonitor allows) that cannot work.
+
+    Numbers are formatted as integers, the rest as text; widths are checked first.
+    """
+    shown = f"{{{name}:{spec}}}"
+    if any(int(n) > _WIDEST for n in re.findall(r"\d+", spec)):
+        raise ValueError(f"format {shown} is wider than {_WIDEST} characters")
+    try:
+        if "{" in spec:
+            raise ValueError("a placeholder inside a format")
+        format(0 if name in NUMERIC else "", spec)
+    except ValueError as e:
+        raise ValueError(f"bad format {shown}: {e}") from None
 
 
 def _current_command(before: str) -> tuple[list[str], str]:
@@ -197,11 +221,16 @@ def _rewrite_script(script: str) -> str:
     """Replace each placeholder by a reference to its environment variable."""
     out: list[str] = []
     quote, escaped, previous = _Quote.NONE, False, ""
-    for literal, name, _, _ in string.Formatter().parse(script):
+    for literal, name, spec, _ in string.Formatter().parse(script):
         out.append(literal)
         quote, escaped, previous = _advance(quote, escaped, previous, literal)
         if name is None:
             continue
+        if spec:
+            raise ValueError(
+                f"{{{name}:{spec}}}: a format cannot be applied inside a shell "
+                f'script; format "${environment_name(name)}" with printf there'
+            )
         if escaped:
             raise ValueError(f"{{{name}}} cannot follow a backslash in a shell script")
         unquoted = quote in (_Quote.NONE, _Quote.DOUBLE)

@@ -246,3 +246,31 @@ def test_a_command_killed_by_a_signal_is_said_to_be_killed(tmp_path):
         alerter.send(make_event())
     assert not info.value.permanent
     assert "was killed by signal 9 (SIGKILL)" in str(info.value)
+
+
+def test_simplemonitor_format_specs_in_commands_are_applied(tmp_path, recorder):
+    # SimpleMonitor formats its commands with str.format, so a config may pad its
+    # numbers ({hours:02}); such a monitor.ini must still load and run here.
+    prefix, out = recorder
+    (tmp_path / "monitors.ini").write_text("[down]\ntype = fail\n")
+    (tmp_path / "monitor.ini").write_text(
+        "[monitor]\ninterval = 10\n[reporting]\nalerters = run\n[run]\n"
+        f"type = execute\nfail_command = {prefix} {{hours:02}}:{{minutes:02d}} "
+        "{virtual_fail_count:03} [{name:>6}]\n"
+    )
+    argv = [
+        sys.executable,
+        str(REPO / "monitor.py"),
+        "-f",
+        str(tmp_path / "monitor.ini"),
+    ]
+    done = subprocess.run(
+        [*argv, "-1"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 1, done.stderr  # the check failed, and was alerted
+    assert json.loads(out.read_text())["argv"] == ["00:00", "001", "[  down]"]
+
+
+def test_a_format_spec_inside_a_shell_script_is_refused_with_a_hint():
+    with pytest.raises(ValueError, match=r"printf"):
+        command('sh -c "echo {hours:02}"', ParseContext())

@@ -49,6 +49,11 @@ def test_every_value_is_exported_in_the_environment(tmp_path):
     assert env["SIMPLEMON_EVENT_ID"] == "42-web-test"
 
 
+def test_simplemonitor_format_specs_pad_numbers_and_text(tmp_path):
+    a = alerter(tmp_path, fail_command="/bin/echo {days:02}:{hours:02d} {name:>5}")
+    assert a.build(make_event())[0] == ["/bin/echo", "01:03", "  web"]
+
+
 def test_literal_braces_are_written_doubled(tmp_path):
     a = alerter(tmp_path, fail_command="/bin/echo {{json}} {name}")
     assert a.build(make_event())[0] == ["/bin/echo", "{json}", "web"]
@@ -61,7 +66,10 @@ def test_literal_braces_are_written_doubled(tmp_path):
         ("/bin/echo {}", "unknown placeholder {}"),
         ("/bin/echo {0}", "unknown placeholder {0}"),
         ("/bin/echo {info.__class__}", "unknown placeholder"),
-        ("/bin/echo {hours:02}", "expected a plain placeholder such as {hours}"),
+        ("/bin/echo {hours:x>300}", "format {hours:x>300} is wider than 200"),
+        ("/bin/echo {info:d}", "bad format {info:d}: Unknown format code 'd'"),
+        ("/bin/echo {hours:{days}}", "bad format {hours:{days}}"),
+        ('sh -c "echo {hours:02}"', 'format "$SIMPLEMON_HOURS" with printf'),
         ("/bin/echo {info!r}", "expected a plain placeholder such as {info}"),
         ("/bin/echo {info", "bad placeholder"),
         ('/bin/echo "unclosed', "a quote is not closed"),
