@@ -71,10 +71,22 @@ class ReportingOptions:
 
 
 def group_list(text: str, ctx: ParseContext) -> str:
-    """Parse a monitor's group: one name or a comma list (SimpleMonitor allows both)."""
+    """Parse a monitor's group: one name or a comma list (SimpleMonitor allows both).
+
+    A name with a space in it is refused: SimpleMonitor silently joined it
+    (``web servers`` became ``webservers``, which is what its alerters had to name),
+    so taking it as written would quietly stop those alerts.
+    """
     names = parse_list(text)
     if not names:
         raise ValueError("expected a group name or a comma list, e.g. web, db")
+    for name in names:
+        if any(c.isspace() for c in name):
+            joined = "".join(name.split())
+            raise ValueError(
+                f"expected group names without spaces, e.g. {joined} "
+                f"(SimpleMonitor read {name!r} as {joined!r})"
+            )
     return ",".join(names)
 
 

@@ -14,7 +14,7 @@ from simplemon import registry
 from simplemon.common import IGNORED_MONITOR_KEYS, MainOptions, MonitorCommon
 from simplemon.errors import ConfigError
 from simplemon.ini import RawValue
-from simplemon.options import option_keys
+from simplemon.options import option_fields, option_keys
 from simplemon.section_keys import suggest
 from simplemon.sections import Loader, PluginConfig
 
@@ -101,23 +101,38 @@ def load_monitors(
     _check_defaults(loader, defaults)
     loader.monitor_sections = set(sections)
     result = []
-    accepted_by_type: dict[str, frozenset[str]] = {}  # keys [defaults] may give
+    keys_by_type: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
     for name, items in sections.items():
         type_raw = items.get("type")
         type_name = "" if type_raw is None else type_raw.text.strip()
-        accepted = accepted_by_type.get(type_name)
-        if accepted is None:
-            accepted = option_keys(MonitorCommon)
-            if type_name in registry.MONITORS:
-                cls = registry.load("monitor", type_name)
-                accepted = accepted | option_keys(cls.Options)
-            accepted_by_type[type_name] = accepted
-        merged = {k: v for k, v in defaults.items() if k in accepted} | items
+        if type_name not in keys_by_type:
+            keys_by_type[type_name] = _shared_keys(type_name)
+        own, aliases = keys_by_type[type_name]
+        merged = {k: v for k, v in defaults.items() if k in own} | {
+            k: v for k, v in items.items() if not (v.from_default and k in aliases)
+        }
         file = str(next(iter(items.values())).file) if items else str(main.monitors)
         monitor = loader.plugin("monitor", name, merged, file)
         if monitor is not None:
             result.append(monitor)
     return tuple(result)
+
+
+def _shared_keys(type_name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the keys [defaults] and [DEFAULT] may fill for a type, and its aliases.
+
+    Shared keys fill an option under its own name only, never through an alias,
+    as in SimpleMonitor, where each type read only its own names: a ``timeout``
+    meant for http and tcp must not become a host monitor's ``ping_ttl`` through
+    that type's ``timeout`` alias.
+    """
+    own = {f.key for f in option_fields(MonitorCommon)}
+    every = set(own)
+    if type_name in registry.MONITORS:
+        fields = option_fields(registry.load("monitor", type_name).Options)
+        own |= {f.key for f in fields}
+        every |= {k for f in fields for k in f.keys}
+    return frozenset(own), frozenset(every - own)
 
 
 def _check_defaults(loader: Loader, defaults: Mapping[str, RawValue]) -> None:
