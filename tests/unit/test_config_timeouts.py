@@ -1,13 +1,10 @@
 """A check that may outlast [monitor] interval stretches every round while its
 target hangs (a round waits for its slowest check): warned about once, at load."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 from simplemon.config import load_config
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.peers.monitor_process import run_monitor_once
 
 
 def warnings(tmp_path: Path, interval: str, monitors: str) -> list[str]:
@@ -69,13 +66,7 @@ def test_dash_t_prints_the_warning_and_still_says_ok(tmp_path):
     (tmp_path / "monitors.ini").write_text(tcp("slow", "7"), encoding="utf-8")
     main = tmp_path / "monitor.ini"
     main.write_text("[monitor]\ninterval = 2\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, str(REPO / "monitor.py"), "-f", str(main), "-t"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_monitor_once(main, "-t")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("configuration OK: 1 monitor")
     assert "interval = 2s is shorter than the timeout of 1 monitor" in result.stderr
