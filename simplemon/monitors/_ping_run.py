@@ -10,6 +10,7 @@ the ``ping`` and ``host`` types share all of this.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -45,13 +46,23 @@ def privilege_attempts(mode: Privileged) -> tuple[bool, ...]:
     return (False, True)
 
 
-def permission_message(mode: Privileged) -> str:
-    """Explain how to allow pinging, for a SocketPermissionError in ``mode``."""
+def permission_message(mode: Privileged, gid: int | None = None) -> str:
+    """Explain how to allow pinging, for a SocketPermissionError in ``mode``.
+
+    The sysctl shown admits this process's group only (``gid``, by default the
+    real one): the usual ``0 2147483647`` would open ICMP sockets to every user.
+    A file capability on the interpreter would give raw sockets to every script
+    it runs, so the service manager's capability is suggested instead.
+    """
+    gid = os.getgid() if gid is None else gid
     unprivileged = (
-        "allow unprivileged ICMP for this process's group, e.g. "
-        "sysctl -w net.ipv4.ping_group_range='0 2147483647'"
+        f"allow unprivileged ICMP for this process's group (gid {gid}), e.g. "
+        f"sysctl -w net.ipv4.ping_group_range='{gid} {gid}'"
     )
-    privileged = "run as root or grant CAP_NET_RAW (e.g. setcap cap_net_raw+ep)"
+    privileged = (
+        "run as root or grant CAP_NET_RAW "
+        "(e.g. AmbientCapabilities=CAP_NET_RAW in its systemd unit)"
+    )
     if mode == "no":
         fix = unprivileged
     elif mode == "yes":

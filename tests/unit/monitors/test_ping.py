@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -152,6 +153,19 @@ def test_permission_message_says_how_to_fix_it() -> None:
     auto = permission_message("auto")
     assert "ping_group_range" in auto
     assert "CAP_NET_RAW" in auto
+
+
+def test_permission_message_opens_icmp_to_this_group_only() -> None:
+    # not '0 2147483647' (every user), and no file capability on the interpreter
+    # (every script it runs would get raw sockets)
+    message = permission_message("auto", gid=1001)
+    assert "group (gid 1001), e.g. sysctl -w net.ipv4.ping_group_range='1001 1001'" in (
+        message
+    )
+    assert "2147483647" not in message
+    assert "setcap" not in message
+    assert "AmbientCapabilities=CAP_NET_RAW in its systemd unit" in message
+    assert f"(gid {os.getgid()})" in permission_message("no")
 
 
 # --- results ------------------------------------------------------------------------
