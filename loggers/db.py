@@ -118,6 +118,10 @@ class DbLogger(ResultLogger[DbOptions]):
         """Say why the database could not be written (asks, creates nothing)."""
         return self._db.problems()
 
+    def database_files(self) -> dict[str, Path]:
+        """Return the database results go to."""
+        return {"db_path": self.options.db_path}
+
     def describe(self) -> str:
         """Summarise where results go."""
         return f"logging results to {self.options.db_path}"

@@ -85,6 +85,10 @@ class DbstatusLogger(ResultLogger[DbstatusOptions]):
         """Say why the database could not be written (asks, creates nothing)."""
         return self._db.problems()
 
+    def database_files(self) -> dict[str, Path]:
+        """Return the database results go to."""
+        return {"db_path": self.options.db_path}
+
     def describe(self) -> str:
         """Summarise where the status goes."""
         return f"keeping monitor status in {self.options.db_path}"

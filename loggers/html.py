@@ -211,6 +211,10 @@ class HtmlLogger(ResultLogger[HtmlOptions]):
         """Return the page replaced every round (not the shared history)."""
         return {"folder, filename": self.options.folder / self.options.filename}
 
+    def database_files(self) -> dict[str, Path]:
+        """Return the history database (shared with db loggers at will)."""
+        return {"history": self.options.history or self.options.folder / HISTORY_NAME}
+
     def describe(self) -> str:
         """Summarise where the page goes."""
         return f"writing a status page to {self.options.folder / self.options.filename}"

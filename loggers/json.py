@@ -165,6 +165,11 @@ class JsonLogger(ResultLogger[JsonOptions]):
         """Return the JSON file replaced every round (not the shared history)."""
         return {"filename": self.options.filename}
 
+    def database_files(self) -> dict[str, Path]:
+        """Return the history database (shared with db loggers at will)."""
+        default = self.options.filename.parent / HISTORY_NAME
+        return {"history": self.options.history or default}
+
     def describe(self) -> str:
         """Summarise where the file goes."""
         return f"writing monitor status as JSON to {self.options.filename}"

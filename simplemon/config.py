@@ -138,7 +138,9 @@ def load_config(
             loader, "logger", reporting.loggers, sections, main_path
         )
         check_unlisted(loader, sections, reporting.alerters, reporting.loggers)
-        check_shared_files(loader, loggers)
+        check_shared_files(
+            loader, loggers, main.state_file if main is not None else None
+        )
     loader.keys.unused_defaults()
     check_references(loader, monitors, alerters, loggers)
     check_groups(loader, monitors, (*alerters, *loggers))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from simplemon import registry
@@ -154,21 +155,25 @@ def check_unlisted(
         )
 
 
-def check_shared_files(loader: Loader, loggers: tuple[PluginConfig, ...]) -> None:
+def check_shared_files(
+    loader: Loader, loggers: tuple[PluginConfig, ...], state_file: Path | None = None
+) -> None:
     """Warn about enabled loggers writing one output file: each spoils the other's.
 
     SimpleMonitor accepted this, so it stays a warning. Paths are compared as
     resolved (``./x.log`` and ``x.log``, a symlink and its target); each logger
     names its own files (``output_files``), so db and dbstatus may share one
-    database. Nothing is opened or created.
+    database. Nothing is opened or created. An output written into a logger's
+    SQLite database (``database_files``) is warned about too; one written into
+    the state file, or a logger's database there, is an error: SimpleMonitor had
+    no state file, and a damaged one loses queued alerts.
     """
-    seen: dict[str, PluginConfig] = {}
-    for plugin in loggers:
-        if not plugin.common.enabled:
-            continue
+    seen: dict[str, tuple[PluginConfig, str]] = {}
+    enabled = [p for p in loggers if p.common.enabled]
+    for plugin in enabled:
         for key, path in plugin.plugin.output_files().items():
             real = os.path.realpath(path)
-            first = seen.setdefault(real, plugin)
+            first, _ = seen.setdefault(real, (plugin, key))
             if first is plugin:
                 continue
             loader.warnings.append(
@@ -177,6 +182,43 @@ def check_shared_files(loader: Loader, loggers: tuple[PluginConfig, ...]) -> Non
                 f"{_clash(first.plugin.output_kind, plugin.plugin.output_kind)}; "
                 "give each logger its own file"
             )
+    state = os.path.realpath(state_file) if state_file is not None else None
+    for plugin in enabled:
+        for key, path in plugin.plugin.database_files().items():
+            real = os.path.realpath(path)
+            if real == state:
+                _state_file_error(loader, plugin, key, "")
+            writer, writer_key = seen.get(real, (None, ""))
+            if writer is not None:
+                harm = _harm(writer.plugin.output_kind)
+                loader.warnings.append(
+                    f"{loader.path(writer.file)}: [{writer.name}] {writer_key}: "
+                    f"writes into the SQLite database of [{plugin.name}] {key} "
+                    f"({real}): {harm}; give each its own file"
+                )
+    for real, (writer, key) in seen.items():
+        if real == state:
+            _state_file_error(loader, writer, key, ", which writing would damage")
+
+
+def _harm(kind: str) -> str:
+    if kind == "lines":
+        return "the lines appended to it damage that database"
+    return "replacing it every round throws that database away"
+
+
+def _state_file_error(
+    loader: Loader, plugin: PluginConfig, key: str, harm: str
+) -> None:
+    loader.errors.append(
+        ConfigError(
+            f"is simplemon's own state file ([monitor] state_file){harm}; "
+            "expected a file of its own",
+            file=plugin.file,
+            section=plugin.name,
+            key=key,
+        )
+    )
 
 
 def check_timeouts(

@@ -87,6 +87,15 @@ class ResultLogger(abc.ABC, Generic[OptionsT]):
         """
         return {}
 
+    def database_files(self) -> dict[str, Path]:
+        """Return the SQLite files this logger keeps, by the option naming each.
+
+        Loggers may share a database (db and dbstatus, a page's history), but a
+        file that another logger writes lines or pages to, or simplemon's own
+        state file, would be damaged: loading says so. Opens nothing.
+        """
+        return {}
+
     def describe(self) -> str:
         """Return a one-line human summary of where results go."""
         return f"{self.type_name} logger"
