@@ -8,8 +8,6 @@ import dns.rdata
 import dns.rrset
 import pytest
 
-from simplemon.config import load_config
-from simplemon.errors import ConfigErrors
 from simplemon.monitors._dns_answer import (
     Outcome,
     dig_short,
@@ -253,41 +251,6 @@ def test_describe_names_record_server_and_expectation() -> None:
 def test_timeout_seconds_is_the_lookup_lifetime() -> None:
     options = DnsOptions(record="x.test", timeout=timedelta(seconds=3))
     assert DnsMonitor("d", options).timeout_seconds() == 3.0
-
-
-def test_simplemonitor_style_section_loads_through_the_real_loader(write_ini) -> None:
-    main = write_ini("monitor.ini", "[monitor]\ninterval = 30\n")
-    write_ini(
-        "monitors.ini",
-        """
-        [mail-dns]
-        type = dns
-        record = example.test
-        record_type = MX
-        server = 127.0.0.1
-        desired_val = 10 mail.example.test.
-            20 backup.example.test.
-        """,
-    )
-    (monitor,) = load_config(main, environ={}).monitors
-    assert isinstance(monitor.plugin, DnsMonitor)
-    assert monitor.plugin.options.desired_val == (
-        "10 mail.example.test.",
-        "20 backup.example.test.",
-    )
-
-
-def test_invalid_desired_val_is_a_config_error_naming_the_section(write_ini) -> None:
-    main = write_ini("monitor.ini", "[monitor]\ninterval = 30\n")
-    write_ini(
-        "monitors.ini",
-        "[d]\ntype = dns\nrecord = x.test\nrecord_type = AAAA\ndesired_val = 1.2.3.4\n",
-    )
-    with pytest.raises(ConfigErrors) as info:
-        load_config(main, environ={})
-    (error,) = info.value.errors
-    assert "[d]" in str(error)
-    assert "desired_val: expected AAAA record data" in str(error)
 
 
 @pytest.mark.parametrize("written", ["[::1]", " [::1] ", "0:0::1"])
