@@ -24,6 +24,7 @@ from loggers._history_figures import (
 )
 from loggers._sqlite import (
     FileId,
+    close_connection,
     connect,
     file_id,
     file_lock,
@@ -240,5 +241,5 @@ class History:
     def close(self) -> None:
         """Close the history file."""
         if self._conn is not None:
-            self._conn.close()
+            close_connection(self._conn, self.path)
             self._conn = None

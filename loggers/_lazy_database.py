@@ -15,6 +15,7 @@ from pathlib import Path
 
 from loggers._sqlite import (
     FileId,
+    close_connection,
     connect,
     file_id,
     file_lock,
@@ -117,5 +118,5 @@ class LazyDatabase:
                 )
             self._held.clear()
         if self._conn is not None:
-            self._conn.close()
+            close_connection(self._conn, self.path)
             self._conn = None

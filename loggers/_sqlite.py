@@ -155,6 +155,23 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def close_connection(conn: sqlite3.Connection, path: Path) -> None:
+    """Close ``conn``, leaving the file in rollback-journal mode if it is the last.
+
+    A WAL database at rest cannot be opened by a reader that may not write its
+    folder (a dashboard's user: "attempt to write a readonly database"), where
+    SimpleMonitor's file could; ``connect`` turns WAL back on. The switch needs
+    the only connection to the file, so it is tried at once and skipped if not.
+    """
+    with file_lock(path):
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.Error:
+            pass  # another connection (ours or a reader's) still has it open
+        conn.close()
+
+
 def _redact_or_none(value: str | None) -> str | None:
     return None if value is None else redact(value)
 
