@@ -66,9 +66,9 @@ def monitor_json(view: MonitorView) -> dict[str, Any]:
         "first_failure_time": _time(view.first_failure)
         if view.virtual_fail_count > 0
         else None,
-        "last_run_duration": None
-        if view.duration_ms is None
-        else view.duration_ms / 1000,
+        # Always a number, as in SimpleMonitor (0 before a check); duration_ms
+        # says null when no check's duration is known.
+        "last_run_duration": 0 if view.duration_ms is None else view.duration_ms / 1000,
         "dependencies": list(view.depend),
         "state": view.state,
         "state_detail": view.detail,

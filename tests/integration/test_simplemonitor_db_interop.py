@@ -1,5 +1,6 @@
 """The db, dbstatus and json outputs against SimpleMonitor 1.15's, through real runs."""
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -95,6 +96,17 @@ def test_once_run_leaves_its_databases_readable_without_a_writable_folder(tmp_pa
         assert conn.execute("SELECT count(*) FROM results").fetchone() == (3,)
     finally:
         conn.close()
+
+
+def test_json_last_run_duration_is_always_a_number_as_in_simplemonitor(tmp_path):
+    ini = write_config(tmp_path)
+    run_ours(ini)
+    monitors = json.loads((tmp_path / "status.json").read_text())["monitors"]
+    durations = {name: m["last_run_duration"] for name, m in monitors.items()}
+    assert all(type(d) in (int, float) for d in durations.values()), durations
+    assert durations["child"] == durations["off"] == 0
+    assert monitors["child"]["duration_ms"] is None  # the precise field says so
+    assert monitors["off"]["duration_ms"] is None
 
 
 @pytest.mark.skipif(not SIMPLEMONITOR.exists(), reason="SimpleMonitor not installed")
