@@ -9,18 +9,7 @@ import pytest
 
 from simplemon.config import load_config
 from simplemon.errors import ConfigErrors
-
-MONITORS = "[a]\ntype = null\n"
-
-
-def write(tmp_path: Path, loggers: str, sections: str) -> Path:
-    (tmp_path / "monitors.ini").write_text(MONITORS, encoding="utf-8")
-    path = tmp_path / "monitor.ini"
-    path.write_text(
-        f"[monitor]\ninterval = 30\n[reporting]\nloggers = {loggers}\n{sections}",
-        encoding="utf-8",
-    )
-    return path
+from tests.unit.test_config_shared_files import write
 
 
 def warned(tmp_path: Path, loggers: str, sections: str) -> list[str]:
@@ -48,16 +37,6 @@ def test_a_json_file_replacing_a_pages_history_is_warned_about(tmp_path):
     assert found.startswith(f"{tmp_path / 'monitor.ini'}: [j] filename: writes ")
     assert "of [h] history (" in found
     assert "replacing it every round throws that database away" in found
-
-
-def test_database_loggers_sharing_one_file_are_fine(tmp_path):
-    sections = (
-        "[d]\ntype = db\ndb_path = s.db\n[st]\ntype = dbstatus\ndb_path = s.db\n"
-        "[h]\ntype = html\nfolder = web\nhistory = s.db\n"
-        "[j]\ntype = json\nfilename = out.json\nhistory = s.db\n"
-    )
-    config = load_config(write(tmp_path, "d, st, h, j", sections), environ={})
-    assert config.warnings == ()
 
 
 @pytest.mark.parametrize(

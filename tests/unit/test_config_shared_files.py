@@ -130,14 +130,17 @@ def test_a_logfile_and_a_json_logger_on_one_path_spoil_both(tmp_path):
 
 
 def test_db_and_dbstatus_sharing_one_database_is_not_warned_about(tmp_path):
+    # nor are an html page's and a json file's history kept in it
     sections = (
         "[db]\ntype = db\ndb_path = s.db\n"
         "[st]\ntype = dbstatus\ndb_path = ./s.db\n"
         "[db2]\ntype = db\ndb_path = s.db\n"
+        "[h]\ntype = html\nfolder = web\nhistory = s.db\n"
+        "[j]\ntype = json\nfilename = out.json\nhistory = s.db\n"
     )
-    config = load_config(write(tmp_path, "db, st, db2", sections), environ={})
-    assert [c.name for c in config.loggers] == ["db", "st", "db2"]
-    assert not [w for w in config.warnings if "same file" in w]
+    config = load_config(write(tmp_path, "db, st, db2, h, j", sections), environ={})
+    assert [c.name for c in config.loggers] == ["db", "st", "db2", "h", "j"]
+    assert config.warnings == ()
 
 
 def test_a_disabled_logger_is_not_warned_about(tmp_path):
