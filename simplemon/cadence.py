@@ -11,12 +11,13 @@ Pure arithmetic and waiting on injected callables: no I/O, testable with a fake 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-log = logging.getLogger(__name__)
+from simplemon.lazy_logging import get_logger
+
+log = get_logger(__name__)
 
 #: In the daemon, a round with more due monitors than workers spreads their starts
 #: over this share of the interval (see start_offsets).

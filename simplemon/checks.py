@@ -7,10 +7,10 @@ check, whether the check ran as a non-blocking probe or on a worker thread.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 
+from simplemon.lazy_logging import get_logger
 from simplemon.model import CheckResult
 from simplemon.probe import Probe
 from simplemon.probe_core import internal_error
@@ -18,7 +18,7 @@ from simplemon.record import replace
 from simplemon.redact import redact
 from simplemon.sections import PluginConfig
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Longest check message kept (characters): an HTTP reason phrase or a DNS answer can
 #: be tens of kilobytes of whatever the other side sent.

@@ -7,17 +7,18 @@ configuration is invalid. A configuration problem never prints a traceback.
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import sys
 from collections.abc import Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from simplemon import lazy_logging
 from simplemon.cli_args import dump_known_resources, parse_args
 from simplemon.config import Config, load_config
 from simplemon.console import setup_logging
 from simplemon.errors import ConfigErrors, StateFileError
+from simplemon.lazy_logging import get_logger
 from simplemon.paths import write_problem
 from simplemon.processes import hide_from_children
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from simplemon.notifier import Notifier
     from simplemon.state_store import StateStore
 
-log = logging.getLogger("simplemon")
+log = get_logger("simplemon")
 
 
 #: Seconds --one-shot waits for queued alerts to be delivered before exiting.
@@ -50,6 +51,7 @@ def load(path: str) -> Config | None:
             file=sys.stderr,
         )
         return None
+    lazy_logging.settle()  # a plugin's library may have imported logging
     for warning in config.warnings:
         log.warning("%s", warning)
     hide_from_children(config.secret_env)

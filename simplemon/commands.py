@@ -7,15 +7,16 @@ thread so a slow command never delays checks.
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
+from simplemon import lazy_logging
 from simplemon.config import Config
+from simplemon.lazy_logging import get_logger
 from simplemon.model import MonitorState, Snapshot, Status
 from simplemon.processes import child_environment, exit_text
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 COMMAND_TIMEOUT = 60.0
 
@@ -55,7 +56,7 @@ def run_command(name: str, what: str, command: str, timeout: float) -> int | Non
         process.wait()
         log.error("monitor %s: %s still running after %gs; killed", name, what, timeout)
         return None
-    level = logging.INFO if returncode == 0 else logging.WARNING
+    level = lazy_logging.INFO if returncode == 0 else lazy_logging.WARNING
     log.log(level, "monitor %s: %s %s", name, what, exit_text(returncode))
     return returncode
 

@@ -10,7 +10,6 @@ The monitor sections are read by :mod:`simplemon.config_monitors`, each section 
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,13 +28,14 @@ from simplemon.config_monitors import load_monitors
 from simplemon.depgraph import topological_order
 from simplemon.errors import ConfigError, ConfigErrors, printable
 from simplemon.ini import RawValue
+from simplemon.lazy_logging import get_logger
 from simplemon.options import option_keys
 from simplemon.paths import file_path_error, write_problem
 from simplemon.record import field, record
 from simplemon.section_keys import closest
 from simplemon.sections import Loader, PluginConfig
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 

@@ -11,7 +11,6 @@ main thread.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from simplemon.lazy_logging import get_logger
 from simplemon.logger_feed import STOP_WAIT_SECONDS
 from simplemon.paths import write_atomic
 from simplemon.round import RoundReport
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from simplemon.config import Config
     from simplemon.notifier import Notifier
 
-log = logging.getLogger("simplemon")
+log = get_logger("simplemon")
 #: After ``--loops`` rounds, how long to wait for queued alerts (as ``-1`` does).
 LOOPS_DRAIN_SECONDS = 15.0
 

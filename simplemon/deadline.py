@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import logging
 import socket
 import threading
 import time
 
+from simplemon.lazy_logging import get_logger
 from simplemon.pool import NoThreadError
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 #: Heap entries kept before the first clean-up of finished watches.
 COMPACT_MIN = 64
 

@@ -8,7 +8,6 @@ the alerter's ``retry_for`` expires; permanent ones are logged loudly and droppe
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from typing import Any
 
 from simplemon.errors import DeliveryError, StateFileError
 from simplemon.holds import Holds
+from simplemon.lazy_logging import get_logger
 from simplemon.outbox import (
     DELIVERED,
     SUPERSEDED,
@@ -28,7 +28,7 @@ from simplemon.outbox import (
 from simplemon.outcomes import Outcomes
 from simplemon.timefmt import utc_now
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Seconds an idle worker sleeps before looking at the outbox again.
 POLL_SECONDS = 1.0

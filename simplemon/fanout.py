@@ -7,17 +7,18 @@ database, a read-only folder) is logged when it starts and when it ends, not eac
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from simplemon import lazy_logging
 from simplemon.common import is_in_groups
 from simplemon.errors import DeliveryError
+from simplemon.lazy_logging import get_logger
 from simplemon.model import Snapshot, Status
 from simplemon.record import replace
 from simplemon.sections import PluginConfig
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def for_logger(snapshot: Snapshot, groups: tuple[str, ...]) -> Snapshot:
@@ -102,7 +103,7 @@ def guarded(
         call(*args)
     except DeliveryError as e:
         news = problems is None or problems.failed(logger.name, str(e))
-        level = logging.ERROR if news else logging.DEBUG
+        level = lazy_logging.ERROR if news else lazy_logging.DEBUG
         log.log(level, "logger %s: %s failed: %s", logger.name, what, e)
     except Exception:
         if problems is not None:

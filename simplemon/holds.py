@@ -7,12 +7,13 @@ is logged once each, not at every look at the outbox. No threads and no I/O.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from simplemon.lazy_logging import get_logger
+
 # The log lines keep the name they had before the split (the console shows it).
-log = logging.getLogger("simplemon.dispatch")
+log = get_logger("simplemon.dispatch")
 
 
 class Holds:

@@ -22,18 +22,18 @@ caught up, with counts; never a line per round.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from simplemon import fanout
+from simplemon.lazy_logging import get_logger
 from simplemon.logger_backlog import Backlog, plural
 from simplemon.model import Snapshot, Status
 from simplemon.sections import PluginConfig
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Seconds a stopping daemon waits for its loggers (``-1`` waits 15, as for alerts).
 STOP_WAIT_SECONDS = 5.0

@@ -7,7 +7,6 @@ store in ONE transaction, and only then wakes the delivery workers. No SQL here.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from simplemon.config import Config
 from simplemon.dispatch import Dispatcher
 from simplemon.errors import StateFileError
+from simplemon.lazy_logging import get_logger
 from simplemon.model import (
     AlertEvent,
     MonitorSnapshot,
@@ -27,7 +27,7 @@ from simplemon.outbox import KEEP_FINISHED
 if TYPE_CHECKING:
     from simplemon.alert_events import Decision, MonitorView
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 _EMPTY = NotificationRecord()
 _UNKNOWN = MonitorState()
 #: How often a long run deletes outbox rows finished more than KEEP_FINISHED ago.

@@ -7,15 +7,15 @@ stays small. A transient failure is retried with backoff until the alerter's
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from simplemon.errors import StateFileError
+from simplemon.lazy_logging import get_logger
 from simplemon.outbox import EXPIRED, FAILED, Backoff, Outbox, OutboxItem
 
-log = logging.getLogger("simplemon.dispatch")
+log = get_logger("simplemon.dispatch")
 
 
 class Outcomes:

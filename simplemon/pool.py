@@ -13,18 +13,20 @@ still get a new thread within milliseconds each, up to ``max_workers``.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from simplemon import lazy_logging
+from simplemon.lazy_logging import get_logger
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _STOP = object()
 #: Workers started at once, before any growth is considered.
@@ -66,6 +68,7 @@ class WorkerPool:
         """
         from concurrent.futures import Future  # noqa: PLC0415
 
+        lazy_logging.settle()  # concurrent.futures imports logging
         future: Future[T] = Future()
         with self._lock:
             if self._closed:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
-import logging
 import socket
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from simplemon.lazy_logging import get_logger
 from simplemon.model import CheckResult
 from simplemon.poller import READ, Poller
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from simplemon.probe import Probe
 
 # The name the log shows is the one it had before the split.
-log = logging.getLogger("simplemon.probe")
+log = get_logger("simplemon.probe")
 
 #: Ceiling on probes in flight at once (each may hold a socket); more wait their turn.
 MAX_ACTIVE = 4096

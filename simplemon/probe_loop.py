@@ -8,18 +8,18 @@ a wait early through :meth:`ProbeLoop.wake`.
 from __future__ import annotations
 
 import contextlib
-import logging
 import resource
 import socket
 import threading
 import time
 from collections.abc import Callable
 
+from simplemon.lazy_logging import get_logger
 from simplemon.model import CheckResult
 from simplemon.probe import Probe
 from simplemon.probe_core import MAX_ACTIVE, ProbeCore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def default_max_active() -> int:

@@ -10,27 +10,27 @@ from the injected ``now``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from simplemon import policy
+from simplemon import lazy_logging, policy
 from simplemon.checks import normalised
 from simplemon.config import Config, dependency_order
+from simplemon.lazy_logging import get_logger
 from simplemon.model import CheckResult, MonitorSnapshot, MonitorState, Snapshot, Status
 from simplemon.redact import redact
 from simplemon.round import Pending, RoundReport
 
 # The log lines keep the name they had before the split (the console shows it).
-log = logging.getLogger("simplemon.scheduler")
+log = get_logger("simplemon.scheduler")
 
 _EPSILON = 1e-6
 #: How loudly each outcome is logged: failures are warnings, the rest routine.
 _LOG_LEVELS = {
-    Status.OK: logging.DEBUG,
-    Status.DISABLED: logging.DEBUG,
-    Status.SKIPPED: logging.INFO,
+    Status.OK: lazy_logging.DEBUG,
+    Status.DISABLED: lazy_logging.DEBUG,
+    Status.SKIPPED: lazy_logging.INFO,
 }
 
 
@@ -60,8 +60,10 @@ class Roster:
         for m in config.monitors:
             for dep in m.common.depend:
                 self.dependents[dep].append(m.name)
+        # A fresh state only for monitors without one (not built for every name).
+        found = [(m.name, states.get(m.name)) for m in config.monitors]
         self.states = {
-            m.name: states.get(m.name, MonitorState()) for m in config.monitors
+            name: MonitorState() if state is None else state for name, state in found
         }
         #: What a monitor's snapshot takes from its config, worked out once per
         #: config, not per round (issue 5): (name, type, description), then
@@ -184,7 +186,7 @@ class Roster:
             report.skipped.append(name)
         elif state.status in (Status.FAILING, Status.FAILED):
             report.failed.append(name)
-        level = _LOG_LEVELS.get(state.status, logging.WARNING)
+        level = _LOG_LEVELS.get(state.status, lazy_logging.WARNING)
         log.log(
             level, "monitor %s: %s: %s", name, state.status.value, state.last_message
         )

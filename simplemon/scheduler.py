@@ -10,7 +10,6 @@ drive whole rounds with a fake clock.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -20,6 +19,7 @@ from datetime import datetime
 from simplemon import cadence
 from simplemon.checks import guarded_check, probe_of
 from simplemon.config import Config
+from simplemon.lazy_logging import get_logger
 from simplemon.logger_feed import LoggerFeeds
 from simplemon.model import CheckResult, MonitorState, Snapshot, Status
 from simplemon.pool import NoThreadError, WorkerPool
@@ -35,7 +35,7 @@ from simplemon.round import (
 )
 from simplemon.timefmt import utc_now
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Seconds a check may overrun its own timeout before the scheduler gives up on it.
 DEADLINE_MARGIN = 2.0

@@ -7,16 +7,16 @@ column here and a migration step.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from pathlib import Path
 
 from simplemon.errors import StateFileError
+from simplemon.lazy_logging import get_logger
 from simplemon.model import MonitorState
 from simplemon.paths import create_guarded
 from simplemon.state_codec import codec, from_json
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: The layout this code writes, kept in ``PRAGMA user_version``; older files are
 #: migrated on open (see migrate). 0: monitor_state held one JSON text per monitor.

@@ -9,7 +9,6 @@ or a ``kill -9`` is committed here, in one SQLite file.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sqlite3
 import threading
@@ -18,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from simplemon.errors import StateFileError
+from simplemon.lazy_logging import get_logger
 from simplemon.model import AlertEvent, MonitorState, NotificationRecord
 from simplemon.paths import create_guarded
 from simplemon.state_codec import IsoTexts, codec, from_json
@@ -32,7 +32,7 @@ from simplemon.state_schema import (
     version,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class StateStore(OutboxQueries):
