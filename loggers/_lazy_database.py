@@ -8,7 +8,6 @@ another program holds the file's write lock.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -24,11 +23,12 @@ from loggers._sqlite import (
     transaction,
 )
 from simplemon.errors import DeliveryError
+from simplemon.lazy_logging import get_logger
 from simplemon.paths import write_problem
 
 # Named as before the split from _sqlite: the name is in every console line, and
 # a refactor should not change what an operator filters on.
-log = logging.getLogger("loggers._sqlite")
+log = get_logger("loggers._sqlite")
 
 #: Rounds of work a LazyDatabase holds while the file is locked, at most (the oldest
 #: are dropped beyond it): a day of 1-minute rounds.

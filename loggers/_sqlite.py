@@ -9,7 +9,6 @@ connection, opened lazily and holding writes while the file is locked, is
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
@@ -19,9 +18,10 @@ from pathlib import Path
 
 from loggers._redact import redact, repair_simplemonitor_params
 from simplemon.errors import DeliveryError
+from simplemon.lazy_logging import get_logger
 from simplemon.paths import create_guarded
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: How long a write waits for another program's write lock (a ``sqlite3`` shell left
 #: inside ``BEGIN``) before giving up for this round: the logger's thread waits
