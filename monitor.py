@@ -1,5 +1,5 @@
 """Entry point: ``python monitor.py`` runs simplemon with the INI files beside it."""
 
-from simplemon.cli import exit_now, main
+from simplemon.startup import run
 
-exit_now(main())
+run()

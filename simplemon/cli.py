@@ -13,7 +13,7 @@ from collections.abc import Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from simplemon import lazy_logging
+from simplemon import lazy_logging, startup
 from simplemon.cli_args import dump_known_resources, parse_args
 from simplemon.config import Config, load_config
 from simplemon.console import setup_logging
@@ -232,6 +232,7 @@ def run(args: Any, config: Config) -> int:
         return 1 if report.failed else 0
     from simplemon.daemon import Daemon  # noqa: PLC0415
 
+    startup.restore()  # a long-lived process: Python's own collector settings
     return Daemon(
         args,
         scheduler,
