@@ -7,7 +7,7 @@ state and a restart decodes them all. No I/O and no SQL here.
 from __future__ import annotations
 
 import enum
-import json
+import functools
 import operator
 import typing
 from collections.abc import Sequence
@@ -72,11 +72,12 @@ class Codec:
 
     def encode(self, obj: Any, texts: IsoTexts | None = None) -> str:
         """Return ``obj`` as a JSON object of its :meth:`to_row` values."""
-        return _dumps(dict(zip(self.names, self.to_row(obj, texts), strict=True)))
+        row = dict(zip(self.names, self.to_row(obj, texts), strict=True))
+        return _json().encode(row)
 
     def decode(self, text: str) -> Any:
         """Rebuild the record; unknown keys are ignored, missing ones defaulted."""
-        raw = json.loads(text)
+        raw = _json().decode(text)
         if not raw.keys() <= self.name_set:
             raw = {k: v for k, v in raw.items() if k in self.name_set}
         for _, name in self.datetimes:
@@ -118,8 +119,23 @@ class _Members(dict[Any, enum.Enum]):
         return self.kind(value)
 
 
-#: json.dumps with its defaults, minus the per-call keyword checks.
-_dumps = json.JSONEncoder().encode
+class _Json:
+    """json.dumps (minus its per-call keyword checks) and json.loads.
+
+    Made at first use: a round with no alert to record (every check as before)
+    encodes states as table rows and never needs json (~1.5 ms of a start, issue 5).
+    """
+
+    def __init__(self) -> None:
+        import json  # noqa: PLC0415 (see the docstring)
+
+        self.encode = json.JSONEncoder().encode
+        self.decode = json.loads
+
+
+@functools.cache
+def _json() -> _Json:
+    return _Json()
 
 
 def codec(cls: type[Any]) -> Codec:

@@ -9,7 +9,6 @@ state_schema.py, this is the only place in simplemon/ that speaks SQL.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -74,6 +73,8 @@ class OutboxQueries:
         done: frozenset[str] = frozenset(),
     ) -> None:
         """Record a transient failure, when to try again and what is done."""
+        import json  # noqa: PLC0415 (see state_codec._json)
+
         with self._using("record a retry"), self._db:
             self._db.execute(
                 "UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, "
@@ -106,6 +107,8 @@ def _done_parts(text: str) -> frozenset[str]:
     Nothing done means the whole message is sent again: a duplicate for some
     recipients rather than a message lost for others.
     """
+    import json  # noqa: PLC0415 (see state_codec._json)
+
     try:
         parts = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deep

@@ -148,7 +148,7 @@ class StateStore(OutboxQueries):
         # Encoded before taking the lock, which the delivery workers wait on.
         texts = IsoTexts()
         record_codec = codec(NotificationRecord)
-        empty = record_codec.encode(NotificationRecord())
+        empty = record_codec.encode(NotificationRecord()) if records else ""
         cleared: list[tuple[str, str]] = []
         kept: list[tuple[str, str, str]] = []
         for (monitor, alerter), record in records.items():
