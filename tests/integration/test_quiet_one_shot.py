@@ -1,6 +1,6 @@
 """`monitor.py -1 -q` with every check passing writes nothing and imports neither
-logging nor json (issue 5: ~9 ms and ~1.5 ms of every start); a run with something to say says it in
-the usual format from its first line."""
+logging nor json (issue 5: ~9 ms and ~1.5 ms of every start); a run with something
+to say says it in the usual format from its first line."""
 
 from __future__ import annotations
 
