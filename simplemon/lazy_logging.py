@@ -16,6 +16,7 @@ imported, the loggers hand every call straight to it and behave as it does.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,9 @@ LEVELS = {
 _floor = 0
 #: The deferred console set-up, run once before logging's first use.
 _pending: Callable[[], None] | None = None
+#: Held while the set-up runs: a second thread's first line waits for it, rather
+#: than reaching a root logger with no handler yet.
+_installing = threading.Lock()
 
 
 def configure(level: int, install: Callable[[], None]) -> None:
@@ -66,9 +70,13 @@ def settle() -> None:
 
 def _install() -> None:
     global _floor, _pending
-    install, _pending, _floor = _pending, None, 0
-    if install is not None:
-        install()
+    with _installing:
+        install = _pending
+        if install is not None:
+            try:
+                install()
+            finally:  # only now: until the handler is in place, lines wait here
+                _pending, _floor = None, 0
 
 
 class LazyLogger:

@@ -97,6 +97,33 @@ def test_a_library_that_imports_logging_gets_the_set_up_before_its_first_line():
     )
 
 
+def test_a_second_threads_first_line_waits_for_the_set_up():
+    # The set-up made slow: a line logged meanwhile on another thread must not
+    # reach the root logger before its handler (logging's bare last resort).
+    done = run(
+        """
+        import threading, time
+        FORMAT = "%(levelname)s %(name)s: %(message)s"
+        def slow_install():
+            from simplemon import console_format  # imports logging
+            time.sleep(0.3)
+            console_format.install(lazy_logging.ERROR, FORMAT, False)
+        lazy_logging.configure(lazy_logging.ERROR, slow_install)
+        first = threading.Thread(target=get_logger("simplemon.a").error, args=("a",))
+        first.start()
+        time.sleep(0.1)
+        get_logger("simplemon.b").error("b")
+        first.join()
+        print(imported())
+        """,
+    )
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
+    assert sorted(done.stderr.splitlines()) == [
+        "ERROR simplemon.a: a",
+        "ERROR simplemon.b: b",
+    ]
+
+
 def test_debug_lines_are_written_when_asked_for():
     done = run(
         """
