@@ -74,6 +74,7 @@ def reload_config(path: str) -> Config | None:
             len(e.errors),
         )
         return None
+    lazy_logging.settle()  # a plugin new to this config may have imported logging
     for warning in config.warnings:
         log.warning("%s", warning)
     hide_from_children(config.secret_env)  # a secret the new config reads
