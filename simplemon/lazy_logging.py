@@ -11,6 +11,11 @@ or above, or until anyone else imports ``logging`` (a plugin's library), nothing
 is imported; then the set-up runs first, so every line, the first included, goes
 through the same handler (credentials masked) as before. Once ``logging`` is
 imported, the loggers hand every call straight to it and behave as it does.
+
+Modules say ``log = get_logger(__name__)`` where the house style says
+``logging.getLogger(__name__)``. The pending set-up is module-level state, which
+the style otherwise rules out: what it stands for is process-wide already (the
+root logger, and whether ``logging`` has been imported at all).
 """
 
 from __future__ import annotations
