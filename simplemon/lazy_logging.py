@@ -111,13 +111,11 @@ class LazyLogger:
 
     def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
         """Log ``msg % args`` at ``level``, as :meth:`logging.Logger.log` does."""
-        if self.isEnabledFor(level):
-            # Name the caller, not this module, as the line's origin.
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self.real().log(level, msg, *args, **kwargs)
+        self._at(level, msg, args, kwargs)
 
     def _at(self, level: int, msg: object, args: tuple[object, ...], kw: Any) -> None:
         if self.isEnabledFor(level):
+            # Name the caller (two frames up: it called log, debug…), not this module.
             kw["stacklevel"] = kw.get("stacklevel", 1) + 2
             self.real().log(level, msg, *args, **kw)
 
