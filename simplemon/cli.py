@@ -204,7 +204,7 @@ def run(args: Any, config: Config) -> int:
     The engine is imported here, not at the top: ``-t`` never needs it, and its
     imports (SQLite, hashing, threads) are a large part of the start-up time.
     """
-    import socket  # noqa: PLC0415 - see the docstring
+    import _socket  # noqa: PLC0415 - see the docstring; not socket.py (see tcp.py)
 
     from simplemon.commands import CommandRunner  # noqa: PLC0415
     from simplemon.scheduler import Scheduler  # noqa: PLC0415
@@ -216,7 +216,7 @@ def run(args: Any, config: Config) -> int:
         return CANNOT_START
     scheduler = Scheduler(
         config,
-        hostname=socket.gethostname(),
+        hostname=_socket.gethostname(),
         max_workers=max(1, args.threads),
         observers=[notifier],
         states=notifier.states,

@@ -9,10 +9,10 @@ which a running probe watches sockets, sets timers, shares resources and finishe
 
 from __future__ import annotations
 
+import _socket
 import functools
 import heapq
 import itertools
-import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -56,12 +56,12 @@ class ProbeIO:
         self._probe = probe
         self._done = done
         #: Each watched socket's descriptor, as registered (it may be closed by now).
-        self._watched: dict[socket.socket, int] = {}
+        self._watched: dict[_socket.socket, int] = {}
         self.finished = False
         self._closed = False
 
     def watch(
-        self, sock: socket.socket, events: int, callback: Callable[[], None]
+        self, sock: _socket.socket, events: int, callback: Callable[[], None]
     ) -> None:
         """Call ``callback`` whenever ``sock`` is ready for ``events`` (READ/WRITE)."""
         fd = self._watched.get(sock)
@@ -72,7 +72,7 @@ class ProbeIO:
             self._core.selector.register(fd, events, (self, callback))
             self._watched[sock] = fd
 
-    def unwatch(self, sock: socket.socket) -> None:
+    def unwatch(self, sock: _socket.socket) -> None:
         """Stop watching ``sock`` (before closing it)."""
         fd = self._watched.pop(sock, None)
         if fd is not None:
@@ -146,7 +146,7 @@ class ProbeCore:
 
     def __init__(self, max_active: int) -> None:
         self.selector: Poller[tuple[ProbeIO | None, Callable[[], None]]] = Poller()
-        self._shared: dict[socket.socket, int] = {}
+        self._shared: dict[_socket.socket, int] = {}
         self.timers: list[tuple[float, int, ProbeIO, Callable[[], None]]] = []
         self.resources: dict[object, Shared] = {}
         #: What each failed factory raised in the current admission (see shared()).
@@ -175,13 +175,13 @@ class ProbeCore:
             heapq.heapify(self.timers)
             self._compact_above = max(COMPACT_MIN, 2 * len(self.timers))
 
-    def watch_shared(self, sock: socket.socket, callback: Callable[[], None]) -> None:
+    def watch_shared(self, sock: _socket.socket, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the shared ``sock`` is readable."""
         fd = sock.fileno()
         self.selector.register(fd, READ, (None, callback))
         self._shared[sock] = fd
 
-    def unwatch_shared(self, sock: socket.socket) -> None:
+    def unwatch_shared(self, sock: _socket.socket) -> None:
         """Stop watching a shared socket (before closing it)."""
         fd = self._shared.pop(sock, None)
         if fd is not None:

@@ -7,9 +7,9 @@ a wait early through :meth:`ProbeLoop.wake`.
 
 from __future__ import annotations
 
+import _socket
 import contextlib
 import resource
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -102,7 +102,7 @@ class ProbeLoop:
 
     def __init__(self, max_active: int | None = None) -> None:
         self._core = ProbeCore(max_active or default_max_active())
-        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r, self._wake_w = _socket.socketpair()  # see tcp.py on _socket
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._core.watch_shared(self._wake_r, self._drain_wake)

@@ -1,6 +1,7 @@
 """`monitor.py -1 -q` with every check passing writes nothing and imports neither
-logging nor json (issue 5: ~9 ms and ~1.5 ms of every start); a run with something
-to say says it in the usual format from its first line."""
+logging nor json (issue 5: ~9 ms and ~1.5 ms of every start), nor, for tcp checks of
+IP addresses, socket.py (~3 ms); a run with something to say says it in the usual
+format from its first line."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def bare_start_modules() -> set[str]:
 
 
 def test_a_quiet_healthy_one_shot_imports_no_logging(tmp_path):
-    already = {"logging", "traceback", "json"} & bare_start_modules()
+    already = {"logging", "traceback", "json", "socket"} & bare_start_modules()
     if already:  # e.g. a site-wide .pth file: nothing of ours to measure
         pytest.skip(f"this interpreter imports {sorted(already)} at start")
     with socket.socket() as server:
@@ -79,6 +80,9 @@ def test_a_quiet_healthy_one_shot_imports_no_logging(tmp_path):
     assert not {"logging", "traceback"} & modules
     # No alert to record: states are table rows, json is never needed.
     assert "json" not in modules
+    # The tcp checks, the probe loop's wake-up pair and the host name: _socket's.
+    assert "_socket" in modules
+    assert "socket" not in modules
 
 
 def test_a_failing_one_shot_logs_its_first_line_in_the_usual_format(tmp_path):
