@@ -149,6 +149,8 @@ class Roster:
         if hung is not None:
             if not hung.done():
                 message = "previous check is still running"
+                if not _started(hung):
+                    message = "previous check is still waiting for a worker thread"
                 self.record(name, CheckResult(False, message))
                 return True
             del self.hung[name]
@@ -175,6 +177,8 @@ class Roster:
         self.hung[name] = future
         timeout = self.by_name[name].plugin.timeout_seconds()
         message = f"check did not finish within {timeout:g}s"
+        if not _started(future):  # queued behind workers stuck in other checks
+            message = f"check did not start within {timeout:g}s: no worker was free"
         self.record(name, CheckResult(False, message, timeout))
 
     def account(self, name: str, report: RoundReport) -> None:
@@ -221,3 +225,8 @@ class Roster:
             monitors=monitors,
             round_seconds=round_seconds,
         )
+
+
+def _started(future: Pending) -> bool:
+    """Whether a check has started (anything without ``started_at`` counts as so)."""
+    return getattr(future, "started_at", 0.0) is not None

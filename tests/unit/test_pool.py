@@ -1,10 +1,11 @@
 """WorkerPool: grows only while work waits unserved; never starves behind hung work."""
 
 import threading
+import time
 
 import pytest
 
-from simplemon.pool import START_WORKERS, NoThreadError, WorkerPool
+from simplemon.pool import START_WORKERS, NoThreadError, WorkerPool, threads_cpu
 
 
 def test_fast_work_is_served_by_the_starting_workers():
@@ -85,4 +86,75 @@ def test_work_still_runs_on_the_workers_there_when_no_more_can_start(monkeypatch
     release.set()
     assert first.result(timeout=5)
     assert [f.result(timeout=5) for f in later] == [2**i for i in range(20)]
+    pool.shutdown()
+
+
+def computing(threads):
+    """A CPU clock by which every worker computes all the time (one core each)."""
+    return time.monotonic() * len(threads)
+
+
+def test_work_waiting_while_the_workers_compute_gets_no_new_thread():
+    # Their work waits for the GIL, not for a thread: another would only queue.
+    release = threading.Event()
+    pool = WorkerPool(8, grow_after=0.001, cpu_time=computing, slow_after=60)
+    busy = [pool.submit(release.wait, 10) for _ in range(START_WORKERS)]
+    try:
+        quick = pool.submit(pow, 3, 2)
+        time.sleep(0.2)
+        assert (pool.thread_count, quick.done()) == (START_WORKERS, False)
+    finally:
+        release.set()
+    assert quick.result(timeout=5) == 9
+    assert all(f.result(timeout=5) for f in busy)
+    pool.shutdown()
+
+
+def test_without_cpu_clocks_the_pool_grows_as_it_did():
+    release = threading.Event()
+    pool = WorkerPool(8, grow_after=0.001, cpu_time=lambda threads: None)
+    blocked = [pool.submit(release.wait, 10) for _ in range(START_WORKERS)]
+    try:
+        assert pool.submit(pow, 3, 2).result(timeout=5) == 9
+        assert pool.thread_count == START_WORKERS + 1
+    finally:
+        release.set()
+    assert all(f.result(timeout=5) for f in blocked)
+    pool.shutdown()
+
+
+def test_threads_cpu_counts_computing_not_waiting():
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            pass
+
+    spinner = threading.Thread(target=spin, daemon=True)
+    sleeper = threading.Thread(target=stop.wait, args=(10,), daemon=True)
+    spinner.start()
+    sleeper.start()
+    try:
+        before = [threads_cpu([spinner]), threads_cpu([sleeper])]
+        time.sleep(0.3)
+        after = [threads_cpu([spinner]), threads_cpu([sleeper])]
+    finally:
+        stop.set()
+    spun, slept = (b - a for a, b in zip(before, after, strict=True))  # type: ignore[operator]
+    assert spun > 0.05  # it ran (on a busy machine, part of the time)
+    assert slept < 0.02  # it waited
+
+
+def test_workers_long_on_one_check_are_replaced_even_while_others_compute():
+    # A hung target holds its worker without computing: the checks behind it must
+    # not wait for the workers that are left to be busy as well.
+    release = threading.Event()
+    pool = WorkerPool(8, grow_after=0.001, cpu_time=computing, slow_after=0.05)
+    hung = [pool.submit(release.wait, 10) for _ in range(START_WORKERS)]
+    try:
+        assert pool.submit(pow, 3, 2).result(timeout=5) == 9
+        assert pool.thread_count == START_WORKERS + 1
+    finally:
+        release.set()
+    assert all(f.result(timeout=5) for f in hung)
     pool.shutdown()
