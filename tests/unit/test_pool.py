@@ -16,20 +16,6 @@ def test_fast_work_is_served_by_the_starting_workers():
     pool.shutdown()
 
 
-def test_work_queued_behind_blocked_workers_still_runs():
-    release = threading.Event()
-    pool = WorkerPool(8, grow_after=0.001)
-    blocked = [pool.submit(release.wait, 10) for _ in range(5)]
-    try:
-        quick = pool.submit(pow, 3, 2)
-        assert quick.result(timeout=5) == 9
-        assert pool.thread_count == len(blocked) + 1
-    finally:
-        release.set()
-    assert all(f.result(timeout=5) for f in blocked)
-    pool.shutdown()
-
-
 def test_pool_never_grows_past_max_workers():
     release = threading.Event()
     pool = WorkerPool(3, grow_after=0.001)
@@ -110,13 +96,25 @@ def test_work_waiting_while_the_workers_compute_gets_no_new_thread():
     pool.shutdown()
 
 
-def test_without_cpu_clocks_the_pool_grows_as_it_did():
+@pytest.mark.parametrize(
+    "cpu_time",
+    [
+        threads_cpu,  # the real clocks: blocked workers use no CPU
+        # No per-thread CPU clocks here: the pool grows as it did without them.
+        lambda threads: None,
+        # Reported computing, but each on one check for over slow_after: they wait
+        # on hung targets, and the checks behind them must not wait as well.
+        computing,
+    ],
+    ids=["cpu-clocks", "no-cpu-clocks", "long-on-one-check"],
+)
+def test_work_queued_behind_blocked_workers_still_runs(cpu_time):
     release = threading.Event()
-    pool = WorkerPool(8, grow_after=0.001, cpu_time=lambda threads: None)
-    blocked = [pool.submit(release.wait, 10) for _ in range(START_WORKERS)]
+    pool = WorkerPool(8, grow_after=0.001, cpu_time=cpu_time, slow_after=0.05)
+    blocked = [pool.submit(release.wait, 10) for _ in range(5)]
     try:
         assert pool.submit(pow, 3, 2).result(timeout=5) == 9
-        assert pool.thread_count == START_WORKERS + 1
+        assert pool.thread_count == len(blocked) + 1
     finally:
         release.set()
     assert all(f.result(timeout=5) for f in blocked)
@@ -142,19 +140,4 @@ def test_threads_cpu_counts_computing_not_waiting():
         stop.set()
     spun, slept = (b - a for a, b in zip(before, after, strict=True))  # type: ignore[operator]
     assert spun > 0.05  # it ran (on a busy machine, part of the time)
-    assert slept < 0.02  # it waited
-
-
-def test_workers_long_on_one_check_are_replaced_even_while_others_compute():
-    # A hung target holds its worker without computing: the checks behind it must
-    # not wait for the workers that are left to be busy as well.
-    release = threading.Event()
-    pool = WorkerPool(8, grow_after=0.001, cpu_time=computing, slow_after=0.05)
-    hung = [pool.submit(release.wait, 10) for _ in range(START_WORKERS)]
-    try:
-        assert pool.submit(pow, 3, 2).result(timeout=5) == 9
-        assert pool.thread_count == START_WORKERS + 1
-    finally:
-        release.set()
-    assert all(f.result(timeout=5) for f in hung)
-    pool.shutdown()
+    assert slept < 0.05  # it waited
