@@ -18,7 +18,6 @@ queued check's time from its start, not from its submission (see round.py).
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
@@ -48,24 +47,6 @@ BUSY_SHARE = 0.75
 #: or hung one), not to compute: the pool then grows so that START_WORKERS others
 #: keep taking the quick checks, and a hung check queued behind them starts soon.
 SLOW_AFTER = 0.05
-
-
-def shield_signals() -> None:
-    """Leave SIGINT, SIGTERM and SIGHUP to the threads that do not call this.
-
-    Python runs signal handlers on the main thread only, and 3.11 does not wake it
-    for a signal the kernel handed to another thread: a Ctrl-C that landed on a
-    worker blocked in a check was lost (found by the Ctrl-C test of a one-shot
-    round, once in a CI run). The kernel gives a process's signal to a thread that
-    does not block it. A process started from a check would inherit the mask:
-    simplemon's checks start none (commands and the execute alerter run on threads
-    of their own).
-    """
-    import signal  # noqa: PLC0415 - on the worker's own start, off the round's path
-
-    with contextlib.suppress(AttributeError, OSError, ValueError):
-        shielded = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-        signal.pthread_sigmask(signal.SIG_BLOCK, shielded)
 
 
 def threads_cpu(threads: Sequence[threading.Thread]) -> float | None:
@@ -197,7 +178,6 @@ class WorkerPool:
         Not while the workers compute (see _computing): then the work waits for
         the GIL, which one more thread would not give it.
         """
-        shield_signals()
         while True:
             self._backlog.wait()
             time.sleep(self.grow_after)
@@ -247,7 +227,6 @@ class WorkerPool:
         return (cpu - mark[1]) / (now - mark[0]) >= BUSY_SHARE
 
     def _work(self) -> None:
-        shield_signals()
         me = threading.get_ident()
         while True:
             with self._lock:  # the grower reads _busy_since under it
