@@ -331,12 +331,18 @@ def test_ctrl_c_during_a_one_shot_round_is_one_line(tmp_path):
         listener.settimeout(15)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
         ini = setup(tmp_path, f"[hang]\ntype = http\nurl = {url}\ntimeout = 30\n")
-        proc = MonitorProcess(ini, "-1")
+        # A shell starts a background job (`bash .ci/run &`) with SIGINT ignored,
+        # and a program inherits that: this one would rightly ignore Ctrl-C too.
+        ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            proc = MonitorProcess(ini, "-1")
+        finally:
+            signal.signal(signal.SIGINT, ignored)
         try:
             conn, _ = listener.accept()
             with conn:
                 proc.signal(signal.SIGINT)
-                assert proc.proc.wait(10) == 130
+                assert proc.proc.wait(10) == 130, proc.log()
         finally:
             proc.kill()
     assert proc.log().strip().endswith("interrupted")
