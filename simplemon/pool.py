@@ -176,7 +176,9 @@ class WorkerPool:
         """Add a worker whenever work waited ``grow_after`` with no pick-up.
 
         Not while the workers compute (see _computing): then the work waits for
-        the GIL, which one more thread would not give it.
+        the GIL, which one more thread would not give it. Unless fewer than
+        START_WORKERS are free of a long check (see _quick_workers): those wait on
+        their targets, and the quick checks behind them need threads of their own.
         """
         while True:
             self._backlog.wait()
